@@ -1,0 +1,32 @@
+# Two commands for a newcomer: `make demo` (set up, then run the demo) and `make test`.
+SHELL := /bin/bash
+PY ?= python3.11
+VENV := .venv
+# uv keeps its wheel cache outside the clone (~/.cache/uv), so a second clone or CI on the same
+# machine links torch and its CUDA wheels from the cache instead of downloading gigabytes again.
+UV := $(PY) -m uv
+
+.PHONY: setup demo test lint check es-start es-stop bench clean
+
+$(VENV)/.installed: pyproject.toml
+	@$(PY) -m uv --version >/dev/null 2>&1 || $(PY) -m pip install --quiet 'uv>=0.8,<1'
+	@test -x $(VENV)/bin/python || $(UV) venv --quiet --python $(PY) $(VENV)
+	$(UV) pip install --quiet --python $(VENV)/bin/python -e '.[dev]'
+	@touch $@
+
+setup: $(VENV)/.installed
+
+demo: setup
+	$(VENV)/bin/earful demo
+
+test: setup
+	bash infra/test.sh
+
+lint: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy core crawlers nlp index flows api
+	$(VENV)/bin/lint-imports
+
+bench: setup
+	bash infra/bench.sh

@@ -1,0 +1,35 @@
+"""Deterministic ids: the same thing always gets the same id, so writes are idempotent."""
+
+from __future__ import annotations
+
+import hashlib
+
+_SEP = "\x1f"  # unit separator: cannot occur in platform names and is rare in native ids
+
+
+def _digest(*parts: str) -> str:
+    return hashlib.blake2b(_SEP.join(parts).encode("utf-8"), digest_size=16).hexdigest()
+
+
+def mention_id(platform: str, native_id: str) -> str:
+    """Id of a mention: a hash of ``(platform, native id)``, 32 hex characters."""
+    if not platform or not native_id:
+        raise ValueError("mention_id needs a platform and a native id")
+    return _digest("mention", platform.lower(), native_id)
+
+
+def alert_hit_id(rule_id: str, key: str, mention: str) -> str:
+    """Id of an alert hit: a hash of ``(rule, key, mention)``; a rerun alerts nobody twice."""
+    return _digest("hit", rule_id, key, mention)
+
+
+def customer_id(code: str) -> str:
+    """Id of a customer from its master-file code (codes are unique in the master file)."""
+    if not code:
+        raise ValueError("customer_id needs a customer code")
+    return _digest("customer", code.strip().upper())
+
+
+def content_hash(text: str) -> str:
+    """A short fingerprint of a text, used to spot exact re-posts."""
+    return _digest("text", " ".join(text.split()).casefold())

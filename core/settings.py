@@ -1,0 +1,144 @@
+"""Nested settings, read from the environment with the ``EARFUL_`` prefix (``__`` between levels).
+
+Example: ``EARFUL_STORE__BACKEND=elasticsearch EARFUL_ELASTICSEARCH__HOSTS='["http://127.0.0.1:9200"]'``.
+Nothing is read at import time: call :func:`get_settings` (cached) where you need them.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _default_home() -> Path:
+    return Path.home() / ".local" / "share" / "earful"
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ElasticsearchSettings(Section):
+    hosts: list[str] = Field(["http://127.0.0.1:9200"], description="Elasticsearch URLs of the cluster")
+    api_key: SecretStr | None = Field(None, description="API key (base64 'id:key'), when security is on")
+    username: str | None = Field(None, description="Basic-auth user, when security is on")
+    password: SecretStr | None = Field(None, description="Basic-auth password")
+    ca_certs: Path | None = Field(None, description="CA certificate file for HTTPS clusters")
+    verify_certs: bool = Field(True, description="Verify the server certificate over HTTPS")
+    index_prefix: str = Field("earful", description="Prefix of every index and alias Earful creates")
+    refresh: Literal["false", "true", "wait_for"] = Field(
+        "false", description="Refresh policy of writes: 'wait_for' makes them searchable before returning"
+    )
+    request_timeout: float = Field(30.0, gt=0, description="Seconds before a request times out")
+    bulk_chunk_size: int = Field(1000, gt=0, description="Documents per _bulk request")
+    bulk_max_bytes: int = Field(20 * 1024 * 1024, gt=0, description="Largest _bulk request body in bytes")
+    max_retries: int = Field(5, ge=0, description="Retries of a request rejected with 429 or a timeout")
+    initial_backoff: float = Field(0.5, ge=0, description="Seconds before the first retry; doubles each time")
+    max_backoff: float = Field(30.0, ge=0, description="Longest wait between two retries, in seconds")
+    number_of_shards: int = Field(1, ge=1, description="Primary shards of a new mentions index")
+    number_of_replicas: int = Field(0, ge=0, description="Replicas of a new mentions index")
+
+
+class LocalNodeSettings(Section):
+    """The Elasticsearch that `earful es start` provisions for development and tests."""
+
+    version: str = Field("8.19.7", description="Elasticsearch version fetched from Maven Central")
+    port: int = Field(9200, ge=1, le=65535, description="HTTP port of the first node")
+    transport_port: int = Field(9300, ge=1, le=65535, description="Transport port of the first node")
+    nodes: int = Field(1, ge=1, le=9, description="Nodes forming one cluster on loopback ports")
+    heap: str = Field("512m", description="JVM heap of each node (-Xms and -Xmx)")
+    cache_dir: Path = Field(
+        Path.home() / ".cache" / "earful" / "elasticsearch",
+        description="Where the unpacked distribution is kept and reused",
+    )
+    data_dir: Path | None = Field(None, description="Data and logs of the local cluster; default under home")
+    user: str = Field("earful-es", description="Unprivileged user that runs Elasticsearch when root starts it")
+    startup_timeout: float = Field(120.0, gt=0, description="Seconds to wait for the cluster to turn green")
+
+
+class SQLiteSettings(Section):
+    path: Path | None = Field(None, description="Database file; default 'earful.db' under home")
+    busy_timeout_ms: int = Field(5000, ge=0, description="How long a writer waits for a lock")
+
+
+class StoreSettings(Section):
+    backend: str = Field("sqlite", description="Mention store: 'sqlite' (embedded) or 'elasticsearch'")
+
+
+class ListenSettings(Section):
+    batch_size: int = Field(500, ge=1, description="Mentions fetched, enriched and indexed together")
+    max_batches: int | None = Field(None, ge=1, description="Stop each source after this many batches")
+    sources_file: Path | None = Field(None, description="YAML file describing the sources to listen to")
+    task_retries: int = Field(3, ge=0, description="Retries of a task that failed with a retryable error")
+    task_retry_delay: float = Field(2.0, ge=0, description="Seconds between task retries")
+
+
+class NLPSettings(Section):
+    tagger: str = Field("lexicon", description="Tagger that enriches mentions (entry point in earful.taggers)")
+    batch_size: int = Field(64, ge=1, description="Mentions per model forward pass")
+
+
+class DemoSettings(Section):
+    host: str = Field("127.0.0.1", description="Address the demo site listens on")
+    port: int = Field(0, ge=0, le=65535, description="Port of the demo site; 0 picks a free one")
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="EARFUL_", env_nested_delimiter="__", extra="forbid", validate_default=True
+    )
+
+    home: Path = Field(default_factory=_default_home, description="Directory for the database, spool and state")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="Logging level")
+    store: StoreSettings = Field(default_factory=StoreSettings, description="Which mention store to use")
+    sqlite: SQLiteSettings = Field(default_factory=SQLiteSettings, description="The embedded SQLite store")
+    elasticsearch: ElasticsearchSettings = Field(
+        default_factory=ElasticsearchSettings, description="The Elasticsearch client"
+    )
+    es_node: LocalNodeSettings = Field(
+        default_factory=LocalNodeSettings, description="The local Elasticsearch provisioned by `earful es`"
+    )
+    listen: ListenSettings = Field(default_factory=ListenSettings, description="The listen flow")
+    nlp: NLPSettings = Field(default_factory=NLPSettings, description="Enrichment")
+    demo: DemoSettings = Field(default_factory=DemoSettings, description="The demo site")
+
+    @property
+    def spool_dir(self) -> Path:
+        """Batches that could not be indexed wait here, never dropped."""
+        return self.home / "spool"
+
+    @property
+    def rejected_dir(self) -> Path:
+        """Input rows that could not become mentions, one JSONL file per source."""
+        return self.home / "rejected"
+
+    @property
+    def sqlite_path(self) -> Path:
+        return self.sqlite.path or self.home / "earful.db"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()
+
+
+def iter_documented_fields(model: type[BaseModel] = Settings, prefix: str = "EARFUL_") -> list[tuple[str, str, str, str]]:
+    """(env var, type, default, description) for every leaf setting: feeds the README reference."""
+    rows: list[tuple[str, str, str, str]] = []
+    for name, field in model.model_fields.items():
+        env = f"{prefix}{name.upper()}"
+        annotation = field.annotation
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            rows.extend(iter_documented_fields(annotation, env + "__"))
+            continue
+        if field.default_factory is not None:
+            default = "(computed)"
+        else:
+            default = repr(field.default)
+        type_name = getattr(annotation, "__name__", None) or str(annotation).replace("typing.", "")
+        rows.append((env, type_name, default, field.description or ""))
+    return rows

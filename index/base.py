@@ -1,0 +1,128 @@
+"""What a mention store is: the protocol both backends implement and `index/testing.py` checks."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from datetime import datetime
+from typing import Literal, Protocol, runtime_checkable
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from core.models import AwareDatetime, EnrichedMention, IntentLabel, SentimentLabel, SourceCursor, WritePolicy
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class MentionFilter(_Frozen):
+    """Structured filters; every given field must match (values inside one field are OR'ed)."""
+
+    ids: tuple[str, ...] = ()
+    platforms: tuple[str, ...] = ()
+    sources: tuple[str, ...] = ()
+    langs: tuple[str, ...] = ()
+    sentiments: tuple[SentimentLabel, ...] = ()
+    intents: tuple[IntentLabel, ...] = ()
+    customer_ids: tuple[str, ...] = ()
+    linked: bool | None = Field(None, description="True: only mentions linked to a customer; False: only not")
+    sites: tuple[str, ...] = ()
+    authors: tuple[str, ...] = Field((), description="Author handles")
+    countries: tuple[str, ...] = ()
+    since: AwareDatetime | None = Field(None, description="published_at >= since")
+    until: AwareDatetime | None = Field(None, description="published_at < until")
+
+
+SortOrder = Literal["newest", "oldest", "relevance"]
+
+
+class SearchRequest(_Frozen):
+    text: str | None = Field(None, description="Plain full text: every word must occur (stemmed for English, "
+                             "character sequences for Chinese)")
+    filters: MentionFilter = MentionFilter()
+    sort: SortOrder = "newest"
+    limit: int = Field(20, ge=0, le=10_000)
+    offset: int = Field(0, ge=0, le=10_000)
+
+
+class SearchPage(_Frozen):
+    total: int
+    hits: tuple[EnrichedMention, ...]
+
+
+class UpsertResult(_Frozen):
+    created: int = 0
+    updated: int = 0
+    skipped: int = Field(0, description="Left untouched by the write policy (already there, or not newer)")
+
+    @property
+    def written(self) -> int:
+        return self.created + self.updated
+
+
+class Bucket(_Frozen):
+    key: str
+    count: int
+
+
+class SentimentShare(_Frozen):
+    total: int
+    counts: dict[SentimentLabel, int]
+
+    def share(self, label: SentimentLabel) -> float:
+        return self.counts.get(label, 0) / self.total if self.total else 0.0
+
+
+FacetField = Literal["platform", "source", "lang", "sentiment", "intent", "site", "country", "author",
+                     "customer", "hashtag"]
+Interval = Literal["hour", "day", "week", "month"]
+
+
+@runtime_checkable
+class MentionStore(Protocol):
+    """Idempotent storage and search of enriched mentions. All writes go through `upsert`."""
+
+    def ensure_ready(self) -> None:
+        """Create what the store needs (index template, versioned index and alias; tables). Idempotent."""
+
+    def upsert(self, mentions: Sequence[EnrichedMention], policy: WritePolicy = WritePolicy.overwrite) -> UpsertResult:
+        """Write a batch in one bulk. Raises StoreUnavailable (retryable) or PartialWriteError; never drops."""
+
+    def get(self, mention_id: str) -> EnrichedMention | None: ...
+
+    def delete(self, mention_ids: Sequence[str]) -> int:
+        """Delete by id; returns how many existed."""
+
+    def search(self, request: SearchRequest) -> SearchPage: ...
+
+    def count(self, filters: MentionFilter = MentionFilter()) -> int: ...
+
+    def date_histogram(self, filters: MentionFilter = MentionFilter(), interval: Interval = "day",
+                       tz: str = "UTC") -> list[Bucket]:
+        """Mentions per calendar interval of published_at, oldest first, keys ISO dates (empty buckets omitted)."""
+
+    def terms(self, field: FacetField, filters: MentionFilter = MentionFilter(), size: int = 10) -> list[Bucket]:
+        """Most frequent values of a facet field, by count descending then key ascending."""
+
+    def sentiment_share(self, filters: MentionFilter = MentionFilter()) -> SentimentShare: ...
+
+    def export(self, filters: MentionFilter = MentionFilter(), page_size: int = 1000) -> Iterator[EnrichedMention]:
+        """Every matching mention, oldest first, paging with search_after (stable under concurrent writes)."""
+
+    def refresh(self) -> None:
+        """Make every acknowledged write visible to search (a no-op where writes are visible at once)."""
+
+    def close(self) -> None: ...
+
+
+@runtime_checkable
+class CursorStore(Protocol):
+    """Where sources' cursors live. Saved only after the batch they end is indexed."""
+
+    def load_cursor(self, source: str) -> SourceCursor | None: ...
+
+    def save_cursor(self, cursor: SourceCursor) -> None: ...
+
+
+def as_utc_iso(value: datetime) -> str:
+    return value.isoformat()
