@@ -19,7 +19,8 @@ setup: $(VENV)/.installed
 demo: setup
 	$(VENV)/bin/earful demo
 
-test: setup
+# Lint first (fast, catches layer violations), then the whole suite against a real Elasticsearch.
+test: setup lint
 	bash infra/test.sh
 
 lint: setup

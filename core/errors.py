@@ -40,7 +40,9 @@ class EarfulError(Exception):
         return self.message
 
 
-def _rebuild(cls: type[EarfulError], message: str, details: dict[str, Any], state: dict[str, Any]) -> EarfulError:
+def _rebuild(
+    cls: type[EarfulError], message: str, details: dict[str, Any], state: dict[str, Any]
+) -> EarfulError:
     err = cls.__new__(cls)
     Exception.__init__(err, message)
     err.__dict__.update(state)
@@ -97,7 +99,9 @@ class RateLimited(SourceUnavailable):
     code = "rate_limited"
     http_status = 429
 
-    def __init__(self, message: str, *, retry_after: float | None = None, details: dict[str, Any] | None = None):
+    def __init__(
+        self, message: str, *, retry_after: float | None = None, details: dict[str, Any] | None = None
+    ):
         super().__init__(message, details=details)
         self.retry_after = retry_after
 

@@ -8,10 +8,13 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from types import UnionType
+from typing import Literal, Union, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from core.collection_settings import ConnectorSettings, CrawlSettings
 
 
 def _default_home() -> Path:
@@ -51,12 +54,20 @@ class LocalNodeSettings(Section):
     transport_port: int = Field(9300, ge=1, le=65535, description="Transport port of the first node")
     nodes: int = Field(1, ge=1, le=9, description="Nodes forming one cluster on loopback ports")
     heap: str = Field("512m", description="JVM heap of each node (-Xms and -Xmx)")
-    cache_dir: Path = Field(
-        Path.home() / ".cache" / "earful" / "elasticsearch",
-        description="Where the unpacked distribution is kept and reused",
+    cache_dir: Path | None = Field(
+        None,
+        description="Where the unpacked distribution is kept and reused; default "
+        "~/.cache/earful/elasticsearch (/var/cache/earful/elasticsearch when root, so the unprivileged "
+        "node user can read it)",
     )
-    data_dir: Path | None = Field(None, description="Data and logs of the local cluster; default under home")
-    user: str = Field("earful-es", description="Unprivileged user that runs Elasticsearch when root starts it")
+    data_dir: Path | None = Field(
+        None,
+        description="Data and logs of the local cluster; default ~/.local/share/earful/elasticsearch "
+        "(/var/lib/earful/elasticsearch when root)",
+    )
+    user: str = Field(
+        "earful-es", description="Unprivileged user that runs Elasticsearch when root starts it"
+    )
     startup_timeout: float = Field(120.0, gt=0, description="Seconds to wait for the cluster to turn green")
 
 
@@ -78,7 +89,9 @@ class ListenSettings(Section):
 
 
 class NLPSettings(Section):
-    tagger: str = Field("lexicon", description="Tagger that enriches mentions (entry point in earful.taggers)")
+    tagger: str = Field(
+        "lexicon", description="Tagger that enriches mentions (entry point in earful.taggers)"
+    )
     batch_size: int = Field(64, ge=1, description="Mentions per model forward pass")
 
 
@@ -92,7 +105,10 @@ class Settings(BaseSettings):
         env_prefix="EARFUL_", env_nested_delimiter="__", extra="forbid", validate_default=True
     )
 
-    home: Path = Field(default_factory=_default_home, description="Directory for the database, spool and state")
+    home: Path = Field(
+        default_factory=_default_home,
+        description="Directory for the database, spool and state (~/.local/share/earful)",
+    )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="Logging level")
     store: StoreSettings = Field(default_factory=StoreSettings, description="Which mention store to use")
     sqlite: SQLiteSettings = Field(default_factory=SQLiteSettings, description="The embedded SQLite store")
@@ -105,6 +121,12 @@ class Settings(BaseSettings):
     listen: ListenSettings = Field(default_factory=ListenSettings, description="The listen flow")
     nlp: NLPSettings = Field(default_factory=NLPSettings, description="Enrichment")
     demo: DemoSettings = Field(default_factory=DemoSettings, description="The demo site")
+    crawl: CrawlSettings = Field(
+        default_factory=CrawlSettings, description="Web crawling: politeness, safety, limits"
+    )
+    connectors: ConnectorSettings = Field(
+        default_factory=ConnectorSettings, description="Platform API credentials and endpoints"
+    )
 
     @property
     def spool_dir(self) -> Path:
@@ -121,12 +143,29 @@ class Settings(BaseSettings):
         return self.sqlite.path or self.home / "earful.db"
 
 
+def _type_name(annotation: object) -> str:
+    """A readable type for the docs: `Path | None`, `'false' | 'true'`, `list[str]`."""
+    args = get_args(annotation)
+    origin = get_origin(annotation)
+    if origin is Literal:
+        return " | ".join(repr(a) for a in args)
+    if origin in (Union, UnionType):
+        return " | ".join(_type_name(a) for a in args)
+    if origin is not None:
+        return f"{getattr(origin, '__name__', origin)}[{', '.join(_type_name(a) for a in args)}]"
+    if annotation is type(None):
+        return "None"
+    return getattr(annotation, "__name__", str(annotation))
+
+
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
     return Settings()
 
 
-def iter_documented_fields(model: type[BaseModel] = Settings, prefix: str = "EARFUL_") -> list[tuple[str, str, str, str]]:
+def iter_documented_fields(
+    model: type[BaseModel] = Settings, prefix: str = "EARFUL_"
+) -> list[tuple[str, str, str, str]]:
     """(env var, type, default, description) for every leaf setting: feeds the README reference."""
     rows: list[tuple[str, str, str, str]] = []
     for name, field in model.model_fields.items():
@@ -135,10 +174,6 @@ def iter_documented_fields(model: type[BaseModel] = Settings, prefix: str = "EAR
         if isinstance(annotation, type) and issubclass(annotation, BaseModel):
             rows.extend(iter_documented_fields(annotation, env + "__"))
             continue
-        if field.default_factory is not None:
-            default = "(computed)"
-        else:
-            default = repr(field.default)
-        type_name = getattr(annotation, "__name__", None) or str(annotation).replace("typing.", "")
-        rows.append((env, type_name, default, field.description or ""))
+        default = "(computed)" if field.default_factory is not None else repr(field.default)
+        rows.append((env, _type_name(annotation), default, field.description or ""))
     return rows
