@@ -1,0 +1,42 @@
+"""Settings of the collection layer, as the crawlers read them (the models live in core)."""
+
+from __future__ import annotations
+
+from core.collection_settings import (
+    AppStoreSettings,
+    BlueskySettings,
+    ConnectorSettings,
+    CrawlSettings,
+    HackerNewsSettings,
+    MastodonSettings,
+    RedditSettings,
+    WeiboSettings,
+    XSettings,
+    YouTubeSettings,
+    earful_version,
+)
+from core.settings import get_settings
+
+__all__ = [
+    "AppStoreSettings",
+    "BlueskySettings",
+    "ConnectorSettings",
+    "CrawlSettings",
+    "HackerNewsSettings",
+    "MastodonSettings",
+    "RedditSettings",
+    "WeiboSettings",
+    "XSettings",
+    "YouTubeSettings",
+    "connector_settings",
+    "crawl_settings",
+    "earful_version",
+]
+
+
+def crawl_settings() -> CrawlSettings:
+    return get_settings().crawl
+
+
+def connector_settings() -> ConnectorSettings:
+    return get_settings().connectors

@@ -1,0 +1,45 @@
+"""The customer lookups linking needs, as a protocol: nlp/ never imports index/ (DESIGN.md)."""
+
+from __future__ import annotations
+
+import re
+from typing import Protocol, runtime_checkable
+
+from core.models import Customer
+
+_NON_DIGITS = re.compile(r"\D")
+MIN_PHONE_DIGITS = 7
+
+
+@runtime_checkable
+class CustomerDirectory(Protocol):
+    """Exact lookups over the customer master file. Each returns every customer that matches (an empty
+    list when none); arguments are normalised by the caller with the functions below."""
+
+    def by_platform_user_id(self, platform: str, user_id: str) -> list[Customer]: ...
+
+    def by_handle(self, platform: str, handle: str) -> list[Customer]: ...
+
+    def by_email(self, email: str) -> list[Customer]: ...
+
+    def by_phone(self, phone: str) -> list[Customer]: ...
+
+
+def normalize_platform(platform: str) -> str:
+    return platform.strip().lower()
+
+
+def normalize_handle(handle: str) -> str:
+    """Handles compare without '@' and case-insensitively, as platforms treat them."""
+    return handle.strip().lstrip("@").casefold()
+
+
+def normalize_email(email: str) -> str:
+    return email.strip().casefold()
+
+
+def normalize_phone(phone: str) -> str:
+    """Digits only: '+86 138-0013-8000' and '008613800138000' differ, '+86 138 0013 8000' does not.
+    Fewer than 7 digits is not a phone number: ''."""
+    digits = _NON_DIGITS.sub("", phone)
+    return digits if len(digits) >= MIN_PHONE_DIGITS else ""
