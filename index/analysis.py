@@ -17,6 +17,7 @@ Rules:
 
 from __future__ import annotations
 
+import itertools
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -24,7 +25,11 @@ from functools import lru_cache
 from typing import Any
 
 _CJK_RANGES = (
-    (0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xF900, 0xFAFF), (0x20000, 0x2A6DF), (0x2A700, 0x2EBEF),
+    (0x3400, 0x4DBF),
+    (0x4E00, 0x9FFF),
+    (0xF900, 0xFAFF),
+    (0x20000, 0x2A6DF),
+    (0x2A700, 0x2EBEF),
     (0x3040, 0x30FF),  # kana: treated like Han, one token per character
 )
 _CJK_CLASS = "".join(f"{chr(a)}-{chr(b)}" for a, b in _CJK_RANGES)
@@ -60,12 +65,16 @@ def _t2s() -> Any:
 @lru_cache(maxsize=65536)
 def _fold_char(char: str) -> str:
     folded = unicodedata.normalize("NFKC", char)
+    if _HAS_CJK.search(folded):  # kana voicing marks are part of the letter, not accents (で is not て)
+        return folded
     folded = "".join(c for c in unicodedata.normalize("NFD", folded) if not unicodedata.combining(c))
     return folded.casefold()
 
 
 def normalize_with_offsets(text: str) -> tuple[str, list[int]]:
     """The normalised text and, for each of its characters, the offset of its source character."""
+    if text.isascii():  # the common case: folding is lower(), one character for one
+        return text.lower(), list(range(len(text)))
     out: list[str] = []
     offsets: list[int] = []
     for i, char in enumerate(text):
@@ -77,8 +86,10 @@ def normalize_with_offsets(text: str) -> tuple[str, list[int]]:
         converted = _t2s().convert(normalized)
         # t2s is character-for-character for almost all text; if a phrase mapping changed the length,
         # fall back to converting character by character so offsets stay exact.
-        normalized = converted if len(converted) == len(normalized) else "".join(
-            _t2s().convert(c) if is_cjk(c) else c for c in normalized
+        normalized = (
+            converted
+            if len(converted) == len(normalized)
+            else "".join(_t2s().convert(c) if is_cjk(c) else c for c in normalized)
         )
     return normalized, offsets
 
@@ -126,7 +137,7 @@ def bigrams(tokens: list[Token]) -> list[str]:
     def flush() -> None:
         if len(run) == 1:
             out.append(run[0])
-        out.extend(a + b for a, b in zip(run, run[1:], strict=False))
+        out.extend(a + b for a, b in itertools.pairwise(run))
         run.clear()
 
     previous_end = -1

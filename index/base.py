@@ -37,8 +37,11 @@ SortOrder = Literal["newest", "oldest", "relevance"]
 
 
 class SearchRequest(_Frozen):
-    text: str | None = Field(None, description="Plain full text: every word must occur (stemmed for English, "
-                             "character sequences for Chinese)")
+    text: str | None = Field(
+        None,
+        description="Plain full text: every word must occur (stemmed for English, "
+        "character sequences for Chinese)",
+    )
     filters: MentionFilter = MentionFilter()
     sort: SortOrder = "newest"
     limit: int = Field(20, ge=0, le=10_000)
@@ -73,8 +76,9 @@ class SentimentShare(_Frozen):
         return self.counts.get(label, 0) / self.total if self.total else 0.0
 
 
-FacetField = Literal["platform", "source", "lang", "sentiment", "intent", "site", "country", "author",
-                     "customer", "hashtag"]
+FacetField = Literal[
+    "platform", "source", "lang", "sentiment", "intent", "site", "country", "author", "customer", "hashtag"
+]
 Interval = Literal["hour", "day", "week", "month"]
 
 
@@ -85,8 +89,12 @@ class MentionStore(Protocol):
     def ensure_ready(self) -> None:
         """Create what the store needs (index template, versioned index and alias; tables). Idempotent."""
 
-    def upsert(self, mentions: Sequence[EnrichedMention], policy: WritePolicy = WritePolicy.overwrite) -> UpsertResult:
-        """Write a batch in one bulk. Raises StoreUnavailable (retryable) or PartialWriteError; never drops."""
+    def upsert(
+        self, mentions: Sequence[EnrichedMention], policy: WritePolicy = WritePolicy.overwrite
+    ) -> UpsertResult:
+        """Write a batch in one bulk.
+
+        Raises StoreUnavailable (retryable) or PartialWriteError; never drops anything silently."""
 
     def get(self, mention_id: str) -> EnrichedMention | None: ...
 
@@ -97,16 +105,23 @@ class MentionStore(Protocol):
 
     def count(self, filters: MentionFilter = MentionFilter()) -> int: ...
 
-    def date_histogram(self, filters: MentionFilter = MentionFilter(), interval: Interval = "day",
-                       tz: str = "UTC") -> list[Bucket]:
-        """Mentions per calendar interval of published_at, oldest first, keys ISO dates (empty buckets omitted)."""
+    def date_histogram(
+        self, filters: MentionFilter = MentionFilter(), interval: Interval = "day", tz: str = "UTC"
+    ) -> list[Bucket]:
+        """Mentions per calendar interval of published_at, oldest first.
 
-    def terms(self, field: FacetField, filters: MentionFilter = MentionFilter(), size: int = 10) -> list[Bucket]:
+        Keys are ISO dates of the bucket start in `tz`; empty buckets are omitted."""
+
+    def terms(
+        self, field: FacetField, filters: MentionFilter = MentionFilter(), size: int = 10
+    ) -> list[Bucket]:
         """Most frequent values of a facet field, by count descending then key ascending."""
 
     def sentiment_share(self, filters: MentionFilter = MentionFilter()) -> SentimentShare: ...
 
-    def export(self, filters: MentionFilter = MentionFilter(), page_size: int = 1000) -> Iterator[EnrichedMention]:
+    def export(
+        self, filters: MentionFilter = MentionFilter(), page_size: int = 1000
+    ) -> Iterator[EnrichedMention]:
         """Every matching mention, oldest first, paging with search_after (stable under concurrent writes)."""
 
     def refresh(self) -> None:

@@ -1,0 +1,437 @@
+"""The embedded mention store: one SQLite file (WAL), FTS5 for full text. Zero setup.
+
+Concurrency: each thread gets its own connection (WAL readers never wait for the writer); writers in
+this process queue on a lock, writers in other processes wait up to ``busy_timeout`` and then get
+StoreUnavailable (retryable). Writes are visible to every read as soon as ``upsert`` returns.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from core.errors import InvalidInput, StoreError, StoreUnavailable
+from core.models import EnrichedMention, SentimentLabel, SourceCursor, WritePolicy
+from core.settings import Settings, get_settings
+from index.aggregations import (
+    SLOT_SECONDS,
+    check_interval,
+    histogram_from_slots,
+    order_terms,
+    to_epoch_micros,
+    zone,
+)
+from index.analysis import analyze
+from index.backends.sqlite_query import FACET_COLUMNS, SIDE_TABLES, fts_query, terms_sql, where
+from index.backends.sqlite_schema import BM25_WEIGHTS, FTS_COLUMNS, ensure_schema
+from index.base import (
+    Bucket,
+    FacetField,
+    Interval,
+    MentionFilter,
+    SearchPage,
+    SearchRequest,
+    SentimentShare,
+    UpsertResult,
+)
+
+_ALL = MentionFilter()
+_CHUNK = 5000  # ids per existence lookup
+_SLOT_US = SLOT_SECONDS * 1_000_000
+_MENTION_COLUMNS = (
+    "id",
+    "published_us",
+    "enriched_us",
+    "collected_us",
+    "platform",
+    "source",
+    "lang",
+    "sentiment",
+    "customer_id",
+    "site",
+    "author",
+    "country",
+    "doc",
+)  # the order of _Prepared.row
+_INSERT_MENTION = (
+    f"INSERT INTO mentions (rowid, {', '.join(_MENTION_COLUMNS)}) VALUES (?{', ?' * len(_MENTION_COLUMNS)})"
+)
+_UPDATE_MENTION = f"UPDATE mentions SET {', '.join(c + ' = ?' for c in _MENTION_COLUMNS)} WHERE rowid = ?"
+_INSERT_FTS = (
+    f"INSERT INTO mention_fts (rowid, {', '.join(FTS_COLUMNS)}) VALUES (?{', ?' * len(FTS_COLUMNS)})"
+)
+
+
+@dataclass(slots=True)
+class _Prepared:
+    """What one mention writes: its row, its FTS streams and its side-table values."""
+
+    row: tuple[Any, ...]
+    fts: tuple[str, str, str, str, str]
+    intents: tuple[str, ...]
+    hashtags: tuple[str, ...]
+
+
+def _prepare(mention_id: str, mention: EnrichedMention) -> _Prepared:
+    title, text = analyze(mention.title), analyze(mention.text)
+    row = (
+        mention_id,
+        to_epoch_micros(mention.published_at),
+        to_epoch_micros(mention.enriched_at),
+        to_epoch_micros(mention.collected_at),
+        mention.platform,
+        mention.source,
+        mention.lang,
+        mention.sentiment.label.value,
+        mention.customer.customer_id if mention.customer else None,
+        mention.site,
+        mention.author.handle if mention.author else None,
+        mention.country,
+        mention.model_dump_json(),
+    )
+    bigrams = (
+        f"{title.bigrams} {text.bigrams}" if title.bigrams and text.bigrams else title.bigrams or text.bigrams
+    )
+    return _Prepared(
+        row=row,
+        fts=(title.terms, title.stems, text.terms, text.stems, bigrams),
+        intents=tuple(dict.fromkeys(i.label.value for i in mention.intents)),
+        hashtags=tuple(dict.fromkeys(mention.hashtags)),
+    )
+
+
+# (id, mention, version): `id` is a computed hash, `version` what if_newer compares (enriched_at, then
+# collected_at); both are worked out once per upsert.
+_Incoming = tuple[str, EnrichedMention, tuple[int, int]]
+
+
+def _incoming(mention: EnrichedMention) -> _Incoming:
+    return mention.id, mention, (to_epoch_micros(mention.enriched_at), to_epoch_micros(mention.collected_at))
+
+
+def _translate(exc: sqlite3.Error, operation: str, path: Path) -> StoreError:
+    message = str(exc)
+    details = {
+        "operation": operation,
+        "path": str(path),
+        "sqlite_error": message,
+        "sqlite_code": getattr(exc, "sqlite_errorname", None),
+    }
+    lowered = message.lower()
+    if isinstance(exc, sqlite3.OperationalError) and ("locked" in lowered or "busy" in lowered):
+        return StoreUnavailable(
+            f"SQLite store is busy ({message}) during {operation}; retry", details=details
+        )
+    return StoreError(f"SQLite store failed during {operation}: {message}", details=details)
+
+
+class SQLiteMentionStore:
+    """MentionStore and CursorStore over one SQLite file: ``SQLiteMentionStore(settings)`` or ``(path=...)``.
+
+    Nothing is opened before first use; then the file, its directory and the schema are created."""
+
+    def __init__(self, settings: Settings | None = None, *, path: Path | None = None) -> None:
+        settings = settings or get_settings()
+        self.path = Path(path) if path is not None else settings.sqlite_path
+        self.busy_timeout_ms = settings.sqlite.busy_timeout_ms
+        self._local = threading.local()
+        self._connections: list[sqlite3.Connection] = []
+        self._guard = threading.Lock()  # protects _connections and _ready
+        self._write_lock = (
+            threading.Lock()
+        )  # in-process writers queue here instead of spinning on SQLITE_BUSY
+        self._ready = False
+
+    # --- connections -----------------------------------------------------------------------------
+    def _open(self) -> sqlite3.Connection:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(
+            self.path, timeout=self.busy_timeout_ms / 1000, isolation_level=None, check_same_thread=False
+        )
+        conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout_ms)}")
+        mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+        if str(mode).lower() != "wal":
+            raise StoreError(
+                f"could not switch {self.path} to WAL mode (got {mode!r})", details={"path": str(self.path)}
+            )
+        conn.execute(
+            "PRAGMA synchronous = NORMAL"
+        )  # with WAL: durable except for the last commits on power loss
+        conn.execute("PRAGMA cache_size = -65536")
+        conn.execute("PRAGMA temp_store = MEMORY")
+        return conn
+
+    def _conn(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = self._open()
+            with self._guard:
+                self._connections.append(conn)
+            self._local.conn = conn
+        if not self._ready:
+            with self._guard:
+                if not self._ready:
+                    ensure_schema(conn)
+                    self._ready = True
+        return conn
+
+    @contextmanager
+    def _session(self, operation: str) -> Iterator[sqlite3.Connection]:
+        """A connection for this thread; SQLite errors come out as StoreError/StoreUnavailable."""
+        try:
+            yield self._conn()
+        except sqlite3.Error as exc:
+            raise _translate(exc, operation, self.path) from exc
+
+    @contextmanager
+    def _transaction(self, conn: sqlite3.Connection, mode: str = "DEFERRED") -> Iterator[None]:
+        conn.execute(f"BEGIN {mode}")
+        try:
+            yield
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+
+    def ensure_ready(self) -> None:
+        with self._session("ensure_ready"):
+            pass
+
+    def refresh(self) -> None:
+        """Nothing to do: a committed write is visible to every connection."""
+
+    def close(self) -> None:
+        with self._guard:
+            connections, self._connections = self._connections, []
+            self._local = threading.local()
+        for conn in connections:
+            conn.close()
+
+    def __enter__(self) -> SQLiteMentionStore:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    # --- writes ----------------------------------------------------------------------------------
+    def _existing(self, conn: sqlite3.Connection, ids: list[str]) -> dict[str, tuple[int, tuple[int, int]]]:
+        """rowid and (enriched_us, collected_us) of the stored mentions among ``ids``."""
+        found: dict[str, tuple[int, tuple[int, int]]] = {}
+        for start in range(0, len(ids), _CHUNK):
+            chunk = ids[start : start + _CHUNK]
+            marks = ",".join("?" * len(chunk))
+            sql = f"SELECT id, rowid, enriched_us, collected_us FROM mentions WHERE id IN ({marks})"
+            rows = conn.execute(sql, chunk)
+            for mention_id, rowid, enriched, collected in rows:
+                found[mention_id] = (rowid, (enriched, collected))
+        return found
+
+    @staticmethod
+    def _plan(
+        incoming: list[_Incoming],
+        stored: dict[str, tuple[int, tuple[int, int]]],
+        policy: WritePolicy,
+    ) -> tuple[dict[str, EnrichedMention], UpsertResult]:
+        """Apply the batch in order, as if each mention were upserted alone: which version of each id is
+        written, and the counts. Duplicates in one batch behave like consecutive upserts."""
+        current = {mention_id: version for mention_id, (_, version) in stored.items()}
+        final: dict[str, EnrichedMention] = {}
+        created = updated = skipped = 0
+        for mention_id, mention, version in incoming:
+            held = current.get(mention_id)
+            if held is None:
+                created += 1
+            elif policy is WritePolicy.create or (policy is WritePolicy.if_newer and version <= held):
+                skipped += 1
+                continue
+            else:
+                updated += 1
+            current[mention_id] = version
+            final[mention_id] = mention
+        return final, UpsertResult(created=created, updated=updated, skipped=skipped)
+
+    def upsert(
+        self, mentions: Sequence[EnrichedMention], policy: WritePolicy = WritePolicy.overwrite
+    ) -> UpsertResult:
+        """One transaction per batch. Analysis happens before the write lock is taken, for the mentions a
+        first look at the stored versions says will be written; the plan is redone inside the
+        transaction, so a concurrent writer in another process cannot make it wrong."""
+        if not mentions:
+            return UpsertResult()
+        policy = WritePolicy(policy)
+        incoming = [_incoming(m) for m in mentions]
+        ids = list(dict.fromkeys(mention_id for mention_id, _, _ in incoming))
+        with self._session("upsert") as conn:
+            first_look, _ = self._plan(incoming, self._existing(conn, ids), policy)
+            prepared = {mention_id: (m, _prepare(mention_id, m)) for mention_id, m in first_look.items()}
+            with self._write_lock, self._transaction(conn, "IMMEDIATE"):
+                stored = self._existing(conn, ids)
+                final, result = self._plan(incoming, stored, policy)
+                self._write(conn, final, stored, prepared)
+        return result
+
+    def _write(
+        self,
+        conn: sqlite3.Connection,
+        final: dict[str, EnrichedMention],
+        stored: dict[str, tuple[int, tuple[int, int]]],
+        prepared: dict[str, tuple[EnrichedMention, _Prepared]],
+    ) -> None:
+        next_rowid = conn.execute("SELECT COALESCE(MAX(rowid), 0) FROM mentions").fetchone()[0] + 1
+        inserts: list[tuple[Any, ...]] = []
+        updates: list[tuple[Any, ...]] = []
+        replaced: list[tuple[int]] = []
+        fts: list[tuple[Any, ...]] = []
+        intents: list[tuple[int, str]] = []
+        hashtags: list[tuple[int, str]] = []
+        for mention_id, mention in final.items():
+            made_for, ready = prepared.get(mention_id, (None, None))
+            if made_for is not mention or ready is None:
+                ready = _prepare(
+                    mention_id, mention
+                )  # the plan changed under us: another writer got there first
+            if mention_id in stored:
+                rowid = stored[mention_id][0]
+                updates.append((*ready.row, rowid))
+                replaced.append((rowid,))
+            else:
+                rowid, next_rowid = next_rowid, next_rowid + 1
+                inserts.append((rowid, *ready.row))
+            fts.append((rowid, *ready.fts))
+            intents.extend((rowid, value) for value in ready.intents)
+            hashtags.extend((rowid, value) for value in ready.hashtags)
+        if replaced:
+            conn.executemany("DELETE FROM mention_fts WHERE rowid = ?", replaced)
+            conn.executemany("DELETE FROM mention_intents WHERE mention = ?", replaced)
+            conn.executemany("DELETE FROM mention_hashtags WHERE mention = ?", replaced)
+            conn.executemany(_UPDATE_MENTION, updates)
+        conn.executemany(_INSERT_MENTION, inserts)
+        conn.executemany(_INSERT_FTS, fts)
+        conn.executemany("INSERT INTO mention_intents (mention, intent) VALUES (?, ?)", intents)
+        conn.executemany("INSERT INTO mention_hashtags (mention, tag) VALUES (?, ?)", hashtags)
+
+    def delete(self, mention_ids: Sequence[str]) -> int:
+        if not mention_ids:
+            return 0
+        with self._session("delete") as conn, self._write_lock, self._transaction(conn, "IMMEDIATE"):
+            stored = self._existing(conn, list(dict.fromkeys(mention_ids)))
+            rowids = [(rowid,) for rowid, _ in stored.values()]
+            conn.executemany("DELETE FROM mention_fts WHERE rowid = ?", rowids)
+            conn.executemany("DELETE FROM mention_intents WHERE mention = ?", rowids)
+            conn.executemany("DELETE FROM mention_hashtags WHERE mention = ?", rowids)
+            conn.executemany("DELETE FROM mentions WHERE rowid = ?", rowids)
+        return len(rowids)
+
+    # --- reads -----------------------------------------------------------------------------------
+    def get(self, mention_id: str) -> EnrichedMention | None:
+        with self._session("get") as conn:
+            row = conn.execute("SELECT doc FROM mentions WHERE id = ?", (mention_id,)).fetchone()
+        return None if row is None else EnrichedMention.model_validate_json(row[0])
+
+    def count(self, filters: MentionFilter = _ALL) -> int:
+        clause, params = where(filters)
+        with self._session("count") as conn:
+            total: int = conn.execute(f"SELECT COUNT(*) FROM mentions m WHERE {clause}", params).fetchone()[0]
+        return total
+
+    def search(self, request: SearchRequest) -> SearchPage:
+        clause, params = where(request.filters, request.text)
+        match = fts_query(request.text)
+        if request.sort == "relevance" and match is not None:
+            # bm25 needs the FTS row itself: join it rather than filter by rowid
+            filter_clause, filter_params = where(request.filters)
+            weights = ", ".join(str(w) for w in BM25_WEIGHTS)
+            sql = (
+                "SELECT m.doc FROM mention_fts JOIN mentions m ON m.rowid = mention_fts.rowid "
+                f"WHERE mention_fts MATCH ? AND {filter_clause} "
+                f"ORDER BY bm25(mention_fts, {weights}), m.published_us DESC, m.id LIMIT ? OFFSET ?"
+            )
+            page_params = [match, *filter_params, request.limit, request.offset]
+        else:
+            order = (
+                "m.published_us ASC, m.id ASC"
+                if request.sort == "oldest"
+                else "m.published_us DESC, m.id ASC"
+            )
+            sql = f"SELECT m.doc FROM mentions m WHERE {clause} ORDER BY {order} LIMIT ? OFFSET ?"
+            page_params = [*params, request.limit, request.offset]
+        with self._session("search") as conn, self._transaction(conn):  # one snapshot for total and hits
+            total = conn.execute(f"SELECT COUNT(*) FROM mentions m WHERE {clause}", params).fetchone()[0]
+            docs = conn.execute(sql, page_params).fetchall() if request.limit else []
+        return SearchPage(
+            total=total, hits=tuple(EnrichedMention.model_validate_json(doc) for (doc,) in docs)
+        )
+
+    def date_histogram(
+        self, filters: MentionFilter = _ALL, interval: Interval = "day", tz: str = "UTC"
+    ) -> list[Bucket]:
+        check_interval(interval)
+        zone(tz)  # InvalidInput before touching the database
+        clause, params = where(filters)
+        # floor division (SQLite's / truncates toward zero, wrong before 1970)
+        slot = f"(m.published_us / {_SLOT_US} - (m.published_us % {_SLOT_US} < 0))"
+        with self._session("date_histogram") as conn:
+            rows = conn.execute(
+                f"SELECT {slot} AS slot, COUNT(*) FROM mentions m WHERE {clause} GROUP BY slot", params
+            )
+            slots = [(int(s), int(n)) for s, n in rows]
+        return histogram_from_slots(slots, interval, tz)
+
+    def terms(self, field: FacetField, filters: MentionFilter = _ALL, size: int = 10) -> list[Bucket]:
+        if field not in FACET_COLUMNS and field not in SIDE_TABLES:
+            raise InvalidInput(f"unknown facet field {field!r}", details={"field": field})
+        if size <= 0:
+            return []
+        sql, params = terms_sql(field, filters)
+        with self._session("terms") as conn:
+            rows = conn.execute(sql, [*params, size]).fetchall()
+        return order_terms(((str(key), int(n)) for key, n in rows), size)
+
+    def sentiment_share(self, filters: MentionFilter = _ALL) -> SentimentShare:
+        clause, params = where(filters)
+        with self._session("sentiment_share") as conn:
+            rows = conn.execute(
+                f"SELECT m.sentiment, COUNT(*) FROM mentions m WHERE {clause} GROUP BY m.sentiment", params
+            )
+            found = {SentimentLabel(label): int(n) for label, n in rows}
+        counts = {label: found.get(label, 0) for label in SentimentLabel}
+        return SentimentShare(total=sum(counts.values()), counts=counts)
+
+    def export(self, filters: MentionFilter = _ALL, page_size: int = 1000) -> Iterator[EnrichedMention]:
+        """Oldest first by (published_at, id); keyset pages, so concurrent writes never repeat a mention."""
+        if page_size <= 0:
+            raise InvalidInput("page_size must be positive", details={"page_size": page_size})
+        clause, params = where(filters)
+        after: tuple[int, str] | None = None
+        while True:
+            keyset = "" if after is None else " AND (m.published_us, m.id) > (?, ?)"
+            sql = (
+                f"SELECT m.published_us, m.id, m.doc FROM mentions m WHERE {clause}{keyset} "
+                "ORDER BY m.published_us, m.id LIMIT ?"
+            )
+            with self._session("export") as conn:
+                rows = conn.execute(sql, [*params, *(after or ()), page_size]).fetchall()
+            for _, _, doc in rows:
+                yield EnrichedMention.model_validate_json(doc)
+            if len(rows) < page_size:
+                return
+            after = (rows[-1][0], rows[-1][1])
+
+    # --- cursors ---------------------------------------------------------------------------------
+    def load_cursor(self, source: str) -> SourceCursor | None:
+        with self._session("load_cursor") as conn:
+            row = conn.execute("SELECT doc FROM cursors WHERE source = ?", (source,)).fetchone()
+        return None if row is None else SourceCursor.model_validate_json(row[0])
+
+    def save_cursor(self, cursor: SourceCursor) -> None:
+        with self._session("save_cursor") as conn, self._write_lock:
+            conn.execute(
+                "INSERT INTO cursors (source, doc) VALUES (?, ?) "
+                "ON CONFLICT (source) DO UPDATE SET doc = excluded.doc",
+                (cursor.source, cursor.model_dump_json()),
+            )

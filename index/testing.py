@@ -1,0 +1,1122 @@
+"""Shipped contract suites for mention stores, and a deterministic corpus for tests and benchmarks.
+
+A backend's test module subclasses the contracts and provides the ``store`` fixture: a fresh, ready,
+empty store per test, closed afterwards::
+
+    class TestSQLiteStore(MentionStoreContract, CursorStoreContract):
+        visible_without_refresh = True
+
+        @pytest.fixture
+        def store(self, tmp_path: Path) -> Iterator[SQLiteMentionStore]:
+            store = SQLiteMentionStore(path=tmp_path / "earful.db")
+            store.ensure_ready()
+            yield store
+            store.close()
+
+Capability flags (class attributes) say where backends legitimately differ; the behaviour they share is
+asserted identically. ``CursorStoreContract`` uses the ``cursor_store`` fixture, which defaults to
+``store`` (override it when cursors live in another object).
+
+Expected values come from a small pure-Python reference (:func:`matches`, :func:`reference_terms`...)
+over the same corpus, plus literal values for the cases worth spelling out.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
+
+import pytest
+
+from core.ids import customer_id
+from core.models import (
+    Author,
+    CustomerLink,
+    EnrichedMention,
+    Intent,
+    IntentLabel,
+    ModelRef,
+    Sentiment,
+    SentimentLabel,
+    SourceCursor,
+    WritePolicy,
+)
+from index.aggregations import histogram
+from index.analysis import analyze, is_cjk, query_words
+from index.base import (
+    Bucket,
+    CursorStore,
+    FacetField,
+    Interval,
+    MentionFilter,
+    MentionStore,
+    SearchRequest,
+    UpsertResult,
+)
+
+__all__ = [
+    "BASE_TIME",
+    "FACET_FIELDS",
+    "CursorStoreContract",
+    "MentionStoreContract",
+    "chronological",
+    "facet_values",
+    "make_mention",
+    "make_mentions",
+    "matches",
+    "newest_first",
+    "reference_terms",
+]
+
+FACET_FIELDS: tuple[FacetField, ...] = (
+    "platform",
+    "source",
+    "lang",
+    "sentiment",
+    "intent",
+    "site",
+    "country",
+    "author",
+    "customer",
+    "hashtag",
+)
+BASE_TIME = datetime(2026, 11, 1, tzinfo=UTC)
+CST = timezone(timedelta(hours=8))
+MODEL = ModelRef(name="lexicon", version="1.0")
+NO_FILTER = MentionFilter()
+
+# --- corpus ----------------------------------------------------------------------------------------
+# (English, Simplified, Traditional)
+_PRODUCTS = (
+    ("headphones", "耳机", "耳機"),
+    ("speaker", "音箱", "音箱"),
+    ("watch", "手表", "手錶"),
+    ("charger", "充电器", "充電器"),
+)
+_BRANDS = (("Acme", "艾可", "艾可"), ("Nimbus", "云朵", "雲朵"), ("Orbit", "轨道", "軌道"))
+_L = SentimentLabel
+_I = IntentLabel
+# (text, title, sentiment, intents); {p} product, {b} brand.
+_EN: tuple[tuple[str, str | None, SentimentLabel, tuple[IntentLabel, ...]], ...] = (
+    (
+        "The {p} battery died after two days, I want a refund.",
+        "Battery problem",
+        _L.negative,
+        (_I.complaint,),
+    ),
+    ("Loving my new {p} from {b}! The sound is amazing.", None, _L.positive, (_I.praise,)),
+    ("Does the {b} {p} support wireless charging?", None, _L.neutral, (_I.question,)),
+    ("Thinking about buying the {p}, any deals this week?", None, _L.neutral, (_I.purchase_intent,)),
+    (
+        "Third time the app crashed while pairing my {p}. Fix it!",
+        "App crashes",
+        _L.negative,
+        (_I.bug_report, _I.complaint),
+    ),
+    (
+        "Cancelling my {b} subscription, support never answers.",
+        None,
+        _L.negative,
+        (_I.churn_risk, _I.complaint),
+    ),
+    (
+        "Would be great if {b} added a dark mode to the {p} app.",
+        "Feature idea",
+        _L.neutral,
+        (_I.feature_request,),
+    ),
+    ("Flight delayed again, but the {p} kept me sane. Thanks {b}!", None, _L.positive, (_I.praise,)),
+    (
+        "Café staff recommended the {b} {p}; the battery lasts forever.",
+        "Great battery",
+        _L.positive,
+        (_I.praise,),
+    ),
+    ("Shipping took three weeks and the {p} box was damaged.", None, _L.negative, (_I.complaint,)),
+)
+_ZH: tuple[tuple[str, str | None, SentimentLabel, tuple[IntentLabel, ...]], ...] = (
+    ("{b}的{p}质量很好，物流也很快。", None, _L.positive, (_I.praise,)),
+    ("{p}电池不行，用了两天就没电了，要求退款！", "电池问题", _L.negative, (_I.complaint,)),
+    ("请问{b}{p}支持无线充电吗？", None, _L.unscored, (_I.question,)),
+    ("打算买{b}的{p}，最近有优惠吗？", None, _L.neutral, (_I.purchase_intent,)),
+    ("這個{p}的音質很好，推薦購買。", "開箱", _L.positive, (_I.praise,)),  # Traditional
+    ("客服一直不回复，我要换别的牌子了。", None, _L.negative, (_I.churn_risk, _I.complaint)),
+    ("{p}连接手机总是断开，希望尽快修复。", None, _L.unscored, (_I.bug_report,)),
+)
+_TRADITIONAL = frozenset({4})  # indices of _ZH written in Traditional characters
+_EN_PLACES = (
+    ("twitter", "twitter-api", None),
+    ("reddit", "reddit-api", "r/headphones"),
+    ("reddit", "reddit-api", "r/gadgets"),
+    ("web", "demo", "reviews.example.com"),
+    ("appstore", "file", "apps.example.com"),
+)
+_ZH_PLACES = (
+    ("weibo", "weibo-scraper", None),
+    ("web", "demo", "bbs.example.cn"),
+    ("appstore", "file", "apps.example.com"),
+)
+_EN_COUNTRIES = ("US", "GB", "SG", None)
+_ZH_COUNTRIES = ("CN", "TW", "SG", None)
+_HANDLES = (*(f"user{i:02d}" for i in range(12)), "小明", "王芳")
+_HASHTAGS = ("acme", "nimbus", "orbit", "fail", "love", "deal", "耳机", "wireless")
+CUSTOMER_CODES = ("C001", "C002", "C003", "C004", "C005")
+
+
+def make_mention(native_id: str, text: str = "hello world", **fields: Any) -> EnrichedMention:
+    """One mention with sensible defaults; ``fields`` override any EnrichedMention field."""
+    published = fields.pop("published_at", BASE_TIME)
+    data: dict[str, Any] = {
+        "platform": "web",
+        "native_id": native_id,
+        "source": "test",
+        "text": text,
+        "published_at": published,
+        "collected_at": published + timedelta(minutes=5),
+        "enriched_at": published + timedelta(minutes=10),
+        "lang": "en",
+        "sentiment": Sentiment(label=SentimentLabel.neutral, score=0.0, confidence=0.5),
+        "models": (MODEL,),
+    }
+    data.update(fields)
+    return EnrichedMention.model_validate(data)
+
+
+def make_mentions(n: int, seed: int = 0) -> list[EnrichedMention]:
+    """``n`` deterministic mentions, about 70% English and 30% Chinese (some Traditional), spread over
+    ten days and every hour from 2026-11-01 UTC, with varied platforms, sources, sentiments, intents,
+    customers, sites, authors, countries and hashtags. Ids depend on ``seed``: different seeds never
+    collide. Every field is set explicitly (no wall-clock defaults), so two calls return equal lists."""
+    rng = random.Random(seed)
+    used = {False: 0, True: 0}
+    out: list[EnrichedMention] = []
+    for i in range(n):
+        chinese = rng.random() < 0.3
+        # templates in turn, so even a small corpus has every one of them
+        pool = _ZH if chinese else _EN
+        template = (seed + used[chinese]) % len(pool)
+        used[chinese] += 1
+        text, title, label, intents = pool[template]
+        script = (2 if template in _TRADITIONAL else 1) if chinese else 0
+        product, brand = rng.choice(_PRODUCTS)[script], rng.choice(_BRANDS)[script]
+        platform, source, site = rng.choice(_ZH_PLACES if chinese else _EN_PLACES)
+        published = BASE_TIME + timedelta(
+            days=rng.randrange(10),
+            hours=rng.randrange(24),
+            minutes=rng.randrange(60),
+            seconds=rng.randrange(60),
+        )
+        if chinese:
+            published = published.astimezone(CST)  # an offset that must survive the round trip
+        handle = rng.choice(_HANDLES) if rng.random() < 0.85 else None
+        author = (
+            None
+            if handle is None
+            else Author(
+                platform=platform,
+                handle=handle,
+                native_id=f"u-{handle}",
+                display_name=handle.title(),
+                followers=rng.randrange(10_000),
+            )
+        )
+        customer = None
+        if rng.random() < 0.3:
+            customer = CustomerLink(
+                customer_id=customer_id(rng.choice(CUSTOMER_CODES)),
+                confidence=round(rng.uniform(0.6, 1), 3),
+                method="handle",
+                evidence=(f"handle:{handle}",) if handle else (),
+            )
+        score = {_L.positive: 0.7, _L.negative: -0.6, _L.neutral: 0.0, _L.unscored: 0.0}[label]
+        tags = tuple(sorted(set(rng.sample(_HASHTAGS, rng.randrange(4)))))
+        out.append(
+            EnrichedMention(
+                platform=platform,
+                native_id=f"s{seed}-{i:07d}",
+                source=source,
+                text=text.format(p=product, b=brand)
+                + (f" #{tags[0]}" if tags and rng.random() < 0.5 else ""),
+                title=title,
+                url=f"https://{site or platform + '.example.com'}/p/{seed}/{i}",
+                site=site,
+                author=author,
+                published_at=published,
+                collected_at=published + timedelta(minutes=rng.randrange(1, 120)),
+                lang_hint="zh" if chinese else None,
+                country=rng.choice(_ZH_COUNTRIES if chinese else _EN_COUNTRIES),
+                rating=float(rng.randrange(1, 6)) if platform == "appstore" else None,
+                product=product if not chinese else None,
+                hashtags=tags,
+                metadata={"rank": i, "seed": seed},
+                lang="zh" if chinese else "en",
+                sentiment=Sentiment(
+                    label=label, score=score, confidence=0.0 if label == _L.unscored else 0.8
+                ),
+                intents=tuple(Intent(label=intent, confidence=0.75) for intent in intents),
+                customer=customer,
+                models=(MODEL,),
+                enriched_at=published + timedelta(hours=2),
+            )
+        )
+    return out
+
+
+# --- reference semantics ---------------------------------------------------------------------------
+def facet_values(mention: EnrichedMention, field: FacetField) -> set[str]:
+    """The values a mention contributes to a terms aggregation (a set: a document counts once)."""
+    match field:
+        case "platform":
+            return {mention.platform}
+        case "source":
+            return {mention.source}
+        case "lang":
+            return {mention.lang}
+        case "sentiment":
+            return {mention.sentiment.label.value}
+        case "intent":
+            return {intent.label.value for intent in mention.intents}
+        case "hashtag":
+            return set(mention.hashtags)
+        case "site":
+            return {mention.site} if mention.site is not None else set()
+        case "country":
+            return {mention.country} if mention.country is not None else set()
+        case "author":
+            return {mention.author.handle} if mention.author and mention.author.handle is not None else set()
+        case "customer":
+            return {mention.customer.customer_id} if mention.customer else set()
+    raise ValueError(field)
+
+
+def _contains_run(tokens: Sequence[str], run: Sequence[str]) -> bool:
+    width = len(run)
+    return any(list(tokens[i : i + width]) == list(run) for i in range(len(tokens) - width + 1))
+
+
+def _text_matches(mention: EnrichedMention, text: str) -> bool:
+    fields = [analyze(value) for value in (mention.title, mention.text) if value]
+    for unit in query_words(text):
+        if len(unit) == 1 and not is_cjk(unit[0]):
+            found = any(unit[0] in a.stems.split() for a in fields)
+        else:
+            found = any(_contains_run(a.terms.split(), unit) for a in fields)
+        if not found:
+            return False
+    return True
+
+
+def matches(mention: EnrichedMention, filters: MentionFilter = NO_FILTER, text: str | None = None) -> bool:
+    """Whether ``mention`` matches, by the protocol's semantics (the reference the contract compares with)."""
+    f = filters
+    checks: list[tuple[tuple[Any, ...], Any]] = [
+        (f.ids, mention.id),
+        (f.platforms, mention.platform),
+        (f.sources, mention.source),
+        (f.langs, mention.lang),
+        (f.sentiments, mention.sentiment.label),
+        (f.sites, mention.site),
+        (f.countries, mention.country),
+        (f.authors, mention.author.handle if mention.author else None),
+        (f.customer_ids, mention.customer.customer_id if mention.customer else None),
+    ]
+    if any(wanted and value not in wanted for wanted, value in checks):
+        return False
+    if f.intents and not {i.label for i in mention.intents} & set(f.intents):
+        return False
+    if f.linked is not None and (mention.customer is not None) != f.linked:
+        return False
+    if f.since is not None and mention.published_at < f.since:
+        return False
+    if f.until is not None and mention.published_at >= f.until:
+        return False
+    return not text or _text_matches(mention, text)
+
+
+def chronological(mentions: Sequence[EnrichedMention]) -> list[EnrichedMention]:
+    """Oldest first, ties by id: the order of `export` and of sort='oldest'."""
+    return sorted(mentions, key=lambda m: (m.published_at, m.id))
+
+
+def newest_first(mentions: Sequence[EnrichedMention]) -> list[EnrichedMention]:
+    """Newest first, ties by id ascending: the order of sort='newest'."""
+    return sorted(sorted(mentions, key=lambda m: m.id), key=lambda m: m.published_at, reverse=True)
+
+
+def reference_terms(mentions: Sequence[EnrichedMention], field: FacetField, size: int = 10) -> list[Bucket]:
+    counts: Counter[str] = Counter()
+    for mention in mentions:
+        counts.update(facet_values(mention, field))
+    ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    return [Bucket(key=key, count=n) for key, n in ranked[:size]]
+
+
+def _ids(mentions: Sequence[EnrichedMention]) -> list[str]:
+    return [m.id for m in mentions]
+
+
+def _bumped(mention: EnrichedMention, **fields: Any) -> EnrichedMention:
+    data = mention.model_dump()
+    data.update(fields)
+    return EnrichedMention.model_validate(data)
+
+
+# --- the contract ----------------------------------------------------------------------------------
+class MentionStoreContract:
+    """Behaviour every MentionStore must have. Subclass it in a ``Test...`` class and provide ``store``."""
+
+    #: Several threads may call ``upsert`` on one store object at once, and every write lands.
+    supports_concurrent_writers: bool = True
+    #: Writes are visible to reads without ``refresh()`` (SQLite yes, Elasticsearch no).
+    visible_without_refresh: bool = False
+    #: Size of the generated corpus most read tests run on.
+    corpus_size: int = 80
+
+    @pytest.fixture
+    def store(self) -> Iterator[MentionStore]:
+        raise NotImplementedError("a backend's test class provides a fresh, ready, empty `store` fixture")
+
+    @pytest.fixture
+    def corpus(self, store: MentionStore) -> list[EnrichedMention]:
+        mentions = make_mentions(self.corpus_size, seed=7)
+        self.load(store, mentions)
+        return mentions
+
+    @staticmethod
+    def load(
+        store: MentionStore, mentions: Sequence[EnrichedMention], policy: WritePolicy = WritePolicy.overwrite
+    ) -> UpsertResult:
+        result = store.upsert(mentions, policy)
+        store.refresh()
+        return result
+
+    # --- upsert and write policies --------------------------------------------------------------
+    def test_protocol(self, store: MentionStore) -> None:
+        assert isinstance(store, MentionStore)
+
+    def test_ensure_ready_is_idempotent(self, store: MentionStore) -> None:
+        self.load(store, [make_mention("a")])
+        store.ensure_ready()
+        store.ensure_ready()
+        assert store.count() == 1
+
+    def test_empty_store(self, store: MentionStore) -> None:
+        assert store.count() == 0
+        assert store.search(SearchRequest()).total == 0
+        assert store.date_histogram() == []
+        assert store.terms("platform") == []
+        assert list(store.export()) == []
+
+    def test_upsert_empty_batch(self, store: MentionStore) -> None:
+        assert store.upsert([]) == UpsertResult()
+        assert store.upsert([], WritePolicy.if_newer) == UpsertResult()
+
+    def test_upsert_creates(self, store: MentionStore) -> None:
+        mentions = make_mentions(25, seed=1)
+        result = self.load(store, mentions)
+        assert result == UpsertResult(created=25, updated=0, skipped=0)
+        assert result.written == 25
+        assert store.count() == 25
+
+    def test_same_batch_twice_is_idempotent(self, store: MentionStore) -> None:
+        mentions = make_mentions(30, seed=2)
+        assert self.load(store, mentions) == UpsertResult(created=30)
+        assert self.load(store, mentions) == UpsertResult(updated=30)
+        assert store.count() == 30
+        assert self.load(store, mentions, WritePolicy.create) == UpsertResult(skipped=30)
+        assert self.load(store, mentions, WritePolicy.if_newer) == UpsertResult(skipped=30)
+        assert store.count() == 30
+        assert store.search(SearchRequest(limit=100)).total == 30
+
+    def test_overwrite_replaces(self, store: MentionStore) -> None:
+        old = make_mention("a", "battery died", hashtags=("fail",))
+        self.load(store, [old])
+        new = _bumped(old, text="sound is amazing", hashtags=("love",), lang="zh")
+        assert self.load(store, [new, make_mention("b")]) == UpsertResult(created=1, updated=1)
+        assert store.get(old.id) == new
+        assert store.count() == 2
+        assert store.search(SearchRequest(text="battery")).total == 0
+        assert store.search(SearchRequest(text="amazing")).total == 1
+        assert store.terms("hashtag") == [Bucket(key="love", count=1)]
+        assert store.count(MentionFilter(langs=("zh",))) == 1
+
+    def test_create_keeps_existing(self, store: MentionStore) -> None:
+        old = make_mention("a", "battery died")
+        self.load(store, [old])
+        newer = _bumped(old, text="all fixed", enriched_at=old.enriched_at + timedelta(days=1))
+        result = self.load(store, [newer, make_mention("b")], WritePolicy.create)
+        assert result == UpsertResult(created=1, skipped=1)
+        assert store.get(old.id) == old
+        assert store.search(SearchRequest(text="fixed")).total == 0
+
+    @pytest.mark.parametrize(
+        ("enriched_delta", "collected_delta", "replaced"),
+        [
+            (1, 0, True),  # enriched later
+            (1, -1, True),  # enriched later wins even if collected earlier
+            (-1, 1, False),  # enriched earlier loses even if collected later
+            (0, 1, True),  # same enrichment time, collected later
+            (0, 0, False),  # same version: not strictly newer
+            (0, -1, False),
+            (-1, 0, False),
+        ],
+    )
+    def test_if_newer(
+        self, store: MentionStore, enriched_delta: int, collected_delta: int, replaced: bool
+    ) -> None:
+        old = make_mention("a", "original text")
+        self.load(store, [old])
+        incoming = _bumped(
+            old,
+            text="incoming text",
+            enriched_at=old.enriched_at + timedelta(seconds=enriched_delta),
+            collected_at=old.collected_at + timedelta(seconds=collected_delta),
+        )
+        result = self.load(store, [incoming, make_mention("b")], WritePolicy.if_newer)
+        assert result == UpsertResult(created=1, updated=int(replaced), skipped=int(not replaced))
+        assert store.get(old.id) == (incoming if replaced else old)
+
+    def test_if_newer_compares_instants_across_offsets(self, store: MentionStore) -> None:
+        old = make_mention("a", "original", enriched_at=datetime(2026, 11, 1, 12, tzinfo=UTC))
+        self.load(store, [old])
+        # 19:00+08:00 is 11:00 UTC: older although its wall clock reads later.
+        older = _bumped(old, text="older", enriched_at=datetime(2026, 11, 1, 19, tzinfo=CST))
+        assert self.load(store, [older], WritePolicy.if_newer) == UpsertResult(skipped=1)
+        newer = _bumped(old, text="newer", enriched_at=datetime(2026, 11, 1, 21, tzinfo=CST))
+        assert self.load(store, [newer], WritePolicy.if_newer) == UpsertResult(updated=1)
+        assert store.get(old.id) == newer
+
+    def test_duplicates_in_one_batch_apply_in_order(self, store: MentionStore) -> None:
+        a = make_mention("a", "first")
+        a2 = _bumped(a, text="second")
+        assert self.load(store, [a, a2]) == UpsertResult(created=1, updated=1)
+        assert store.get(a.id) == a2
+        b = make_mention("b", "first")
+        b2 = _bumped(b, text="second")
+        assert self.load(store, [b, b2], WritePolicy.create) == UpsertResult(created=1, skipped=1)
+        assert store.get(b.id) == b
+        c = make_mention("c", "newer", enriched_at=BASE_TIME + timedelta(days=2))
+        c_old = _bumped(c, text="older", enriched_at=BASE_TIME + timedelta(days=1))
+        assert self.load(store, [c, c_old], WritePolicy.if_newer) == UpsertResult(created=1, skipped=1)
+        assert store.get(c.id) == c
+        assert store.count() == 3
+
+    def test_visibility(self, store: MentionStore) -> None:
+        store.upsert([make_mention("a")])
+        if self.visible_without_refresh:
+            assert store.count() == 1
+        store.refresh()
+        assert store.count() == 1
+        store.refresh()  # refreshing with nothing pending is harmless
+        assert store.count() == 1
+
+    def test_concurrent_writers(self, store: MentionStore) -> None:
+        if not self.supports_concurrent_writers:
+            pytest.skip("backend declares supports_concurrent_writers = False")
+        batches = [make_mentions(40, seed=100 + k) for k in range(4)]
+        results: list[UpsertResult] = []
+        errors: list[BaseException] = []
+
+        def write(batch: list[EnrichedMention]) -> None:
+            try:
+                results.append(store.upsert(batch))
+            except BaseException as exc:  # reported by the assertion below
+                errors.append(exc)
+
+        threads = [threading.Thread(target=write, args=(batch,)) for batch in batches]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        store.refresh()
+        assert errors == []
+        assert sum(r.created for r in results) == 160
+        assert store.count() == 160
+
+    # --- get and delete --------------------------------------------------------------------------
+    def test_get_round_trips_everything(self, store: MentionStore) -> None:
+        mention = make_mention(
+            "全-1",
+            "這個耳機的音質很好 Café ＦＬＩＧＨＴ",
+            platform="Weibo",
+            title="开箱 unboxing",
+            url="https://weibo.example.com/1",
+            site="weibo.com",
+            author=Author(
+                platform="weibo",
+                native_id="42",
+                handle="小明",
+                display_name="Xiao Ming",
+                url="https://weibo.example.com/u/42",
+                location="上海",
+                profile_text="爱音乐",
+                followers=12,
+            ),
+            published_at=datetime(2026, 11, 2, 8, 30, 15, 123456, tzinfo=CST),
+            collected_at=datetime(2026, 11, 2, 1, 0, tzinfo=UTC),
+            lang_hint="zh",
+            country="CN",
+            rating=4.5,
+            product="headphones",
+            thread_id="t1",
+            parent_native_id="p0",
+            hashtags=("耳机", "love"),
+            mentions=("acme_cn",),
+            metadata={"likes": 3, "ratio": 0.25, "verified": True, "note": None, "tag": "x"},
+            lang="zh",
+            sentiment=Sentiment(label=SentimentLabel.positive, score=0.82, confidence=0.91),
+            intents=(
+                Intent(label=IntentLabel.praise, confidence=0.7),
+                Intent(label=IntentLabel.purchase_intent, confidence=0.4),
+            ),
+            customer=CustomerLink(
+                customer_id=customer_id("C001"),
+                confidence=0.97,
+                method="handle",
+                evidence=("handle:小明", "platform:weibo"),
+            ),
+            models=(MODEL, ModelRef(name="linker", version="2026.11")),
+            enriched_at=datetime(2026, 11, 2, 9, 0, tzinfo=timezone(timedelta(hours=-5))),
+        )
+        self.load(store, [mention])
+        got = store.get(mention.id)
+        assert got == mention
+        assert got is not None
+        assert got.model_dump_json() == mention.model_dump_json()
+        assert got.published_at.utcoffset() == timedelta(hours=8)
+        assert got.enriched_at.utcoffset() == timedelta(hours=-5)
+        assert isinstance(got.hashtags, tuple)
+        assert got.platform == "weibo"
+
+    def test_get_corpus_round_trips(self, store: MentionStore, corpus: list[EnrichedMention]) -> None:
+        for mention in corpus:
+            assert store.get(mention.id) == mention
+
+    def test_get_unknown_is_none(self, store: MentionStore, corpus: list[EnrichedMention]) -> None:
+        assert store.get("0" * 32) is None
+        assert store.get("") is None
+
+    def test_delete(self, store: MentionStore) -> None:
+        a, b, c = (
+            make_mention("a", "battery", hashtags=("x",)),
+            make_mention("b", "battery"),
+            make_mention("c"),
+        )
+        self.load(store, [a, b, c])
+        assert store.delete([a.id, b.id, "0" * 32]) == 2
+        store.refresh()
+        assert store.get(a.id) is None
+        assert store.get(c.id) == c
+        assert store.count() == 1
+        assert store.search(SearchRequest(text="battery")).total == 0
+        assert store.terms("hashtag") == []
+        assert store.delete([a.id]) == 0
+        assert store.delete([]) == 0
+        # a deleted id can be created again
+        assert self.load(store, [a]) == UpsertResult(created=1)
+        assert store.search(SearchRequest(text="battery")).total == 1
+
+    # --- count and filters -----------------------------------------------------------------------
+    def _filters(self, corpus: list[EnrichedMention]) -> list[MentionFilter]:
+        first = corpus[0]
+        linked = next(m for m in corpus if m.customer)
+        handle = next(m.author.handle for m in corpus if m.author and m.author.handle)
+        mid = BASE_TIME + timedelta(days=4, hours=7)
+        return [
+            MentionFilter(ids=(first.id, corpus[1].id, "0" * 32)),
+            MentionFilter(platforms=("twitter",)),
+            MentionFilter(platforms=("weibo", "reddit")),
+            MentionFilter(sources=("demo",)),
+            MentionFilter(langs=("zh",)),
+            MentionFilter(sentiments=(SentimentLabel.negative,)),
+            MentionFilter(sentiments=(SentimentLabel.positive, SentimentLabel.unscored)),
+            MentionFilter(intents=(IntentLabel.complaint,)),
+            MentionFilter(intents=(IntentLabel.praise, IntentLabel.bug_report)),
+            MentionFilter(customer_ids=(linked.customer.customer_id,) if linked.customer else ()),
+            MentionFilter(linked=True),
+            MentionFilter(linked=False),
+            MentionFilter(sites=("r/headphones", "apps.example.com")),
+            MentionFilter(authors=(handle,)),
+            MentionFilter(countries=("CN", "US")),
+            MentionFilter(since=mid),
+            MentionFilter(until=mid),
+            MentionFilter(since=BASE_TIME + timedelta(days=2), until=BASE_TIME + timedelta(days=5)),
+            MentionFilter(
+                langs=("en",), sentiments=(SentimentLabel.negative,), intents=(IntentLabel.complaint,)
+            ),
+            MentionFilter(platforms=("web",), linked=True, since=BASE_TIME + timedelta(days=1)),
+            MentionFilter(langs=("zh",), countries=("CN",), until=BASE_TIME + timedelta(days=8)),
+        ]
+
+    def test_count_all(self, store: MentionStore, corpus: list[EnrichedMention]) -> None:
+        assert store.count() == len(corpus)
+        assert store.count(MentionFilter()) == len(corpus)
+
+    def test_count_each_filter(self, store: MentionStore, corpus: list[EnrichedMention]) -> None:
+        for filters in self._filters(corpus):
+            expected = sum(matches(m, filters) for m in corpus)
+            assert 0 < expected < len(corpus), filters  # the corpus makes every filter meaningful
+            assert store.count(filters) == expected, filters
+
+    def test_filters_without_match(self, store: MentionStore, corpus: list[EnrichedMention]) -> None:
+        assert store.count(MentionFilter(platforms=("myspace",))) == 0
+        assert store.count(MentionFilter(langs=("zh",), countries=("US",))) == 0
+        assert store.count(MentionFilter(since=BASE_TIME + timedelta(days=30))) == 0
+        assert store.count(MentionFilter(authors=("USER01",))) == 0  # keyword filters are exact
+
+    def test_since_inclusive_until_exclusive(self, store: MentionStore) -> None:
+        t = datetime(2026, 11, 3, 12, tzinfo=UTC)
+        mentions = [make_mention(f"m{k}", published_at=t + timedelta(seconds=k)) for k in (-1, 0, 1, 2)]
+        self.load(store, mentions)
+        assert store.count(MentionFilter(since=t)) == 3
+        assert store.count(MentionFilter(until=t)) == 1
+        assert store.count(MentionFilter(since=t, until=t + timedelta(seconds=2))) == 2
+        assert store.count(MentionFilter(since=t, until=t)) == 0
+        # the same instant written with another offset is the same bound
+        assert store.count(MentionFilter(since=t.astimezone(CST))) == 3
+
+    # --- search ----------------------------------------------------------------------------------
+    def _search_ids(self, store: MentionStore, text: str, **kwargs: Any) -> set[str]:
+        page = store.search(SearchRequest(text=text, limit=1000, **kwargs))
+        assert page.total == len(page.hits)
+        return {m.id for m in page.hits}
+
+    @pytest.fixture
+    def texts(self, store: MentionStore) -> dict[str, EnrichedMention]:
+        docs = {
+            "flight": make_mention("flight", "The flight was delayed by two hours"),
+            "flights": make_mention("flights", "Cheap FLIGHTS to Paris", title="Deals"),
+            "cafe": make_mention("cafe", "Best café in town"),
+            "fullwidth": make_mention("fullwidth", "ＡＣＭＥ headphones rock"),
+            "title": make_mention("title", "the sound is great", title="Acme headphones review"),
+            "zh": make_mention("zh", "这个耳机的音质很好，推荐！", lang="zh"),
+            "zh_trad": make_mention("zh_trad", "這個耳機的電池不行", lang="zh"),
+            "zh_split": make_mention("zh_split", "机器很好", title="好耳", lang="zh"),  # 好耳|机器很好
+            "mixed": make_mention("mixed", "Acme耳机battery很好", lang="zh"),
+        }
+        self.load(store, list(docs.values()))
+        return docs
+
+    @pytest.mark.parametrize(
+        ("query", "expected"),
+        [
+            ("flight", {"flight", "flights"}),
+            ("flights", {"flight", "flights"}),
+            ("FLIGHT delayed", {"flight"}),
+            ("delay", {"flight"}),
+            ("ｆｌｉｇｈｔｓ", {"flight", "flights"}),
+            ("cafe", {"cafe"}),
+            ("CAFÉ", {"cafe"}),
+            ("acme", {"fullwidth", "title", "mixed"}),
+            ("acme headphones", {"fullwidth", "title"}),  # words in title and text both count
+            ("deals paris", {"flights"}),
+            ("耳机", {"zh", "zh_trad", "mixed"}),
+            ("耳機", {"zh", "zh_trad", "mixed"}),  # Traditional query finds Simplified text
+            ("电池", {"zh_trad"}),  # Simplified query finds Traditional text
+            ("机耳", set()),  # characters must be in sequence
+            ("耳机 音质", {"zh"}),
+            ("耳机音质", set()),  # a run is contiguous: 耳机的音质 is not 耳机音质
+            ("耳", {"zh", "zh_trad", "zh_split", "mixed"}),
+            ("耳机器", set()),  # a run never spans title and text
+            ("耳机 battery", {"mixed"}),
+            ("acme 耳机", {"mixed"}),
+            ("nothing matches this", set()),
+        ],
+    )
+    def test_search_text(
+        self, store: MentionStore, texts: dict[str, EnrichedMention], query: str, expected: set[str]
+    ) -> None:
+        expected_ids = {texts[key].id for key in expected}
+        assert self._search_ids(store, query) == expected_ids
+        assert {m.id for m in texts.values() if matches(m, text=query)} == expected_ids  # reference agrees
+
+    def test_search_without_words_is_unconstrained(
+        self, store: MentionStore, texts: dict[str, EnrichedMention]
+    ) -> None:
+        assert self._search_ids(store, "") == {m.id for m in texts.values()}
+        assert self._search_ids(store, " !!! ，。") == {m.id for m in texts.values()}
+
+    def test_search_corpus_matches_reference(
+        self, store: MentionStore, corpus: list[EnrichedMention]
+    ) -> None:
+        for query in (
+            "battery",
+            "batteries forever",
+            "app crashed",
+            "耳机",
+            "電池",
+            "质量 很好",
+            "Acme",
+            "café",
+            "wireless charging",
+            "無線充電",
+        ):
+            expected = {m.id for m in corpus if matches(m, text=query)}
+            assert expected, query
+            assert self._search_ids(store, query) == expected, query
+
+    def test_search_with_filters(self, store: MentionStore, corpus: list[EnrichedMention]) -> None:
+        for query, filters in [
+            ("battery", MentionFilter(sentiments=(SentimentLabel.negative,))),
+            ("耳机", MentionFilter(platforms=("weibo", "web"))),
+            (None, MentionFilter(langs=("zh",), linked=False)),
+            ("the", MentionFilter(since=BASE_TIME + timedelta(days=3), until=BASE_TIME + timedelta(days=6))),
+        ]:
+            expected = [m for m in corpus if matches(m, filters, query)]
+            assert expected, (query, filters)
+            page = store.search(SearchRequest(text=query, filters=filters, limit=1000))
+            assert page.total == len(expected)
+            assert {m.id for m in page.hits} == {m.id for m in expected}
+
+    def test_search_returns_full_mentions(self, store: MentionStore, corpus: list[EnrichedMention]) -> None:
+        by_id = {m.id: m for m in corpus}
+        for hit in store.search(SearchRequest(limit=1000)).hits:
+            assert hit == by_id[hit.id]
+
+    def test_sort_newest_and_oldest(self, store: MentionStore, corpus: list[EnrichedMention]) -> None:
+        # ties in published_at are broken by id ascending in both orders
+        same = [make_mention(f"tie{k}", published_at=BASE_TIME + timedelta(days=3)) for k in range(5)]
+        self.load(store, same)
+        everything = corpus + same
+        newest = store.search(SearchRequest(sort="newest", limit=1000))
+        assert _ids(newest.hits) == _ids(newest_first(everything))
+        oldest = store.search(SearchRequest(sort="oldest", limit=1000))
+        assert _ids(oldest.hits) == _ids(chronological(everything))
+        default = store.search(SearchRequest(limit=1000))
+        assert _ids(default.hits) == _ids(newest.hits)
+
+    def test_sort_relevance(self, store: MentionStore, corpus: list[EnrichedMention]) -> None:
+        request = SearchRequest(text="battery", sort="relevance", limit=1000)
+        expected = {m.id for m in corpus if matches(m, text="battery")}
+        first = store.search(request)
+        assert first.total == len(expected)
+        assert {m.id for m in first.hits} == expected
+        assert _ids(store.search(request).hits) == _ids(first.hits)  # deterministic
+        paged: list[str] = []
+        for offset in range(0, len(expected), 4):
+            paged += _ids(store.search(request.model_copy(update={"limit": 4, "offset": offset})).hits)
+        assert paged == _ids(first.hits)  # ties are broken the same way on every page
+
+    def test_relevance_without_text_is_newest(
+        self, store: MentionStore, corpus: list[EnrichedMention]
+    ) -> None:
+        page = store.search(SearchRequest(sort="relevance", limit=1000))
+        assert _ids(page.hits) == _ids(newest_first(corpus))
+
+    def test_limit_and_offset(self, store: MentionStore, corpus: list[EnrichedMention]) -> None:
+        ordered = _ids(newest_first(corpus))
+        for limit, offset in [(10, 0), (10, 10), (7, 75), (5, len(corpus)), (0, 0), (1000, 0)]:
+            page = store.search(SearchRequest(limit=limit, offset=offset))
+            assert page.total == len(corpus)
+            assert _ids(page.hits) == ordered[offset : offset + limit]
+        zh = [m for m in corpus if m.lang == "zh"]
+        page = store.search(
+            SearchRequest(filters=MentionFilter(langs=("zh",)), sort="oldest", limit=3, offset=2)
+        )
+        assert page.total == len(zh)
+        assert _ids(page.hits) == _ids(chronological(zh))[2:5]
+
+    # --- date histogram --------------------------------------------------------------------------
+    @pytest.mark.parametrize(
+        ("interval", "tz", "expected"),
+        [
+            (
+                "day",
+                "UTC",
+                [
+                    ("2026-10-31T00:00:00+00:00", 1),
+                    ("2026-11-01T00:00:00+00:00", 4),
+                    ("2026-11-02T00:00:00+00:00", 1),
+                    ("2026-11-09T00:00:00+00:00", 1),
+                ],
+            ),
+            (
+                "day",
+                "Asia/Shanghai",
+                [
+                    ("2026-11-01T00:00:00+08:00", 4),
+                    ("2026-11-02T00:00:00+08:00", 2),
+                    ("2026-11-10T00:00:00+08:00", 1),
+                ],
+            ),
+            (
+                "day",
+                "+08:00",
+                [
+                    ("2026-11-01T00:00:00+08:00", 4),
+                    ("2026-11-02T00:00:00+08:00", 2),
+                    ("2026-11-10T00:00:00+08:00", 1),
+                ],
+            ),
+            # DST ends in New York at 02:00 EDT on 2026-11-01: local midnights carry their own offsets
+            (
+                "day",
+                "America/New_York",
+                [
+                    ("2026-10-31T00:00:00-04:00", 2),
+                    ("2026-11-01T00:00:00-04:00", 3),
+                    ("2026-11-02T00:00:00-05:00", 1),
+                    ("2026-11-09T00:00:00-05:00", 1),
+                ],
+            ),
+            # ... and 01:00-02:00 happens twice: two buckets with the same wall clock
+            (
+                "hour",
+                "America/New_York",
+                [
+                    ("2026-10-31T19:00:00-04:00", 1),
+                    ("2026-10-31T23:00:00-04:00", 1),
+                    ("2026-11-01T01:00:00-04:00", 1),
+                    ("2026-11-01T01:00:00-05:00", 1),
+                    ("2026-11-01T11:00:00-05:00", 1),
+                    ("2026-11-02T07:00:00-05:00", 1),
+                    ("2026-11-09T18:00:00-05:00", 1),
+                ],
+            ),
+            (
+                "hour",
+                "UTC",
+                [
+                    ("2026-10-31T23:00:00+00:00", 1),
+                    ("2026-11-01T03:00:00+00:00", 1),
+                    ("2026-11-01T05:00:00+00:00", 1),
+                    ("2026-11-01T06:00:00+00:00", 1),
+                    ("2026-11-01T16:00:00+00:00", 1),
+                    ("2026-11-02T12:00:00+00:00", 1),
+                    ("2026-11-09T23:00:00+00:00", 1),
+                ],
+            ),
+            (
+                "hour",
+                "Asia/Kolkata",
+                [
+                    ("2026-11-01T04:00:00+05:30", 1),
+                    ("2026-11-01T09:00:00+05:30", 1),
+                    ("2026-11-01T11:00:00+05:30", 1),
+                    ("2026-11-01T12:00:00+05:30", 1),
+                    ("2026-11-01T21:00:00+05:30", 1),
+                    ("2026-11-02T17:00:00+05:30", 1),
+                    ("2026-11-10T05:00:00+05:30", 1),
+                ],
+            ),
+            (
+                "week",
+                "UTC",
+                [
+                    ("2026-10-26T00:00:00+00:00", 5),
+                    ("2026-11-02T00:00:00+00:00", 1),
+                    ("2026-11-09T00:00:00+00:00", 1),
+                ],
+            ),
+            (
+                "week",
+                "Asia/Shanghai",
+                [
+                    ("2026-10-26T00:00:00+08:00", 4),
+                    ("2026-11-02T00:00:00+08:00", 2),
+                    ("2026-11-09T00:00:00+08:00", 1),
+                ],
+            ),
+            ("month", "UTC", [("2026-10-01T00:00:00+00:00", 1), ("2026-11-01T00:00:00+00:00", 6)]),
+            (
+                "month",
+                "America/New_York",
+                [("2026-10-01T00:00:00-04:00", 2), ("2026-11-01T00:00:00-04:00", 5)],
+            ),
+        ],
+    )
+    def test_date_histogram(
+        self, store: MentionStore, interval: Interval, tz: str, expected: list[tuple[str, int]]
+    ) -> None:
+        instants = [
+            datetime(2026, 10, 31, 23, 10, tzinfo=UTC),  # NY 19:10 EDT; Shanghai 07:10 Nov 1 (Sunday)
+            datetime(2026, 11, 1, 3, 30, tzinfo=UTC),  # NY 23:30 EDT Oct 31; Shanghai 11:30 Nov 1
+            datetime(2026, 11, 1, 13, 30, tzinfo=CST),  # 05:30 UTC; NY 01:30 EDT (before DST ends)
+            datetime(2026, 11, 1, 6, 30, tzinfo=UTC),  # NY 01:30 EST (after DST ends)
+            datetime(2026, 11, 1, 16, 0, tzinfo=UTC),  # Shanghai 00:00 Nov 2: a bucket start is inclusive
+            datetime(2026, 11, 2, 12, 0, tzinfo=UTC),
+            datetime(2026, 11, 9, 23, 59, 59, tzinfo=UTC),  # Shanghai Nov 10 07:59; Monday Nov 9 UTC
+        ]
+        self.load(store, [make_mention(f"h{k}", published_at=t) for k, t in enumerate(instants)])
+        want = [Bucket(key=key, count=n) for key, n in expected]
+        assert store.date_histogram(interval=interval, tz=tz) == want
+        assert store.date_histogram(interval=interval, tz=tz) == histogram(
+            ((t, 1) for t in instants), interval, tz
+        )
+
+    def test_date_histogram_corpus(self, store: MentionStore, corpus: list[EnrichedMention]) -> None:
+        filters = MentionFilter(langs=("en",), since=BASE_TIME + timedelta(days=1, hours=5))
+        for interval in ("hour", "day", "week", "month"):
+            for tz in ("UTC", "Asia/Shanghai", "America/Los_Angeles", "-03:30"):
+                for f in (MentionFilter(), filters):
+                    expected = histogram(((m.published_at, 1) for m in corpus if matches(m, f)), interval, tz)
+                    got = store.date_histogram(f, interval, tz)
+                    assert got == expected, (interval, tz, f)
+                    assert sum(b.count for b in got) == store.count(f)
+
+    def test_date_histogram_default_is_utc_days(
+        self, store: MentionStore, corpus: list[EnrichedMention]
+    ) -> None:
+        days = store.date_histogram()
+        assert days == histogram(((m.published_at, 1) for m in corpus), "day", "UTC")
+        assert [b.key for b in days] == [f"2026-11-{d:02d}T00:00:00+00:00" for d in range(1, 11)]
+
+    # --- terms -----------------------------------------------------------------------------------
+    @pytest.mark.parametrize("field", FACET_FIELDS)
+    def test_terms(self, store: MentionStore, corpus: list[EnrichedMention], field: FacetField) -> None:
+        everything = store.terms(field, size=1000)
+        expected = reference_terms(corpus, field, size=1000)
+        assert len(expected) >= 2, field
+        assert everything == expected
+        assert store.terms(field, size=2) == expected[:2]
+        assert store.terms(field) == expected[:10]
+        zh = MentionFilter(langs=("zh",))
+        assert store.terms(field, zh, size=1000) == reference_terms(
+            [m for m in corpus if matches(m, zh)], field, 1000
+        )
+
+    def test_terms_multi_valued_and_ties(self, store: MentionStore) -> None:
+        c1, c2 = customer_id("C001"), customer_id("C002")
+        self.load(
+            store,
+            [
+                make_mention(
+                    "a",
+                    hashtags=("b", "a"),
+                    intents=(
+                        Intent(label=IntentLabel.complaint, confidence=1),
+                        Intent(label=IntentLabel.question, confidence=1),
+                    ),
+                    author=Author(platform="web", handle="zed"),
+                    customer=CustomerLink(customer_id=c2, confidence=1, method="manual"),
+                ),
+                make_mention(
+                    "b",
+                    hashtags=("a",),
+                    intents=(Intent(label=IntentLabel.question, confidence=1),),
+                    author=Author(platform="web", handle="amy"),
+                    customer=CustomerLink(customer_id=c1, confidence=1, method="manual"),
+                ),
+                make_mention(
+                    "c", hashtags=("c", "b"), author=Author(platform="web", display_name="no handle")
+                ),
+                make_mention("d"),
+            ],
+        )
+        assert store.terms("hashtag") == [
+            Bucket(key="a", count=2),
+            Bucket(key="b", count=2),
+            Bucket(key="c", count=1),
+        ]
+        assert store.terms("hashtag", size=1) == [Bucket(key="a", count=2)]
+        assert store.terms("intent") == [Bucket(key="question", count=2), Bucket(key="complaint", count=1)]
+        assert store.terms("author") == [Bucket(key="amy", count=1), Bucket(key="zed", count=1)]
+        assert store.terms("customer") == sorted(
+            [Bucket(key=c1, count=1), Bucket(key=c2, count=1)], key=lambda b: b.key
+        )
+        assert store.terms("site") == []
+        assert store.terms("sentiment") == [Bucket(key="neutral", count=4)]
+        assert store.terms("hashtag", MentionFilter(intents=(IntentLabel.complaint,))) == [
+            Bucket(key="a", count=1),
+            Bucket(key="b", count=1),
+        ]
+
+    # --- sentiment share -------------------------------------------------------------------------
+    def test_sentiment_share(self, store: MentionStore, corpus: list[EnrichedMention]) -> None:
+        for filters in (MentionFilter(), MentionFilter(langs=("zh",)), MentionFilter(platforms=("twitter",))):
+            subset = [m for m in corpus if matches(m, filters)]
+            share = store.sentiment_share(filters)
+            assert share.total == len(subset)
+            counts = Counter(m.sentiment.label for m in subset)
+            assert share.counts == {label: counts.get(label, 0) for label in SentimentLabel}
+            for label in SentimentLabel:
+                assert share.share(label) == pytest.approx(counts.get(label, 0) / len(subset))
+
+    def test_sentiment_share_empty(self, store: MentionStore) -> None:
+        share = store.sentiment_share()
+        assert share.total == 0
+        assert share.counts == dict.fromkeys(SentimentLabel, 0)
+        assert share.share(SentimentLabel.positive) == 0.0
+
+    # --- export ----------------------------------------------------------------------------------
+    def test_export_all_oldest_first(self, store: MentionStore, corpus: list[EnrichedMention]) -> None:
+        same = [make_mention(f"tie{k}", published_at=BASE_TIME + timedelta(days=2)) for k in range(6)]
+        self.load(store, same)
+        for page_size in (7, 1000):
+            exported = list(store.export(page_size=page_size))
+            assert exported == chronological(corpus + same)
+
+    def test_export_with_filters(self, store: MentionStore, corpus: list[EnrichedMention]) -> None:
+        filters = MentionFilter(langs=("en",), until=BASE_TIME + timedelta(days=6))
+        expected = chronological([m for m in corpus if matches(m, filters)])
+        assert expected
+        assert list(store.export(filters, page_size=5)) == expected
+
+    def test_export_stable_under_concurrent_writes(
+        self, store: MentionStore, corpus: list[EnrichedMention]
+    ) -> None:
+        before = {m.id for m in corpus}
+        extra = make_mentions(30, seed=8)  # published across the same days: they interleave with pages
+        seen: list[str] = []
+        for k, mention in enumerate(store.export(page_size=6)):
+            seen.append(mention.id)
+            if k in (3, 20, 40):
+                store.upsert(extra[(k % 3) * 10 : (k % 3) * 10 + 10])
+                store.refresh()
+        assert len(seen) == len(set(seen))  # no duplicates
+        assert before <= set(seen)  # nothing that was there is missed
+        assert set(seen) <= before | {m.id for m in extra}
+        assert store.count() == len(corpus) + 30
+
+    # --- refresh -----------------------------------------------------------------------------------
+    def test_refresh_makes_writes_searchable(self, store: MentionStore) -> None:
+        mention = make_mention("a", "refresh me please")
+        store.upsert([mention])
+        store.refresh()
+        assert store.search(SearchRequest(text="refresh")).hits == (mention,)
+        store.delete([mention.id])
+        store.refresh()
+        assert store.search(SearchRequest(text="refresh")).total == 0
+
+
+class CursorStoreContract:
+    """Behaviour every CursorStore must have. Uses ``cursor_store`` (by default the ``store`` fixture)."""
+
+    @pytest.fixture
+    def cursor_store(self, store: Any) -> CursorStore:
+        assert isinstance(store, CursorStore), "override the cursor_store fixture"
+        return store
+
+    def test_cursor_protocol(self, cursor_store: CursorStore) -> None:
+        assert isinstance(cursor_store, CursorStore)
+
+    def test_cursor_unknown_is_none(self, cursor_store: CursorStore) -> None:
+        assert cursor_store.load_cursor("nobody") is None
+
+    def test_cursor_save_load_overwrite(self, cursor_store: CursorStore) -> None:
+        first = SourceCursor(
+            source="reviews", value="page=3", updated_at=datetime(2026, 11, 1, 8, tzinfo=CST)
+        )
+        cursor_store.save_cursor(first)
+        got = cursor_store.load_cursor("reviews")
+        assert got == first
+        assert got is not None
+        assert got.updated_at.utcoffset() == timedelta(hours=8)
+        second = SourceCursor(source="reviews", value=None, updated_at=datetime(2026, 11, 2, tzinfo=UTC))
+        cursor_store.save_cursor(second)
+        assert cursor_store.load_cursor("reviews") == second
+
+    def test_cursors_are_per_source(self, cursor_store: CursorStore) -> None:
+        cursors = [
+            SourceCursor(source=name, value=f"{name}:{k}", updated_at=BASE_TIME + timedelta(hours=k))
+            for k, name in enumerate(["a", "b", "微博-源", "file:/tmp/x.csv"])
+        ]
+        for cursor in cursors:
+            cursor_store.save_cursor(cursor)
+        for cursor in cursors:
+            assert cursor_store.load_cursor(cursor.source) == cursor
+        assert cursor_store.load_cursor("A") is None

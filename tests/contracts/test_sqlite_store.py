@@ -1,0 +1,205 @@
+"""The shared MentionStore and CursorStore contracts over the embedded SQLite store, plus what only
+SQLite has: the schema version guard, lock handling and a file that outlives the process."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from core.errors import InvalidInput, SchemaError, StoreError, StoreUnavailable, is_retryable
+from core.models import SourceCursor, WritePolicy
+from core.registry import STORES
+from core.settings import Settings, SQLiteSettings
+from index.backends.sqlite import SQLiteMentionStore
+from index.backends.sqlite_schema import SCHEMA_VERSION
+from index.base import MentionFilter, SearchRequest, UpsertResult
+from index.testing import CursorStoreContract, MentionStoreContract, make_mention, make_mentions, matches
+
+
+def _settings(tmp_path: Path, busy_timeout_ms: int = 5000) -> Settings:
+    return Settings(home=tmp_path, sqlite=SQLiteSettings(busy_timeout_ms=busy_timeout_ms))
+
+
+class TestSQLiteStore(MentionStoreContract, CursorStoreContract):
+    visible_without_refresh = True
+    supports_concurrent_writers = True
+
+    @pytest.fixture
+    def store(self, tmp_path: Path) -> Iterator[SQLiteMentionStore]:
+        store = SQLiteMentionStore(path=tmp_path / "earful.db")
+        store.ensure_ready()
+        yield store
+        store.close()
+
+
+def test_registered_and_built_from_settings(tmp_path: Path) -> None:
+    store = STORES.create("sqlite", _settings(tmp_path))
+    assert isinstance(store, SQLiteMentionStore)
+    assert store.path == tmp_path / "earful.db"
+    assert not store.path.exists()  # nothing is created before first use
+    store.ensure_ready()
+    assert store.path.exists()
+    assert store.count() == 0
+    store.close()
+
+
+def test_wal_mode_and_busy_timeout(tmp_path: Path) -> None:
+    with SQLiteMentionStore(_settings(tmp_path, busy_timeout_ms=1234)) as store:
+        store.ensure_ready()
+        conn = store._conn()
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert conn.execute("PRAGMA busy_timeout").fetchone()[0] == 1234
+
+
+def test_reopen_keeps_data(tmp_path: Path) -> None:
+    mentions = make_mentions(20, seed=3)
+    path = tmp_path / "sub" / "dir" / "earful.db"
+    with SQLiteMentionStore(path=path) as store:
+        store.upsert(mentions)
+        store.save_cursor(cursor := SourceCursor(source="s", value="7"))
+    with SQLiteMentionStore(path=path) as store:
+        assert store.count() == 20
+        assert store.get(mentions[5].id) == mentions[5]
+        assert store.load_cursor("s") == cursor
+        assert store.upsert(mentions, WritePolicy.create) == UpsertResult(skipped=20)
+        assert (
+            store.search(SearchRequest(text="the")).total == sum(matches(m, text="the") for m in mentions) > 0
+        )
+
+
+def _set_version(path: Path, version: str) -> None:
+    conn = sqlite3.connect(path)
+    with conn:
+        conn.execute("UPDATE earful_meta SET value = ? WHERE key = 'schema_version'", (version,))
+    conn.close()
+
+
+@pytest.mark.parametrize("version", [str(SCHEMA_VERSION + 1), "0", "banana"])
+def test_schema_version_guard(tmp_path: Path, version: str) -> None:
+    path = tmp_path / "earful.db"
+    with SQLiteMentionStore(path=path) as store:
+        store.upsert([make_mention("a")])
+    _set_version(path, version)
+    with SQLiteMentionStore(path=path) as store:
+        with pytest.raises(SchemaError) as info:
+            store.ensure_ready()
+        assert not info.value.retryable
+        with pytest.raises(SchemaError):
+            store.count()  # every operation refuses, not only ensure_ready
+    if version.isdigit() and int(version) > SCHEMA_VERSION:
+        assert "newer" in str(info.value)
+        assert info.value.details == {"found": int(version), "expected": SCHEMA_VERSION}
+
+
+def test_foreign_database_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "other.db"
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE TABLE mentions (x)")
+    conn.commit()
+    conn.close()
+    with SQLiteMentionStore(path=path) as store, pytest.raises(SchemaError):
+        store.ensure_ready()
+
+
+def test_locked_database_is_retryable(tmp_path: Path) -> None:
+    path = tmp_path / "earful.db"
+    with SQLiteMentionStore(_settings(tmp_path, busy_timeout_ms=50), path=path) as store:
+        store.upsert([make_mention("a")])
+        other = sqlite3.connect(path, isolation_level=None)
+        other.execute("BEGIN IMMEDIATE")  # another process holds the write lock
+        try:
+            with pytest.raises(StoreUnavailable) as info:
+                store.upsert([make_mention("b")])
+            assert is_retryable(info.value)
+            assert info.value.details["operation"] == "upsert"
+            assert "locked" in info.value.details["sqlite_error"]
+            assert store.count() == 1  # WAL: readers are not blocked by the writer
+        finally:
+            other.execute("ROLLBACK")
+            other.close()
+        assert store.upsert([make_mention("b")]) == UpsertResult(created=1)
+        assert store.count() == 2
+
+
+def test_other_sqlite_errors_are_store_errors(tmp_path: Path) -> None:
+    path = tmp_path / "earful.db"
+    with SQLiteMentionStore(path=path) as store:
+        store.ensure_ready()
+        store._conn().execute("DROP TABLE mention_hashtags")
+        with pytest.raises(StoreError) as info:
+            store.terms("hashtag")
+        assert not isinstance(info.value, StoreUnavailable)
+        assert not is_retryable(info.value)
+        assert "no such table" in info.value.details["sqlite_error"]
+
+
+def test_failed_batch_writes_nothing(tmp_path: Path) -> None:
+    with SQLiteMentionStore(path=tmp_path / "earful.db") as store:
+        store.upsert([make_mention("a")])
+        store._conn().execute(
+            "CREATE TRIGGER boom BEFORE INSERT ON mention_hashtags WHEN NEW.tag = 'boom' BEGIN "
+            "SELECT RAISE(ABORT, 'boom'); END"
+        )
+        batch = [make_mention("b"), make_mention("a", "changed"), make_mention("c", hashtags=("boom",))]
+        with pytest.raises(StoreError):
+            store.upsert(batch)
+        assert store.count() == 1
+        assert store.get(make_mention("a").id) == make_mention("a")
+        assert store.search(SearchRequest(text="changed")).total == 0
+
+
+def test_invalid_aggregation_arguments(tmp_path: Path) -> None:
+    with SQLiteMentionStore(path=tmp_path / "earful.db") as store:
+        with pytest.raises(InvalidInput):
+            store.date_histogram(tz="Mars/Olympus")
+        with pytest.raises(InvalidInput):
+            store.date_histogram(interval="fortnight")  # type: ignore[arg-type]
+        with pytest.raises(InvalidInput):
+            store.terms("colour")  # type: ignore[arg-type]
+        with pytest.raises(InvalidInput):
+            list(store.export(page_size=0))
+        assert store.terms("platform", size=0) == []
+
+
+def test_two_stores_on_one_file(tmp_path: Path) -> None:
+    path = tmp_path / "earful.db"
+    with SQLiteMentionStore(path=path) as first, SQLiteMentionStore(path=path) as second:
+        first.upsert(make_mentions(10, seed=1))
+        assert second.count() == 10
+        assert second.upsert(make_mentions(10, seed=1), WritePolicy.if_newer) == UpsertResult(skipped=10)
+        second.delete([make_mentions(1, seed=1)[0].id])
+        assert first.count(MentionFilter()) == 9
+
+
+@pytest.mark.parametrize(
+    ("policy", "expected", "winner"),
+    [
+        (WritePolicy.overwrite, UpsertResult(created=1, updated=1), "mine"),
+        (WritePolicy.create, UpsertResult(created=1, skipped=1), "theirs"),
+    ],
+)
+def test_plan_is_redone_inside_the_transaction(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, policy: WritePolicy, expected: UpsertResult, winner: str
+) -> None:
+    """Another process writes the same mention between the first look and the write transaction."""
+    path = tmp_path / "earful.db"
+    with SQLiteMentionStore(path=path) as mine_store, SQLiteMentionStore(path=path) as their_store:
+        mine, theirs = make_mention("x", "from me"), make_mention("x", "from them")
+        real_existing = SQLiteMentionStore._existing
+        looks: list[int] = []
+
+        def existing(self: SQLiteMentionStore, conn: sqlite3.Connection, ids: list[str]) -> object:
+            found = real_existing(self, conn, ids)
+            if self is mine_store and not looks:
+                looks.append(1)
+                their_store.upsert([theirs])
+            return found
+
+        monkeypatch.setattr(SQLiteMentionStore, "_existing", existing)
+        assert mine_store.upsert([mine, make_mention("y")], policy) == expected
+        assert mine_store.get(mine.id) == (mine if winner == "mine" else theirs)
+        assert mine_store.count() == 2
+        assert mine_store.search(SearchRequest(text="from")).total == 1
