@@ -1,0 +1,282 @@
+"""`earful demo`: serve the demo site on loopback, run the listen flow over it into the configured store
+(the embedded SQLite one by default) with progress bars, then show what was indexed.
+
+Zero configuration, offline: the demo site is in-process, Prefect runs with a temporary local server
+under Earful's home, and a second run finds nothing new (cursors) but shows the same tables.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
+from rich.table import Table
+
+from core.models import SentimentLabel
+from core.settings import Settings
+from index.base import Bucket, SearchRequest
+
+if TYPE_CHECKING:
+    from flows.listen import ListenReport, ProgressEvent
+    from flows.wiring import Store
+
+DEMO_SOURCE = "demo-site"
+DEMO_BATCH_SIZE = 50  # a few hundred items: several batches, so the progress bars mean something
+SAMPLE_QUERIES = (
+    ("English", ("battery", "refund", "delivery", "app")),
+    ("Chinese", ("电池", "退款", "外卖", "耳机")),
+)
+HITS_PER_QUERY = 3
+
+
+@dataclass
+class Timings:
+    """Where the demo's time goes; Prefect's share: its import, its temporary server, flow bookkeeping."""
+
+    started: float = field(default_factory=time.monotonic)
+    marks: dict[str, float] = field(default_factory=dict)
+
+    def mark(self, name: str, since: float) -> None:
+        self.marks[name] = time.monotonic() - since
+
+    @property
+    def total(self) -> float:
+        return time.monotonic() - self.started
+
+
+class RichProgress:
+    """A listen progress hook drawing one bar per source; rich stays here, out of the flow."""
+
+    def __init__(self, progress: Progress, totals: dict[str, int] | None = None) -> None:
+        self.progress = progress
+        self.totals = totals or {}
+        self.tasks: dict[str, Any] = {}
+        self.first_event_at: float | None = None
+
+    def __call__(self, event: ProgressEvent) -> None:
+        if self.first_event_at is None:
+            self.first_event_at = time.monotonic()
+        if event.kind == "drained" and event.drain and event.drain.files:
+            self.progress.console.print(
+                f"Re-indexed {event.drain.mentions} spooled mentions "
+                f"({event.drain.files} batches) from an earlier run"
+            )
+        if event.source is None:
+            return
+        if event.kind == "source_started":
+            self.tasks[event.source] = self.progress.add_task(
+                event.source, total=self.totals.get(event.source), batches=0, indexed=0, rejected=0
+            )
+            return
+        task = self.tasks[event.source]
+        report = event.report
+        if event.kind == "batch" and report is not None:
+            self.progress.update(
+                task,
+                completed=report.fetched + report.rejected,
+                batches=report.batches,
+                indexed=report.indexed,
+                rejected=report.rejected,
+            )
+        elif event.kind == "source_finished" and report is not None:
+            done = report.fetched + report.rejected
+            self.progress.update(task, total=max(done, 1) if report.exhausted else None, completed=done)
+
+
+def _progress_bars(console: Console) -> Progress:
+    return Progress(
+        SpinnerColumn(),
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn(
+            "items · {task.fields[batches]} batches · {task.fields[indexed]} indexed · "
+            "{task.fields[rejected]} rejected"
+        ),
+        TimeElapsedColumn(),
+        console=console,
+    )
+
+
+def _counts_table(
+    title: str, column: str, buckets: list[Bucket], total: int, styles: dict[str, str] | None = None
+) -> Table:
+    table = Table(title=title, title_justify="left", min_width=28)
+    table.add_column(column)
+    table.add_column("mentions", justify="right")
+    table.add_column("share", justify="right")
+    for bucket in buckets:
+        style = (styles or {}).get(bucket.key, "")
+        key = f"[{style}]{escape(bucket.key)}[/]" if style else escape(bucket.key)
+        table.add_row(key, str(bucket.count), f"{bucket.count / total:.0%}" if total else "-")
+    return table
+
+
+_SENTIMENT_STYLES = {"positive": "green", "negative": "red", "neutral": "yellow", "unscored": "dim"}
+
+
+def show_store(store: Store, console: Console, report: ListenReport, settings: Settings) -> None:
+    """What is in the store now: counts by source, language, sentiment, platform; intents; rejected;
+    sample searches; and how to go on."""
+    from rich.columns import Columns
+
+    from flows.spool import RejectedLog
+
+    total = store.count()
+    share = store.sentiment_share()
+    sentiment = [
+        Bucket(key=str(label), count=share.counts.get(label, 0))
+        for label in SentimentLabel
+        if share.counts.get(label, 0)
+    ]
+    console.print()
+    console.print(f"[bold]{total}[/] mentions in the {escape(report.store)} store")
+    console.print(
+        Columns(
+            [
+                _counts_table("By source", "source", store.terms("source", size=10), total),
+                _counts_table("By language", "language", store.terms("lang", size=10), total),
+                _counts_table("By sentiment", "sentiment", sentiment, total, _SENTIMENT_STYLES),
+                _counts_table("By platform", "platform", store.terms("platform", size=10), total),
+                _counts_table("Top intents", "intent", store.terms("intent", size=7), total),
+            ]
+        )
+    )
+
+    rejected_log = RejectedLog(settings.rejected_dir)
+    rejected = [item for s in report.sources for item in rejected_log.read(s.source)]
+    table = Table(
+        title=f"Rejected input ({len(rejected)}): reported with where and why, never dropped",
+        title_justify="left",
+    )
+    table.add_column("where")
+    table.add_column("why")
+    for item in rejected[:10]:
+        table.add_row(escape(item.locator), escape(item.reason))
+    console.print(table)
+    if rejected:
+        console.print(f"[dim]All rejected items: {rejected_log.path(rejected[0].source)}[/]")
+
+    for language, candidates in SAMPLE_QUERIES:
+        # The first query with enough hits (else the best one): the corpus can change without breaking this.
+        pages = []
+        for candidate in candidates:
+            pages.append(
+                (
+                    candidate,
+                    store.search(SearchRequest(text=candidate, sort="relevance", limit=HITS_PER_QUERY)),
+                )
+            )
+            if pages[-1][1].total >= HITS_PER_QUERY:
+                break
+        query, page = max(pages, key=lambda p: min(p[1].total, HITS_PER_QUERY))
+        title = f"Sample search ({language}): {query!r}: {page.total} mentions, top {len(page.hits)}"
+        table = Table(title=title, title_justify="left", show_lines=True)
+        for column in ("published", "platform", "lang", "sentiment", "text"):
+            table.add_column(column, overflow="fold")
+        for hit in page.hits:
+            label = str(hit.sentiment.label)
+            table.add_row(
+                hit.published_at.date().isoformat(),
+                escape(hit.platform),
+                hit.lang,
+                f"[{_SENTIMENT_STYLES.get(label, '')}]{label}[/]",
+                escape(hit.text[:160]),
+            )
+        console.print(table)
+
+
+def _next_steps(settings: Settings, default_home: bool, store: str | None) -> list[str]:
+    """Commands that query what the demo indexed: the same home and store as this run."""
+    env = "" if default_home else f"EARFUL_HOME={settings.home} "
+    if store is not None and store != settings.store.backend:
+        env += f"EARFUL_STORE__BACKEND={store} "
+    return [
+        "[bold]Query further[/] (English is stemmed, Chinese matched by characters):",
+        f'  {env}.venv/bin/earful search "battery"',
+        f'  {env}.venv/bin/earful search "退款" --sentiment negative',
+        f'  {env}.venv/bin/earful search "delivery" --json',
+        "[bold]Listen to your own exports[/] (CSV/JSONL, see README):",
+        "  .venv/bin/earful run --config sources.yaml",
+    ]
+
+
+def run_demo(
+    settings: Settings, *, store: str | None = None, console: Console | None = None, default_home: bool = True
+) -> ListenReport:
+    """Run the demo end to end and print it; returns the listen report (``report.ok``: it all went in)."""
+    console = console or Console()
+    timings = Timings()
+    backend = store or settings.store.backend
+    console.print(f"[bold]Earful demo[/]: home {settings.home}, store {backend}")
+
+    from crawlers.demo_site import DemoSite
+
+    with DemoSite(settings.demo.host, settings.demo.port) as site:
+        console.print(f"Demo site with {len(site.items)} items about fictional brands at {site.url}")
+        t = time.monotonic()
+        import prefect  # noqa: F401  (timed: a good part of Prefect's start-up)
+
+        from flows.listen import ListenIncomplete, listen_flow
+        from flows.sources_config import SourceConfig, SourcesConfig
+
+        timings.mark("prefect_import", t)
+        sources = SourcesConfig(sources=(SourceConfig(name=DEMO_SOURCE, type="demo", url=site.url),))
+        with _progress_bars(console) as bars:
+            hook = RichProgress(bars, totals={DEMO_SOURCE: len(site.items)})
+            t = time.monotonic()
+            try:
+                batch_size = min(DEMO_BATCH_SIZE, settings.listen.batch_size)
+                report = listen_flow(
+                    sources=sources, settings=settings, store=store, batch_size=batch_size, progress=hook
+                )
+            except ListenIncomplete as exc:
+                report = exc.report
+            timings.mark("flow", t)
+    flow_started = report.flow_started_at
+    if flow_started is not None and report.finished_at is not None:
+        # Prefect's own share of the flow call: before our code ran (temporary server, flow run) and after.
+        ours = (report.finished_at - flow_started).total_seconds()
+        timings.marks["prefect_flow_overhead"] = max(0.0, timings.marks["flow"] - ours)
+
+    from flows.cli import print_report
+    from flows.wiring import build_store
+
+    print_report(report, console)
+    effective = (
+        settings
+        if store is None
+        else settings.model_copy(update={"store": settings.store.model_copy(update={"backend": store})})
+    )
+    mention_store = build_store(effective)
+    try:
+        mention_store.refresh()
+        show_store(mention_store, console, report, settings)
+    finally:
+        mention_store.close()
+    console.print()
+    for line in _next_steps(settings, default_home, store):
+        console.print(line, soft_wrap=True, highlight=False)  # commands stay on one line, copy-pastable
+    imported, overhead = timings.marks["prefect_import"], timings.marks.get("prefect_flow_overhead", 0.0)
+    console.print(
+        f"\n[dim]Done in {timings.total:.1f}s, of which Prefect start-up and bookkeeping "
+        f"{imported + overhead:.1f}s (import {imported:.1f}s, temporary server and flow run "
+        f"{overhead:.1f}s).[/]"
+    )
+    if not report.ok:
+        console.print(
+            "[red]Some of the demo could not be indexed; see the errors above. What was not "
+            "indexed is spooled and goes in on the next run.[/]"
+        )
+    return report

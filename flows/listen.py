@@ -1,0 +1,418 @@
+"""The listen flow: per source, fetch a batch, enrich it, upsert it in one bulk, and only then save the
+source's cursor. A crash means a rerun, never a gap; a rerun duplicates nothing (ids are deterministic).
+
+When the store is down (StoreUnavailable after the task's retries) the batch goes to the spool, the
+cursor stays where it was, that source stops, and the run ends Failed with its report: the data is
+safe on disk and the next run drains the spool before fetching anything new.
+
+The logic is :func:`run_listen`, a plain function; :func:`listen_flow` wires the parts from settings
+and runs it through Prefect tasks. ``listen_flow.fn()`` runs the same code without Prefect.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Literal
+
+from prefect import flow
+from prefect.context import FlowRunContext
+from pydantic import BaseModel, ConfigDict, Field, computed_field
+
+from core.errors import ConfigError, EarfulError, PartialWriteError, StoreUnavailable, is_retryable
+from core.models import EnrichedMention, Rejected, utcnow
+from core.settings import Settings, get_settings
+from crawlers.base import Source
+from flows.sources_config import SourcesConfig
+from flows.spool import DrainReport, RejectedLog, Spool
+from flows.tasks import PLAIN_STEPS, Enriching, Steps, task_steps
+from flows.wiring import Store, build_enricher, build_sources, build_store
+
+log = logging.getLogger(__name__)
+
+MAX_REJECTED_SAMPLES = 10  # per source in the report; the full list is in the rejected file
+
+
+# --- the report ----------------------------------------------------------------------------------
+SourceStatus = Literal["ok", "failed", "disabled", "skipped"]
+
+
+class SourceReport(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    source: str
+    status: SourceStatus = "ok"
+    batches: int = Field(0, description="Batches fetched")
+    fetched: int = Field(0, description="Mentions fetched")
+    indexed: int = Field(0, description="Mentions written (created + updated, and any partial write)")
+    created: int = 0
+    updated: int = 0
+    skipped: int = Field(0, description="Left untouched by the write policy")
+    rejected: int = Field(
+        0, description="Input items that could not become mentions (or that the store refused for good)"
+    )
+    rejected_samples: list[Rejected] = Field(default_factory=list, description="The first few, with where")
+    rejected_file: str | None = None
+    spooled: list[str] = Field(default_factory=list, description="Spool files of batches not indexed")
+    cursor: str | None = Field(None, description="The saved cursor at the end of the run")
+    exhausted: bool = False
+    errors: list[str] = Field(default_factory=list)
+    disabled_reason: str | None = None
+
+    def fail(self, exc: BaseException) -> None:
+        self.status = "failed"
+        self.errors.append(_describe(exc))
+
+    def add_rejected(self, items: tuple[Rejected, ...] | list[Rejected]) -> None:
+        self.rejected += len(items)
+        room = MAX_REJECTED_SAMPLES - len(self.rejected_samples)
+        if room > 0:
+            self.rejected_samples.extend(items[:room])
+
+
+class ListenReport(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    flow_started_at: datetime | None = Field(
+        None, description="When the flow's body began (after Prefect's start-up), before wiring"
+    )
+    started_at: datetime = Field(default_factory=utcnow)
+    finished_at: datetime | None = None
+    store: str = ""
+    flow_run_id: str | None = None
+    drain: DrainReport = Field(default_factory=DrainReport)
+    sources: list[SourceReport] = Field(default_factory=list)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def ok(self) -> bool:
+        """Every source done and nothing waiting in the spool because of this run."""
+        return (
+            all(s.status in ("ok", "disabled") for s in self.sources)
+            and not self.drain.remaining
+            and not self.drain.errors
+        )
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def totals(self) -> dict[str, int]:
+        keys = ("batches", "fetched", "indexed", "created", "updated", "skipped", "rejected")
+        totals = {k: sum(getattr(s, k) for s in self.sources) for k in keys}
+        totals["spooled_batches"] = sum(len(s.spooled) for s in self.sources)
+        return totals
+
+    def source(self, name: str) -> SourceReport:
+        for report in self.sources:
+            if report.source == name:
+                return report
+        raise KeyError(name)
+
+
+class ListenIncomplete(EarfulError):
+    """The run did not finish every source; what is not indexed is in the spool, cursors did not move
+    past it. ``report`` says what happened per source."""
+
+    code = "listen_incomplete"
+    http_status = 503
+
+    def __init__(self, message: str, *, report: ListenReport, details: dict[str, Any] | None = None) -> None:
+        super().__init__(message, details=details)
+        self.report = report
+
+    @property
+    def retryable(self) -> bool:  # type: ignore[override]
+        return True  # every partial outcome is safe to rerun: the spool and cursors make it exactly-once
+
+
+# --- progress ------------------------------------------------------------------------------------
+class ProgressEvent(BaseModel):
+    """What a progress display needs; no UI library leaks into the flow."""
+
+    model_config = ConfigDict(frozen=True)
+
+    kind: Literal["drained", "source_started", "batch", "source_finished"]
+    source: str | None = None
+    batch: int = 0
+    fetched: int = Field(0, description="In this batch")
+    indexed: int = Field(0, description="In this batch")
+    rejected: int = Field(0, description="In this batch")
+    spooled: bool = False
+    report: SourceReport | None = Field(None, description="The source's report so far")
+    drain: DrainReport | None = None
+
+
+ProgressHook = Callable[[ProgressEvent], None]
+
+
+def _emit(progress: ProgressHook | None, event: ProgressEvent) -> None:
+    if progress is not None:
+        progress(event)
+
+
+# --- the logic -----------------------------------------------------------------------------------
+def _is_bug(exc: BaseException) -> bool:
+    """Our own errors explain themselves; anything else gets its traceback logged."""
+    return not isinstance(exc, EarfulError)
+
+
+def _describe(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"
+
+
+def _refused(batch: list[EnrichedMention], source: str, exc: PartialWriteError) -> list[Rejected]:
+    """Mentions the store refused for good become rejected items: reported, kept, not retried forever."""
+    by_id = {m.id: m for m in batch}
+    refused = []
+    for failure in exc.failures:
+        mention_id = str(failure.get("id", ""))
+        mention = by_id.get(mention_id)
+        refused.append(
+            Rejected(
+                source=source,
+                locator=(mention.url if mention and mention.url else f"mention:{mention_id}"),
+                reason=f"refused by the store: {failure.get('reason') or failure.get('error') or exc}",
+                raw=mention.text[:500] if mention else None,
+            )
+        )
+    return refused
+
+
+def _batch_event(name: str, report: SourceReport, fetched: int, **counts: Any) -> ProgressEvent:
+    return ProgressEvent(
+        kind="batch", source=name, batch=report.batches, fetched=fetched, report=report, **counts
+    )
+
+
+def _write(
+    batch: list[EnrichedMention], name: str, store: Store, steps: Steps, spool: Spool, report: SourceReport
+) -> tuple[bool, int, list[Rejected]]:
+    """Upsert one batch (the task retries what is retryable). Returns (committed, written, refused):
+    not committed means the cursor must not move: the batch is spooled (store down) or the error is
+    reported (a bug) and the batch is fetched again next run."""
+    try:
+        upserted = steps.upsert(store, batch)
+    except PartialWriteError as exc:
+        if is_retryable(exc):  # still failing after the retries: like a store that is down
+            report.spooled.append(str(spool.put(name, batch)))
+            report.fail(exc)
+            return False, 0, []
+        # Refused for good (mapping, bad value): report those as rejected, keep the rest, move on.
+        refused = _refused(batch, name, exc)
+        counts = {k: int(exc.details.get(k, 0)) for k in ("created", "updated", "skipped")}
+        if "created" not in exc.details:  # the backend did not split them: count them as updated
+            counts["updated"] = len(batch) - len(refused)
+        report.created += counts["created"]
+        report.updated += counts["updated"]
+        report.skipped += counts["skipped"]
+        report.errors.append(_describe(exc))
+        return True, counts["created"] + counts["updated"], refused
+    except StoreUnavailable as exc:
+        report.spooled.append(str(spool.put(name, batch)))
+        report.fail(exc)
+        return False, 0, []
+    except Exception as exc:
+        log.error("source %r: upsert failed: %s", name, exc, exc_info=_is_bug(exc))
+        report.fail(exc)
+        return False, 0, []
+    report.created += upserted.created
+    report.updated += upserted.updated
+    report.skipped += upserted.skipped
+    return True, upserted.written, []
+
+
+def _listen_source(
+    source: Source,
+    name: str,
+    enricher: Enriching,
+    store: Store,
+    settings: Settings,
+    steps: Steps,
+    spool: Spool,
+    rejected_log: RejectedLog,
+    progress: ProgressHook | None,
+) -> SourceReport:
+    report = SourceReport(source=name)
+    try:
+        cursor = steps.load_cursor(store, name)
+    except Exception as exc:
+        log.error("source %r: cursor not loaded: %s", name, exc, exc_info=_is_bug(exc))
+        report.fail(exc)
+        return report
+    report.cursor = cursor.value if cursor else None
+    _emit(progress, ProgressEvent(kind="source_started", source=name, report=report))
+    max_batches = settings.listen.max_batches
+    while max_batches is None or report.batches < max_batches:
+        try:
+            result = steps.fetch(source, cursor, settings.listen.batch_size)
+            batch = steps.enrich(enricher, result.mentions) if result.mentions else []
+        except Exception as exc:  # one failing source must not stop the others; reported, run fails
+            log.error("source %r: fetch/enrich failed: %s", name, exc, exc_info=_is_bug(exc))
+            report.fail(exc)
+            break
+        report.batches += 1
+        report.fetched += len(result.mentions)
+        committed, written, refused = (
+            _write(batch, name, store, steps, spool, report) if batch else (True, 0, [])
+        )
+        if not committed:
+            _emit(progress, _batch_event(name, report, len(result.mentions), spooled=bool(report.spooled)))
+            break
+        report.indexed += written
+        moved = result.cursor.value != (cursor.value if cursor else None)
+        if moved:
+            new_cursor = result.cursor.model_copy(update={"source": name})
+            try:
+                steps.save_cursor(store, new_cursor)
+            except Exception as exc:
+                # The batch is indexed; without its cursor it is fetched again next run (idempotent).
+                log.error("source %r: cursor not saved: %s", name, exc, exc_info=_is_bug(exc))
+                report.fail(exc)
+                break
+            cursor = new_cursor
+            report.cursor = cursor.value
+        # Rejections are recorded once their batch is committed; an uncommitted batch is fetched again.
+        rejected = [*result.rejected, *refused]
+        if rejected:
+            report.rejected_file = str(rejected_log.append(name, rejected))
+            report.add_rejected(rejected)
+        _emit(
+            progress,
+            _batch_event(name, report, len(result.mentions), indexed=written, rejected=len(rejected)),
+        )
+        if result.exhausted:
+            report.exhausted = True
+            break
+        if not moved and not result.mentions and not result.rejected:
+            log.warning(
+                "source %r returned nothing and kept its cursor without saying it is exhausted; "
+                "stopping it for this run",
+                name,
+            )
+            report.exhausted = True
+            break
+    _emit(progress, ProgressEvent(kind="source_finished", source=name, report=report))
+    return report
+
+
+def run_listen(
+    sources: Mapping[str, Source],
+    enricher: Enriching,
+    store: Store,
+    settings: Settings,
+    *,
+    progress: ProgressHook | None = None,
+    steps: Steps = PLAIN_STEPS,
+    disabled: Mapping[str, str] | None = None,
+    store_name: str | None = None,
+) -> ListenReport:
+    """Drain the spool, then listen to each source in turn. Never raises for a source's failure: the
+    returned report says what happened (``report.ok``); callers decide how to fail."""
+    report = ListenReport(store=store_name or settings.store.backend)
+    spool = Spool(settings.spool_dir)
+    rejected_log = RejectedLog(settings.rejected_dir)
+    try:
+        report.drain = steps.drain(spool, store)
+    except Exception as exc:
+        # The store is still down: fetching more would only spool more. Every source waits.
+        log.error("spool not drained: %s", exc)
+        report.drain.errors.append(_describe(exc))
+        report.drain.remaining = max(report.drain.remaining, len(spool.pending()))
+        report.sources = [
+            SourceReport(source=n, status="skipped", errors=["spool not drained; store unavailable"])
+            for n in sources
+        ]
+    else:
+        _emit(progress, ProgressEvent(kind="drained", drain=report.drain))
+        for name, source in sources.items():
+            report.sources.append(
+                _listen_source(source, name, enricher, store, settings, steps, spool, rejected_log, progress)
+            )
+    for name, reason in (disabled or {}).items():
+        report.sources.append(SourceReport(source=name, status="disabled", disabled_reason=reason))
+    report.finished_at = utcnow()
+    return report
+
+
+# --- the flow ------------------------------------------------------------------------------------
+def _settings_with(
+    settings: Settings, store: str | None, max_batches: int | None, batch_size: int | None
+) -> Settings:
+    update: dict[str, Any] = {}
+    if store is not None:
+        update["store"] = settings.store.model_copy(update={"backend": store})
+    listen: dict[str, Any] = {}
+    if max_batches is not None:
+        listen["max_batches"] = max_batches
+    if batch_size is not None:
+        listen["batch_size"] = batch_size
+    if listen:
+        update["listen"] = settings.listen.model_copy(update=listen)
+    return settings.model_copy(update=update) if update else settings
+
+
+def load_sources_config(path: Path | str | None, settings: Settings) -> SourcesConfig:
+    path = path or settings.listen.sources_file
+    if path is None:
+        raise ConfigError(
+            "no sources to listen to: pass --config sources.yaml or set EARFUL_LISTEN__SOURCES_FILE"
+        )
+    return SourcesConfig.load(path)
+
+
+@flow(name="listen", validate_parameters=False, log_prints=False)
+def listen_flow(
+    sources_file: str | None = None,
+    *,
+    sources: SourcesConfig | None = None,
+    settings: Settings | None = None,
+    store: str | None = None,
+    max_batches: int | None = None,
+    batch_size: int | None = None,
+    progress: ProgressHook | None = None,
+) -> ListenReport:
+    """Listen to the configured sources once. Returns the report; raises :class:`ListenIncomplete`
+    (carrying it) when a source failed, so the flow run ends Failed while the data waits in the spool.
+
+    Sources come from `sources` or the YAML file (`sources_file`, else ``settings.listen.sources_file``).
+    `store`, `max_batches` and `batch_size` override the settings for this run.
+    """
+    started, body_started_at = time.monotonic(), utcnow()
+    settings = _settings_with(settings or get_settings(), store, max_batches, batch_size)
+    config = sources if sources is not None else load_sources_config(sources_file, settings)
+    context = FlowRunContext.get()
+    steps = task_steps(settings) if context is not None else PLAIN_STEPS
+    mention_store = build_store(settings)
+    try:
+        wired = build_sources(config, settings)
+        enricher = build_enricher(settings)
+        report = run_listen(
+            wired.sources,
+            enricher,
+            mention_store,
+            settings,
+            progress=progress,
+            steps=steps,
+            disabled=wired.disabled,
+        )
+    finally:
+        mention_store.close()
+    report.flow_started_at = body_started_at
+    if context is not None and context.flow_run is not None:
+        report.flow_run_id = str(context.flow_run.id)
+    log.info("listen finished in %.1fs: %s", time.monotonic() - started, report.totals)
+    if not report.ok:
+        failed = {s.source: s.errors for s in report.sources if s.status in ("failed", "skipped")}
+        raise ListenIncomplete(
+            f"listen incomplete: {len(failed)} source(s) failed; "
+            f"batches not indexed wait in {settings.spool_dir}",
+            report=report,
+            details={
+                "failed": failed,
+                "spooled": [p for s in report.sources for p in s.spooled],
+                "drain_errors": report.drain.errors,
+            },
+        )
+    return report

@@ -1,0 +1,111 @@
+"""The sources file (``sources.yaml``): which sources to listen to, and each one's own configuration.
+
+```yaml
+sources:
+  - name: support-export          # unique; also the cursor key and the mentions' `source`
+    type: file                    # an entry point in `earful.sources`
+    enabled: true                 # optional, default true
+    path: exports/tickets.csv     # everything else is the type's own configuration
+    mapping: {native_id: ticket_id, text: body}
+```
+
+Relative paths in a source's configuration (keys ``path``, ``*_path``, ``*_file``, ``*_dir``) are
+resolved against the directory of the YAML file, so a sources file works from any working directory.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from core.errors import ConfigError
+
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
+_PATH_KEYS = re.compile(r"^(path|.+_path|.+_file|.+_dir)$")
+
+
+class SourceConfig(BaseModel):
+    """One entry of ``sources:``; keys other than name/type/enabled are the source's configuration."""
+
+    model_config = ConfigDict(frozen=True, extra="allow")
+
+    name: str = Field(description="Unique name: cursor key, spool and rejected file name, mentions' `source`")
+    type: str = Field(min_length=1, description="Source type: an entry point in `earful.sources`")
+    enabled: bool = Field(True, description="A disabled source is listed in the report, never fetched")
+
+    @field_validator("name")
+    @classmethod
+    def _safe_name(cls, value: str) -> str:
+        # The name becomes a file name (spool, rejected): keep it to a safe alphabet.
+        if not _NAME.match(value):
+            raise ValueError(
+                "use letters, digits, '.', '_' and '-' (at most 100), starting with a letter or digit"
+            )
+        return value
+
+    @property
+    def options(self) -> dict[str, Any]:
+        """The type-specific configuration handed to ``Source.from_config``."""
+        return dict(self.model_extra or {})
+
+
+class SourcesConfig(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    sources: tuple[SourceConfig, ...] = ()
+
+    @field_validator("sources")
+    @classmethod
+    def _unique_names(cls, value: tuple[SourceConfig, ...]) -> tuple[SourceConfig, ...]:
+        seen: set[str] = set()
+        for source in value:
+            if source.name in seen:
+                raise ValueError(f"source name {source.name!r} appears twice")
+            seen.add(source.name)
+        return value
+
+    @property
+    def enabled(self) -> tuple[SourceConfig, ...]:
+        return tuple(s for s in self.sources if s.enabled)
+
+    @classmethod
+    def load(cls, path: Path | str) -> SourcesConfig:
+        """Read and validate a sources file; every problem is a ConfigError naming the file."""
+        path = Path(path)
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except OSError as exc:
+            raise ConfigError(f"cannot read sources file {path}: {exc}", details={"path": str(path)}) from exc
+        except yaml.YAMLError as exc:
+            raise ConfigError(
+                f"sources file {path} is not valid YAML: {exc}", details={"path": str(path)}
+            ) from exc
+        if data is None:
+            data = {}
+        if not isinstance(data, dict):
+            raise ConfigError(
+                f"sources file {path} must be a mapping with a 'sources' list", details={"path": str(path)}
+            )
+        try:
+            config = cls.model_validate(data)
+        except ValidationError as exc:
+            raise ConfigError(
+                f"invalid sources file {path}: {exc}",
+                details={"path": str(path), "errors": exc.errors(include_url=False, include_input=False)},
+            ) from exc
+        return config.resolve_paths(path.parent)
+
+    def resolve_paths(self, base: Path) -> SourcesConfig:
+        """Make relative path options absolute against `base` (the sources file's directory)."""
+        resolved = []
+        for source in self.sources:
+            data = source.model_dump()
+            for key, value in source.options.items():
+                if _PATH_KEYS.match(key) and isinstance(value, str) and value:
+                    data[key] = str((base / Path(value).expanduser()).resolve())
+            resolved.append(SourceConfig.model_validate(data))
+        return SourcesConfig(sources=tuple(resolved))
