@@ -17,11 +17,11 @@ from __future__ import annotations
 
 import math
 import re
-import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
 from core.errors import InvalidInput
+from core.errors import QuerySyntaxError as QuerySyntaxError  # re-exported: the parser raises it
 from index.analysis import is_cjk, tokenize
 from index.query.fields import FIELDS, KEYWORD_FIELDS
 
@@ -29,45 +29,6 @@ MIN_WILDCARD_PREFIX = 3
 MAX_DISTANCE = 100_000
 
 _WORD_CHAR = re.compile(r"[^\W_]")
-
-
-class QuerySyntaxError(InvalidInput):
-    """A query that cannot be parsed: where (`position`, an offset into `query`), what was expected,
-    and a `render()` that shows the query with a caret under the position."""
-
-    code = "query_syntax_error"
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        query: str = "",
-        position: int = -1,
-        expected: tuple[str, ...] = (),
-        reason: str = "syntax",
-    ) -> None:
-        super().__init__(
-            message, details={"position": position, "expected": list(expected), "reason": reason}
-        )
-        self.query = query
-        self.position = position
-        self.expected = expected
-        self.reason = reason  # a stable short name: unclosed_quote, wildcard_prefix, not_in_near...
-
-    def render(self) -> str:
-        """The query line, a caret under the error and the message (line/column 1-based)."""
-        if self.position < 0 or not self.query:
-            return f"error: {self.message}"
-        pos = min(self.position, len(self.query))
-        line_start = self.query.rfind("\n", 0, pos) + 1
-        line_end = self.query.find("\n", pos)
-        line = self.query[line_start : line_end if line_end >= 0 else len(self.query)]
-        line_no = self.query.count("\n", 0, pos) + 1
-        column = pos - line_start
-        # East Asian wide characters take two terminal cells: keep the caret under the right one
-        pad = sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in line[:column])
-        where = f"line {line_no}, column {column + 1}" if "\n" in self.query else f"column {column + 1}"
-        return f"{line}\n{' ' * pad}^\n{where}: {self.message}"
 
 
 @dataclass(frozen=True, slots=True)

@@ -48,8 +48,8 @@ from index.query.evaluate import MentionView, compile_query
 
 # FTS5 columns of index.backends.sqlite_schema holding the token streams
 _FTS_COLUMN = {"text": "text_terms", "title": "title_terms"}
-# characters Python's str.strip() removes from an ASCII string
-_ASCII_SPACE = " \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f"
+# the characters Python's str.strip() removes from an ASCII string, as SQL
+_ASCII_SPACE = "char(32, 9, 10, 11, 12, 13, 28, 29, 30, 31)"
 
 
 # --- a small boolean algebra over SQL ----------------------------------------------------------------
@@ -167,7 +167,7 @@ def _ascii(expr: str) -> str:
 
 def _folded(expr: str, strip: str) -> str:
     """What `index.analysis.normalize(value.strip().lstrip(strip))` is for an ASCII value."""
-    trimmed = f"trim({expr}, '{_ASCII_SPACE}')"
+    trimmed = f"trim({expr}, {_ASCII_SPACE})"
     if strip:
         trimmed = f"ltrim({trimmed}, '{strip}')"
     return f"lower({trimmed})"
