@@ -93,6 +93,9 @@ class NLPSettings(Section):
         "lexicon", description="Tagger that enriches mentions (entry point in earful.taggers)"
     )
     batch_size: int = Field(64, ge=1, description="Mentions per model forward pass")
+    link_threshold: float = Field(
+        0.75, gt=0, le=1, description="Least confidence at which a mention's author is linked to a customer"
+    )
 
 
 class DemoSettings(Section):

@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from core.models import Customer
-from nlp.linking.directory import normalize_email, normalize_handle, normalize_phone, normalize_platform
+from nlp.linking.directory import (
+    normalize_email,
+    normalize_handle,
+    normalize_order_number,
+    normalize_phone,
+    normalize_platform,
+)
 
 
 class InMemoryCustomerDirectory:
@@ -15,16 +21,25 @@ class InMemoryCustomerDirectory:
         self._by_handle: dict[tuple[str, str], list[Customer]] = defaultdict(list)
         self._by_email: dict[str, list[Customer]] = defaultdict(list)
         self._by_phone: dict[str, list[Customer]] = defaultdict(list)
+        self._by_any_handle: dict[str, list[Customer]] = defaultdict(list)
+        self._by_order: dict[str, list[Customer]] = defaultdict(list)
+        self._by_id: dict[str, Customer] = {}
         for customer in customers:
             self.add(customer)
 
-    def add(self, customer: Customer) -> None:
+    def add(self, customer: Customer, order_numbers: Sequence[str] = ()) -> None:
+        """Add a customer (adding the same code twice is not supported: build a new directory)."""
+        self._by_id[customer.id] = customer
+        for order in order_numbers:
+            if key := normalize_order_number(order):
+                self._by_order[key].append(customer)
         for handle in customer.handles:
             platform = normalize_platform(handle.platform)
             if handle.user_id:
                 self._by_user_id[(platform, handle.user_id.strip())].append(customer)
             if handle.handle:
                 self._by_handle[(platform, normalize_handle(handle.handle))].append(customer)
+                self._by_any_handle[normalize_handle(handle.handle)].append(customer)
         for contact in customer.contacts:
             if contact.kind == "email":
                 self._by_email[normalize_email(contact.value)].append(customer)
@@ -37,8 +52,18 @@ class InMemoryCustomerDirectory:
     def by_handle(self, platform: str, handle: str) -> list[Customer]:
         return list(self._by_handle.get((normalize_platform(platform), normalize_handle(handle)), ()))
 
+    def by_handle_anywhere(self, handle: str) -> list[Customer]:
+        # a customer with the same handle on two platforms is one candidate, not two
+        return list({c.id: c for c in self._by_any_handle.get(normalize_handle(handle), ())}.values())
+
     def by_email(self, email: str) -> list[Customer]:
         return list(self._by_email.get(normalize_email(email), ()))
 
     def by_phone(self, phone: str) -> list[Customer]:
         return list(self._by_phone.get(normalize_phone(phone), ()))
+
+    def by_order_number(self, order_number: str) -> list[Customer]:
+        return list(self._by_order.get(normalize_order_number(order_number), ()))
+
+    def get(self, customer_id: str) -> Customer | None:
+        return self._by_id.get(customer_id)
