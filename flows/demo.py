@@ -28,10 +28,14 @@ from core.settings import Settings
 from index.base import Bucket, SearchRequest
 
 if TYPE_CHECKING:
+    from crawlers.base import Source
     from flows.listen import ListenReport, ProgressEvent
     from flows.wiring import Store
 
-DEMO_SOURCE = "demo-site"
+DEMO_SOURCE = "demo-site"  # the site's JSON feed
+SPIDER_SOURCE = "demo-reviews"  # its review pages, crawled by the review spider in a subprocess
+REPLAY_SOURCE = "hn-replay"  # a replayed platform API: the Hacker News replica, one item broken on purpose
+REPLAY_QUERY = "quillfinch"
 DEMO_BATCH_SIZE = 50  # a few hundred items: several batches, so the progress bars mean something
 SAMPLE_QUERIES = (
     ("English", ("battery", "refund", "delivery", "app")),
@@ -165,8 +169,8 @@ def show_store(store: Store, console: Console, report: ListenReport, settings: S
     for item in rejected[:10]:
         table.add_row(escape(item.locator), escape(item.reason))
     console.print(table)
-    if rejected:
-        console.print(f"[dim]All rejected items: {rejected_log.path(rejected[0].source)}[/]")
+    for source in dict.fromkeys(item.source for item in rejected):
+        console.print(f"[dim]All rejected items of {escape(source)}: {rejected_log.path(source)}[/]")
 
     for language, candidates in SAMPLE_QUERIES:
         # The first query with enough hits (else the best one): the corpus can change without breaking this.
@@ -207,9 +211,47 @@ def _next_steps(settings: Settings, default_home: bool, store: str | None) -> li
         f'  {env}.venv/bin/earful search "battery"',
         f'  {env}.venv/bin/earful search "退款" --sentiment negative',
         f'  {env}.venv/bin/earful search "delivery" --json',
-        "[bold]Listen to your own exports[/] (CSV/JSONL, see README):",
+        "[bold]Source health[/] (last success, items per run, errors, freshness):",
+        f"  {env}.venv/bin/earful sources status",
+        "[bold]Listen to your own exports, sites and platforms[/] (see examples/sources.yaml):",
         "  .venv/bin/earful run --config sources.yaml",
     ]
+
+
+def _demo_sources(settings: Settings, site_url: str, hn_url: str) -> dict[str, Source]:
+    """The review spider over the demo site and the Hacker News connector over its replica: loopback
+    targets allowed explicitly (the SSRF guard refuses them otherwise), no throttling (our own site)."""
+    from urllib.parse import urlsplit
+
+    from crawlers.connectors.hackernews import HackerNewsConnector
+    from crawlers.health import HealthStore
+    from crawlers.runner import SpiderSource
+    from crawlers.safety import TargetGuard
+
+    health = HealthStore(settings.crawl.health_dir or settings.home / "health")
+    crawl = settings.crawl.model_copy(
+        update={
+            "allowed_hosts": [urlsplit(site_url).hostname or "127.0.0.1"],
+            "autothrottle": False,
+            "download_delay": 0.0,
+            "concurrent_requests_per_domain": 8,
+        }
+    )
+    spider = SpiderSource(
+        SPIDER_SOURCE,
+        "reviews",
+        args={"profile": "demo-reviews", "base_url": site_url},
+        crawl=crawl,
+        health=health,
+        idle_timeout=120.0,
+    )
+    replay = HackerNewsConnector(
+        REPLAY_SOURCE,
+        {"query": REPLAY_QUERY, "base_url": hn_url},
+        guard=TargetGuard.loopback_allowed(),
+        health=health,
+    )
+    return {SPIDER_SOURCE: spider, REPLAY_SOURCE: replay}
 
 
 def run_demo(
@@ -222,28 +264,46 @@ def run_demo(
     console.print(f"[bold]Earful demo[/]: home {settings.home}, store {backend}")
 
     from crawlers.demo_site import DemoSite
+    from crawlers.replicas.apis import ApiReplicas
+    from crawlers.runner import SpiderSource
 
-    with DemoSite(settings.demo.host, settings.demo.port) as site:
-        console.print(f"Demo site with {len(site.items)} items about fictional brands at {site.url}")
-        t = time.monotonic()
-        import prefect  # noqa: F401  (timed: a good part of Prefect's start-up)
-
-        from flows.listen import ListenIncomplete, listen_flow
-        from flows.sources_config import SourceConfig, SourcesConfig
-
-        timings.mark("prefect_import", t)
-        sources = SourcesConfig(sources=(SourceConfig(name=DEMO_SOURCE, type="demo", url=site.url),))
-        with _progress_bars(console) as bars:
-            hook = RichProgress(bars, totals={DEMO_SOURCE: len(site.items)})
+    # Context managers and the finally: the site, the API replica and the spider's subprocess stop
+    # whatever happens (an error, Ctrl-C).
+    try:
+        with DemoSite(settings.demo.host, settings.demo.port) as site, ApiReplicas() as apis:
+            reviews = sum(1 for item in site.items if item["type"] == "review")
+            console.print(
+                f"Demo site with {len(site.items)} items about fictional brands at {site.url}; "
+                f"its feed, its {reviews} review pages' items (spider) and a replayed Hacker News API "
+                f"at {apis.base('hackernews')}"
+            )
             t = time.monotonic()
-            try:
-                batch_size = min(DEMO_BATCH_SIZE, settings.listen.batch_size)
-                report = listen_flow(
-                    sources=sources, settings=settings, store=store, batch_size=batch_size, progress=hook
-                )
-            except ListenIncomplete as exc:
-                report = exc.report
-            timings.mark("flow", t)
+            import prefect  # noqa: F401  (timed: a good part of Prefect's start-up)
+
+            from flows.listen import ListenIncomplete, listen_flow
+            from flows.sources_config import SourceConfig, SourcesConfig
+
+            timings.mark("prefect_import", t)
+            sources = SourcesConfig(sources=(SourceConfig(name=DEMO_SOURCE, type="demo", url=site.url),))
+            built = _demo_sources(settings, site.url, apis.base("hackernews"))
+            with _progress_bars(console) as bars:
+                hook = RichProgress(bars, totals={DEMO_SOURCE: len(site.items), SPIDER_SOURCE: reviews})
+                t = time.monotonic()
+                try:
+                    batch_size = min(DEMO_BATCH_SIZE, settings.listen.batch_size)
+                    report = listen_flow(
+                        sources=sources,
+                        settings=settings,
+                        store=store,
+                        batch_size=batch_size,
+                        progress=hook,
+                        built_sources=built,
+                    )
+                except ListenIncomplete as exc:
+                    report = exc.report
+                timings.mark("flow", t)
+    finally:
+        SpiderSource.close_all()
     flow_started = report.flow_started_at
     if flow_started is not None and report.finished_at is not None:
         # Prefect's own share of the flow call: before our code ran (temporary server, flow run) and after.

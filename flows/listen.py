@@ -23,13 +23,14 @@ from prefect.context import FlowRunContext
 from pydantic import BaseModel, ConfigDict, Field, computed_field
 
 from core.errors import ConfigError, EarfulError, PartialWriteError, StoreUnavailable, is_retryable
-from core.models import EnrichedMention, Rejected, utcnow
+from core.models import EnrichedMention, RawMention, Rejected, utcnow
 from core.settings import Settings, get_settings
 from crawlers.base import Source
+from crawlers.health import HealthStore, RunRecord
 from flows.sources_config import SourcesConfig
 from flows.spool import DrainReport, RejectedLog, Spool
 from flows.tasks import PLAIN_STEPS, Enriching, Steps, task_steps
-from flows.wiring import Store, build_enricher, build_sources, build_store
+from flows.wiring import Store, WiredSources, build_enricher, build_sources, build_store
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +60,7 @@ class SourceReport(BaseModel):
     spooled: list[str] = Field(default_factory=list, description="Spool files of batches not indexed")
     cursor: str | None = Field(None, description="The saved cursor at the end of the run")
     exhausted: bool = False
+    newest_at: datetime | None = Field(None, description="Newest publication date fetched (freshness)")
     errors: list[str] = Field(default_factory=list)
     disabled_reason: str | None = None
 
@@ -254,6 +256,7 @@ def _listen_source(
             break
         report.batches += 1
         report.fetched += len(result.mentions)
+        report.newest_at = _newest(report.newest_at, result.mentions)
         committed, written, refused = (
             _write(batch, name, store, steps, spool, report) if batch else (True, 0, [])
         )
@@ -297,6 +300,56 @@ def _listen_source(
     return report
 
 
+def _newest(current: datetime | None, mentions: tuple[RawMention, ...]) -> datetime | None:
+    now = utcnow()  # a clock-skewed future date must not make a source look fresh forever
+    dates = [m.published_at for m in mentions if m.published_at <= now]
+    return max([d for d in (current, *dates) if d is not None], default=None)
+
+
+def _health_of(source: Source, settings: Settings) -> HealthStore:
+    """The source's own health store when it has one (spiders, connectors), else the home's."""
+    own = getattr(source, "health", None)
+    if isinstance(own, HealthStore):
+        return own
+    return HealthStore(settings.crawl.health_dir or settings.home / "health")
+
+
+def _record_health(
+    health: HealthStore, name: str, runs_before: int, started: datetime, report: SourceReport
+) -> None:
+    """One health record per source per run. Sources that record themselves (with pages and error
+    counts the flow cannot see) are left alone; the flow records the others, and the runs that ended
+    without the source saying how (a batch limit, a failed write, an exception outside its own)."""
+    try:
+        if health.get(name).runs != runs_before:
+            return
+        ok = report.status == "ok"
+        health.record(
+            name,
+            RunRecord(
+                started_at=started,
+                finished_at=utcnow(),
+                ok=ok,
+                items=report.fetched,
+                rejected=report.rejected,
+                errors=len(report.errors),
+                newest_item_at=report.newest_at,
+                error=None if ok else "; ".join(report.errors)[:1000] or report.status,
+            ),
+        )
+    except (OSError, ValueError) as exc:  # health is a signal about the run, never a reason to fail it
+        log.warning("source %r: health not recorded: %s", name, exc)
+
+
+def _close(source: Source, name: str) -> None:
+    close = getattr(source, "close", None)  # spiders stop their subprocess; not every source has one
+    if callable(close):
+        try:
+            close()
+        except Exception as exc:
+            log.warning("source %r: not closed cleanly: %s", name, exc)
+
+
 def run_listen(
     sources: Mapping[str, Source],
     enricher: Enriching,
@@ -308,28 +361,38 @@ def run_listen(
     disabled: Mapping[str, str] | None = None,
     store_name: str | None = None,
 ) -> ListenReport:
-    """Drain the spool, then listen to each source in turn. Never raises for a source's failure: the
-    returned report says what happened (``report.ok``); callers decide how to fail."""
+    """Drain the spool, then listen to each source in turn, recording each one's health; the sources
+    are closed at the end (spider subprocesses stopped), whatever happens. Never raises for a source's
+    failure: the returned report says what happened (``report.ok``); callers decide how to fail."""
     report = ListenReport(store=store_name or settings.store.backend)
     spool = Spool(settings.spool_dir)
     rejected_log = RejectedLog(settings.rejected_dir)
     try:
-        report.drain = steps.drain(spool, store)
-    except Exception as exc:
-        # The store is still down: fetching more would only spool more. Every source waits.
-        log.error("spool not drained: %s", exc)
-        report.drain.errors.append(_describe(exc))
-        report.drain.remaining = max(report.drain.remaining, len(spool.pending()))
-        report.sources = [
-            SourceReport(source=n, status="skipped", errors=["spool not drained; store unavailable"])
-            for n in sources
-        ]
-    else:
-        _emit(progress, ProgressEvent(kind="drained", drain=report.drain))
+        try:
+            report.drain = steps.drain(spool, store)
+        except Exception as exc:
+            # The store is still down: fetching more would only spool more. Every source waits.
+            log.error("spool not drained: %s", exc)
+            report.drain.errors.append(_describe(exc))
+            report.drain.remaining = max(report.drain.remaining, len(spool.pending()))
+            report.sources = [
+                SourceReport(source=n, status="skipped", errors=["spool not drained; store unavailable"])
+                for n in sources
+            ]
+        else:
+            _emit(progress, ProgressEvent(kind="drained", drain=report.drain))
+            for name, source in sources.items():
+                health = _health_of(source, settings)
+                runs_before, started = health.get(name).runs, utcnow()
+                source_report = _listen_source(
+                    source, name, enricher, store, settings, steps, spool, rejected_log, progress
+                )
+                _close(source, name)  # done with it: a spider's subprocess must not outlive its turn
+                _record_health(health, name, runs_before, started, source_report)
+                report.sources.append(source_report)
+    finally:
         for name, source in sources.items():
-            report.sources.append(
-                _listen_source(source, name, enricher, store, settings, steps, spool, rejected_log, progress)
-            )
+            _close(source, name)
     for name, reason in (disabled or {}).items():
         report.sources.append(SourceReport(source=name, status="disabled", disabled_reason=reason))
     report.finished_at = utcnow()
@@ -372,24 +435,32 @@ def listen_flow(
     max_batches: int | None = None,
     batch_size: int | None = None,
     progress: ProgressHook | None = None,
+    built_sources: Mapping[str, Source] | None = None,
 ) -> ListenReport:
     """Listen to the configured sources once. Returns the report; raises :class:`ListenIncomplete`
     (carrying it) when a source failed, so the flow run ends Failed while the data waits in the spool.
 
     Sources come from `sources` or the YAML file (`sources_file`, else ``settings.listen.sources_file``).
-    `store`, `max_batches` and `batch_size` override the settings for this run.
+    `store`, `max_batches` and `batch_size` override the settings for this run. `built_sources` are
+    sources built by the caller (the demo: loopback targets allowed), listened to after the configured
+    ones; like those, they are closed when the run ends.
     """
     started, body_started_at = time.monotonic(), utcnow()
     settings = _settings_with(settings or get_settings(), store, max_batches, batch_size)
     config = sources if sources is not None else load_sources_config(sources_file, settings)
     context = FlowRunContext.get()
     steps = task_steps(settings) if context is not None else PLAIN_STEPS
+    built = dict(built_sources or {})
     mention_store = build_store(settings)
+    wired = WiredSources()
     try:
         wired = build_sources(config, settings)
+        clash = sorted(set(built) & (set(wired.sources) | set(wired.disabled)))
+        if clash:
+            raise ConfigError(f"source names used twice: {clash}", details={"sources": clash})
         enricher = build_enricher(settings)
         report = run_listen(
-            wired.sources,
+            {**wired.sources, **built},
             enricher,
             mention_store,
             settings,
@@ -398,6 +469,8 @@ def listen_flow(
             disabled=wired.disabled,
         )
     finally:
+        for name, source in {**wired.sources, **built}.items():  # when run_listen was never reached
+            _close(source, name)
         mention_store.close()
     report.flow_started_at = body_started_at
     if context is not None and context.flow_run is not None:

@@ -46,6 +46,14 @@ def test_demo_indexes_the_site_and_shows_what_it_indexed(tmp_path: Path) -> None
     assert rejected is not None
     assert int(rejected.group(1)) >= 1
     assert "unparseable created_at" in out  # the demo site's malformed item, with its reason
+    # The review spider (a subprocess) and the replayed Hacker News API indexed items too; the
+    # replica's broken item is reported with where and why.
+    for source in ("demo-site", "demo-reviews", "hn-replay"):
+        row = re.search(rf"^\s*{source}\s+ok\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)", out, re.MULTILINE)
+        assert row is not None, out
+        assert int(row.group(3)) > 0, row.group(0)  # indexed
+    assert re.search(r"hn-replay: rejected hackernews .*missing field 'author'", out), out
+    assert re.search(r"Done in [\d.]+s", out)
     english = re.search(r"Sample search \(English\): '[^']+': (\d+) mentions, top 3", out)
     chinese = re.search(r"Sample search \(Chinese\): '[^']+': (\d+) mentions, top 3", out)
     assert english is not None, out
@@ -58,8 +66,14 @@ def test_demo_indexes_the_site_and_shows_what_it_indexed(tmp_path: Path) -> None
         assert store.count() == int(indexed.group(1))
         langs = {b.key for b in store.terms("lang")}
         assert {"en", "zh"} <= langs
-        cursor = store.load_cursor("demo-site")
-        assert cursor is not None
+        for source in ("demo-site", "demo-reviews", "hn-replay"):
+            assert store.load_cursor(source) is not None
+        assert {"demo", "web", "hackernews"} <= {b.key for b in store.terms("platform")}
+    assert sorted(p.stem for p in (home / "health").glob("*.json")) == [
+        "demo-reviews",
+        "demo-site",
+        "hn-replay",
+    ]
 
     # Again on the same home: nothing new is fetched (cursor), nothing doubles, the tables are the same.
     again = _run_demo(home)
