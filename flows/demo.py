@@ -1,5 +1,6 @@
 """`earful demo`: serve the demo site on loopback, run the listen flow over it into the configured store
-(the embedded SQLite one by default) with progress bars, then show what was indexed.
+(the embedded SQLite one by default) with progress bars, then show what was indexed. The demo customer
+master file (crawlers/demo_site/data/customers.csv) is imported first, so mentions link to customers.
 
 Zero configuration, offline: the demo site is in-process, Prefect runs with a temporary local server
 under Earful's home, and a second run finds nothing new (cursors) but shows the same tables.
@@ -201,7 +202,107 @@ def show_store(store: Store, console: Console, report: ListenReport, settings: S
         console.print(table)
 
 
-def _next_steps(settings: Settings, default_home: bool, store: str | None) -> list[str]:
+LINKED_ROWS = 12  # the most mentioned linked customers; `earful customers show CODE` for any
+
+
+def import_demo_customers(settings: Settings, console: Console) -> int:
+    """Import the demo's customer master file into the directory next to the store (idempotent by code:
+    a second demo run finds every customer unchanged). Returns how many customers the file holds."""
+    from crawlers.demo_site.customers import data_path
+    from index.customers import build_customer_directory
+    from index.customers_import import import_master_file
+
+    path = data_path()
+    directory = build_customer_directory(settings)
+    try:
+        report = import_master_file(path, directory)
+    finally:
+        directory.close()
+    console.print(
+        f"Customer master file {path.name}: imported {report.imported} customers "
+        f"({report.created} new, {report.updated} updated, {report.unchanged} unchanged)",
+        highlight=False,
+    )
+    return report.imported
+
+
+def show_linked_customers(store: Store, settings: Settings, console: Console) -> str | None:
+    """The customers mentions were linked to, the most mentioned first, and the 360 view of the first
+    (computed by `earful customers show`'s own `customer_view`). Returns that customer's code."""
+    from index.customers import build_customer_directory
+    from index.customers_cli import customer_view
+
+    buckets = store.terms("customer", size=1000)
+    directory = build_customer_directory(settings)
+    try:
+        views = []
+        for bucket in buckets[:LINKED_ROWS]:
+            customer = directory.get(bucket.key)
+            if customer is not None:
+                views.append(customer_view(customer, store, directory.order_numbers(customer.id)))
+        total = directory.count()
+    finally:
+        directory.close()
+    linked_mentions = sum(bucket.count for bucket in buckets)
+    title = (
+        f"Linked customers: {len(buckets)} of {total} customers, {linked_mentions} mentions "
+        f"(top {len(views)}; customers without profiling consent are never linked)"
+    )
+    table = Table(title=title, title_justify="left")
+    for column in ("code", "name", "tier", "mentions", "negative", "latest mention"):
+        table.add_column(column, justify="right" if column in ("mentions", "negative") else "left")
+    for view in views:
+        c, latest = view["customer"], view["latest"][0] if view["latest"] else None
+        table.add_row(
+            escape(c["code"]),
+            escape(c["name"]),
+            escape(c["tier"]),
+            str(view["mentions"]),
+            f"{view['sentiment'].get('negative', 0.0):.0%}",
+            f"{latest['published_at'][:10]} {escape(latest['text'][:60])}" if latest else "-",
+        )
+    console.print(table)
+    if not views:
+        return None
+    _print_customer_view(views[0], console)
+    return str(views[0]["customer"]["code"])
+
+
+def _print_customer_view(view: dict[str, Any], console: Console) -> None:
+    """An excerpt of the 360 view: who, how they feel, their open complaints and latest mentions."""
+    c = view["customer"]
+    shares = ", ".join(f"{label} {share:.0%}" for label, share in view["sentiment"].items()) or "-"
+    profiling = "yes" if c["consent"]["profiling"] else "no"
+    console.print(
+        f"[bold]Customer 360: {escape(c['name'])} ({escape(c['code'])})[/], tier {escape(c['tier'])}, "
+        f"{escape(c.get('city') or '-')} {escape(c.get('country') or '')}; profiling consent {profiling}",
+        highlight=False,
+    )
+    complaints = view["open_complaints"]
+    console.print(
+        f"  {view['mentions']} linked mentions; sentiment {shares}; {complaints['count']} open complaints",
+        highlight=False,
+    )
+    table = Table(show_header=True, box=None, padding=(0, 1))
+    for column in ("published", "platform", "sentiment", "intents", "link", "text"):
+        table.add_column(column, overflow="fold")
+    for m in view["latest"][:3]:
+        link = m["link"] or {}
+        label = m["sentiment"]
+        table.add_row(
+            m["published_at"][:10],
+            escape(m["platform"]),
+            f"[{_SENTIMENT_STYLES.get(label, '')}]{label}[/]",
+            escape(", ".join(m["intents"]) or "-"),
+            f"{link.get('method', '-')} {link.get('confidence', 0):.2f}" if link else "-",
+            escape(m["text"][:90]),
+        )
+    console.print(table)
+
+
+def _next_steps(
+    settings: Settings, default_home: bool, store: str | None, customer_code: str | None = None
+) -> list[str]:
     """Commands that query what the demo indexed: the same home and store as this run."""
     env = "" if default_home else f"EARFUL_HOME={settings.home} "
     if store is not None and store != settings.store.backend:
@@ -211,6 +312,8 @@ def _next_steps(settings: Settings, default_home: bool, store: str | None) -> li
         f'  {env}.venv/bin/earful search "battery"',
         f'  {env}.venv/bin/earful search "退款" --sentiment negative',
         f'  {env}.venv/bin/earful search "delivery" --json',
+        "[bold]A customer's 360 view[/] (master data, linked mentions, sentiment, open complaints):",
+        f"  {env}.venv/bin/earful customers show {customer_code or 'CODE'}",
         "[bold]Source health[/] (last success, items per run, errors, freshness):",
         f"  {env}.venv/bin/earful sources status",
         "[bold]Listen to your own exports, sites and platforms[/] (see examples/sources.yaml):",
@@ -262,6 +365,12 @@ def run_demo(
     timings = Timings()
     backend = store or settings.store.backend
     console.print(f"[bold]Earful demo[/]: home {settings.home}, store {backend}")
+    effective = (
+        settings
+        if store is None
+        else settings.model_copy(update={"store": settings.store.model_copy(update={"backend": store})})
+    )
+    import_demo_customers(effective, console)
 
     from crawlers.demo_site import DemoSite
     from crawlers.replicas.apis import ApiReplicas
@@ -314,19 +423,15 @@ def run_demo(
     from flows.wiring import build_store
 
     print_report(report, console)
-    effective = (
-        settings
-        if store is None
-        else settings.model_copy(update={"store": settings.store.model_copy(update={"backend": store})})
-    )
     mention_store = build_store(effective)
     try:
         mention_store.refresh()
         show_store(mention_store, console, report, settings)
+        customer_code = show_linked_customers(mention_store, effective, console)
     finally:
         mention_store.close()
     console.print()
-    for line in _next_steps(settings, default_home, store):
+    for line in _next_steps(settings, default_home, store, customer_code):
         console.print(line, soft_wrap=True, highlight=False)  # commands stay on one line, copy-pastable
     imported, overhead = timings.marks["prefect_import"], timings.marks.get("prefect_flow_overhead", 0.0)
     console.print(

@@ -30,7 +30,7 @@ from crawlers.health import HealthStore, RunRecord
 from flows.sources_config import SourcesConfig
 from flows.spool import DrainReport, RejectedLog, Spool
 from flows.tasks import PLAIN_STEPS, Enriching, Steps, task_steps
-from flows.wiring import Store, WiredSources, build_enricher, build_sources, build_store
+from flows.wiring import LinkingEnricher, Store, WiredSources, build_enricher, build_sources, build_store
 
 log = logging.getLogger(__name__)
 
@@ -453,6 +453,7 @@ def listen_flow(
     built = dict(built_sources or {})
     mention_store = build_store(settings)
     wired = WiredSources()
+    enricher: LinkingEnricher | None = None
     try:
         wired = build_sources(config, settings)
         clash = sorted(set(built) & (set(wired.sources) | set(wired.disabled)))
@@ -471,6 +472,8 @@ def listen_flow(
     finally:
         for name, source in {**wired.sources, **built}.items():  # when run_listen was never reached
             _close(source, name)
+        if enricher is not None:
+            enricher.close()  # the customer directory it reads
         mention_store.close()
     report.flow_started_at = body_started_at
     if context is not None and context.flow_run is not None:

@@ -7,17 +7,22 @@ plugin registers a source or a store the same way the built-ins do.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol, cast, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, cast, runtime_checkable
 
-from core.errors import ConfigError, NotConfigured
+from core.errors import ConfigError, NotConfigured, StoreUnavailable
+from core.models import CustomerLink, EnrichedMention, RawMention
 from core.registry import SOURCES, STORES, TAGGERS
 from core.settings import Settings
 from crawlers.base import Source
 from flows.sources_config import SourcesConfig
-from flows.tasks import Enriching
 from index.base import CursorStore, MentionStore
 from nlp.base import Tagger
+
+if TYPE_CHECKING:
+    from nlp.enricher import Enricher
+    from nlp.linking.linker import CustomerLinker
 
 log = logging.getLogger(__name__)
 
@@ -55,11 +60,75 @@ def build_tagger(settings: Settings) -> Tagger:
     return tagger
 
 
-def build_enricher(settings: Settings, tagger: Tagger | None = None) -> Enriching:
-    from nlp.enricher import Enricher  # the tagger's weights/lexicons load lazily (warm_up), not here
+class _Directory(Protocol):
+    """What the wiring needs of a customer directory besides the lookups: its size, and closing it."""
 
-    enricher: Enriching = Enricher(tagger or build_tagger(settings), linker=None)
-    return enricher
+    def count(self) -> int: ...
+
+    def close(self) -> None: ...
+
+
+class LinkingEnricher:
+    """The enricher with customer linking against the configured directory, which it owns: whoever
+    builds one calls `close()` when the run ends (`listen_flow` does).
+
+    Linking is best effort when the directory is unreachable (StoreUnavailable: on Elasticsearch it
+    shares the mentions' cluster): the batch is enriched without links and a warning logged, so it
+    still reaches the store, or the spool when the store is down too. Failing the batch instead would
+    lose what a source cannot fetch again. Other errors (bugs, a corrupt directory) propagate."""
+
+    def __init__(self, enricher: Enricher, linker: CustomerLinker, directory: _Directory) -> None:
+        self.enricher = enricher
+        self.linker = linker
+        self.directory = directory
+        self.unlinked_batches = 0  # batches enriched without links because the directory was down
+        self._down = False
+
+    def warm_up(self) -> None:
+        self.enricher.warm_up()
+
+    def enrich(self, batch: Sequence[RawMention]) -> list[EnrichedMention]:
+        self._down = False
+        # An empty directory links nobody: one count per batch instead of several lookups per mention
+        # (each a round trip on Elasticsearch). Counted per batch, so an import mid-run is picked up.
+        try:
+            has_customers = bool(batch) and self.directory.count() > 0
+        except StoreUnavailable as exc:
+            self._unavailable(exc)
+            has_customers = False
+        self.enricher.linker = self if has_customers else None
+        return self.enricher.enrich(batch)
+
+    def link(self, mention: RawMention) -> CustomerLink | None:
+        """`CustomerLinker` for the Enricher: the real linker, until the directory fails in this batch."""
+        if self._down:
+            return None
+        try:
+            return self.linker.link(mention)
+        except StoreUnavailable as exc:
+            self._unavailable(exc)
+            return None
+
+    def _unavailable(self, exc: StoreUnavailable) -> None:
+        self._down = True
+        self.unlinked_batches += 1
+        log.warning("customer directory unavailable, mentions of this batch are not linked: %s", exc)
+
+    def close(self) -> None:
+        self.directory.close()
+
+
+def build_enricher(settings: Settings, tagger: Tagger | None = None) -> LinkingEnricher:
+    """The tagger (built from settings unless given) plus customer linking: `ScoredLinker` over the
+    directory next to the configured store, which also keeps the confirm/reject feedback, at the
+    `nlp.link_threshold` confidence. Nothing is opened here: the directory connects on first use."""
+    from index.customers import build_customer_directory
+    from nlp.enricher import Enricher  # the tagger's weights/lexicons load lazily (warm_up), not here
+    from nlp.linking.linker import ScoredLinker
+
+    directory = build_customer_directory(settings)
+    linker = ScoredLinker(directory, feedback=directory, threshold=settings.nlp.link_threshold)
+    return LinkingEnricher(Enricher(tagger or build_tagger(settings), linker=linker), linker, directory)
 
 
 @dataclass

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import os
 import re
 import subprocess
@@ -10,8 +11,11 @@ from pathlib import Path
 
 import pytest
 
+from core.ids import customer_id
 from core.settings import Settings
+from crawlers.demo_site.customers import data_path
 from index.backends.sqlite import SQLiteMentionStore
+from index.base import MentionFilter
 
 EARFUL = Path(sys.executable).with_name("earful")
 pytestmark = pytest.mark.slow
@@ -75,9 +79,52 @@ def test_demo_indexes_the_site_and_shows_what_it_indexed(tmp_path: Path) -> None
         "hn-replay",
     ]
 
+    _assert_customers_linked(out, home)
+
     # Again on the same home: nothing new is fetched (cursor), nothing doubles, the tables are the same.
     again = _run_demo(home)
     assert again.returncode == 0, again.stdout + again.stderr
     assert re.search(rf"^{indexed.group(1)} mentions in the sqlite store", again.stdout, re.MULTILINE)
+    assert "imported 40 customers (0 new, 0 updated, 40 unchanged)" in again.stdout  # idempotent
+    linked = re.search(r"Linked customers: \d+ of 40 customers, \d+ mentions", out)
+    assert linked is not None
+    assert linked.group(0) in again.stdout
     with SQLiteMentionStore(Settings(home=home)) as store:
         assert store.count() == int(indexed.group(1))
+
+
+def _assert_customers_linked(out: str, home: Path) -> None:
+    """The demo imports its master file and links authors to customers, except those who did not consent
+    to profiling: the output says so and the store agrees."""
+    with data_path().open(encoding="utf-8", newline="") as f:
+        master = list(csv.DictReader(f))
+    assert f"imported {len(master)} customers ({len(master)} new, 0 updated, 0 unchanged)" in out
+    linked = re.search(r"Linked customers: (\d+) of (\d+) customers, (\d+) mentions", out)
+    assert linked is not None, out
+    assert int(linked.group(1)) >= 20
+    assert int(linked.group(2)) == len(master)
+    shown = re.search(r"Customer 360: .+ \((C\d{3})\), tier \w+", out)
+    assert shown is not None, out
+    assert re.search(r"\d+ linked mentions; sentiment .*negative \d+%", out)  # sentiment per customer
+    assert re.search(rf"earful customers show {shown.group(1)}$", out, re.MULTILINE)
+
+    refusing = [row for row in master if row["consent_profiling"] == "no"]
+    consenting = [row for row in master if row["consent_profiling"] == "yes" and row["user_ids"]]
+    assert 2 <= len(refusing) <= 3
+    with SQLiteMentionStore(Settings(home=home)) as store:
+        assert store.count(MentionFilter(linked=True)) == int(linked.group(3))
+        for row in consenting:
+            assert store.count(MentionFilter(customer_ids=(customer_id(row["code"]),))) > 0, row["code"]
+        authors = {m.author.native_id for m in store.export() if m.author is not None}
+        for row in refusing:
+            # They did write in the demo (their user id is in the store), yet nothing links to them.
+            user_id = row["user_ids"].partition(":")[2]
+            assert user_id in authors, row
+            assert store.count(MentionFilter(customer_ids=(customer_id(row["code"]),))) == 0, row["code"]
+            assert f"{row['code']} " not in out.split("Linked customers:")[1].split("Customer 360")[0]
+        # Linked mentions keep how and how sure: the method, the confidence and the evidence.
+        sample = next(store.export(MentionFilter(linked=True)))
+        assert sample.customer is not None
+        assert sample.customer.method in ("platform_user_id", "handle")
+        assert sample.customer.confidence >= Settings().nlp.link_threshold
+        assert sample.customer.evidence
