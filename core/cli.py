@@ -48,8 +48,11 @@ def settings_markdown() -> str:
     from core.settings import iter_documented_fields
 
     lines = ["| Variable | Type | Default | Description |", "|---|---|---|---|"]
+    def cell(text: str) -> str:  # a pipe inside a cell would end it
+        return text.replace("|", "\\|")
+
     for env, type_name, default, description in iter_documented_fields():
-        lines.append(f"| `{env}` | {type_name} | `{default}` | {description} |")
+        lines.append(f"| `{env}` | {cell(type_name)} | `{cell(default)}` | {cell(description)} |")
     return "\n".join(lines)
 
 

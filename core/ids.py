@@ -33,3 +33,8 @@ def customer_id(code: str) -> str:
 def content_hash(text: str) -> str:
     """A short fingerprint of a text, used to spot exact re-posts."""
     return _digest("text", " ".join(text.split()).casefold())
+
+
+def saved_search_id(owner: str, name: str) -> str:
+    """Id of a saved search: one name per owner."""
+    return _digest("search", owner, name)

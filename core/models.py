@@ -20,7 +20,7 @@ from pydantic import (
     model_validator,
 )
 
-from core.ids import alert_hit_id, customer_id, mention_id
+from core.ids import alert_hit_id, customer_id, mention_id, saved_search_id
 
 
 def _aware(value: datetime) -> datetime:
@@ -231,6 +231,29 @@ class AlertRule(Frozen):
     channels: tuple[str, ...] = ()
     enabled: bool = True
     created_at: AwareDatetime = Field(default_factory=utcnow)
+
+
+class SavedSearch(Frozen):
+    """A query saved under a name by its owner."""
+
+    name: str = Field(min_length=1, max_length=200)
+    owner: str = Field(min_length=1, max_length=200)
+    query: str = Field(min_length=1, description="Query language text (checked when saved)")
+    description: str | None = None
+    created_at: AwareDatetime = Field(default_factory=utcnow)
+    updated_at: AwareDatetime = Field(default_factory=utcnow)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def id(self) -> str:
+        return saved_search_id(self.owner, self.name)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _drop_derived_id(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "id" in data:
+            data = {k: v for k, v in data.items() if k != "id"}
+        return data
 
 
 class Span(Frozen):

@@ -8,7 +8,15 @@ from typing import Literal, Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from core.models import AwareDatetime, EnrichedMention, IntentLabel, SentimentLabel, SourceCursor, WritePolicy
+from core.models import (
+    AwareDatetime,
+    EnrichedMention,
+    IntentLabel,
+    SavedSearch,
+    SentimentLabel,
+    SourceCursor,
+    WritePolicy,
+)
 
 
 class _Frozen(BaseModel):
@@ -36,7 +44,20 @@ class MentionFilter(_Frozen):
 SortOrder = Literal["newest", "oldest", "relevance"]
 
 
+FacetField = Literal[
+    "platform", "source", "lang", "sentiment", "intent", "site", "country", "author", "customer", "hashtag"
+]
+
+
+class Bucket(_Frozen):
+    key: str
+    count: int
+
+
 class SearchRequest(_Frozen):
+    query: str | None = Field(
+        None, description="Boolean query language (docs/query-language.md); AND'ed with `text` and filters"
+    )
     text: str | None = Field(
         None,
         description="Plain full text: every word must occur (stemmed for English, "
@@ -46,11 +67,18 @@ class SearchRequest(_Frozen):
     sort: SortOrder = "newest"
     limit: int = Field(20, ge=0, le=10_000)
     offset: int = Field(0, ge=0, le=10_000)
+    highlight: bool = Field(False, description="Return highlighted fragments of what `query` matched")
+    facets: tuple[FacetField, ...] = Field((), description="Facet counts over all matches, not just the page")
+    facet_size: int = Field(10, ge=1, le=1000)
 
 
 class SearchPage(_Frozen):
     total: int
     hits: tuple[EnrichedMention, ...]
+    highlights: dict[str, dict[str, tuple[str, ...]]] = Field(
+        default_factory=dict, description="mention id -> field ('text', 'title') -> fragments with <em> marks"
+    )
+    facets: dict[str, tuple[Bucket, ...]] = Field(default_factory=dict)
 
 
 class UpsertResult(_Frozen):
@@ -61,11 +89,6 @@ class UpsertResult(_Frozen):
     @property
     def written(self) -> int:
         return self.created + self.updated
-
-
-class Bucket(_Frozen):
-    key: str
-    count: int
 
 
 class SentimentShare(_Frozen):
@@ -128,6 +151,22 @@ class MentionStore(Protocol):
         """Make every acknowledged write visible to search (a no-op where writes are visible at once)."""
 
     def close(self) -> None: ...
+
+
+@runtime_checkable
+class SavedSearchStore(Protocol):
+    """Named searches per owner (marketing's saved queries; alert rules reuse the same queries)."""
+
+    def save_search(self, search: SavedSearch) -> None:
+        """Create or replace the owner's search of that name."""
+
+    def get_search(self, owner: str, name: str) -> SavedSearch | None: ...
+
+    def list_searches(self, owner: str | None = None) -> list[SavedSearch]:
+        """Sorted by owner then name."""
+        ...
+
+    def delete_search(self, owner: str, name: str) -> bool: ...
 
 
 @runtime_checkable
