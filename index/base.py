@@ -99,9 +99,6 @@ class SentimentShare(_Frozen):
         return self.counts.get(label, 0) / self.total if self.total else 0.0
 
 
-FacetField = Literal[
-    "platform", "source", "lang", "sentiment", "intent", "site", "country", "author", "customer", "hashtag"
-]
 Interval = Literal["hour", "day", "week", "month"]
 
 

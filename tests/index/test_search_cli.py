@@ -1,0 +1,106 @@
+"""`earful search`: the query language over a real SQLite store, highlights, facets and located errors."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from core.models import Sentiment, SentimentLabel
+from core.settings import get_settings
+from index.backends.sqlite import SQLiteMentionStore
+from index.search_cli import markup_fragment, parse_since, search_cmd
+from index.testing import make_mention
+
+NOW = datetime.now(UTC)
+
+app = typer.Typer()
+app.command()(search_cmd)
+runner = CliRunner()
+
+
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    monkeypatch.setenv("EARFUL_HOME", str(tmp_path))
+    monkeypatch.setenv("EARFUL_STORE__BACKEND", "sqlite")
+    get_settings.cache_clear()
+    negative = Sentiment(label=SentimentLabel.negative, score=-0.8, confidence=0.9)
+    with SQLiteMentionStore(path=tmp_path / "earful.db") as store:
+        store.ensure_ready()
+        store.upsert(
+            [
+                make_mention(
+                    "late",
+                    "I want a refund, the delivery was so late [bold]",
+                    sentiment=negative,
+                    published_at=NOW - timedelta(hours=1),
+                ),
+                make_mention(
+                    "slow",
+                    "Money back please: shipping was slower than ever",
+                    published_at=NOW - timedelta(days=2),
+                ),
+                make_mention(
+                    "zh", "这个手机的电池很差，充电太慢", lang="zh", published_at=NOW - timedelta(days=20)
+                ),
+                make_mention("other", "lovely weather today", published_at=NOW - timedelta(hours=3)),
+            ]
+        )
+    yield tmp_path
+    get_settings.cache_clear()
+
+
+def test_query_language_hits_highlights_and_facets(home: Path) -> None:
+    result = runner.invoke(
+        app, ['(refund OR "money back") NEAR/5 (late OR slow*)', "--json", "--facets", "lang,sentiment"]
+    )
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.output)
+    assert payload["total"] == 2
+    texts = [hit["mention"]["text"] for hit in payload["hits"]]
+    assert texts[0].startswith("I want a refund")  # newest first by default
+    first = payload["hits"][0]["highlights"]["text"]
+    assert any("<em>refund</em>" in fragment for fragment in first)
+    assert {b["key"]: b["count"] for b in payload["facets"]["sentiment"]} == {"negative": 1, "neutral": 1}
+
+
+def test_chinese_proximity_and_since(home: Path) -> None:
+    result = runner.invoke(app, ["手机 NEAR/1 电池", "--json"])
+    assert result.exit_code == 0, result.output
+    assert [h["mention"]["lang"] for h in json.loads(result.output)["hits"]] == ["zh"]
+    result = runner.invoke(app, ["手机 NEAR/1 电池", "--json", "--since", "7d"])
+    assert json.loads(result.output)["total"] == 0
+
+
+def test_table_output_marks_matches_and_escapes_markup(home: Path) -> None:
+    result = runner.invoke(app, ["refund", "--sort", "oldest"])
+    assert result.exit_code == 0, result.output
+    assert "1 mentions match 'refund'" in result.output
+    assert "[bold]" in result.output  # the mention's own text, escaped, not eaten as markup
+
+
+def test_invalid_query_exits_2_with_caret(home: Path) -> None:
+    result = runner.invoke(app, ["(refund OR late"])
+    assert result.exit_code == 2
+    assert "(refund OR late\n               ^\ncolumn 16: expected ')'" in result.output
+
+
+def test_plain_text_option_still_works(home: Path) -> None:
+    result = runner.invoke(app, ["--text", "shipping slower", "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["total"] == 1
+
+
+def test_markup_fragment_escapes_everything_but_the_marks() -> None:
+    assert markup_fragment("a [b] <em>refund</em> c") == "a \\[b] [bold yellow]refund[/] c"
+    assert markup_fragment("<em>手机</em>的<em>电池</em>") == "[bold yellow]手机[/]的[bold yellow]电池[/]"
+    assert markup_fragment("x < y") == "x < y"
+
+
+def test_parse_since() -> None:
+    assert parse_since("2d", NOW) == NOW - timedelta(days=2)
