@@ -1,0 +1,129 @@
+"""The frozen sentence encoder: texts -> mean-pooled, L2-normalised embeddings, fast on CPU.
+
+Speed comes from batching done right: texts are tokenised once, sorted by length and cut into
+batches so each batch pads only to its own longest text (dynamic padding, little wasted compute on
+pad tokens), run under `torch.inference_mode`, and put back in input order.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from nlp.catalog import E5_SMALL, EncoderSpec
+
+if TYPE_CHECKING:
+    from numpy.typing import NDArray
+
+
+def default_threads() -> int:
+    """Torch intra-op threads: the cores we may use (affinity), capped; EARFUL_NLP_THREADS overrides."""
+    override = os.environ.get("EARFUL_NLP_THREADS")
+    if override:
+        return max(1, int(override))
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cores = os.cpu_count() or 1
+    return max(1, min(cores, 8))
+
+
+class Encoder:
+    """Lazy: nothing heavy happens before `load()` (or the first `embed()`). Thread-safe loading."""
+
+    def __init__(
+        self,
+        spec: EncoderSpec = E5_SMALL,
+        *,
+        model_dir: Path | None = None,
+        batch_size: int = 64,
+        threads: int | None = None,
+        token_budget: int = 8192,
+    ) -> None:
+        self.spec = spec
+        self.batch_size = batch_size
+        self.threads = threads or default_threads()
+        self.token_budget = token_budget  # a batch of long texts holds fewer of them
+        self._model_dir = model_dir
+        self._lock = threading.Lock()
+        self._model: Any = None
+        self._tokenizer: Any = None
+
+    @property
+    def loaded(self) -> bool:
+        return self._model is not None
+
+    def load(self) -> None:
+        with self._lock:
+            if self._model is not None:
+                return
+            import torch
+            from tokenizers import Tokenizer
+            from transformers import BertModel
+
+            from nlp.e5_loader import build_e5
+
+            model_dir = self._model_dir or build_e5()
+            tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
+            tokenizer.enable_truncation(self.spec.max_tokens)
+            tokenizer.no_padding()
+            torch.set_num_threads(self.threads)
+            model: Any = BertModel.from_pretrained(str(model_dir), add_pooling_layer=False)
+            model.eval()
+            self._tokenizer = tokenizer
+            self._model = model
+
+    @property
+    def model(self) -> Any:
+        """The underlying transformers BertModel (loads it)."""
+        self.load()
+        return self._model
+
+    def tokenize(self, texts: Sequence[str]) -> list[list[int]]:
+        self.load()
+        return [enc.ids for enc in self._tokenizer.encode_batch([self.spec.prefix + t for t in texts])]
+
+    def embed(self, texts: Sequence[str]) -> NDArray[np.float32]:
+        """[len(texts), dim] float32, rows in input order."""
+        if not texts:
+            return np.zeros((0, self.spec.dim), dtype=np.float32)
+        ids = self.tokenize(texts)
+        return self.embed_ids(ids)
+
+    def embed_ids(self, ids: Sequence[Sequence[int]]) -> NDArray[np.float32]:
+        import torch
+
+        self.load()
+        order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
+        out = np.zeros((len(ids), self.spec.dim), dtype=np.float32)
+        start = 0
+        with torch.inference_mode():
+            while start < len(order):
+                # the batch grows while it stays under both the count and the padded-token budget
+                end = start + 1
+                while (
+                    end < len(order)
+                    and end - start < self.batch_size
+                    and len(ids[order[end]]) * (end - start + 1) <= self.token_budget
+                ):
+                    end += 1
+                chunk = order[start:end]
+                width = len(ids[chunk[-1]])
+                input_ids = torch.ones((len(chunk), width), dtype=torch.long)  # 1 = <pad> in XLM-R
+                mask = torch.zeros((len(chunk), width), dtype=torch.long)
+                for row, index in enumerate(chunk):
+                    seq = ids[index]
+                    input_ids[row, : len(seq)] = torch.tensor(seq, dtype=torch.long)
+                    mask[row, : len(seq)] = 1
+                hidden = self._model(input_ids=input_ids, attention_mask=mask).last_hidden_state
+                weights = mask.unsqueeze(-1).to(hidden.dtype)
+                pooled = (hidden * weights).sum(1) / weights.sum(1).clamp(min=1.0)
+                pooled = torch.nn.functional.normalize(pooled, dim=-1)
+                out[chunk] = pooled.float().numpy()
+                start = end
+        return out
