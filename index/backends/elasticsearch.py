@@ -1,0 +1,392 @@
+"""The Elasticsearch MentionStore (and CursorStore): the schema of `index.schema`, the writer of
+`index.bulk`, queries compiled from MentionFilter and plain text.
+
+Semantics follow `index.base` exactly, so results equal the SQLite backend's:
+- plain text: each unit of `index.analysis.query_words` is required; an English word matches its stem
+  in ``analysis.stems``, a run of CJK characters is a phrase over ``analysis.terms``;
+- sorts break ties by id ascending; relevance without text is newest first;
+- aggregation keys come from `index.aggregations`;
+- export pages with search_after on (published_at, id) inside a point in time when the cluster
+  supports one, and without it otherwise.
+
+Every client error is translated: unreachable, overloaded or 5xx -> StoreUnavailable (retryable),
+other 4xx -> StoreError with the status, type and reason in ``details``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime, timezone
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from core.models import EnrichedMention, SentimentLabel, SourceCursor, WritePolicy
+from core.settings import Settings, get_settings
+from index import schema
+from index.aggregations import check_interval, key_from_epoch_millis, zone
+from index.analysis import is_cjk, query_words
+from index.base import (
+    Bucket,
+    FacetField,
+    Interval,
+    MentionFilter,
+    SearchPage,
+    SearchRequest,
+    SentimentShare,
+    UpsertResult,
+)
+from index.bulk import BulkWriter
+from index.es_client import build_client, translated
+
+if TYPE_CHECKING:
+    from elasticsearch import Elasticsearch
+
+NO_FILTER = MentionFilter()
+FACET_FIELDS: dict[str, str] = {
+    "platform": "platform",
+    "source": "source",
+    "lang": "lang",
+    "sentiment": "sentiment.label",
+    "intent": "intents.label",
+    "site": "site",
+    "country": "country",
+    "author": "author.handle",
+    "customer": "customer.customer_id",
+    "hashtag": "hashtags",
+}
+PIT_KEEP_ALIVE = "2m"
+_SOURCE_EXCLUDES = [schema.ANALYSIS_FIELD]
+
+
+# --- query compilation (pure) --------------------------------------------------------------------
+def es_datetime(value: datetime) -> str:
+    """An aware datetime as a UTC ISO string with microseconds, for date_nanos ranges."""
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def filter_clauses(filters: MentionFilter) -> list[dict[str, Any]]:
+    """Bool-filter clauses of a MentionFilter: every given field must match, values OR'ed."""
+    f = filters
+    clauses: list[dict[str, Any]] = []
+    for field, values in (
+        ("id", f.ids),
+        ("platform", f.platforms),
+        ("source", f.sources),
+        ("lang", f.langs),
+        ("sentiment.label", tuple(s.value for s in f.sentiments)),
+        ("intents.label", tuple(i.value for i in f.intents)),
+        ("customer.customer_id", f.customer_ids),
+        ("site", f.sites),
+        ("author.handle", f.authors),
+        ("country", f.countries),
+    ):
+        if values:
+            clauses.append({"terms": {field: list(values)}})
+    if f.linked is True:
+        clauses.append({"exists": {"field": "customer.customer_id"}})
+    elif f.linked is False:
+        clauses.append({"bool": {"must_not": [{"exists": {"field": "customer.customer_id"}}]}})
+    if f.since is not None or f.until is not None:
+        bounds: dict[str, str] = {}
+        if f.since is not None:
+            bounds["gte"] = es_datetime(f.since)
+        if f.until is not None:
+            bounds["lt"] = es_datetime(f.until)
+        clauses.append({"range": {"published_at": bounds}})
+    return clauses
+
+
+def text_clauses(text: str | None) -> list[dict[str, Any]]:
+    """Scored clauses for plain text: every unit must occur (no unit: no constraint)."""
+    clauses: list[dict[str, Any]] = []
+    for unit in query_words(text or ""):
+        if len(unit) == 1 and not is_cjk(unit[0]):
+            clauses.append({"term": {"analysis.stems": unit[0]}})
+        else:
+            clauses.append({"match_phrase": {"analysis.terms": " ".join(unit)}})
+    return clauses
+
+
+def compile_query(filters: MentionFilter = NO_FILTER, text: str | None = None) -> dict[str, Any]:
+    must = text_clauses(text)
+    filter_ = filter_clauses(filters)
+    if not must and not filter_:
+        return {"match_all": {}}
+    query: dict[str, Any] = {}
+    if must:
+        query["must"] = must
+    if filter_:
+        query["filter"] = filter_
+    return {"bool": query}
+
+
+def compile_sort(sort: str, has_text: bool) -> list[dict[str, Any]]:
+    if sort == "relevance" and has_text:
+        return [{"_score": {"order": "desc"}}, {"id": {"order": "asc"}}]
+    if sort == "oldest":
+        return [{"published_at": {"order": "asc"}}, {"id": {"order": "asc"}}]
+    return [{"published_at": {"order": "desc"}}, {"id": {"order": "asc"}}]
+
+
+def es_time_zone(tz: str) -> str:
+    """The `time_zone` Elasticsearch expects for a zone `index.aggregations.zone` accepts."""
+    info = zone(tz)
+    if info is UTC:
+        return "UTC"
+    if isinstance(info, timezone):
+        offset = info.utcoffset(None)
+        minutes = int(offset.total_seconds() // 60)
+        sign = "-" if minutes < 0 else "+"
+        return f"{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
+    return tz
+
+
+# --- the store -----------------------------------------------------------------------------------
+class ElasticsearchMentionStore:
+    """MentionStore and CursorStore on Elasticsearch. Thread-safe: one client, a writer per upsert."""
+
+    name: ClassVar[str] = "elasticsearch"
+
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        *,
+        client: Elasticsearch | None = None,
+        prefix: str | None = None,
+    ) -> None:
+        self.settings = settings if settings is not None else get_settings()
+        self.es_settings = self.settings.elasticsearch
+        self.prefix = schema.validate_prefix(prefix if prefix is not None else self.es_settings.index_prefix)
+        self.alias = schema.alias_name(self.prefix)
+        self.state_index = schema.state_index_name(self.prefix)
+        self._client = client
+        self._owns_client = client is None
+        self._ready = False
+        self._lock = threading.RLock()  # `_ensure` builds the client while holding it
+
+    @property
+    def client(self) -> Elasticsearch:
+        if self._client is None:
+            with self._lock:
+                if self._client is None:
+                    self._client = build_client(self.es_settings)
+        return self._client
+
+    # --- lifecycle -------------------------------------------------------------------------------
+    def ensure_ready(self) -> None:
+        schema.ensure_ready(self.client, self.prefix, self.es_settings)
+        self._ready = True
+
+    def _ensure(self) -> Elasticsearch:
+        if not self._ready:
+            with self._lock:
+                if not self._ready:
+                    schema.ensure_ready(self.client, self.prefix, self.es_settings)
+                    self._ready = True
+        return self.client
+
+    def refresh(self) -> None:
+        client = self._ensure()
+        with translated("refresh the mentions index"):
+            client.indices.refresh(index=self.alias)
+
+    def close(self) -> None:
+        if self._client is not None and self._owns_client:
+            self._client.close()
+            self._client = None
+
+    def writer(self) -> BulkWriter:
+        return BulkWriter(self._ensure(), self.es_settings, self.alias)
+
+    # --- writes ----------------------------------------------------------------------------------
+    def upsert(
+        self, mentions: Sequence[EnrichedMention], policy: WritePolicy = WritePolicy.overwrite
+    ) -> UpsertResult:
+        if not mentions:
+            return UpsertResult()
+        return self.writer().write(mentions, policy)
+
+    def delete(self, mention_ids: Sequence[str]) -> int:
+        ids = [i for i in mention_ids if i]
+        if not ids:
+            return 0
+        return self.writer().delete(ids)
+
+    # --- reads -----------------------------------------------------------------------------------
+    def get(self, mention_id: str) -> EnrichedMention | None:
+        from elasticsearch import NotFoundError
+
+        if not mention_id:
+            return None
+        client = self._ensure()
+        with translated("get a mention"):
+            try:
+                found = client.get(index=self.alias, id=mention_id, source_excludes=_SOURCE_EXCLUDES)
+            except NotFoundError:
+                return None
+        return schema.mention_from_source(found["_source"])
+
+    def search(self, request: SearchRequest) -> SearchPage:
+        client = self._ensure()
+        has_text = bool(text_clauses(request.text))
+        with translated("search mentions"):
+            response = client.search(
+                index=self.alias,
+                query=compile_query(request.filters, request.text),
+                sort=compile_sort(request.sort, has_text),
+                from_=request.offset,
+                size=request.limit,
+                track_total_hits=True,
+                source_excludes=_SOURCE_EXCLUDES,
+            )
+        hits = tuple(schema.mention_from_source(hit["_source"]) for hit in response["hits"]["hits"])
+        return SearchPage(total=response["hits"]["total"]["value"], hits=hits)
+
+    def count(self, filters: MentionFilter = NO_FILTER) -> int:
+        client = self._ensure()
+        with translated("count mentions"):
+            response = client.count(index=self.alias, query=compile_query(filters))
+        return int(response["count"])
+
+    def date_histogram(
+        self, filters: MentionFilter = NO_FILTER, interval: Interval = "day", tz: str = "UTC"
+    ) -> list[Bucket]:
+        check_interval(interval)
+        time_zone = es_time_zone(tz)
+        client = self._ensure()
+        with translated("aggregate mentions by date"):
+            response = client.search(
+                index=self.alias,
+                query=compile_query(filters),
+                size=0,
+                aggs={
+                    "by_date": {
+                        "date_histogram": {
+                            "field": "published_at",
+                            "calendar_interval": interval,
+                            "time_zone": time_zone,
+                            "min_doc_count": 1,
+                        }
+                    }
+                },
+            )
+        return [
+            Bucket(key=key_from_epoch_millis(int(b["key"]), tz), count=b["doc_count"])
+            for b in response["aggregations"]["by_date"]["buckets"]
+            if b["doc_count"] > 0
+        ]
+
+    def terms(self, field: FacetField, filters: MentionFilter = NO_FILTER, size: int = 10) -> list[Bucket]:
+        from core.errors import InvalidInput
+
+        if field not in FACET_FIELDS:
+            raise InvalidInput(f"unknown facet field {field!r}", details={"field": field})
+        if size <= 0:
+            return []
+        client = self._ensure()
+        with translated("aggregate mentions by terms"):
+            response = client.search(
+                index=self.alias,
+                query=compile_query(filters),
+                size=0,
+                aggs={
+                    "top": {
+                        "terms": {
+                            "field": FACET_FIELDS[field],
+                            "size": size,
+                            # Exact on one shard; on several, a generous shard_size keeps it so in practice.
+                            "shard_size": max(size * 10, 1000),
+                            "order": [{"_count": "desc"}, {"_key": "asc"}],
+                        }
+                    }
+                },
+            )
+        buckets = response["aggregations"]["top"]["buckets"]
+        return [Bucket(key=str(b["key"]), count=b["doc_count"]) for b in buckets]
+
+    def sentiment_share(self, filters: MentionFilter = NO_FILTER) -> SentimentShare:
+        client = self._ensure()
+        with translated("aggregate sentiment"):
+            response = client.search(
+                index=self.alias,
+                query=compile_query(filters),
+                size=0,
+                track_total_hits=True,
+                aggs={"labels": {"terms": {"field": "sentiment.label", "size": len(SentimentLabel)}}},
+            )
+        found = {b["key"]: b["doc_count"] for b in response["aggregations"]["labels"]["buckets"]}
+        counts = {label: int(found.get(label.value, 0)) for label in SentimentLabel}
+        return SentimentShare(total=response["hits"]["total"]["value"], counts=counts)
+
+    def export(self, filters: MentionFilter = NO_FILTER, page_size: int = 1000) -> Iterator[EnrichedMention]:
+        """Oldest first; inside a point in time (a snapshot) when the cluster has them."""
+        client = self._ensure()
+        page_size = max(1, min(page_size, schema.MAX_RESULT_WINDOW))
+        query = compile_query(filters)
+        sort = compile_sort("oldest", has_text=False)
+        pit_id = self._open_pit(client)
+        search_after: list[Any] | None = None
+        try:
+            while True:
+                params: dict[str, Any] = {
+                    "query": query,
+                    "sort": sort,
+                    "size": page_size,
+                    "source_excludes": _SOURCE_EXCLUDES,
+                    "track_total_hits": False,
+                }
+                if search_after is not None:
+                    params["search_after"] = search_after
+                if pit_id is not None:
+                    params["pit"] = {"id": pit_id, "keep_alive": PIT_KEEP_ALIVE}
+                else:
+                    params["index"] = self.alias
+                with translated("export mentions"):
+                    response = client.search(**params)
+                pit_id = response.get("pit_id", pit_id)
+                hits = response["hits"]["hits"]
+                for hit in hits:
+                    yield schema.mention_from_source(hit["_source"])
+                if len(hits) < page_size:
+                    return
+                search_after = hits[-1]["sort"]
+        finally:
+            if pit_id is not None:
+                self._close_pit(client, pit_id)
+
+    def _open_pit(self, client: Elasticsearch) -> str | None:
+        from elasticsearch import ApiError
+
+        with translated("open a point in time"):
+            try:
+                pit: str = client.open_point_in_time(index=self.alias, keep_alive=PIT_KEEP_ALIVE)["id"]
+            except ApiError as exc:
+                if exc.meta.status >= 500 or exc.meta.status == 429:
+                    raise
+                return None  # no point in time here (older or restricted cluster): plain search_after
+        return pit
+
+    @staticmethod
+    def _close_pit(client: Elasticsearch, pit_id: str) -> None:
+        from elasticsearch import ApiError, TransportError
+
+        with contextlib.suppress(ApiError, TransportError):  # else it expires after PIT_KEEP_ALIVE
+            client.close_point_in_time(id=pit_id)
+
+    # --- cursors ---------------------------------------------------------------------------------
+    def load_cursor(self, source: str) -> SourceCursor | None:
+        from elasticsearch import NotFoundError
+
+        client = self._ensure()
+        with translated("load a source cursor"):
+            try:
+                found = client.get(index=self.state_index, id=source)
+            except NotFoundError:
+                return None
+        return SourceCursor.model_validate(found["_source"])
+
+    def save_cursor(self, cursor: SourceCursor) -> None:
+        client = self._ensure()
+        with translated("save a source cursor"):
+            client.index(index=self.state_index, id=cursor.source, document=cursor.model_dump(mode="json"))
