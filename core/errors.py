@@ -211,6 +211,20 @@ class ChannelUnavailable(ChannelError):
     code = "channel_unavailable"
 
 
+# --- flows ---------------------------------------------------------------------------------------
+class ListenIncomplete(EarfulError):
+    """A listen run did not finish every source; what is not indexed is in the spool and cursors did not
+    move past it. ``report`` (a flows.listen.ListenReport) says what happened per source."""
+
+    retryable = True  # a partial outcome is safe to rerun: the spool and cursors make it exactly-once
+    http_status = 503
+    code = "listen_incomplete"
+
+    def __init__(self, message: str, *, report: Any = None, details: dict[str, Any] | None = None) -> None:
+        super().__init__(message, details=details)
+        self.report = report
+
+
 # --- infrastructure ------------------------------------------------------------------------------
 class InfraError(EarfulError):
     """Provisioning a local service failed (download, start, health)."""

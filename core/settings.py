@@ -90,9 +90,24 @@ class ListenSettings(Section):
 
 class NLPSettings(Section):
     tagger: str = Field(
-        "lexicon", description="Tagger that enriches mentions (entry point in earful.taggers)"
+        "transformer",
+        description="Tagger that enriches mentions (entry point in earful.taggers): 'transformer' (e5 "
+        "encoder and trained heads) or 'lexicon' (fast baseline)",
     )
     batch_size: int = Field(64, ge=1, description="Mentions per model forward pass")
+    model_cache_dir: Path | None = Field(
+        None,
+        description="Where the dequantized encoder (about 470 MB) is built once and loaded from; default "
+        "~/.cache/earful/models (EARFUL_MODEL_CACHE also honoured)",
+    )
+    datasets_dir: Path | None = Field(
+        None,
+        description="Labelled training data read by `earful nlp train`; default ../shared/datasets "
+        "relative to the repository",
+    )
+    torch_threads: int | None = Field(
+        None, ge=1, description="Torch intra-op threads for inference; default the usable cores, at most 8"
+    )
     link_threshold: float = Field(
         0.75, gt=0, le=1, description="Least confidence at which a mention's author is linked to a customer"
     )

@@ -146,6 +146,12 @@ def demo_cmd(
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the listen report as JSON at the end")
     ] = False,
+    tagger: Annotated[
+        str | None,
+        typer.Option(
+            "--tagger", help="lexicon | transformer (default: EARFUL_NLP__TAGGER, transformer); lexicon: quick"
+        ),
+    ] = None,
 ) -> None:
     """Serve a demo site of reviews and posts on localhost, listen to it, and show what was indexed."""
     settings = _settings(home)
@@ -155,7 +161,9 @@ def demo_cmd(
         root.setLevel(logging.WARNING)
     from flows.demo import run_demo
 
-    report = run_demo(settings, store=store, default_home=home is None)
+    if tagger is not None and tagger not in ("lexicon", "transformer"):
+        raise typer.BadParameter("lexicon or transformer", param_hint="--tagger")
+    report = run_demo(settings, store=store, tagger=tagger, default_home=home is None)
     if as_json:
         typer.echo(json.dumps(report.model_dump(mode="json"), ensure_ascii=False, indent=2))
     raise typer.Exit(0 if report.ok else 1)

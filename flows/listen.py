@@ -22,7 +22,14 @@ from prefect import flow
 from prefect.context import FlowRunContext
 from pydantic import BaseModel, ConfigDict, Field, computed_field
 
-from core.errors import ConfigError, EarfulError, PartialWriteError, StoreUnavailable, is_retryable
+from core.errors import (
+    ConfigError,
+    EarfulError,
+    ListenIncomplete,
+    PartialWriteError,
+    StoreUnavailable,
+    is_retryable,
+)
 from core.models import EnrichedMention, RawMention, Rejected, utcnow
 from core.settings import Settings, get_settings
 from crawlers.base import Source
@@ -111,22 +118,6 @@ class ListenReport(BaseModel):
             if report.source == name:
                 return report
         raise KeyError(name)
-
-
-class ListenIncomplete(EarfulError):
-    """The run did not finish every source; what is not indexed is in the spool, cursors did not move
-    past it. ``report`` says what happened per source."""
-
-    code = "listen_incomplete"
-    http_status = 503
-
-    def __init__(self, message: str, *, report: ListenReport, details: dict[str, Any] | None = None) -> None:
-        super().__init__(message, details=details)
-        self.report = report
-
-    @property
-    def retryable(self) -> bool:  # type: ignore[override]
-        return True  # every partial outcome is safe to rerun: the spool and cursors make it exactly-once
 
 
 # --- progress ------------------------------------------------------------------------------------

@@ -11,8 +11,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol, cast, runtime_checkable
 
-from core.errors import ConfigError, NotConfigured, StoreUnavailable
-from core.models import CustomerLink, EnrichedMention, RawMention
+from core.errors import ConfigError, ModelUnavailable, NotConfigured, StoreUnavailable
+from core.models import CustomerLink, EnrichedMention, ModelRef, RawMention
 from core.registry import SOURCES, STORES, TAGGERS
 from core.settings import Settings
 from crawlers.base import Source
@@ -83,11 +83,32 @@ class LinkingEnricher:
         self.directory = directory
         self.unlinked_batches = 0  # batches enriched without links because the directory was down
         self._down = False
+        self._warm = False
+        self._load_error: ModelUnavailable | None = None
+
+    @property
+    def model(self) -> ModelRef:
+        """The tagger's model: what every mention of this run is tagged with."""
+        return self.enricher.tagger.model
 
     def warm_up(self) -> None:
-        self.enricher.warm_up()
+        """Load the tagger's model once per run (the first batch does it; the tagger's warm_up is
+        idempotent). A model that cannot load fails every batch with the same ModelUnavailable, without
+        trying again, and never falls back to another tagger: the data would carry another model's tags
+        than the configured one."""
+        if self._warm:
+            return
+        if self._load_error is not None:
+            raise self._load_error
+        try:
+            self.enricher.warm_up()
+        except ModelUnavailable as exc:
+            self._load_error = exc
+            raise
+        self._warm = True
 
     def enrich(self, batch: Sequence[RawMention]) -> list[EnrichedMention]:
+        self.warm_up()  # before the batch: one forward pass per batch, never per mention
         self._down = False
         # An empty directory links nobody: one count per batch instead of several lookups per mention
         # (each a round trip on Elasticsearch). Counted per batch, so an import mid-run is picked up.

