@@ -48,6 +48,7 @@ def settings_markdown() -> str:
     from core.settings import iter_documented_fields
 
     lines = ["| Variable | Type | Default | Description |", "|---|---|---|---|"]
+
     def cell(text: str) -> str:  # a pipe inside a cell would end it
         return text.replace("|", "\\|")
 

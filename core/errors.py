@@ -146,6 +146,24 @@ class RateLimited(SourceUnavailable):
         self.retry_after = retry_after
 
 
+class UnsafeTarget(SourceError):
+    """A URL the guard refuses to fetch (scheme, private address...). Never retried."""
+
+    code = "unsafe_target"
+
+
+class ResponseTooLarge(SourceError):
+    """A response larger than the configured maximum was abandoned."""
+
+    code = "response_too_large"
+
+
+class ApiError(SourceError):
+    """The API answered with an error that retrying will not fix (bad request, bad credentials)."""
+
+    code = "api_error"
+
+
 # --- storage -------------------------------------------------------------------------------------
 class StoreError(EarfulError):
     """The store rejected an operation for a reason retrying will not fix (mapping, bad request)."""
@@ -187,6 +205,12 @@ class SchemaError(StoreError):
     """The index or table layout does not match what the code expects; run `earful index migrate`."""
 
     code = "schema_error"
+
+
+class SpoolCorrupt(StoreError):
+    """A spool file that does not parse back into mentions (edited by hand, disk damage)."""
+
+    code = "spool_corrupt"
 
 
 # --- enrichment ----------------------------------------------------------------------------------

@@ -17,7 +17,8 @@ from scrapy.resolver import CachingThreadedResolver
 from twisted.internet.defer import Deferred
 from w3lib.encoding import html_body_declared_encoding, http_content_type_encoding, resolve_encoding
 
-from crawlers.safety import TargetGuard, UnsafeTarget
+from core.errors import UnsafeTarget
+from crawlers.safety import TargetGuard
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler

@@ -14,22 +14,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from core.errors import SourceError
+from core.errors import ResponseTooLarge, UnsafeTarget
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
-
-
-class UnsafeTarget(SourceError):
-    """A URL the guard refuses to fetch (scheme, private address...). Never retried."""
-
-    code = "unsafe_target"
-
-
-class ResponseTooLarge(SourceError):
-    """A response larger than the configured maximum was abandoned."""
-
-    code = "response_too_large"
 
 
 def _is_public(ip: IPAddress) -> bool:

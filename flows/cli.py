@@ -73,7 +73,8 @@ def run_cmd(
     """Listen once to the configured sources: fetch, enrich, index, save cursors; print the report."""
     settings = _settings(home)
     configure_prefect(quiet=True)
-    from flows.listen import ListenIncomplete, listen_flow, load_sources_config
+    from core.errors import ListenIncomplete
+    from flows.listen import listen_flow, load_sources_config
 
     sources = load_sources_config(config, settings)  # a bad file fails here, before Prefect starts
     try:
@@ -149,7 +150,8 @@ def demo_cmd(
     tagger: Annotated[
         str | None,
         typer.Option(
-            "--tagger", help="lexicon | transformer (default: EARFUL_NLP__TAGGER, transformer); lexicon: quick"
+            "--tagger",
+            help="lexicon | transformer (default: EARFUL_NLP__TAGGER, transformer); lexicon: quick",
         ),
     ] = None,
 ) -> None:

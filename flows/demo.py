@@ -456,7 +456,8 @@ def run_demo(
             t = time.monotonic()
             import prefect  # noqa: F401  (timed: a good part of Prefect's start-up)
 
-            from flows.listen import ListenIncomplete, listen_flow
+            from core.errors import ListenIncomplete
+            from flows.listen import listen_flow
             from flows.sources_config import SourceConfig, SourcesConfig
 
             timings.mark("prefect_import", t)

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from core.errors import EarfulError, StoreError, is_retryable
+from core.errors import EarfulError, SpoolCorrupt, is_retryable
 from core.models import EnrichedMention, Rejected, WritePolicy
 from index.base import MentionStore
 
@@ -71,12 +71,6 @@ def _fsync_dir(directory: Path) -> None:
         pass
     finally:
         os.close(fd)
-
-
-class SpoolCorrupt(StoreError):
-    """A spool file that does not parse back into mentions (edited by hand, disk damage)."""
-
-    code = "spool_corrupt"
 
 
 class DrainReport(BaseModel):

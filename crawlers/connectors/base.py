@@ -35,14 +35,23 @@ from urllib.parse import urljoin, urlsplit
 import httpx
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from core.errors import ConfigError, NotConfigured, RateLimited, SourceError, SourceUnavailable
+from core.errors import (
+    ApiError,
+    ConfigError,
+    NotConfigured,
+    RateLimited,
+    ResponseTooLarge,
+    SourceError,
+    SourceUnavailable,
+    UnsafeTarget,
+)
 from core.models import RawMention, Rejected, SourceCursor
 from crawlers.base import FetchResult
 from crawlers.config import ConnectorSettings, connector_settings, crawl_settings, earful_version
 from crawlers.dedup import Deduplicator
 from crawlers.health import HealthStore, RunRecord
 from crawlers.middlewares import retry_after_seconds
-from crawlers.safety import ResponseTooLarge, TargetGuard, UnsafeTarget
+from crawlers.safety import TargetGuard
 
 log = logging.getLogger(__name__)
 Sleep = Callable[[float], Awaitable[None]]
@@ -63,12 +72,6 @@ class RetryPolicy:
     def backoff(self, attempt: int) -> float:
         base = min(self.max_backoff, self.initial_backoff * 2**attempt)
         return float(base * (0.75 + random.random() / 2))  # jitter, not security
-
-
-class ApiError(SourceError):
-    """The API answered with an error that retrying will not fix (bad request, bad credentials)."""
-
-    code = "api_error"
 
 
 @dataclass

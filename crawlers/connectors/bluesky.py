@@ -8,8 +8,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, ClassVar
 
+from core.errors import ApiError
 from core.models import Author, RawMention
-from crawlers.connectors.base import ApiClient, ApiError, Connector, Page, parse_time
+from crawlers.connectors.base import ApiClient, Connector, Page, parse_time
 
 
 class BlueskyConnector(Connector):

@@ -9,9 +9,9 @@ import time
 from datetime import datetime
 from typing import Any, ClassVar
 
-from core.errors import NotConfigured
+from core.errors import ApiError, NotConfigured
 from core.models import Author, RawMention
-from crawlers.connectors.base import ApiClient, ApiError, Connector, Page, parse_time
+from crawlers.connectors.base import ApiClient, Connector, Page, parse_time
 
 
 class RedditConnector(Connector):

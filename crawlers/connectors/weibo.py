@@ -10,9 +10,9 @@ from typing import Any, ClassVar
 
 import httpx
 
-from core.errors import RateLimited
+from core.errors import ApiError, RateLimited
 from core.models import Author, RawMention
-from crawlers.connectors.base import ApiClient, ApiError, Connector, Page, parse_time
+from crawlers.connectors.base import ApiClient, Connector, Page, parse_time
 
 RATE_LIMIT_CODES = {10022, 10023, 10024}
 TOKEN_CODES = {21314, 21315, 21316, 21317, 21319, 21327, 21332}

@@ -11,9 +11,9 @@ from typing import Any, ClassVar
 
 import httpx
 
-from core.errors import RateLimited
+from core.errors import ApiError, RateLimited
 from core.models import Author, RawMention
-from crawlers.connectors.base import ApiClient, ApiError, Connector, Page, parse_time
+from crawlers.connectors.base import ApiClient, Connector, Page, parse_time
 
 _QUOTA = {"quotaExceeded", "rateLimitExceeded", "userRateLimitExceeded", "dailyLimitExceeded"}
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from crawlers.safety import ResponseTooLarge, TargetGuard, UnsafeTarget, read_limited
+from core.errors import ResponseTooLarge, UnsafeTarget
+from crawlers.safety import TargetGuard, read_limited
 
 REFUSED = [
     "http://127.0.0.1/",

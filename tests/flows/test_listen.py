@@ -9,13 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from core.errors import ConfigError, SourceError
+from core.errors import ConfigError, ListenIncomplete, SourceError
 from core.models import SourceCursor
 from core.registry import SOURCES, STORES
 from core.settings import Settings
 from crawlers.base import FetchResult
 from crawlers.sources.file import FileSource
-from flows.listen import ListenIncomplete, ListenReport, ProgressEvent, listen_flow, run_listen
+from flows.listen import ListenReport, ProgressEvent, listen_flow, run_listen
 from flows.sources_config import SourceConfig, SourcesConfig
 from flows.spool import Spool
 from flows.wiring import build_enricher, build_sources

@@ -10,8 +10,9 @@ from typing import Any
 
 import pytest
 
+from core.errors import ListenIncomplete
 from core.settings import Settings
-from flows.listen import ListenIncomplete, ProgressEvent, listen_flow
+from flows.listen import ProgressEvent, listen_flow
 from flows.spool import Spool
 from index.backends.elasticsearch import ElasticsearchMentionStore
 from tests.flows.helpers import (

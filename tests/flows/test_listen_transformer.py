@@ -9,10 +9,11 @@ from pathlib import Path
 
 import pytest
 
+from core.errors import ListenIncomplete
 from core.models import RawMention, SentimentLabel, Tags
 from core.registry import TAGGERS
 from core.settings import Settings
-from flows.listen import ListenIncomplete, listen_flow
+from flows.listen import listen_flow
 from index.backends.sqlite import SQLiteMentionStore
 from nlp.catalog import MODEL_NAME
 from nlp.transformer_tagger import TransformerTagger

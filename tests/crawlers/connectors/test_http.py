@@ -9,8 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from core.errors import ConfigError, RateLimited, SourceError, SourceUnavailable
-from crawlers.connectors.base import ApiError
+from core.errors import ApiError, ConfigError, RateLimited, SourceError, SourceUnavailable
 from crawlers.connectors.hackernews import HackerNewsConnector
 from crawlers.connectors.mastodon import MastodonConnector
 from crawlers.connectors.reddit import RedditConnector
