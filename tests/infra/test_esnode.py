@@ -47,8 +47,10 @@ def test_defaults_match_local_node_settings(esnode: ModuleType) -> None:
     # the unprivileged user that runs Elasticsearch cannot enter /root).
     assert settings.cache_dir is None
     assert settings.data_dir is None
-    expected_cache = Path("/var/cache/earful/elasticsearch") if os.geteuid() == 0 else (
-        Path.home() / ".cache" / "earful" / "elasticsearch"
+    expected_cache = (
+        Path("/var/cache/earful/elasticsearch")
+        if os.geteuid() == 0
+        else (Path.home() / ".cache" / "earful" / "elasticsearch")
     )
     assert spec.cache_dir == expected_cache
 
