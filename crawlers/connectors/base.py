@@ -47,7 +47,13 @@ from core.errors import (
 )
 from core.models import RawMention, Rejected, SourceCursor
 from crawlers.base import FetchResult
-from crawlers.config import ConnectorSettings, connector_settings, crawl_settings, earful_version
+from crawlers.config import (
+    ConnectorSettings,
+    CrawlSettings,
+    connector_settings,
+    crawl_settings,
+    earful_version,
+)
 from crawlers.dedup import Deduplicator
 from crawlers.health import HealthStore, RunRecord
 from crawlers.middlewares import retry_after_seconds
@@ -308,6 +314,7 @@ class Connector:
         sleep: Sleep | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
         dedup: Deduplicator | None = None,
+        crawl: CrawlSettings | None = None,
     ) -> None:
         self.name = name
         self.options = dict(options or {})
@@ -325,7 +332,7 @@ class Connector:
             raise NotConfigured(f"source {name!r}: {self.platform} needs base_url", details={"source": name})
         self.page_size = int(self.options.get("page_size") or self.max_page_size)
         self.max_pages = int(self.options.get("max_pages") or 0)  # per fetch call; 0: no limit
-        crawl = crawl_settings()
+        crawl = crawl or crawl_settings()
         self.guard = guard or TargetGuard.from_config(crawl.allow_private_networks, crawl.allowed_hosts)
         self.health = health
         self.sleep = sleep or asyncio.sleep
@@ -339,17 +346,24 @@ class Connector:
 
     @classmethod
     def from_config(cls, name: str, config: Mapping[str, Any], settings: Any = None) -> Connector:
-        section = getattr(settings, "connectors", None) if settings is not None else None
-        connectors = ConnectorSettings.model_validate(section.model_dump()) if section is not None else None
+        # The settings the run was given (not the process-wide ones): a sources file run with --home or
+        # allowed hosts must reach the connector as it reaches the spiders.
+        connectors: ConnectorSettings | None = getattr(settings, "connectors", None)
+        crawl: CrawlSettings | None = getattr(settings, "crawl", None)
         options = {k: v for k, v in config.items() if k not in ("type", "enabled", "name")}
         home = getattr(settings, "home", None)
-        crawl = getattr(settings, "crawl", None)
         health_dir = (
-            getattr(crawl, "health_dir", None)
+            (crawl.health_dir if crawl is not None else None)
             or crawl_settings().health_dir
             or (f"{home}/health" if home else None)
         )
-        return cls(name, options, settings=connectors, health=HealthStore(health_dir) if health_dir else None)
+        return cls(
+            name,
+            options,
+            settings=connectors,
+            crawl=crawl,
+            health=HealthStore(health_dir) if health_dir else None,
+        )
 
     # --- for subclasses ----------------------------------------------------------------------------
     def configure(self) -> None:

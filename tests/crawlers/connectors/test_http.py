@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import time
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -171,3 +172,21 @@ def test_from_config_reads_credentials_from_settings(apis: ApiReplicas, tmp_path
     assert connector.health is not None
     with pytest.raises(ConfigError, match="unknown options"):
         RedditConnector.from_config("r", {"query": "q", "subredit": "typo"}, FakeSettings())
+
+
+def test_from_config_uses_the_settings_of_the_run_not_the_process(tmp_path: Path) -> None:
+    """A sources file run with its own settings (allowed hosts, home) configures connectors with them."""
+    from core.collection_settings import CrawlSettings
+    from core.errors import UnsafeTarget
+    from core.settings import Settings
+    from crawlers.connectors.hackernews import HackerNewsConnector
+
+    config = {"type": "hackernews", "query": "aurora", "base_url": "http://127.0.0.1:9/api"}
+    strict = HackerNewsConnector.from_config("hn", config, Settings(home=tmp_path))
+    with pytest.raises(UnsafeTarget):
+        strict.guard.check_url("http://127.0.0.1:9/api", resolve=False)
+
+    allowed = Settings(home=tmp_path, crawl=CrawlSettings(allowed_hosts=["127.0.0.1"]))
+    loopback = HackerNewsConnector.from_config("hn", config, allowed)
+    loopback.guard.check_url("http://127.0.0.1:9/api", resolve=False)  # no error: allowed by this run
+    assert loopback.health is not None
