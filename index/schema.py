@@ -56,11 +56,12 @@ from index.analysis import (
     stem,
 )
 from index.es_client import translated
+from index.query.to_es import DEFAULT_FIELDS, es_properties, es_values
 
 if TYPE_CHECKING:
     from elasticsearch import Elasticsearch
 
-SCHEMA_VERSION: Final = 1
+SCHEMA_VERSION: Final = 2
 """Bump when the mapping or the document shape changes, and let `earful index migrate` reindex."""
 
 DEFAULT_PREFIX: Final = "earful"
@@ -72,6 +73,10 @@ MAX_RESULT_WINDOW: Final = 20_000
 # term limit, so an overlong value is left out of the index instead of failing the whole document.
 KEYWORD_IGNORE_ABOVE: Final = 8191
 ANALYSIS_FIELD: Final = "analysis"
+# The query language's fields (`index.query.to_es`): derived from the mention, so indexed but not kept
+# in _source (`_source.excludes`); a migration recomputes them from the mention.
+QL_FIELD: Final = DEFAULT_FIELDS.root
+DERIVED_FIELDS: Final = (ANALYSIS_FIELD, QL_FIELD)
 
 
 # --- names ---------------------------------------------------------------------------------------
@@ -89,6 +94,10 @@ def template_name(prefix: str = DEFAULT_PREFIX) -> str:
 
 def state_index_name(prefix: str = DEFAULT_PREFIX) -> str:
     return f"{prefix}-state"
+
+
+def saved_searches_index_name(prefix: str = DEFAULT_PREFIX) -> str:
+    return f"{prefix}-saved-searches"
 
 
 def validate_prefix(prefix: str) -> str:
@@ -120,6 +129,7 @@ def mentions_mapping(version: int = SCHEMA_VERSION) -> dict[str, Any]:
     return {
         "dynamic": "strict",
         "_meta": {"schema_version": version, "managed_by": "earful"},
+        "_source": {"excludes": [QL_FIELD]},
         "properties": {
             "id": _keyword(),
             "platform": _keyword(),
@@ -170,6 +180,7 @@ def mentions_mapping(version: int = SCHEMA_VERSION) -> dict[str, Any]:
             ANALYSIS_FIELD: {
                 "properties": {"terms": dict(_TOKENS), "stems": dict(_TOKENS), "bigrams": dict(_TOKENS)}
             },
+            QL_FIELD: {"properties": es_properties()},
         },
     }
 
@@ -205,6 +216,26 @@ def state_index_body() -> dict[str, Any]:
     }
 
 
+def saved_searches_index_body() -> dict[str, Any]:
+    """Body of ``<prefix>-saved-searches`` (doc id = `SavedSearch.id`): listed by owner and name, the
+    rest only stored."""
+    return {
+        "mappings": {
+            "dynamic": "strict",
+            "_meta": {"schema_version": SCHEMA_VERSION, "managed_by": "earful"},
+            "properties": {
+                "id": _keyword(),
+                "owner": _keyword(),
+                "name": _keyword(),
+                "query": _stored_only(),
+                "description": _stored_only(),
+                "created_at": dict(_DATE),
+                "updated_at": dict(_DATE),
+            },
+        }
+    }
+
+
 # --- rendering -----------------------------------------------------------------------------------
 def rendered_templates(prefix: str = DEFAULT_PREFIX) -> dict[str, str]:
     """File name -> JSON text of everything provisioned, as checked into infra/elasticsearch/templates."""
@@ -215,6 +246,7 @@ def rendered_templates(prefix: str = DEFAULT_PREFIX) -> dict[str, str]:
     return {
         f"{template_name(prefix)}.json": dumps(mentions_template(prefix)),
         f"{state_index_name(prefix)}.json": dumps(state_index_body()),
+        f"{saved_searches_index_name(prefix)}.json": dumps(saved_searches_index_body()),
     }
 
 
@@ -368,6 +400,7 @@ def document(mention: EnrichedMention) -> dict[str, Any]:
     """The stored ``_source`` of a mention (readable form; the writer uses :func:`document_json`)."""
     body = mention.model_dump(mode="json")
     body[ANALYSIS_FIELD] = analysis_object(mention)
+    body[QL_FIELD] = es_values(mention)
     return body
 
 
@@ -395,14 +428,15 @@ def identified_document_json(mention: EnrichedMention) -> tuple[str, str]:
     body = (
         f'{head[:-1]},"{ANALYSIS_FIELD}":{{"terms":{_json_strings([a.terms for a in parts])},'
         f'"stems":{_json_strings([a.stems for a in parts])},'
-        f'"bigrams":{_json_strings([a.bigrams for a in parts])}}}}}'
+        f'"bigrams":{_json_strings([a.bigrams for a in parts])}}},'
+        f'"{QL_FIELD}":{json.dumps(es_values(mention), ensure_ascii=False, separators=(",", ":"))}}}'
     )
     return doc_id, body
 
 
 def mention_from_source(source: dict[str, Any]) -> EnrichedMention:
-    """The mention stored in a ``_source`` (``analysis`` and the derived ``id`` are dropped)."""
-    data = {k: v for k, v in source.items() if k != ANALYSIS_FIELD}
+    """The mention stored in a ``_source`` (``analysis``, ``ql`` and the derived ``id`` are dropped)."""
+    data = {k: v for k, v in source.items() if k not in DERIVED_FIELDS}
     return EnrichedMention.model_validate(data)
 
 
@@ -529,8 +563,23 @@ def ensure_state_index(client: Elasticsearch, prefix: str) -> None:
                 raise
 
 
+def ensure_saved_searches_index(client: Elasticsearch, prefix: str) -> None:
+    from elasticsearch import BadRequestError
+
+    name = saved_searches_index_name(prefix)
+    with translated("create the saved searches index"):
+        if client.indices.exists(index=name):
+            return
+        try:
+            client.indices.create(index=name, **saved_searches_index_body())
+        except BadRequestError as exc:
+            if "resource_already_exists_exception" not in str(exc.error):
+                raise
+
+
 def ensure_ready(client: Elasticsearch, prefix: str, settings: ElasticsearchSettings) -> str:
-    """Template, current index and alias, state index: create what is missing, check the version.
+    """Template, current index and alias, state and saved searches indices: create what is missing,
+    check the version.
 
     Returns the concrete index behind the alias. Raises SchemaError if that index is older than the
     code (run `earful index migrate`) or newer (upgrade Earful). Idempotent and safe to race.
@@ -551,6 +600,7 @@ def ensure_ready(client: Elasticsearch, prefix: str, settings: ElasticsearchSett
         target = alias_target(client, prefix) or index_name(prefix)
     check_version(client, prefix, target)
     ensure_state_index(client, prefix)
+    ensure_saved_searches_index(client, prefix)
     return target
 
 

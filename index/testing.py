@@ -24,6 +24,7 @@ over the same corpus, plus literal values for the cases worth spelling out.
 from __future__ import annotations
 
 import random
+import re
 import threading
 from collections import Counter
 from collections.abc import Iterator, Sequence
@@ -32,6 +33,7 @@ from typing import Any
 
 import pytest
 
+from core.errors import InvalidInput
 from core.ids import customer_id
 from core.models import (
     Author,
@@ -40,13 +42,14 @@ from core.models import (
     Intent,
     IntentLabel,
     ModelRef,
+    SavedSearch,
     Sentiment,
     SentimentLabel,
     SourceCursor,
     WritePolicy,
 )
 from index.aggregations import histogram
-from index.analysis import analyze, is_cjk, query_words
+from index.analysis import analyze, is_cjk, normalize, query_words
 from index.base import (
     Bucket,
     CursorStore,
@@ -54,15 +57,20 @@ from index.base import (
     Interval,
     MentionFilter,
     MentionStore,
+    SavedSearchStore,
     SearchRequest,
     UpsertResult,
 )
+from index.query import QuerySyntaxError, evaluate, parse
+from index.query.highlight import highlight
 
 __all__ = [
     "BASE_TIME",
     "FACET_FIELDS",
     "CursorStoreContract",
     "MentionStoreContract",
+    "QueryLanguageContract",
+    "SavedSearchStoreContract",
     "chronological",
     "facet_values",
     "make_mention",
@@ -1083,6 +1091,186 @@ class MentionStoreContract:
         assert store.search(SearchRequest(text="refresh")).total == 0
 
 
+class QueryLanguageContract:
+    """`MentionStore.search` with the query language (`SearchRequest.query`), highlights and facets. Mix it
+    in next to `MentionStoreContract` (it uses that class's ``store`` and ``corpus`` fixtures and `load`).
+    The expected results come from `index.query.evaluate` over the corpus: the language's specification."""
+
+    load = staticmethod(MentionStoreContract.load)
+
+    #: Queries over the contract corpus; each matches some but not all of it (checked).
+    QUERIES: tuple[str, ...] = (
+        "battery AND refund",
+        "battery OR 电池",
+        "battery -refund",
+        "NOT battery",
+        '"sound is amazing"',
+        '(refund OR "money back") NEAR/7 (battery OR died)',
+        '"battery lasts"~2 OR battery ONEAR/3 forever',
+        "crash* OR charg*",
+        "wirel?ss",
+        "耳机 OR 手表",
+        "(耳机 OR 手表 OR 音箱 OR 充电器) NEAR/2 (质量 OR 音质 OR 电池)",
+        "lang:zh AND NOT 耳机",
+        "sentiment:negative AND intent:complaint",
+        "customer:* AND (battery OR 电池)",
+        "rating:[1 TO 2] OR rating:5",
+        "title:battery OR title:(app OR 电池)",
+        "#acme OR @nobody OR author:user01 OR site:example.com",
+        "source:(reddit OR weibo) -intent:praise",
+        'raw:"Acme" OR country:sg',
+    )
+
+    def _query_expected(
+        self,
+        corpus: Sequence[EnrichedMention],
+        query: str,
+        filters: MentionFilter = NO_FILTER,
+        text: str | None = None,
+    ) -> list[EnrichedMention]:
+        """The spec: the evaluator over every mention (newest first)."""
+        node = parse(query)
+        return newest_first(
+            [m for m in corpus if matches(m, filters, text) and evaluate(node, m) is not None]
+        )
+
+    def test_query_matches_the_evaluator(self, store: MentionStore, corpus: list[EnrichedMention]) -> None:
+        for query in self.QUERIES:
+            expected = self._query_expected(corpus, query)
+            assert 0 < len(expected) < len(corpus), query  # the query really selects
+            page = store.search(SearchRequest(query=query, limit=1000))
+            assert page.total == len(expected), query
+            assert _ids(page.hits) == _ids(expected), query
+
+    def test_query_with_text_filters_and_paging(
+        self, store: MentionStore, corpus: list[EnrichedMention]
+    ) -> None:
+        cases: list[tuple[str, MentionFilter, str | None]] = [
+            ("battery OR 电池 OR 耳机", MentionFilter(platforms=("weibo", "web", "reddit")), None),
+            ("NOT intent:praise", MentionFilter(since=BASE_TIME + timedelta(days=2)), "the"),
+            ("charg* OR 充电", MentionFilter(langs=("zh",)), None),
+            ("customer:* OR sentiment:positive", MentionFilter(linked=False), "battery"),
+        ]
+        for query, filters, text in cases:
+            expected = self._query_expected(corpus, query, filters, text)
+            assert expected, (query, filters, text)
+            request = SearchRequest(query=query, text=text, filters=filters, limit=1000)
+            page = store.search(request)
+            assert (page.total, _ids(page.hits)) == (len(expected), _ids(expected)), query
+            paged: list[str] = []
+            for offset in range(0, len(expected) + 3, 3):
+                part = store.search(
+                    request.model_copy(update={"limit": 3, "offset": offset, "sort": "oldest"})
+                )
+                assert part.total == len(expected)
+                paged += _ids(part.hits)
+            assert paged == _ids(chronological(expected)), query
+            # without text, relevance is newest first
+            relevance = store.search(request.model_copy(update={"sort": "relevance", "text": None}))
+            assert _ids(relevance.hits) == _ids(self._query_expected(corpus, query, filters)), query
+
+    def test_query_on_literal_mentions(self, store: MentionStore) -> None:
+        docs = {
+            "late": make_mention("late", "The refund came late, very late.", title="Refund woes"),
+            "slow": make_mention("slow", "Money back took ages and delivery was slower than ever"),
+            "far": make_mention("far", "refund requested; the parcel, after many weeks, arrived late"),
+            "zh": make_mention("zh", "这个手机的电池很差", lang="zh"),
+            "zh_far": make_mention("zh_far", "手机很好看但是电池很差", lang="zh"),
+            "case": make_mention("case", "I love my iPhone", rating=2.0),
+        }
+        self.load(store, list(docs.values()))
+        for query, keys in [
+            ('(refund OR "money back") NEAR/5 (late OR slow*)', {"late", "slow"}),
+            ("refund ONEAR/0 late", set()),
+            ("late ONEAR/1 refund", set()),
+            ("refund ONEAR/1 late", {"late"}),
+            ("手机 NEAR/1 电池", {"zh"}),
+            ("手機 NEAR/5 電池", {"zh", "zh_far"}),
+            ('raw:"iPhone"', {"case"}),
+            ('raw:"iphone"', set()),
+            ("iphone rating:[1 TO 2]", {"case"}),
+            ("title:refund", {"late"}),
+        ]:
+            expected = {docs[k].id for k in keys}
+            assert {m.id for m in docs.values() if evaluate(parse(query), m)} == expected, query
+            page = store.search(SearchRequest(query=query, limit=100))
+            assert {m.id for m in page.hits} == expected, query
+            assert page.total == len(expected), query
+
+    def test_query_highlights(self, store: MentionStore, corpus: list[EnrichedMention]) -> None:
+        late = make_mention("late", "The refund came late & cold.", title="Refund <late>")
+        self.load(store, [late])
+        page = store.search(SearchRequest(query="refund NEAR/2 late OR title:late", highlight=True))
+        assert page.hits == (late,)
+        assert page.highlights == {
+            late.id: {
+                "title": ("Refund &lt;<em>late</em>&gt;",),  # words search the text, title: the title
+                "text": ("The <em>refund</em> came <em>late</em> &amp; cold.",),
+            }
+        }
+        assert store.search(SearchRequest(query="refund NEAR/2 late")).highlights == {}  # only on request
+        query = "(battery OR 电池 OR 耳机) AND NOT sentiment:positive"
+        page = store.search(SearchRequest(query=query, highlight=True, limit=1000))
+        node = parse(query)
+        expected_hits = self._query_expected([*corpus, late], query)
+        assert _ids(page.hits) == _ids(expected_hits)
+        assert set(page.highlights) == {m.id for m in expected_hits}  # every hit has a marked word
+        for hit in page.hits:
+            match = evaluate(node, hit)
+            assert match is not None
+            want = {field: tuple(parts) for field, parts in highlight(hit, match.spans).items()}
+            assert page.highlights[hit.id] == want
+            fragments = " ".join(" ".join(parts) for parts in page.highlights[hit.id].values())
+            marked = [normalize(word) for word in re.findall(r"<em>(.*?)</em>", fragments)]
+            assert marked, fragments  # touching matches are merged into one mark
+            assert all(re.fullmatch("(battery|电池|耳机)+", word) for word in marked), fragments
+        # a match through field operators only has nothing to mark
+        page = store.search(SearchRequest(query="sentiment:negative", highlight=True, limit=5))
+        assert page.hits
+        assert page.highlights == {}
+
+    def test_query_facets(self, store: MentionStore, corpus: list[EnrichedMention]) -> None:
+        for query, filters, text in [
+            ("battery OR 电池 OR 耳机 OR charg*", NO_FILTER, None),
+            ("NOT sentiment:neutral", MentionFilter(langs=("en",)), None),
+            (None, MentionFilter(platforms=("reddit", "weibo")), "the"),
+            (None, MentionFilter(langs=("zh",)), None),
+        ]:
+            matched = (
+                self._query_expected(corpus, query, filters, text)
+                if query
+                else [m for m in corpus if matches(m, filters, text)]
+            )
+            for size in (1000, 2):
+                page = store.search(
+                    SearchRequest(
+                        query=query, text=text, filters=filters, facets=FACET_FIELDS, facet_size=size, limit=1
+                    )
+                )
+                assert page.total == len(matched)
+                assert set(page.facets) == set(FACET_FIELDS)
+                for field in FACET_FIELDS:
+                    assert list(page.facets[field]) == reference_terms(matched, field, size), (query, field)
+                    if query is None and text is None:  # the same as terms()
+                        assert list(page.facets[field]) == store.terms(field, filters, size)
+        assert store.search(SearchRequest(query="battery")).facets == {}
+        page = store.search(SearchRequest(query="nothingmatchesthis", facets=("lang", "hashtag")))
+        assert page.total == 0
+        assert page.facets == {"lang": (), "hashtag": ()}
+
+    @pytest.mark.parametrize("query", ["(battery OR refund", "a NEAR/3 NOT b", "ab*", "foo:bar", "author: x"])
+    def test_invalid_query_is_refused(self, store: MentionStore, query: str) -> None:
+        with pytest.raises(QuerySyntaxError) as info:
+            store.search(SearchRequest(query=query))
+        assert isinstance(info.value, InvalidInput)
+        assert not info.value.retryable
+
+    def test_blank_query_is_unconstrained(self, store: MentionStore, corpus: list[EnrichedMention]) -> None:
+        for query in ("", "   "):
+            page = store.search(SearchRequest(query=query, limit=1000))
+            assert _ids(page.hits) == _ids(newest_first(corpus))
+
+
 class CursorStoreContract:
     """Behaviour every CursorStore must have. Uses ``cursor_store`` (by default the ``store`` fixture)."""
 
@@ -1120,3 +1308,84 @@ class CursorStoreContract:
         for cursor in cursors:
             assert cursor_store.load_cursor(cursor.source) == cursor
         assert cursor_store.load_cursor("A") is None
+
+
+class SavedSearchStoreContract:
+    """Behaviour every SavedSearchStore must have. Uses ``saved_search_store`` (by default ``store``)."""
+
+    @pytest.fixture
+    def saved_search_store(self, store: Any) -> SavedSearchStore:
+        assert isinstance(store, SavedSearchStore), "override the saved_search_store fixture"
+        return store
+
+    @staticmethod
+    def _search(owner: str, name: str, query: str = "battery OR 电池", **fields: Any) -> SavedSearch:
+        return SavedSearch(
+            owner=owner,
+            name=name,
+            query=query,
+            created_at=fields.pop("created_at", BASE_TIME),
+            updated_at=fields.pop("updated_at", BASE_TIME),
+            **fields,
+        )
+
+    def test_saved_search_protocol(self, saved_search_store: SavedSearchStore) -> None:
+        assert isinstance(saved_search_store, SavedSearchStore)
+        assert saved_search_store.list_searches() == []
+        assert saved_search_store.get_search("ann", "nothing") is None
+        assert saved_search_store.delete_search("ann", "nothing") is False
+
+    def test_save_get_replace_delete(self, saved_search_store: SavedSearchStore) -> None:
+        first = self._search(
+            "ann", "Refunds 退款", '(refund OR "money back") NEAR/5 late', description="for the weekly"
+        )
+        saved_search_store.save_search(first)
+        assert saved_search_store.get_search("ann", "Refunds 退款") == first
+        assert saved_search_store.get_search("ann", "refunds 退款") is None  # names are exact
+        assert saved_search_store.get_search("bob", "Refunds 退款") is None  # and per owner
+        replaced = self._search(
+            "ann", "Refunds 退款", "refund*", created_at=BASE_TIME, updated_at=BASE_TIME + timedelta(days=1)
+        )
+        saved_search_store.save_search(replaced)
+        assert saved_search_store.get_search("ann", "Refunds 退款") == replaced
+        assert saved_search_store.list_searches() == [replaced]
+        assert saved_search_store.delete_search("ann", "Refunds 退款") is True
+        assert saved_search_store.get_search("ann", "Refunds 退款") is None
+        assert saved_search_store.delete_search("ann", "Refunds 退款") is False
+        assert saved_search_store.list_searches() == []
+
+    def test_list_order_and_owner(self, saved_search_store: SavedSearchStore) -> None:
+        searches = [
+            self._search(owner, name)
+            for owner, name in [("bob", "b"), ("ann", "zeta"), ("bob", "A"), ("ann", "alpha"), ("陈", "耳机")]
+        ]
+        searches.append(self._search("ann", "Zulu", "lang:zh", created_at=datetime(2026, 1, 1, tzinfo=CST)))
+        for search in searches:
+            saved_search_store.save_search(search)
+        everything = saved_search_store.list_searches()
+        assert everything == sorted(searches, key=lambda s: (s.owner, s.name))
+        assert [(s.owner, s.name) for s in everything] == [
+            ("ann", "Zulu"),
+            ("ann", "alpha"),
+            ("ann", "zeta"),
+            ("bob", "A"),
+            ("bob", "b"),
+            ("陈", "耳机"),
+        ]
+        assert everything[0].created_at.utcoffset() == timedelta(hours=8)
+        assert [s.name for s in saved_search_store.list_searches("bob")] == ["A", "b"]
+        assert saved_search_store.list_searches("nobody") == []
+        # the same name under two owners are two searches
+        assert saved_search_store.delete_search("bob", "b") is True
+        assert [s.name for s in saved_search_store.list_searches("bob")] == ["A"]
+
+    @pytest.mark.parametrize("query", ["(battery OR refund", "a NEAR/3 NOT b", "ab*", "foo:bar"])
+    def test_invalid_query_is_not_saved(self, saved_search_store: SavedSearchStore, query: str) -> None:
+        with pytest.raises(QuerySyntaxError):
+            saved_search_store.save_search(self._search("ann", "bad", query))
+        assert saved_search_store.get_search("ann", "bad") is None
+        good = self._search("ann", "bad", "battery")
+        saved_search_store.save_search(good)
+        with pytest.raises(QuerySyntaxError):  # a bad replacement leaves the old one in place
+            saved_search_store.save_search(self._search("ann", "bad", query))
+        assert saved_search_store.get_search("ann", "bad") == good

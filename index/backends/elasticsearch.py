@@ -21,7 +21,8 @@ from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timezone
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from core.models import EnrichedMention, SentimentLabel, SourceCursor, WritePolicy
+from core.ids import saved_search_id
+from core.models import EnrichedMention, SavedSearch, SentimentLabel, SourceCursor, WritePolicy
 from core.settings import Settings, get_settings
 from index import schema
 from index.aggregations import check_interval, key_from_epoch_millis, zone
@@ -38,6 +39,9 @@ from index.base import (
 )
 from index.bulk import BulkWriter
 from index.es_client import build_client, translated
+from index.query import Node
+from index.query.to_es import compile_es
+from index.saved_searches import checked, ordered, page_highlights, request_query
 
 if TYPE_CHECKING:
     from elasticsearch import Elasticsearch
@@ -56,7 +60,8 @@ FACET_FIELDS: dict[str, str] = {
     "hashtag": "hashtags",
 }
 PIT_KEEP_ALIVE = "2m"
-_SOURCE_EXCLUDES = [schema.ANALYSIS_FIELD]
+_SAVED_PAGE = 1000
+_SOURCE_EXCLUDES = list(schema.DERIVED_FIELDS)
 
 
 # --- query compilation (pure) --------------------------------------------------------------------
@@ -108,8 +113,13 @@ def text_clauses(text: str | None) -> list[dict[str, Any]]:
     return clauses
 
 
-def compile_query(filters: MentionFilter = NO_FILTER, text: str | None = None) -> dict[str, Any]:
+def compile_query(
+    filters: MentionFilter = NO_FILTER, text: str | None = None, node: Node | None = None
+) -> dict[str, Any]:
+    """Filters, plain text and a parsed query-language query (`index.query.to_es.compile_es`), AND'ed."""
     must = text_clauses(text)
+    if node is not None:
+        must.append(compile_es(node))
     filter_ = filter_clauses(filters)
     if not must and not filter_:
         return {"match_all": {}}
@@ -127,6 +137,23 @@ def compile_sort(sort: str, has_text: bool) -> list[dict[str, Any]]:
     if sort == "oldest":
         return [{"published_at": {"order": "asc"}}, {"id": {"order": "asc"}}]
     return [{"published_at": {"order": "desc"}}, {"id": {"order": "asc"}}]
+
+
+def terms_aggregation(field: FacetField, size: int) -> dict[str, Any]:
+    """A terms aggregation with the protocol's order: count descending, then key ascending."""
+    return {
+        "terms": {
+            "field": FACET_FIELDS[field],
+            "size": size,
+            # Exact on one shard; on several, a generous shard_size keeps it so in practice.
+            "shard_size": max(size * 10, 1000),
+            "order": [{"_count": "desc"}, {"_key": "asc"}],
+        }
+    }
+
+
+def _buckets(aggregation: dict[str, Any]) -> list[Bucket]:
+    return [Bucket(key=str(b["key"]), count=b["doc_count"]) for b in aggregation["buckets"]]
 
 
 def es_time_zone(tz: str) -> str:
@@ -160,6 +187,7 @@ class ElasticsearchMentionStore:
         self.prefix = schema.validate_prefix(prefix if prefix is not None else self.es_settings.index_prefix)
         self.alias = schema.alias_name(self.prefix)
         self.state_index = schema.state_index_name(self.prefix)
+        self.saved_searches_index = schema.saved_searches_index_name(self.prefix)
         self._client = client
         self._owns_client = client is None
         self._ready = False
@@ -228,20 +256,32 @@ class ElasticsearchMentionStore:
         return schema.mention_from_source(found["_source"])
 
     def search(self, request: SearchRequest) -> SearchPage:
+        """`request.query` (compiled to span and bool queries) AND `text` AND filters in one request, with
+        the facets as terms aggregations over every match. Highlights come from the evaluator's spans on
+        the returned hits, so they are the same as the SQLite backend's."""
+        node = request_query(request)  # QuerySyntaxError before any request
+        facets = tuple(dict.fromkeys(request.facets))
         client = self._ensure()
         has_text = bool(text_clauses(request.text))
+        aggs = {f"facet_{field}": terms_aggregation(field, request.facet_size) for field in facets}
         with translated("search mentions"):
             response = client.search(
                 index=self.alias,
-                query=compile_query(request.filters, request.text),
+                query=compile_query(request.filters, request.text, node),
                 sort=compile_sort(request.sort, has_text),
                 from_=request.offset,
                 size=request.limit,
                 track_total_hits=True,
                 source_excludes=_SOURCE_EXCLUDES,
+                aggs=aggs or None,
             )
         hits = tuple(schema.mention_from_source(hit["_source"]) for hit in response["hits"]["hits"])
-        return SearchPage(total=response["hits"]["total"]["value"], hits=hits)
+        return SearchPage(
+            total=response["hits"]["total"]["value"],
+            hits=hits,
+            highlights=page_highlights(node, hits) if request.highlight else {},
+            facets={field: tuple(_buckets(response["aggregations"][f"facet_{field}"])) for field in facets},
+        )
 
     def count(self, filters: MentionFilter = NO_FILTER) -> int:
         client = self._ensure()
@@ -290,20 +330,9 @@ class ElasticsearchMentionStore:
                 index=self.alias,
                 query=compile_query(filters),
                 size=0,
-                aggs={
-                    "top": {
-                        "terms": {
-                            "field": FACET_FIELDS[field],
-                            "size": size,
-                            # Exact on one shard; on several, a generous shard_size keeps it so in practice.
-                            "shard_size": max(size * 10, 1000),
-                            "order": [{"_count": "desc"}, {"_key": "asc"}],
-                        }
-                    }
-                },
+                aggs={"top": terms_aggregation(field, size)},
             )
-        buckets = response["aggregations"]["top"]["buckets"]
-        return [Bucket(key=str(b["key"]), count=b["doc_count"]) for b in buckets]
+        return _buckets(response["aggregations"]["top"])
 
     def sentiment_share(self, filters: MentionFilter = NO_FILTER) -> SentimentShare:
         client = self._ensure()
@@ -373,6 +402,66 @@ class ElasticsearchMentionStore:
 
         with contextlib.suppress(ApiError, TransportError):  # else it expires after PIT_KEEP_ALIVE
             client.close_point_in_time(id=pit_id)
+
+    # --- saved searches ----------------------------------------------------------------------------
+    def save_search(self, search: SavedSearch) -> None:
+        """Create or replace the owner's search of that name (as given); visible when this returns.
+
+        Raises QuerySyntaxError when the query does not parse."""
+        checked(search)
+        client = self._ensure()
+        with translated("save a search"):
+            client.index(
+                index=self.saved_searches_index,
+                id=search.id,
+                document=search.model_dump(mode="json"),
+                refresh="wait_for",
+            )
+
+    def get_search(self, owner: str, name: str) -> SavedSearch | None:
+        from elasticsearch import NotFoundError
+
+        client = self._ensure()
+        with translated("get a saved search"):
+            try:
+                found = client.get(index=self.saved_searches_index, id=saved_search_id(owner, name))
+            except NotFoundError:
+                return None
+        return SavedSearch.model_validate(found["_source"])
+
+    def list_searches(self, owner: str | None = None) -> list[SavedSearch]:
+        client = self._ensure()
+        query: dict[str, Any] = {"match_all": {}} if owner is None else {"term": {"owner": owner}}
+        out: list[SavedSearch] = []
+        after: list[Any] | None = None
+        while True:  # search_after pages: no cap on how many there are
+            with translated("list saved searches"):
+                response = client.search(
+                    index=self.saved_searches_index,
+                    query=query,
+                    sort=[{"owner": "asc"}, {"name": "asc"}],
+                    size=_SAVED_PAGE,
+                    search_after=after,
+                    track_total_hits=False,
+                )
+            hits = response["hits"]["hits"]
+            out += [SavedSearch.model_validate(hit["_source"]) for hit in hits]
+            if len(hits) < _SAVED_PAGE:
+                return ordered(out)
+            after = hits[-1]["sort"]
+
+    def delete_search(self, owner: str, name: str) -> bool:
+        from elasticsearch import NotFoundError
+
+        client = self._ensure()
+        with translated("delete a saved search"):
+            try:
+                client.delete(
+                    index=self.saved_searches_index, id=saved_search_id(owner, name), refresh="wait_for"
+                )
+            except NotFoundError:
+                return False
+        return True
 
     # --- cursors ---------------------------------------------------------------------------------
     def load_cursor(self, source: str) -> SourceCursor | None:

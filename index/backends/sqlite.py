@@ -7,6 +7,7 @@ StoreUnavailable (retryable). Writes are visible to every read as soon as ``upse
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
@@ -16,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from core.errors import InvalidInput, StoreError, StoreUnavailable
-from core.models import EnrichedMention, SentimentLabel, SourceCursor, WritePolicy
+from core.models import EnrichedMention, SavedSearch, SentimentLabel, SourceCursor, WritePolicy
 from core.settings import Settings, get_settings
 from index.aggregations import (
     SLOT_SECONDS,
@@ -27,7 +28,7 @@ from index.aggregations import (
     zone,
 )
 from index.analysis import analyze
-from index.backends.sqlite_query import FACET_COLUMNS, SIDE_TABLES, fts_query, terms_sql, where
+from index.backends.sqlite_query import FACET_COLUMNS, SIDE_TABLES, facet_sql, fts_query, terms_sql, where
 from index.backends.sqlite_schema import BM25_WEIGHTS, FTS_COLUMNS, ensure_schema
 from index.base import (
     Bucket,
@@ -39,6 +40,9 @@ from index.base import (
     SentimentShare,
     UpsertResult,
 )
+from index.query import MentionView, Node, compile_query
+from index.query.to_sqlite import sqlite_candidates
+from index.saved_searches import checked, ordered, page_highlights, request_query
 
 _ALL = MentionFilter()
 _CHUNK = 5000  # ids per existence lookup
@@ -131,7 +135,8 @@ def _translate(exc: sqlite3.Error, operation: str, path: Path) -> StoreError:
 
 
 class SQLiteMentionStore:
-    """MentionStore and CursorStore over one SQLite file: ``SQLiteMentionStore(settings)`` or ``(path=...)``.
+    """MentionStore, SavedSearchStore and CursorStore over one SQLite file: ``SQLiteMentionStore(settings)``
+    or ``(path=...)``.
 
     Nothing is opened before first use; then the file, its directory and the schema are created."""
 
@@ -340,18 +345,65 @@ class SQLiteMentionStore:
         return total
 
     def search(self, request: SearchRequest) -> SearchPage:
+        """`request.query` AND `text` AND filters. A query's candidates come from SQL; unless that SQL is
+        exact they are evaluated one by one, and the page, the total and the facets are then all taken
+        over the rowids that matched, so they agree with each other."""
+        node = request_query(request)  # QuerySyntaxError before touching the database
         clause, params = where(request.filters, request.text)
+        with self._session("search") as conn, self._transaction(conn):  # one snapshot for everything
+            if node is not None:
+                clause, params = self._query_clause(conn, node, clause, params)
+            total = conn.execute(f"SELECT COUNT(*) FROM mentions m WHERE {clause}", params).fetchone()[0]
+            docs = self._page(conn, request, clause, params) if request.limit else []
+            facets = {
+                field: tuple(
+                    order_terms(
+                        (
+                            (str(key), int(n))
+                            for key, n in conn.execute(facet_sql(field, clause), [*params, size])
+                        ),
+                        size,
+                    )
+                )
+                for field, size in ((f, request.facet_size) for f in dict.fromkeys(request.facets))
+            }
+        hits = tuple(EnrichedMention.model_validate_json(doc) for (doc,) in docs)
+        highlights = page_highlights(node, hits) if request.highlight else {}
+        return SearchPage(total=total, hits=hits, highlights=highlights, facets=facets)
+
+    @staticmethod
+    def _query_clause(
+        conn: sqlite3.Connection, node: Node, clause: str, params: list[Any]
+    ) -> tuple[str, list[Any]]:
+        """`clause` narrowed to the mentions matching `node`: the candidates' SQL when it is exact,
+        otherwise the rowids that survive exact evaluation."""
+        query = sqlite_candidates(node)
+        clause, params = f"({query.where}) AND ({clause})", [*query.params, *params]
+        if query.exact:
+            return clause, params
+        compiled = compile_query(node)
+        rows = conn.execute(f"SELECT m.rowid, m.doc FROM mentions m WHERE {clause}", params)
+        kept = [
+            rowid
+            for rowid, doc in rows
+            if compiled.matches(MentionView(EnrichedMention.model_validate_json(doc)))
+        ]
+        return "m.rowid IN (SELECT value FROM json_each(?))", [json.dumps(kept)]
+
+    @staticmethod
+    def _page(
+        conn: sqlite3.Connection, request: SearchRequest, clause: str, params: list[Any]
+    ) -> list[tuple[str]]:
         match = fts_query(request.text)
         if request.sort == "relevance" and match is not None:
             # bm25 needs the FTS row itself: join it rather than filter by rowid
-            filter_clause, filter_params = where(request.filters)
             weights = ", ".join(str(w) for w in BM25_WEIGHTS)
             sql = (
                 "SELECT m.doc FROM mention_fts JOIN mentions m ON m.rowid = mention_fts.rowid "
-                f"WHERE mention_fts MATCH ? AND {filter_clause} "
+                f"WHERE mention_fts MATCH ? AND {clause} "
                 f"ORDER BY bm25(mention_fts, {weights}), m.published_us DESC, m.id LIMIT ? OFFSET ?"
             )
-            page_params = [match, *filter_params, request.limit, request.offset]
+            page_params = [match, *params, request.limit, request.offset]
         else:
             order = (
                 "m.published_us ASC, m.id ASC"
@@ -360,12 +412,8 @@ class SQLiteMentionStore:
             )
             sql = f"SELECT m.doc FROM mentions m WHERE {clause} ORDER BY {order} LIMIT ? OFFSET ?"
             page_params = [*params, request.limit, request.offset]
-        with self._session("search") as conn, self._transaction(conn):  # one snapshot for total and hits
-            total = conn.execute(f"SELECT COUNT(*) FROM mentions m WHERE {clause}", params).fetchone()[0]
-            docs = conn.execute(sql, page_params).fetchall() if request.limit else []
-        return SearchPage(
-            total=total, hits=tuple(EnrichedMention.model_validate_json(doc) for (doc,) in docs)
-        )
+        rows: list[tuple[str]] = conn.execute(sql, page_params).fetchall()
+        return rows
 
     def date_histogram(
         self, filters: MentionFilter = _ALL, interval: Interval = "day", tz: str = "UTC"
@@ -421,6 +469,39 @@ class SQLiteMentionStore:
             if len(rows) < page_size:
                 return
             after = (rows[-1][0], rows[-1][1])
+
+    # --- saved searches --------------------------------------------------------------------------
+    def save_search(self, search: SavedSearch) -> None:
+        """Create or replace the owner's search of that name (as given: `created_at` included).
+
+        Raises QuerySyntaxError when the query does not parse."""
+        checked(search)
+        with self._session("save_search") as conn, self._write_lock:
+            conn.execute(
+                "INSERT INTO saved_searches (owner, name, doc) VALUES (?, ?, ?) "
+                "ON CONFLICT (owner, name) DO UPDATE SET doc = excluded.doc",
+                (search.owner, search.name, search.model_dump_json()),
+            )
+
+    def get_search(self, owner: str, name: str) -> SavedSearch | None:
+        with self._session("get_search") as conn:
+            row = conn.execute(
+                "SELECT doc FROM saved_searches WHERE owner = ? AND name = ?", (owner, name)
+            ).fetchone()
+        return None if row is None else SavedSearch.model_validate_json(row[0])
+
+    def list_searches(self, owner: str | None = None) -> list[SavedSearch]:
+        sql, params = "SELECT doc FROM saved_searches", []
+        if owner is not None:
+            sql, params = f"{sql} WHERE owner = ?", [owner]
+        with self._session("list_searches") as conn:
+            rows = conn.execute(f"{sql} ORDER BY owner, name", params).fetchall()
+        return ordered([SavedSearch.model_validate_json(doc) for (doc,) in rows])
+
+    def delete_search(self, owner: str, name: str) -> bool:
+        with self._session("delete_search") as conn, self._write_lock:
+            cursor = conn.execute("DELETE FROM saved_searches WHERE owner = ? AND name = ?", (owner, name))
+        return cursor.rowcount > 0
 
     # --- cursors ---------------------------------------------------------------------------------
     def load_cursor(self, source: str) -> SourceCursor | None:

@@ -92,6 +92,12 @@ def where(filters: MentionFilter, text: str | None = None, alias: str = "m") -> 
 def terms_sql(field: FacetField, filters: MentionFilter) -> tuple[str, list[Any]]:
     """SQL of a terms aggregation (count desc, key asc, ``LIMIT ?`` left to bind) and its parameters."""
     clause, params = where(filters)
+    return facet_sql(field, clause), params
+
+
+def facet_sql(field: FacetField, clause: str) -> str:
+    """A terms aggregation over the mentions satisfying `clause` (a WHERE condition over ``mentions AS m``,
+    its parameters bound first, then ``LIMIT ?``): count desc, key asc."""
     if field in SIDE_TABLES:
         table, column = SIDE_TABLES[field]
         # no join unless filtered: the (value, mention) index alone answers an unfiltered facet
@@ -105,4 +111,4 @@ def terms_sql(field: FacetField, filters: MentionFilter) -> tuple[str, list[Any]
             f"SELECT {column}, COUNT(*) AS n FROM mentions m "
             f"WHERE {column} IS NOT NULL AND {clause} GROUP BY {column}"
         )
-    return f"{sql} ORDER BY n DESC, 1 ASC LIMIT ?", params
+    return f"{sql} ORDER BY n DESC, 1 ASC LIMIT ?"

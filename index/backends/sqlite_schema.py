@@ -1,6 +1,6 @@
 """The SQLite store's tables, and the version guard that refuses a layout this code does not know.
 
-Layout (version 1):
+Layout (version 2; version 1 lacked ``saved_searches`` and is migrated in place when opened):
 - ``mentions``: the JSON document plus the scalar columns filters, sorts and facets read; ``rowid`` is
   an integer alias that the side tables and the FTS table share;
 - ``mention_intents`` / ``mention_hashtags``: one row per distinct value of a multi-valued field;
@@ -11,7 +11,8 @@ Layout (version 1):
   analysis keeps (e.g. the katakana middle dot) and shift positions. It keeps its own copy of the
   streams (a regular, not contentless, table): SQLite < 3.43 has no ``contentless_delete``, and
   deleting from a contentless table would need the old streams re-analysed;
-- ``cursors``: source cursors; ``earful_meta``: the schema version.
+- ``cursors``: source cursors; ``saved_searches``: named queries per owner (the JSON of
+  `core.models.SavedSearch`); ``earful_meta``: the schema version.
 """
 
 from __future__ import annotations
@@ -20,12 +21,16 @@ import sqlite3
 
 from core.errors import SchemaError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 # bm25 weights, in FTS column order: a word in the title counts twice as much as one in the text.
 FTS_COLUMNS = ("title_terms", "title_stems", "text_terms", "text_stems", "bigrams")
 BM25_WEIGHTS = (2.0, 2.0, 1.0, 1.0, 0.5)
 
+_SAVED_SEARCHES = (
+    "CREATE TABLE IF NOT EXISTS saved_searches (owner TEXT NOT NULL, name TEXT NOT NULL, "
+    "doc TEXT NOT NULL, PRIMARY KEY (owner, name)) WITHOUT ROWID"
+)
 _DDL = f"""
 CREATE TABLE IF NOT EXISTS earful_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS mentions (
@@ -63,7 +68,11 @@ CREATE TABLE IF NOT EXISTS mention_hashtags (
 CREATE INDEX IF NOT EXISTS mention_hashtags_value ON mention_hashtags (tag, mention);
 CREATE VIRTUAL TABLE IF NOT EXISTS mention_fts USING fts5({", ".join(FTS_COLUMNS)}, tokenize='ascii');
 CREATE TABLE IF NOT EXISTS cursors (source TEXT PRIMARY KEY, doc TEXT NOT NULL);
+{_SAVED_SEARCHES};
 """
+# version -> the statements that turn that layout into the next version's. Additive only: a migration
+# never rewrites mentions, so opening an old file is instant.
+_MIGRATIONS: dict[int, tuple[str, ...]] = {1: (_SAVED_SEARCHES,)}
 
 
 def stored_version(conn: sqlite3.Connection) -> int | None:
@@ -85,13 +94,22 @@ def stored_version(conn: sqlite3.Connection) -> int | None:
 
 
 def ensure_schema(conn: sqlite3.Connection) -> None:
-    """Create the tables of a new database, or check that an existing one has this code's layout.
+    """Create the tables of a new database, migrate one of a known older version (see `_MIGRATIONS`), or
+    check that an existing one has this code's layout.
 
     Runs in one IMMEDIATE transaction so two processes opening a new file at once do not race."""
     conn.execute("BEGIN IMMEDIATE")
     try:
         version = stored_version(conn)
-        if version is not None and version != SCHEMA_VERSION:
+        if version is not None and version in _MIGRATIONS and version < SCHEMA_VERSION:
+            while version < SCHEMA_VERSION:
+                for statement in _MIGRATIONS[version]:
+                    conn.execute(statement)
+                version += 1
+            conn.execute(
+                "UPDATE earful_meta SET value = ? WHERE key = 'schema_version'", (str(SCHEMA_VERSION),)
+            )
+        elif version is not None and version != SCHEMA_VERSION:
             newer = version > SCHEMA_VERSION
             raise SchemaError(
                 f"database schema version {version} is {'newer than' if newer else 'unknown to'} this Earful "

@@ -9,7 +9,13 @@ import pytest
 
 from core.settings import ElasticsearchSettings, Settings
 from index.backends.elasticsearch import ElasticsearchMentionStore
-from index.testing import CursorStoreContract, MentionStoreContract, make_mentions
+from index.testing import (
+    CursorStoreContract,
+    MentionStoreContract,
+    QueryLanguageContract,
+    SavedSearchStoreContract,
+    make_mentions,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -29,7 +35,9 @@ def es_store(es_url: str, es_prefix: str) -> Iterator[ElasticsearchMentionStore]
     store.close()  # es_prefix deletes the indices, aliases and template
 
 
-class TestElasticsearchStore(MentionStoreContract, CursorStoreContract):
+class TestElasticsearchStore(
+    MentionStoreContract, QueryLanguageContract, CursorStoreContract, SavedSearchStoreContract
+):
     visible_without_refresh = False
     supports_concurrent_writers = True
 

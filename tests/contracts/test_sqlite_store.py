@@ -10,20 +10,30 @@ from pathlib import Path
 import pytest
 
 from core.errors import InvalidInput, SchemaError, StoreError, StoreUnavailable, is_retryable
-from core.models import SourceCursor, WritePolicy
+from core.models import SavedSearch, SourceCursor, WritePolicy
 from core.registry import STORES
 from core.settings import Settings, SQLiteSettings
 from index.backends.sqlite import SQLiteMentionStore
 from index.backends.sqlite_schema import SCHEMA_VERSION
 from index.base import MentionFilter, SearchRequest, UpsertResult
-from index.testing import CursorStoreContract, MentionStoreContract, make_mention, make_mentions, matches
+from index.testing import (
+    CursorStoreContract,
+    MentionStoreContract,
+    QueryLanguageContract,
+    SavedSearchStoreContract,
+    make_mention,
+    make_mentions,
+    matches,
+)
 
 
 def _settings(tmp_path: Path, busy_timeout_ms: int = 5000) -> Settings:
     return Settings(home=tmp_path, sqlite=SQLiteSettings(busy_timeout_ms=busy_timeout_ms))
 
 
-class TestSQLiteStore(MentionStoreContract, CursorStoreContract):
+class TestSQLiteStore(
+    MentionStoreContract, QueryLanguageContract, CursorStoreContract, SavedSearchStoreContract
+):
     visible_without_refresh = True
     supports_concurrent_writers = True
 
@@ -203,3 +213,26 @@ def test_plan_is_redone_inside_the_transaction(
         assert mine_store.get(mine.id) == (mine if winner == "mine" else theirs)
         assert mine_store.count() == 2
         assert mine_store.search(SearchRequest(text="from")).total == 1
+
+
+def test_version_1_file_is_migrated(tmp_path: Path) -> None:
+    """A file written before saved searches existed (layout 1) opens, gains the table, keeps its data."""
+    path = tmp_path / "earful.db"
+    mentions = make_mentions(5, seed=4)
+    with SQLiteMentionStore(path=path) as store:
+        store.upsert(mentions)
+    conn = sqlite3.connect(path)
+    with conn:
+        conn.execute("DROP TABLE saved_searches")
+    conn.close()
+    _set_version(path, "1")
+    with SQLiteMentionStore(path=path) as store:
+        assert store.count() == 5
+        search = SavedSearch(owner="ann", name="all", query="NOT nothingatall")
+        store.save_search(search)
+        assert store.get_search("ann", "all") == search
+        assert store.search(SearchRequest(query=search.query)).total == 5
+    conn = sqlite3.connect(path)
+    version = conn.execute("SELECT value FROM earful_meta WHERE key = 'schema_version'").fetchone()[0]
+    conn.close()
+    assert version == str(SCHEMA_VERSION) == "2"

@@ -113,7 +113,8 @@ def test_mapping_has_every_enriched_mention_field() -> None:
     mapping = schema.mentions_mapping()
     assert mapping["dynamic"] == "strict"
     top = set(EnrichedMention.model_fields) | set(EnrichedMention.model_computed_fields)
-    assert top | {schema.ANALYSIS_FIELD} == set(mapping["properties"])
+    assert top | set(schema.DERIVED_FIELDS) == set(mapping["properties"])
+    assert mapping["_source"] == {"excludes": [schema.QL_FIELD]}  # derived: indexed, not stored
     document = schema.document(full_mention())
     assert _paths(document) <= _mapped(mapping["properties"])
     for field in ("terms", "stems", "bigrams"):
