@@ -218,6 +218,12 @@ class EnrichmentError(EarfulError):
     code = "enrichment_error"
 
 
+class DatasetMissing(NotConfigured):
+    """The labelled training files are not where training expects them (settings nlp.datasets_dir)."""
+
+    code = "dataset_missing"
+
+
 class ModelUnavailable(EnrichmentError):
     """Model weights are missing or failed to load."""
 

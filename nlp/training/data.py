@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
-from core.errors import NotConfigured
+from core.errors import DatasetMissing
 from nlp.catalog import INTENT_LABELS, SENTIMENT_LABELS
 
 DEV_FRACTION = 0.15
@@ -46,10 +46,6 @@ class Example:
     source: str
     sentiment: int | None = None  # index into SENTIMENT_LABELS; None = unknown
     intents: dict[str, int] = field(default_factory=dict)  # known intent labels only (0/1)
-
-
-class DatasetMissing(NotConfigured):
-    """The labelled files are not where training expects them."""
 
 
 def is_dev(text: str) -> bool:
