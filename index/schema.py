@@ -425,11 +425,14 @@ def identified_document_json(mention: EnrichedMention) -> tuple[str, str]:
     tail = head[-_ID_TAIL:]
     doc_id = tail[7:-2] if tail.startswith(',"id":"') and tail.endswith('"}') else mention.id
     parts = _analyses(mention)
+    title_terms = parts[0].terms if mention.title else None
+    text_terms = parts[-1].terms if mention.text else None
+    ql = es_values(mention, text_terms=text_terms, title_terms=title_terms)
     body = (
         f'{head[:-1]},"{ANALYSIS_FIELD}":{{"terms":{_json_strings([a.terms for a in parts])},'
         f'"stems":{_json_strings([a.stems for a in parts])},'
         f'"bigrams":{_json_strings([a.bigrams for a in parts])}}},'
-        f'"{QL_FIELD}":{json.dumps(es_values(mention), ensure_ascii=False, separators=(",", ":"))}}}'
+        f'"{QL_FIELD}":{json.dumps(ql, ensure_ascii=False, separators=(",", ":"))}}}'
     )
     return doc_id, body
 

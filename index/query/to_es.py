@@ -136,10 +136,25 @@ def _code(char: str) -> str:
     return "".join(reversed(out))
 
 
+class _CodeTable(dict[str, str]):
+    """char -> its 4-digit code, computed on first sight: the writer encodes every character indexed."""
+
+    def __missing__(self, char: str) -> str:
+        code = self[char] = _code(char)
+        return code
+
+
+_CODES = _CodeTable()
+
+
 def grams(text: str) -> str:
     """The trigram stream of `text`: at position i the characters ``text[i:i+3]``, encoded."""
-    codes = [_code(c) for c in text]
-    return " ".join("".join(codes[i : i + _GRAM]) for i in range(len(codes)))
+    codes = list(map(_CODES.__getitem__, text))
+    if not codes:
+        return ""
+    # position i holds codes[i:i+3]; the last two positions hold the shorter tails, as slicing would
+    # (the padded lists are at least as long as `codes`, which bounds the zip)
+    return " ".join(map("".join, zip(codes, [*codes[1:], ""], [*codes[2:], "", ""], strict=False)))
 
 
 def _token_stream(text: str | None) -> str:
@@ -157,11 +172,22 @@ def _site_suffixes(values: tuple[str, ...]) -> list[str]:
     return out
 
 
-def es_values(mention: EnrichedMention) -> dict[str, Any]:
-    """The ``ql`` object of a mention's document (put it under `EsFieldMap.root`)."""
-    out: dict[str, Any] = {"text": _token_stream(mention.text)}
+def _as_stream(terms: str | None, text: str | None) -> str:
+    """`terms` (index.analysis's space-joined tokens of `text`, when the caller has them) as indexed:
+    the same unless a token is too long for the whitespace analyzer."""
+    if terms is None or (terms and max(map(len, terms.split(" "))) > _MAX_TOKEN_UNITS // 2):
+        return _token_stream(text)
+    return terms
+
+
+def es_values(
+    mention: EnrichedMention, *, text_terms: str | None = None, title_terms: str | None = None
+) -> dict[str, Any]:
+    """The ``ql`` object of a mention's document (put it under `EsFieldMap.root`). A writer that has
+    already analysed title and text passes their `terms` streams so they are not tokenised twice."""
+    out: dict[str, Any] = {"text": _as_stream(text_terms, mention.text)}
     if mention.title:
-        out["title"] = _token_stream(mention.title)
+        out["title"] = _as_stream(title_terms, mention.title)
     out["raw"] = grams(mention.text)
     for name in sorted(KEYWORD_FIELDS):
         values = FIELDS[name].values_of(mention)

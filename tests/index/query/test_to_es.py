@@ -257,3 +257,11 @@ def test_token_stream_matches_tokenize() -> None:
 def test_max_expansions_must_be_positive() -> None:
     with pytest.raises(ValueError, match="positive"):
         q("abc* NEAR/1 x", max_expansions=0)
+
+
+@given(st.text(max_size=40))
+def test_trigram_stream_is_the_slicing_definition(text: str) -> None:
+    from index.query.to_es import _code, grams
+
+    codes = [_code(c) for c in text]
+    assert grams(text) == " ".join("".join(codes[i : i + 3]) for i in range(len(codes)))
