@@ -27,6 +27,8 @@ def _root(verbose: bool = typer.Option(False, "--verbose", "-v", help="Log debug
 
     level = "DEBUG" if verbose else get_settings().log_level
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if not verbose:  # the Elasticsearch transport logs every request at INFO
+        logging.getLogger("elastic_transport").setLevel(logging.WARNING)
 
 
 @app.command("config")

@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# Runs every benchmark; each prints its baseline, measured in the same run, and the ratio as its last line.
+# Benchmarks that need Elasticsearch start (and stop) their own node unless EARFUL_TEST_ES_URL is set.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+for bench in index_throughput match_rules crawl enrich_throughput; do
+  echo "== bench/$bench.py"
+  .venv/bin/python "bench/$bench.py" "$@"
+done
