@@ -20,8 +20,6 @@ EARFUL_TEST_ES_URL) a throwaway node is started with infra/elasticsearch/esnode.
 from __future__ import annotations
 
 import argparse
-import importlib.util
-import os
 import random
 import shutil
 import statistics
@@ -33,13 +31,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from bench._support import add_es_url_argument, elasticsearch_url  # noqa: E402
 from core.models import (  # noqa: E402
     Author,
     CustomerLink,
@@ -141,42 +139,6 @@ def synthetic_mentions(n: int, seed: int = 42) -> list[EnrichedMention]:
 def batches(items: Sequence[EnrichedMention], size: int) -> Iterator[Sequence[EnrichedMention]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
-
-
-# --- Elasticsearch node --------------------------------------------------------------------------
-def _load_esnode() -> ModuleType:
-    path = ROOT / "infra" / "elasticsearch" / "esnode.py"
-    spec = importlib.util.spec_from_file_location("earful_esnode", path)
-    if spec is None or spec.loader is None:
-        raise SystemExit(f"cannot load {path}")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["earful_esnode"] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-@contextmanager
-def elasticsearch_url(url: str | None, heap: str) -> Iterator[str]:
-    if url:
-        yield url.rstrip("/")
-        return
-    esnode = _load_esnode()
-    data_dir = Path(tempfile.mkdtemp(prefix="earful-bench-"))
-    http_port, transport_port = esnode.pick_ports(1)
-    spec = esnode.ClusterSpec(
-        data_dir=data_dir,
-        port=http_port,
-        transport_port=transport_port,
-        cluster_name="earful-bench",
-        heap=heap,
-    )
-    print(f"starting a throwaway Elasticsearch node ({heap} heap) in {data_dir} ...", file=sys.stderr)
-    try:
-        esnode.start_cluster(spec)
-        yield spec.url()
-    finally:
-        esnode.stop_cluster(data_dir)
-        shutil.rmtree(data_dir, ignore_errors=True)
 
 
 # --- the measurements ----------------------------------------------------------------------------
@@ -302,11 +264,7 @@ def _rate(n: int, seconds: float) -> float:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("-n", type=int, default=100_000, help="Mentions to index (default 100000)")
-    parser.add_argument(
-        "--es-url",
-        default=os.environ.get("EARFUL_TEST_ES_URL"),
-        help="Elasticsearch URL (default: EARFUL_TEST_ES_URL, else a throwaway node)",
-    )
+    add_es_url_argument(parser)
     parser.add_argument("--batch", type=int, default=500, help="Mentions per upsert, as the flow (500)")
     parser.add_argument(
         "--chunk",

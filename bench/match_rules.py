@@ -21,17 +21,11 @@ Without --es-url (or EARFUL_TEST_ES_URL) a throwaway node is started and stopped
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import os
 import random
-import shutil
 import sys
-import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -40,6 +34,7 @@ if str(ROOT) not in sys.path:
 
 from elasticsearch import ApiError, Elasticsearch, helpers  # noqa: E402
 
+from bench._support import add_es_url_argument, elasticsearch_url  # noqa: E402
 from bench.rules_corpus import make_mentions, make_rules  # noqa: E402
 from core.models import EnrichedMention  # noqa: E402
 from index.query import RuleSet, parse  # noqa: E402
@@ -49,38 +44,6 @@ BATCH = 500
 MSEARCH_CHUNK = 25
 
 
-def _load_esnode() -> ModuleType:
-    path = ROOT / "infra" / "elasticsearch" / "esnode.py"
-    spec = importlib.util.spec_from_file_location("earful_esnode", path)
-    if spec is None or spec.loader is None:
-        raise SystemExit(f"cannot load {path}")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["earful_esnode"] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-@contextmanager
-def elasticsearch_url(url: str | None) -> Iterator[str]:
-    if url:
-        yield url.rstrip("/")
-        return
-    esnode = _load_esnode()
-    data_dir = Path(tempfile.mkdtemp(prefix="earful-bench-"))
-    http_port, transport_port = esnode.pick_ports(1)
-    spec = esnode.ClusterSpec(
-        data_dir=data_dir, port=http_port, transport_port=transport_port, cluster_name="earful-bench"
-    )
-    print(f"starting a throwaway Elasticsearch node in {data_dir} ...", file=sys.stderr)
-    try:
-        esnode.start_cluster(spec)
-        yield spec.url()
-    finally:
-        esnode.stop_cluster(data_dir)
-        shutil.rmtree(data_dir, ignore_errors=True)
-
-
-# --- (a) the matcher -------------------------------------------------------------------------------
 def run_matcher(
     rules: list[str], mentions: list[EnrichedMention]
 ) -> tuple[dict[str, set[str]], float, float]:
@@ -171,7 +134,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--rules", type=int, default=10_000)
     parser.add_argument("--mentions", type=int, default=20_000)
-    parser.add_argument("--es-url", default=os.environ.get("EARFUL_TEST_ES_URL"))
+    add_es_url_argument(parser)
     parser.add_argument("--prefix", default="earful", help="Index prefix: the index is <prefix>-bench-...")
     parser.add_argument("--es-budget", type=float, default=180.0, help="Seconds for all rules in ES")
     parser.add_argument("--es-sample", type=int, default=1000, help="Rules measured first (fixed sample)")

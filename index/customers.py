@@ -3,8 +3,8 @@
 Both stores keep, per customer, the `Customer` itself plus the lookup keys linking needs (user ids and
 handles per platform, handles on any platform, emails, phones, order numbers), and the confirm/reject
 feedback on links (the `LinkFeedbackStore` protocol of nlp/linking/feedback.py). They satisfy those
-protocols structurally: index/ may not import nlp/ (DESIGN.md layers), so the key normalisers and
-`author_keys` are copied here and tests check that both copies agree.
+protocols structurally (index/ may not import nlp/, DESIGN.md layers); the key normalisers both use
+are core/customer_keys.py's.
 
 - `SQLiteCustomerDirectory(path)`: tables `customers`, `customer_keys` and `customer_link_feedback`,
   in the mentions database file or another one; independent of the mention tables.
@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 import sqlite3
 import threading
 import time
@@ -32,9 +31,16 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from core.customer_keys import (
+    normalize_email,
+    normalize_handle,
+    normalize_order_number,
+    normalize_phone,
+    normalize_platform,
+)
 from core.errors import InvalidInput, PartialWriteError, StoreError, StoreUnavailable
 from core.ids import customer_id
-from core.models import Customer, RawMention
+from core.models import Customer
 from core.settings import Settings, get_settings
 from index.es_client import build_client, translated
 from index.schema import validate_prefix
@@ -44,42 +50,6 @@ if TYPE_CHECKING:
 
 VERDICTS = ("confirm", "reject")
 KEY_FIELDS = ("user_ids", "handles", "any_handles", "emails", "phones", "order_numbers")
-_NON_DIGITS = re.compile(r"\D")
-_NON_ALNUM = re.compile(r"[^0-9A-Za-z]")
-
-
-# --- normalisation: a copy of nlp/linking/directory.py's (tests/index/test_customers.py compares) -----
-def normalize_platform(platform: str) -> str:
-    return platform.strip().lower()
-
-
-def normalize_handle(handle: str) -> str:
-    return handle.strip().lstrip("@").casefold()
-
-
-def normalize_email(email: str) -> str:
-    return email.strip().casefold()
-
-
-def normalize_phone(phone: str) -> str:
-    digits = _NON_DIGITS.sub("", phone)
-    return digits if len(digits) >= 7 else ""
-
-
-def normalize_order_number(order_number: str) -> str:
-    return _NON_ALNUM.sub("", order_number).upper()
-
-
-def author_keys(mention: RawMention) -> tuple[str, ...]:
-    """Copy of nlp.linking.feedback.author_keys: the keys link feedback about this author is stored under."""
-    keys: list[str] = []
-    author = mention.author
-    platform = normalize_platform(mention.platform)
-    if author is not None and author.native_id and author.native_id.strip():
-        keys.append(f"{platform}:id:{author.native_id.strip()}")
-    if author is not None and author.handle and normalize_handle(author.handle):
-        keys.append(f"{platform}:@{normalize_handle(author.handle)}")
-    return tuple(keys) or (f"mention:{mention.id}",)
 
 
 # --- records -------------------------------------------------------------------------------------
@@ -151,6 +121,43 @@ def _check_verdict(verdict: str) -> str:
     return verdict
 
 
+class _KeyLookups:
+    """The CustomerDirectory lookups over one primitive, `_by_key(field, normalised value)`, which each
+    store implements (customers with that value in that KEY_FIELDS field, by code; [] for an empty value)."""
+
+    def _by_key(self, field: str, value: str) -> list[Customer]:
+        raise NotImplementedError
+
+    def get(self, customer_id: str) -> Customer | None:
+        raise NotImplementedError
+
+    def by_platform_user_id(self, platform: str, user_id: str) -> list[Customer]:
+        return (
+            self._by_key("user_ids", f"{normalize_platform(platform)}:{user_id.strip()}")
+            if user_id.strip()
+            else []
+        )
+
+    def by_handle(self, platform: str, handle: str) -> list[Customer]:
+        name = normalize_handle(handle)
+        return self._by_key("handles", f"{normalize_platform(platform)}:{name}") if name else []
+
+    def by_handle_anywhere(self, handle: str) -> list[Customer]:
+        return self._by_key("any_handles", normalize_handle(handle))
+
+    def by_email(self, email: str) -> list[Customer]:
+        return self._by_key("emails", normalize_email(email))
+
+    def by_phone(self, phone: str) -> list[Customer]:
+        return self._by_key("phones", normalize_phone(phone))
+
+    def by_order_number(self, order_number: str) -> list[Customer]:
+        return self._by_key("order_numbers", normalize_order_number(order_number))
+
+    def by_code(self, code: str) -> Customer | None:
+        return self.get(customer_id(code))
+
+
 # --- SQLite --------------------------------------------------------------------------------------
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS customers (
@@ -169,7 +176,7 @@ CREATE TABLE IF NOT EXISTS customer_link_feedback (
 """
 
 
-class SQLiteCustomerDirectory:
+class SQLiteCustomerDirectory(_KeyLookups):
     """CustomerDirectory and LinkFeedbackStore in a SQLite file (WAL; one connection, serialised)."""
 
     def __init__(self, path: Path | str, *, busy_timeout_ms: int = 5000) -> None:
@@ -287,36 +294,10 @@ class SQLiteCustomerDirectory:
             ).fetchall()
         return [Customer.model_validate_json(doc) for (doc,) in rows]
 
-    def by_platform_user_id(self, platform: str, user_id: str) -> list[Customer]:
-        return (
-            self._by_key("user_ids", f"{normalize_platform(platform)}:{user_id.strip()}")
-            if user_id.strip()
-            else []
-        )
-
-    def by_handle(self, platform: str, handle: str) -> list[Customer]:
-        name = normalize_handle(handle)
-        return self._by_key("handles", f"{normalize_platform(platform)}:{name}") if name else []
-
-    def by_handle_anywhere(self, handle: str) -> list[Customer]:
-        return self._by_key("any_handles", normalize_handle(handle))
-
-    def by_email(self, email: str) -> list[Customer]:
-        return self._by_key("emails", normalize_email(email))
-
-    def by_phone(self, phone: str) -> list[Customer]:
-        return self._by_key("phones", normalize_phone(phone))
-
-    def by_order_number(self, order_number: str) -> list[Customer]:
-        return self._by_key("order_numbers", normalize_order_number(order_number))
-
     def get(self, customer_id: str) -> Customer | None:
         with self._session("get a customer") as conn:
             row = conn.execute("SELECT doc FROM customers WHERE id = ?", (customer_id,)).fetchone()
         return Customer.model_validate_json(row[0]) if row else None
-
-    def by_code(self, code: str) -> Customer | None:
-        return self.get(customer_id(code))
 
     def order_numbers(self, customer_id: str) -> tuple[str, ...]:
         with self._session("get order numbers") as conn:
@@ -378,7 +359,7 @@ FEEDBACK_MAPPINGS: dict[str, Any] = {
 }
 
 
-class ElasticsearchCustomerDirectory:
+class ElasticsearchCustomerDirectory(_KeyLookups):
     """CustomerDirectory and LinkFeedbackStore over `<prefix>-customers` and `<prefix>-customer-feedback`."""
 
     name: ClassVar[str] = "elasticsearch"
@@ -523,29 +504,6 @@ class ElasticsearchCustomerDirectory:
             )
         return [Customer.model_validate(hit["_source"]["customer"]) for hit in response["hits"]["hits"]]
 
-    def by_platform_user_id(self, platform: str, user_id: str) -> list[Customer]:
-        return (
-            self._by_key("user_ids", f"{normalize_platform(platform)}:{user_id.strip()}")
-            if user_id.strip()
-            else []
-        )
-
-    def by_handle(self, platform: str, handle: str) -> list[Customer]:
-        name = normalize_handle(handle)
-        return self._by_key("handles", f"{normalize_platform(platform)}:{name}") if name else []
-
-    def by_handle_anywhere(self, handle: str) -> list[Customer]:
-        return self._by_key("any_handles", normalize_handle(handle))
-
-    def by_email(self, email: str) -> list[Customer]:
-        return self._by_key("emails", normalize_email(email))
-
-    def by_phone(self, phone: str) -> list[Customer]:
-        return self._by_key("phones", normalize_phone(phone))
-
-    def by_order_number(self, order_number: str) -> list[Customer]:
-        return self._by_key("order_numbers", normalize_order_number(order_number))
-
     def _source(self, customer_id: str) -> dict[str, Any] | None:
         client = self._ensure()
         with translated("get a customer"):
@@ -555,9 +513,6 @@ class ElasticsearchCustomerDirectory:
     def get(self, customer_id: str) -> Customer | None:
         source = self._source(customer_id)
         return Customer.model_validate(source["customer"]) if source else None
-
-    def by_code(self, code: str) -> Customer | None:
-        return self.get(customer_id(code))
 
     def order_numbers(self, customer_id: str) -> tuple[str, ...]:
         source = self._source(customer_id)

@@ -185,9 +185,9 @@ def link_feedback_cmd(
 
     The stored mention is updated too: a confirm links it (confidence 1.0, method 'manual'); a reject
     unlinks it if it was linked to that customer."""
+    from core.customer_keys import author_keys
     from core.models import CustomerLink, EnrichedMention
     from core.settings import get_settings
-    from index.customers import author_keys
 
     settings = get_settings()
     directory = _directory(settings)

@@ -36,29 +36,14 @@ from typing import Any, Protocol
 
 from pydantic import ValidationError
 
+from core.customer_keys import MASTER_FILE_COLUMNS, MASTER_FILE_REQUIRED
 from core.errors import InvalidInput
 from core.models import Consent, Contact, Customer, Handle, Rejected
 from index.customers import CustomerRecord, CustomerUpsertResult
 
 SOURCE = "customers"
-COLUMNS = (
-    "code",
-    "name",
-    "tier",
-    "category",
-    "industry",
-    "emails",
-    "phones",
-    "handles",
-    "user_ids",
-    "birthday",
-    "consent_marketing",
-    "consent_profiling",
-    "city",
-    "country",
-    "order_numbers",
-)
-REQUIRED = ("code", "name")
+COLUMNS = MASTER_FILE_COLUMNS
+REQUIRED = MASTER_FILE_REQUIRED
 _TRUE = {"1", "true", "yes", "y", "t"}
 _FALSE = {"", "0", "false", "no", "n", "f"}
 SNIPPET_CHARS = 300

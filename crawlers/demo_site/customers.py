@@ -27,6 +27,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from core.customer_keys import MASTER_FILE_COLUMNS
 from crawlers.demo_site.generate import load_items
 
 DATA_FILE = "customers.csv"
@@ -40,23 +41,7 @@ WITHOUT_CONSENT = 3  # ... and recurring authors who did not consent to profilin
 NOT_CUSTOMERS = {"u5003", "u5012"}  # news desks, not customers
 HN_ALIASES = {"u5033": "priya"}  # the same person on the replayed Hacker News API
 TIERS = ("platinum", "gold", "gold", "silver", "silver", "silver", "bronze", "standard", "standard")
-COLUMNS = (
-    "code",
-    "name",
-    "tier",
-    "category",
-    "industry",
-    "emails",
-    "phones",
-    "handles",
-    "user_ids",
-    "birthday",
-    "consent_marketing",
-    "consent_profiling",
-    "city",
-    "country",
-    "order_numbers",
-)
+COLUMNS = MASTER_FILE_COLUMNS  # the columns index/customers_import.py reads
 CITIES = {
     "AU": ("Sydney", "Melbourne"),
     "CA": ("Toronto", "Vancouver"),

@@ -12,16 +12,15 @@ from __future__ import annotations
 import json
 import logging
 import math
-import threading
 from collections import Counter
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Self
 from urllib.parse import parse_qs, urlsplit
 
 from crawlers.demo_site import pages
 from crawlers.demo_site.generate import load_items
+from crawlers.local_server import LocalServer
 
 if TYPE_CHECKING:
     from core.settings import Settings
@@ -58,17 +57,16 @@ class _Content:
         self.counts = Counter(str(item["type"]) for item in self.items)
 
 
-class DemoSite:
+class DemoSite(LocalServer):
     """Serves the demo items over HTTP on ``host:port`` (port 0 picks a free port)."""
+
+    not_started = "the demo site is not started"
 
     def __init__(
         self, host: str = "127.0.0.1", port: int = 0, *, items: list[dict[str, Any]] | None = None
     ) -> None:
-        self.host = host
-        self.port = port
+        super().__init__(host, port)
         self._content = _Content(load_items() if items is None else items)
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings) -> DemoSite:
@@ -78,14 +76,7 @@ class DemoSite:
     def items(self) -> list[dict[str, Any]]:
         return list(self._content.items)
 
-    @property
-    def url(self) -> str:
-        if self._server is None:
-            raise RuntimeError("the demo site is not started")
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
-
-    def start(self) -> DemoSite:
+    def start(self) -> Self:
         if self._server is not None:
             return self
         content = self._content
@@ -93,32 +84,10 @@ class DemoSite:
         class Handler(_Handler):
             site = content
 
-        self._server = ThreadingHTTPServer((self.host, self.port), Handler)
-        self._server.daemon_threads = True
         # A short poll interval makes stop() quick (shutdown waits for the serve loop's next poll).
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, args=(0.05,), name="earful-demo-site", daemon=True
-        )
-        self._thread.start()
+        self._serve(ThreadingHTTPServer((self.host, self.port), Handler), "earful-demo-site", 0.05)
         log.info("demo site serving %d items at %s", len(content.items), self.url)
         return self
-
-    def stop(self) -> None:
-        if self._server is None:
-            return
-        self._server.shutdown()
-        self._server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-        self._server, self._thread = None, None
-
-    def __enter__(self) -> DemoSite:
-        return self.start()
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.stop()
 
 
 class _Handler(BaseHTTPRequestHandler):

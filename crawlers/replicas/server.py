@@ -16,9 +16,10 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
-from typing import Any
+from typing import Any, Self
 from urllib.parse import parse_qs, urlsplit
+
+from crawlers.local_server import LocalServer
 
 
 @dataclass
@@ -108,23 +109,16 @@ class _QuietServer(ThreadingHTTPServer):
             super().handle_error(request, client_address)
 
 
-class ReplicaServer:
+class ReplicaServer(LocalServer):
+    not_started = "replica server not started"
+
     def __init__(self, handler: Handler, host: str = "127.0.0.1", port: int = 0) -> None:
+        super().__init__(host, port)
         self.handler = handler
-        self.host, self.port = host, port
         self.faults = Faults()
         self.log: list[Request] = []
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
 
-    @property
-    def url(self) -> str:
-        if self._server is None:
-            raise RuntimeError("replica server not started")
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
-
-    def start(self) -> ReplicaServer:
+    def start(self) -> Self:
         replica = self
 
         class _Handler(BaseHTTPRequestHandler):
@@ -168,25 +162,5 @@ class ReplicaServer:
 
             do_GET = do_POST = do_HEAD = _serve
 
-        self._server = _QuietServer((self.host, self.port), _Handler)
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True, name="earful-replica")
-        self._thread.start()
+        self._serve(_QuietServer((self.host, self.port), _Handler), "earful-replica")
         return self
-
-    def stop(self) -> None:
-        if self._server is None:
-            return
-        self._server.shutdown()
-        self._server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-        self._server = self._thread = None
-
-    def __enter__(self) -> ReplicaServer:
-        return self.start()
-
-    def __exit__(
-        self, t: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.stop()

@@ -14,8 +14,9 @@ import re
 from dataclasses import dataclass, field
 from typing import Literal
 
+from core.customer_keys import normalize_email, normalize_order_number, normalize_phone
 from core.models import Customer, RawMention
-from nlp.linking.directory import CustomerDirectory, normalize_email, normalize_order_number, normalize_phone
+from nlp.linking.directory import CustomerDirectory
 
 KeyKind = Literal["platform_user_id", "handle", "handle_elsewhere", "email", "phone", "order_number"]
 

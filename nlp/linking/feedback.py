@@ -6,8 +6,8 @@ A verdict is about an *author key* (who wrote the mention) and a customer:
 
 Author keys: `<platform>:id:<user id>` when the platform gives a stable user id, `<platform>:@<handle>`
 for the handle, and `mention:<id>` for a mention without an author. Feedback is recorded under the first
-(most stable) key and looked up under all of them. index/customers.py keeps a copy of `author_keys`
-(index/ may not import nlp/); a test checks the two agree.
+(most stable) key and looked up under all of them. `author_keys` lives in core/customer_keys.py, shared
+with index/customers.py.
 """
 
 from __future__ import annotations
@@ -15,9 +15,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from enum import StrEnum
 from typing import Protocol, runtime_checkable
-
-from core.models import RawMention
-from nlp.linking.directory import normalize_handle, normalize_platform
 
 
 class Verdict(StrEnum):
@@ -39,18 +36,6 @@ class LinkFeedbackStore(Protocol):
         """customer id -> verdict for every customer judged for any of these keys, oldest verdict first
         (the newest wins when two keys disagree about one customer)."""
         ...
-
-
-def author_keys(mention: RawMention) -> tuple[str, ...]:
-    """The keys feedback about this mention's author is stored under, most stable first."""
-    keys: list[str] = []
-    author = mention.author
-    platform = normalize_platform(mention.platform)
-    if author is not None and author.native_id and author.native_id.strip():
-        keys.append(f"{platform}:id:{author.native_id.strip()}")
-    if author is not None and author.handle and normalize_handle(author.handle):
-        keys.append(f"{platform}:@{normalize_handle(author.handle)}")
-    return tuple(keys) or (f"mention:{mention.id}",)
 
 
 class InMemoryFeedbackStore:

@@ -14,10 +14,11 @@ from __future__ import annotations
 import re
 from typing import Literal, Protocol, runtime_checkable
 
+from core.customer_keys import author_keys, normalize_email, normalize_phone
 from core.models import Customer, CustomerLink, RawMention
 from nlp.linking.candidates import CandidateFinder, KeyKind
-from nlp.linking.directory import CustomerDirectory, normalize_email, normalize_phone
-from nlp.linking.feedback import LinkFeedbackStore, Verdict, author_keys
+from nlp.linking.directory import CustomerDirectory
+from nlp.linking.feedback import LinkFeedbackStore, Verdict
 from nlp.linking.scorer import score
 
 Method = Literal["platform_user_id", "handle", "email", "phone"]
@@ -105,7 +106,7 @@ DEFAULT_MARGIN = 0.1
 class ScoredLinker:
     """Candidates from exact keys, scored with soft signals; feedback first. See docs/customers.md.
 
-    1. feedback (`LinkFeedbackStore`, keyed by `feedback.author_keys`): the newest confirmed customer
+    1. feedback (`LinkFeedbackStore`, keyed by `customer_keys.author_keys`): the newest confirmed customer
        links at 1.0, method 'manual'; rejected customers are dropped from the candidates for good;
     2. candidates (candidates.py) of customers who consented to profiling, scored (scorer.py); when a
        platform user id matches, only the customers it matches compete;

@@ -5,14 +5,14 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 
-from core.models import Customer
-from nlp.linking.directory import (
+from core.customer_keys import (
     normalize_email,
     normalize_handle,
     normalize_order_number,
     normalize_phone,
     normalize_platform,
 )
+from core.models import Customer
 
 
 class InMemoryCustomerDirectory:

@@ -12,8 +12,7 @@ import pytest
 from elasticsearch import Elasticsearch
 from typer.testing import CliRunner
 
-import index.customers as stored
-import nlp.linking.directory as nlp_directory
+from core.customer_keys import author_keys
 from core.errors import InvalidInput
 from core.models import (
     Author,
@@ -37,7 +36,7 @@ from index.customers_cli import customers_app
 from index.customers_import import import_master_file, read_master_file
 from index.customers_testing import ANA, BO, CustomerDirectoryContract, LookupContract, MakeDirectory
 from nlp.linking import CustomerDirectory, InMemoryCustomerDirectory
-from nlp.linking.feedback import LinkFeedbackStore, author_keys
+from nlp.linking.feedback import LinkFeedbackStore
 from nlp.linking.linker import ScoredLinker
 from nlp.testing import make_mention
 
@@ -104,20 +103,6 @@ class TestElasticsearchDirectory(CustomerDirectoryContract):
         assert mapping["properties"]["name"]["type"] == "text"
         found = es_client.search(index=directory.index, query={"match": {"name": "lima"}})
         assert [hit["_id"] for hit in found["hits"]["hits"]] == [ANA.id]
-
-
-def test_normalisers_and_author_keys_agree_with_nlp() -> None:
-    # index/ keeps copies (it may not import nlp/): they must behave the same
-    for raw in (" @Ana_L ", "ÅSA", "bo.chen", "@"):
-        assert stored.normalize_handle(raw) == nlp_directory.normalize_handle(raw)
-    for raw in ("+86 (138) 0013-8000", "12-34", "008613800138000"):
-        assert stored.normalize_phone(raw) == nlp_directory.normalize_phone(raw)
-    for raw in ("#a-12345", " 7654321 ", "订单A1"):
-        assert stored.normalize_order_number(raw) == nlp_directory.normalize_order_number(raw)
-    assert stored.normalize_email(" A@B.com") == nlp_directory.normalize_email(" A@B.com")
-    for who in (Author(platform="x", native_id="1", handle="@A"), Author(platform="x", handle="b"), None):
-        mention = make_mention("hi", platform="X", author=who)
-        assert stored.author_keys(mention) == author_keys(mention)
 
 
 def test_the_scored_linker_runs_on_a_stored_directory(tmp_path: Path) -> None:

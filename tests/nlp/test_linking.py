@@ -6,7 +6,6 @@ import pytest
 
 from core.models import Author, Consent, Contact, Customer, Handle, RawMention
 from nlp.linking import CustomerDirectory, CustomerLinker, DeterministicLinker, InMemoryCustomerDirectory
-from nlp.linking.directory import normalize_handle, normalize_phone
 from nlp.testing import make_mention
 
 CONSENT = Consent(profiling=True)
@@ -110,9 +109,3 @@ def test_customers_without_consent_are_never_linked(linker: DeterministicLinker)
 def test_nothing_to_go_on(linker: DeterministicLinker) -> None:
     assert linker.link(mention("no author, no contact, order 2026-11-01")) is None
     assert linker.link(mention("hi", by("stranger", "u999"))) is None
-
-
-def test_normalisers() -> None:
-    assert normalize_handle(" @Ana_L ") == "ana_l"
-    assert normalize_phone("+86 (138) 0013-8000") == "8613800138000"
-    assert normalize_phone("12-34") == ""

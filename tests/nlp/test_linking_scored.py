@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from core.customer_keys import author_keys
 from core.models import Author, Consent, Contact, Customer, Handle, RawMention
 from nlp.linking import CustomerDirectory, CustomerLinker, InMemoryCustomerDirectory
 from nlp.linking.candidates import CandidateFinder, order_numbers_in
-from nlp.linking.feedback import InMemoryFeedbackStore, LinkFeedbackStore, author_keys
+from nlp.linking.feedback import InMemoryFeedbackStore, LinkFeedbackStore
 from nlp.linking.linker import ScoredLinker
 from nlp.linking.scorer import name_similarity
 from nlp.testing import make_mention
@@ -183,12 +184,6 @@ def test_confirmed_pairs_link_manually(linker: ScoredLinker) -> None:
     assert linker.link(stranger) is None
     feedback.record_feedback("reddit:@quiet_one", PRIVATE.id, "confirm")
     assert linker.link(stranger) is None  # confirmed, but no consent to profiling
-
-
-def test_author_keys() -> None:
-    assert author_keys(mention(native_id=" 42 ", handle="@Ana")) == ("demo:id:42", "demo:@ana")
-    anonymous = mention("no author")
-    assert author_keys(anonymous) == (f"mention:{anonymous.id}",)
 
 
 def test_threshold_is_validated() -> None:
