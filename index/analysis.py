@@ -18,6 +18,7 @@ Rules:
 from __future__ import annotations
 
 import itertools
+import operator
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -189,3 +190,124 @@ def query_words(text: str) -> list[list[str]]:
     if run:
         units.append(run)
     return units
+
+
+# --- analysis, fast -------------------------------------------------------------------------------
+# `analyze_fast` is `index.analysis.analyze` computed with less Python per character: the writer runs
+# it on every mention, and it dominates the client's share of indexing time. Tests check it against
+# `analyze` on arbitrary text; if the rules in index/analysis.py change, those tests say so.
+_RUN_RE = re.compile(rf"[{_CJK_CLASS}]+|[^\W_{_CJK_CLASS}]+(?:['’][^\W_{_CJK_CLASS}]+)*")
+# _TOKEN_RE restricted to lowercased ASCII, where a word character is [a-z0-9]: the same matches, faster.
+_ASCII_TOKEN_RE = re.compile(r"[a-z0-9]+(?:'[a-z0-9]+)*")
+_IRREGULAR: set[str] = set()  # characters whose folded form is not exactly one character
+
+
+class _FoldTable(dict[int, str]):
+    """ord(char) -> folded char, as `normalize_with_offsets` folds it; filled on first sight, so that
+    `str.translate` folds a whole text at C speed."""
+
+    def __missing__(self, code: int) -> str:
+        char = chr(code)
+        folded = char.lower() if char.isascii() else _fold_char(char)
+        if len(folded) != 1:
+            _IRREGULAR.add(char)
+        self[code] = folded
+        return folded
+
+
+class _StemCache(dict[str, str]):
+    def __missing__(self, word: str) -> str:
+        if len(self) > 500_000:  # bound the memory of a long-running writer
+            self.clear()
+        stemmed = stem(word)
+        self[word] = stemmed
+        return stemmed
+
+
+_FOLD = _FoldTable()
+_STEMS = _StemCache()
+
+
+def _stems(tokens: list[str]) -> str:
+    return " ".join(map(_STEMS.__getitem__, tokens))
+
+
+def analyze_fast(text: str | None) -> Analysis:
+    """Exactly `index.analysis.analyze(text)`, faster.
+
+    Where every character folds to exactly one character (nearly all text), offsets are the identity,
+    so a run of CJK characters is one regex match and forms one bigram run; otherwise (ligatures,
+    combining marks, 'ß'...) the offsets of `normalize_with_offsets` decide, token by token.
+    """
+    if not text:
+        return Analysis("", "", "")
+    if text.isascii():
+        tokens: list[str] = _ASCII_TOKEN_RE.findall(text.lower())
+        if "'" in text:
+            tokens = [t.replace("'", "") for t in tokens]
+        return Analysis(" ".join(tokens), _stems(tokens), "")
+    normalized = text.translate(_FOLD)
+    if not _IRREGULAR.isdisjoint(text):
+        return _analyze_with_offsets(text)
+    if _HAS_CJK.search(normalized):  # as normalize_with_offsets does
+        converted = _t2s().convert(normalized)
+        normalized = (
+            converted
+            if len(converted) == len(normalized)
+            else "".join(_t2s().convert(c) if is_cjk(c) else c for c in normalized)
+        )
+    terms: list[str] = []
+    stems: list[str] = []
+    grams: list[str] = []
+    for token in _RUN_RE.findall(normalized):
+        if _is_cjk_char(token[0]):  # a run of adjacent CJK characters: one token each, stems unchanged
+            terms.extend(token)
+            stems.extend(token)
+            if len(token) == 1:
+                grams.append(token)
+            else:
+                grams.extend(map(operator.add, token, token[1:]))
+        else:
+            if "'" in token or "’" in token:
+                token = token.replace("’", "").replace("'", "")
+            terms.append(token)
+            stems.append(_STEMS[token])
+    return Analysis(" ".join(terms), " ".join(stems), " ".join(grams))
+
+
+def _analyze_with_offsets(text: str) -> Analysis:
+    """The general case: one pass over the tokens, a CJK run broken by any gap in the original text."""
+    normalized, offsets = normalize_with_offsets(text)
+    terms: list[str] = []
+    grams: list[str] = []
+    run: list[str] = []
+    previous_end = -1
+    for match in _TOKEN_RE.finditer(normalized):
+        token = match.group()
+        start, end = match.span()
+        if len(token) == 1 and _is_cjk_char(token):
+            if run and offsets[start] != previous_end:
+                grams.extend(_run_bigrams(run))
+                run = []
+            run.append(token)
+        else:
+            if run:
+                grams.extend(_run_bigrams(run))
+                run = []
+            token = token.replace("’", "").replace("'", "")
+        previous_end = offsets[end - 1] + 1
+        terms.append(token)
+    if run:
+        grams.extend(_run_bigrams(run))
+    return Analysis(" ".join(terms), _stems(terms), " ".join(grams))
+
+
+@lru_cache(maxsize=65536)
+def _is_cjk_char(char: str) -> bool:
+    return is_cjk(char)
+
+
+def _run_bigrams(run: list[str]) -> list[str]:
+    if len(run) == 1:
+        return run
+    return [a + b for a, b in itertools.pairwise(run)]

@@ -27,7 +27,7 @@ from index.aggregations import (
     to_epoch_micros,
     zone,
 )
-from index.analysis import analyze
+from index.analysis import analyze_fast as analyze  # exactly analyze(), faster: tested
 from index.backends.sqlite_query import FACET_COLUMNS, SIDE_TABLES, facet_sql, fts_query, terms_sql, where
 from index.backends.sqlite_schema import BM25_WEIGHTS, FTS_COLUMNS, ensure_schema
 from index.base import (

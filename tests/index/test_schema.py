@@ -18,7 +18,7 @@ from core.ids import customer_id
 from core.models import Author, CustomerLink, EnrichedMention, Intent, IntentLabel, ModelRef, Sentiment
 from core.settings import ElasticsearchSettings
 from index import migrate, schema
-from index.analysis import analyze
+from index.analysis import analyze, analyze_fast
 from index.backends.elasticsearch import ElasticsearchMentionStore
 from index.base import MentionFilter, SearchRequest
 from index.testing import make_mention, make_mentions, matches
@@ -158,13 +158,13 @@ TRICKY = (
 
 @pytest.mark.parametrize("text", TRICKY)
 def test_fast_analysis_equals_analyze(text: str) -> None:
-    assert schema.analyze_fast(text) == analyze(text)
+    assert analyze_fast(text) == analyze(text)
 
 
 @settings(max_examples=300, deadline=None)
 @given(st.text())
 def test_fast_analysis_equals_analyze_on_any_text(text: str) -> None:
-    result = schema.analyze_fast(text)
+    result = analyze_fast(text)
     assert result == analyze(text)
     for stream in (result.terms, result.stems, result.bigrams):  # document_json quotes them unescaped
         assert json.dumps(stream, ensure_ascii=False) == f'"{stream}"'
@@ -173,7 +173,7 @@ def test_fast_analysis_equals_analyze_on_any_text(text: str) -> None:
 @settings(max_examples=300, deadline=None)
 @given(st.text(alphabet=st.characters(max_codepoint=127)))
 def test_fast_analysis_equals_analyze_on_ascii(text: str) -> None:
-    assert schema.analyze_fast(text) == analyze(text)
+    assert analyze_fast(text) == analyze(text)
 
 
 # Dense in what matters: CJK (Simplified, Traditional, kana, astral), separators, apostrophes, folding.
@@ -183,7 +183,7 @@ _MIXED = st.sampled_from([*"耳机機電池电好的很ア　 ,.'’-_aZß\u0301
 @settings(max_examples=500, deadline=None)
 @given(st.lists(_MIXED, max_size=40).map("".join))
 def test_fast_analysis_equals_analyze_on_mixed_text(text: str) -> None:
-    assert schema.analyze_fast(text) == analyze(text)
+    assert analyze_fast(text) == analyze(text)
 
 
 # --- the client -----------------------------------------------------------------------------------
