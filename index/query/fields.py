@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Literal
 
 from core.models import EnrichedMention, IntentLabel, SentimentLabel, Tier
@@ -67,6 +68,11 @@ def compare_value(compare: Compare, wanted: str, have: str) -> bool:
 def _norm(value: str | None, strip: str = "") -> tuple[str, ...]:
     if not value:
         return ()
+    return _norm_cached(value, strip)
+
+
+@lru_cache(maxsize=65536)  # keyword values (platforms, handles, sites) repeat across mentions
+def _norm_cached(value: str, strip: str) -> tuple[str, ...]:
     folded = normalize(value.strip().lstrip(strip)) if strip else normalize(value.strip())
     return (folded,) if folded else ()
 
