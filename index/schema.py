@@ -42,7 +42,7 @@ from core.models import EnrichedMention
 from core.settings import ElasticsearchSettings
 from index.analysis import Analysis, analyze_fast
 from index.es_client import translated
-from index.query.to_es import DEFAULT_FIELDS, es_properties, es_values
+from index.query.to_es import DEFAULT_FIELDS, es_properties, es_values, es_values_json
 
 if TYPE_CHECKING:
     from elasticsearch import Elasticsearch
@@ -294,12 +294,12 @@ def identified_document_json(mention: EnrichedMention) -> tuple[str, str]:
     parts = _analyses(mention)
     title_terms = parts[0].terms if mention.title else None
     text_terms = parts[-1].terms if mention.text else None
-    ql = es_values(mention, text_terms=text_terms, title_terms=title_terms)
+    ql = es_values_json(mention, text_terms=text_terms, title_terms=title_terms)
     body = (
         f'{head[:-1]},"{ANALYSIS_FIELD}":{{"terms":{_json_strings([a.terms for a in parts])},'
         f'"stems":{_json_strings([a.stems for a in parts])},'
         f'"bigrams":{_json_strings([a.bigrams for a in parts])}}},'
-        f'"{QL_FIELD}":{json.dumps(ql, ensure_ascii=False, separators=(",", ":"))}}}'
+        f'"{QL_FIELD}":{ql}}}'
     )
     return doc_id, body
 

@@ -3,13 +3,14 @@ encoding behind `raw:` and `url:`. That Elasticsearch returns the evaluator's id
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from core.models import Author, CustomerLink
+from core.models import Author, CustomerLink, EnrichedMention, Intent, IntentLabel
 from index.analysis import tokenize
 from index.query import Raw, parse
 from index.query.fields import KEYWORD_FIELDS
@@ -21,9 +22,10 @@ from index.query.to_es import (
     es_properties,
     es_token,
     es_values,
+    es_values_json,
     grams,
 )
-from tests.index.query.corpus import BY_NAME, mention
+from tests.index.query.corpus import BY_NAME, CORPUS, mention
 
 TOP = f"top_terms_{MAX_EXPANSIONS}"
 
@@ -265,3 +267,56 @@ def test_trigram_stream_is_the_slicing_definition(text: str) -> None:
 
     codes = [_code(c) for c in text]
     assert grams(text) == " ".join("".join(codes[i : i + 3]) for i in range(len(codes)))
+
+
+# --- the writer's fast JSON ------------------------------------------------------------------------
+def _generic_json(m: EnrichedMention) -> str:
+    return json.dumps(es_values(m), ensure_ascii=False, separators=(",", ":"))
+
+
+def test_fragment_keys_cover_every_keyword_field_in_order() -> None:
+    from index.query.to_es import _PER_AUTHOR, _SHARED, KEYWORD_ORDER
+
+    assert sorted(KEYWORD_ORDER) == sorted(KEYWORD_FIELDS)
+    assert (*(name for name, _ in _PER_AUTHOR), *_SHARED, "url") == KEYWORD_ORDER
+
+
+@pytest.mark.parametrize("m", CORPUS, ids=lambda m: m.native_id)
+def test_fast_json_equals_generic_on_the_corpus(m: EnrichedMention) -> None:
+    assert es_values_json(m) == _generic_json(m)
+    terms = " ".join(t.text for t in tokenize(m.text))
+    assert es_values_json(m, text_terms=terms) == _generic_json(m)
+
+
+_WORDS = st.sampled_from(["Acme", "耳機", "#Audio", "@Zoë", "x" * 140, 'a"b', "back\\slash", "\t", "ß", ""])
+_PIECES = st.lists(_WORDS, max_size=6).map(" ".join)
+
+
+@st.composite
+def _mentions(draw: st.DrawFn) -> EnrichedMention:
+    text = draw(st.one_of(st.text(max_size=60), _PIECES))
+    optional = st.one_of(st.none(), _PIECES.filter(bool))
+    customer = draw(st.one_of(st.none(), _PIECES.filter(bool)))
+    return mention(
+        "fast-json",
+        text,
+        title=draw(optional),
+        site=draw(optional),
+        url=draw(optional),
+        country=draw(st.one_of(st.none(), st.sampled_from(["de", "CN", "gb"]))),
+        author=Author(platform="twitter", handle=draw(optional)),
+        hashtags=tuple(draw(st.lists(_PIECES, max_size=3))),
+        mentions=tuple(draw(st.lists(_PIECES, max_size=3))),
+        customer=CustomerLink(customer_id=customer, confidence=1.0, method="handle") if customer else None,
+        metadata=draw(st.sampled_from([{}, {"customer_tier": " Gold "}, {"customer_tier": 3}])),
+        intents=tuple(
+            Intent(label=label, confidence=0.5) for label in draw(st.sets(st.sampled_from(list(IntentLabel))))
+        ),
+    )
+
+
+@settings(max_examples=300, deadline=None)
+@given(_mentions())
+def test_fast_json_equals_generic_on_any_mention(m: EnrichedMention) -> None:
+    assert es_values_json(m) == _generic_json(m)
+    assert json.loads(es_values_json(m)) == es_values(m)
