@@ -59,6 +59,15 @@ class IntentLabel(StrEnum):
     feature_request = "feature_request"
 
 
+class AspectLabel(StrEnum):
+    price = "price"
+    delivery = "delivery"
+    quality = "quality"
+    service = "service"
+    app_or_website = "app_or_website"
+    other = "other"
+
+
 class Tier(StrEnum):
     platinum = "platinum"
     gold = "gold"
@@ -147,6 +156,14 @@ class Intent(Frozen):
     confidence: float = Field(ge=0, le=1)
 
 
+class Aspect(Frozen):
+    """An aspect the mention talks about, with the author's sentiment about that aspect."""
+
+    label: AspectLabel
+    polarity: SentimentLabel
+    confidence: float = Field(ge=0, le=1, description="Of the aspect being present")
+
+
 class CustomerLink(Frozen):
     customer_id: str
     confidence: float = Field(ge=0, le=1)
@@ -160,6 +177,7 @@ class Tags(Frozen):
     lang: str | None = None
     sentiment: Sentiment | None = None
     intents: tuple[Intent, ...] = ()
+    aspects: tuple[Aspect, ...] = ()
     model: ModelRef
 
 
@@ -169,6 +187,7 @@ class EnrichedMention(RawMention):
     lang: str = Field("und", description="Detected language, ISO 639-1 or 'und'")
     sentiment: Sentiment = Sentiment(label=SentimentLabel.unscored)
     intents: tuple[Intent, ...] = ()
+    aspects: tuple[Aspect, ...] = ()
     customer: CustomerLink | None = None
     models: tuple[ModelRef, ...] = Field((), description="Every model that contributed")
     enriched_at: AwareDatetime = Field(default_factory=utcnow)

@@ -47,7 +47,7 @@ from index.query.to_es import DEFAULT_FIELDS, es_properties, es_values, es_value
 if TYPE_CHECKING:
     from elasticsearch import Elasticsearch
 
-SCHEMA_VERSION: Final = 2
+SCHEMA_VERSION: Final = 3  # 3: aspects with per-aspect polarity
 """Bump when the mapping or the document shape changes, and let `earful index migrate` reindex."""
 
 DEFAULT_PREFIX: Final = "earful"
@@ -153,6 +153,9 @@ def mentions_mapping(version: int = SCHEMA_VERSION) -> dict[str, Any]:
                 "properties": {"label": _keyword(), "score": dict(_DOUBLE), "confidence": dict(_DOUBLE)}
             },
             "intents": {"properties": {"label": _keyword(), "confidence": dict(_DOUBLE)}},
+            "aspects": {
+                "properties": {"label": _keyword(), "polarity": _keyword(), "confidence": dict(_DOUBLE)}
+            },
             "customer": {
                 "properties": {
                     "customer_id": _keyword(),

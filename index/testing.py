@@ -36,6 +36,8 @@ import pytest
 from core.errors import InvalidInput
 from core.ids import customer_id
 from core.models import (
+    Aspect,
+    AspectLabel,
     Author,
     CustomerLink,
     EnrichedMention,
@@ -194,6 +196,16 @@ def make_mention(native_id: str, text: str = "hello world", **fields: Any) -> En
     return EnrichedMention.model_validate(data)
 
 
+_ASPECT_SETS: tuple[tuple[Aspect, ...], ...] = (
+    (),
+    (Aspect(label=AspectLabel.delivery, polarity=SentimentLabel.negative, confidence=0.91),),
+    (
+        Aspect(label=AspectLabel.quality, polarity=SentimentLabel.positive, confidence=0.88),
+        Aspect(label=AspectLabel.price, polarity=SentimentLabel.neutral, confidence=0.6),
+    ),
+)  # chosen by position, not by the generator: adding them left every other field as it was
+
+
 def make_mentions(n: int, seed: int = 0) -> list[EnrichedMention]:
     """``n`` deterministic mentions, about 70% English and 30% Chinese (some Traditional), spread over
     ten days and every hour from 2026-11-01 UTC, with varied platforms, sources, sentiments, intents,
@@ -266,6 +278,7 @@ def make_mentions(n: int, seed: int = 0) -> list[EnrichedMention]:
                     label=label, score=score, confidence=0.0 if label == _L.unscored else 0.8
                 ),
                 intents=tuple(Intent(label=intent, confidence=0.75) for intent in intents),
+                aspects=_ASPECT_SETS[i % len(_ASPECT_SETS)] if label is not _L.unscored else (),
                 customer=customer,
                 models=(MODEL,),
                 enriched_at=published + timedelta(hours=2),

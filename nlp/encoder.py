@@ -119,6 +119,20 @@ class Encoder:
         self.load()
         return [enc.ids for enc in self._tokenizer.encode_batch([self.spec.prefix + t for t in texts])]
 
+    def tokenize_with_offsets(self, texts: Sequence[str]) -> list[tuple[list[int], list[tuple[int, int]]]]:
+        """Token ids and, per token, its ``(start, end)`` characters in the text (without the input
+        prefix); special tokens and the prefix's own tokens get negative offsets."""
+        self.load()
+        shift = len(self.spec.prefix)
+        encodings = self._tokenizer.encode_batch([self.spec.prefix + t for t in texts])
+        out = []
+        for encoding in encodings:
+            offsets = [
+                (start - shift, end - shift) if end > start else (-1, -1) for start, end in encoding.offsets
+            ]
+            out.append((list(encoding.ids), offsets))
+        return out
+
     def embed(self, texts: Sequence[str]) -> NDArray[np.float32]:
         """[len(texts), dim] float32, rows in input order."""
         if not texts:
@@ -127,11 +141,22 @@ class Encoder:
         return self.embed_ids(ids)
 
     def embed_ids(self, ids: Sequence[Sequence[int]]) -> NDArray[np.float32]:
+        return self.embed_ids_with_spans(ids, None)[0]
+
+    def embed_ids_with_spans(
+        self, ids: Sequence[Sequence[int]], spans: Sequence[Sequence[tuple[int, int]]] | None
+    ) -> tuple[NDArray[np.float32], list[NDArray[np.float32]]]:
+        """Sentence embeddings, and for each text the embeddings of its token ``spans`` (``[start, end)``
+        token indices): the same mean pooling and normalisation over the span's tokens, read from the
+        same forward pass (the tokens see the whole text), so clauses cost no extra encoding."""
         import torch
 
         self.load()
         order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
         out = np.zeros((len(ids), self.spec.dim), dtype=np.float32)
+        span_out = [
+            np.zeros((len(spans[i]) if spans else 0, self.spec.dim), np.float32) for i in range(len(ids))
+        ]
         start = 0
         with torch.inference_mode():
             while start < len(order):
@@ -156,5 +181,10 @@ class Encoder:
                 pooled = (hidden * weights).sum(1) / weights.sum(1).clamp(min=1.0)
                 pooled = torch.nn.functional.normalize(pooled, dim=-1)
                 out[chunk] = pooled.float().numpy()
+                if spans:
+                    for row, index in enumerate(chunk):
+                        for k, (first, last) in enumerate(spans[index]):
+                            vector = hidden[row, first:last].mean(0)
+                            span_out[index][k] = torch.nn.functional.normalize(vector, dim=-1).numpy()
                 start = end
-        return out
+        return out, span_out

@@ -59,6 +59,7 @@ class Enricher:
                     lang=lang,
                     sentiment=tag.sentiment or UNSCORED,
                     intents=tag.intents,
+                    aspects=tag.aspects,
                     customer=customer,
                     models=tuple(dict.fromkeys(models)),
                     enriched_at=enriched_at,

@@ -3,10 +3,10 @@
 Tasks:
 - sentiment: gold labels negative/neutral/positive (after --label-map); prediction = argmax of the
   sentiment probabilities, over the labels present in the gold data with `restrict_to_labels`;
-- complaint: gold 1/0; prediction = complaint intent probability >= 0.5;
+- complaint: gold 1/0; prediction = complaint intent probability >= the tagger's INTENT_THRESHOLD (0.7);
 - intent: gold is a list of intent labels per row (JSONL, or a JSON list / comma-separated in CSV);
-  prediction = intents with probability >= 0.5. Accuracy is exact match of the label sets, per-class
-  figures are per intent label (all labels, or only those present in the gold data when restricted).
+  prediction = intents with probability >= INTENT_THRESHOLD. Accuracy is exact match of the label sets,
+  per-class figures are per intent label (all labels, or only those present in the gold data when restricted).
 Texts whose language the model does not score count as predicting `unscored` (wrong), not skipped.
 """
 
@@ -20,10 +20,10 @@ from pathlib import Path
 from typing import Any, Literal, Protocol
 
 from core.errors import InvalidInput
-from nlp.catalog import INTENT_LABELS, SENTIMENT_LABELS
+from nlp.catalog import INTENT_LABELS, INTENT_THRESHOLD, SENTIMENT_LABELS
 
 Task = Literal["sentiment", "complaint", "intent"]
-THRESHOLD = 0.5
+THRESHOLD = INTENT_THRESHOLD
 UNSCORED = "unscored"
 
 

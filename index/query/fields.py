@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Literal
 
-from core.models import EnrichedMention, IntentLabel, SentimentLabel, Tier
+from core.models import AspectLabel, EnrichedMention, IntentLabel, SentimentLabel, Tier
 from index.analysis import normalize
 
 Compare = Literal["equal", "suffix", "substring", "customer"]
@@ -86,6 +86,18 @@ def _tier(m: EnrichedMention) -> tuple[str, ...]:
     return (str(value).strip().lower(),) if value not in (None, "") else ()
 
 
+ASPECT_POLARITIES = ("negative", "neutral", "positive")
+ASPECT_VALUES = (
+    *(label.value for label in AspectLabel),
+    *(f"{label.value}.{polarity}" for label in AspectLabel for polarity in ASPECT_POLARITIES),
+)
+
+
+def aspect_values(m: EnrichedMention) -> tuple[str, ...]:
+    """``label`` and ``label.polarity`` of each aspect: aspect:price and aspect:price.negative."""
+    return tuple(v for a in m.aspects for v in (a.label.value, f"{a.label.value}.{a.polarity.value}"))
+
+
 def _hashtags(m: EnrichedMention) -> tuple[str, ...]:
     return tuple(v for tag in m.hashtags for v in _norm(tag, "#"))
 
@@ -140,6 +152,14 @@ FIELDS: dict[str, FieldOperator] = {
             "Any of the mention's intent labels.",
             values=tuple(label.value for label in IntentLabel),
             read=lambda m: tuple(intent.label.value for intent in m.intents),
+        ),
+        FieldOperator(
+            "aspect",
+            "keyword",
+            "An aspect the mention talks about (price, delivery, quality, service, app_or_website, "
+            "other), or an aspect with its polarity: aspect:delivery.negative.",
+            values=ASPECT_VALUES,
+            read=aspect_values,
         ),
         FieldOperator(
             "customer",

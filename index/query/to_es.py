@@ -226,6 +226,7 @@ def _keyword_json(name: str, values: tuple[str, ...]) -> str:
 # across mentions (handles, hashtags), so most fragments are one dict lookup; the fields whose values
 # come from small sets (platforms, languages, labels, sites...) share one fragment, keyed by all of them.
 _PER_AUTHOR: Final[tuple[tuple[str, Callable[[EnrichedMention], Hashable]], ...]] = (
+    ("aspect", lambda m: tuple((a.label, a.polarity) for a in m.aspects)),
     ("author", lambda m: m.author.handle if m.author else None),
     ("customer", lambda m: m.customer.customer_id if m.customer else None),
     ("hashtag", lambda m: m.hashtags),

@@ -193,6 +193,12 @@ def _keyword(node: FieldFilter) -> _Bounds:
         return _exact(_Sql("m.sentiment = ?", (value,)))
     if name == "intent":
         return _exact(_Sql("m.rowid IN (SELECT mention FROM mention_intents WHERE intent = ?)", (value,)))
+    if name == "aspect":  # the label, or label.polarity
+        found = (
+            "SELECT 1 FROM json_each(m.doc, '$.aspects') AS a WHERE json_extract(a.value, '$.label') = ? "
+            "OR json_extract(a.value, '$.label') || '.' || json_extract(a.value, '$.polarity') = ?"
+        )
+        return _exact(_Sql(f"EXISTS ({found})", (value, value)))
     if name == "customer":
         if value == "*":
             return _exact(_Sql("m.customer_id IS NOT NULL"))

@@ -27,6 +27,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from core.errors import DatasetMissing
 from nlp.catalog import INTENT_LABELS, SENTIMENT_LABELS
@@ -46,6 +47,7 @@ class Example:
     source: str
     sentiment: int | None = None  # index into SENTIMENT_LABELS; None = unknown
     intents: dict[str, int] = field(default_factory=dict)  # known intent labels only (0/1)
+    aspects: frozenset[str] | None = None  # hand-labelled aspects present; None = keyword weak labels
 
 
 def is_dev(text: str) -> bool:
@@ -180,3 +182,86 @@ def split_sample(
     rng.shuffle(train)
     rng.shuffle(dev)
     return train[:train_n], dev[:dev_n]
+
+
+# --- hand-checked labels: nlp/training/labels/*.jsonl ---------------------------------------------
+# intents_en.jsonl / intents_zh.jsonl: {"id": "<file>:<row>", "intents": [...]}, all seven judged;
+# seed_zh_neutral.jsonl: sentences we wrote, {"id", "lang", "sentiment", "intents", "text"};
+# aspects.jsonl: {"id": "<file>:<row>", "aspects": {aspect: polarity}} or the same with "lang" and
+# "text" for sentences we wrote. Dataset rows are ids only: their text stays in ../shared/datasets.
+_TEXT_COLUMNS = {"review": "zh", "text": "en"}
+
+
+@dataclass(frozen=True, slots=True)
+class AspectExample:
+    id: str
+    text: str
+    lang: str
+    aspects: dict[str, str]  # aspect -> polarity (negative, neutral, positive)
+
+
+def _label_lines(name: str) -> list[dict[str, Any]]:
+    text = resources.files("nlp.training").joinpath("labels", name).read_text(encoding="utf-8")
+    return [json.loads(line) for line in text.splitlines() if line.strip()]
+
+
+def resolve_rows(data_dir: Path, ids: Iterator[str] | list[str]) -> dict[str, tuple[str, str]]:
+    """``{id: (text, lang)}`` for dataset row ids ``<file>:<row>``, read from the raw files (every row,
+    whatever the training sample keeps). Raises DatasetMissing for a file or row that is not there."""
+    wanted: dict[str, set[int]] = {}
+    for ref in ids:
+        name, _, index = ref.rpartition(":")
+        wanted.setdefault(name, set()).add(int(index))
+    out: dict[str, tuple[str, str]] = {}
+    for name, rows in wanted.items():
+        path = data_dir / name
+        if not path.is_file():
+            raise DatasetMissing(f"labelled rows refer to {path}, which is missing")
+        with path.open(encoding="utf-8", errors="replace", newline="") as handle:
+            reader = csv.DictReader(handle)
+            column = next((c for c in _TEXT_COLUMNS if c in (reader.fieldnames or ())), None)
+            if column is None:
+                raise DatasetMissing(f"{path}: no text or review column (found {reader.fieldnames})")
+            for number, row in enumerate(reader):
+                if number in rows and row.get(column) is not None:
+                    out[f"{name}:{number}"] = (row[column], _TEXT_COLUMNS[column])
+        missing = sorted(f"{name}:{r}" for r in rows if f"{name}:{r}" not in out)
+        if missing:
+            raise DatasetMissing(f"{path}: labelled rows not found: {missing[:5]}")
+    return out
+
+
+def gold_intent_examples(data_dir: Path) -> list[Example]:
+    """Dataset rows with all seven intents judged by hand (source ``gold``); the dev side of the hash
+    split is held out for evaluation, the train side trains."""
+    items = [*_label_lines("intents_en.jsonl"), *_label_lines("intents_zh.jsonl")]
+    texts = resolve_rows(data_dir, [str(item["id"]) for item in items])
+    out = []
+    for item in items:
+        ref = str(item["id"])
+        text, lang = texts[ref]
+        labels = {label: int(label in item["intents"]) for label in INTENT_LABELS}
+        out.append(Example(ref, text, lang, "gold", None, labels))
+    return out
+
+
+def written_examples(name: str) -> list[Example]:
+    """Sentences we wrote, with sentiment and all intents (``seed_intents.jsonl``'s shape)."""
+    out = []
+    for item in _label_lines(name):
+        labels = {label: int(label in item["intents"]) for label in INTENT_LABELS}
+        sentiment = SENTIMENT_LABELS.index(str(item["sentiment"])) if item.get("sentiment") else None
+        out.append(Example(str(item["id"]), str(item["text"]), str(item["lang"]), "seed", sentiment, labels))
+    return out
+
+
+def aspect_examples(data_dir: Path) -> list[AspectExample]:
+    items = _label_lines("aspects.jsonl")
+    texts = resolve_rows(data_dir, [str(i["id"]) for i in items if "text" not in i])
+    out = []
+    for item in items:
+        ref = str(item["id"])
+        text, lang = (str(item["text"]), str(item["lang"])) if "text" in item else texts[ref]
+        aspects = {str(k): str(v) for k, v in dict(item["aspects"]).items()}
+        out.append(AspectExample(ref, text, lang, aspects))
+    return out

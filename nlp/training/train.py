@@ -10,14 +10,24 @@ import hashlib
 import re
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from nlp.catalog import ASPECT_LABELS, INTENT_LABELS, SENTIMENT_LABELS
-from nlp.training.data import Example, dataset_examples, seed_examples, split_sample
+from nlp.training.data import (
+    AspectExample,
+    Example,
+    aspect_examples,
+    dataset_examples,
+    gold_intent_examples,
+    is_dev,
+    seed_examples,
+    split_sample,
+    written_examples,
+)
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
@@ -137,6 +147,8 @@ class TrainResult:
     train: list[Example]
     dev: list[Example]
     dev_embeddings: NDArray[np.float32]
+    gold_dev: list[Example]  # hand-labelled intents, dev side: scored by the tagger after training
+    aspect_dev: list[AspectExample]  # hand-labelled aspects with polarity, dev side
     seconds_embedding: float
     seconds_embedding_cold: float  # what encoding the whole sample costs without the cache
     seconds_training: float
@@ -191,13 +203,27 @@ def targets(examples: Sequence[Example]) -> dict[str, Any]:
     sentiment = torch.tensor([e.sentiment if e.sentiment is not None else -100 for e in examples])
     intents = torch.tensor([[float(e.intents.get(label, 0)) for label in INTENT_LABELS] for e in examples])
     intent_mask = torch.tensor([[float(label in e.intents) for label in INTENT_LABELS] for e in examples])
-    aspects = torch.tensor([weak_aspects(e.text) for e in examples], dtype=torch.float32)
+    aspects = torch.tensor(
+        [
+            weak_aspects(e.text)
+            if e.aspects is None
+            else [float(label in e.aspects) for label in ASPECT_LABELS]
+            for e in examples
+        ],
+        dtype=torch.float32,
+    )
+    # Keyword rules cannot say what "other" evaluates (their "other" is "no keyword"): only hand
+    # labels train that output.
+    other = ASPECT_LABELS.index("other")
+    aspect_mask = torch.ones_like(aspects)
+    aspect_mask[:, other] = torch.tensor([float(e.aspects is not None) for e in examples])
     weight = torch.tensor([SEED_WEIGHT if e.source.startswith("seed") else 1.0 for e in examples])
     return {
         "sentiment": sentiment,
         "intents": intents,
         "intent_mask": intent_mask,
         "aspects": aspects,
+        "aspect_mask": aspect_mask,
         "weight": weight,
     }
 
@@ -222,7 +248,9 @@ def train_heads(
     positives = (t["intents"] * t["intent_mask"]).sum(0)
     negatives = ((1 - t["intents"]) * t["intent_mask"]).sum(0)
     pos_weight = (negatives / positives.clamp(min=1)).clamp(1.0, 10.0)
-    aspect_pos = (t["aspects"].shape[0] / t["aspects"].sum(0).clamp(min=1) - 1).clamp(1.0, 10.0)
+    aspect_pos = (t["aspect_mask"].sum(0) / (t["aspects"] * t["aspect_mask"]).sum(0).clamp(min=1) - 1).clamp(
+        1.0, 10.0
+    )
     optimiser = torch.optim.AdamW(heads.parameters(), lr=lr, weight_decay=1e-2)
     ce = torch.nn.CrossEntropyLoss(weight=class_weight, ignore_index=-100, reduction="none")
     bce_i = torch.nn.BCEWithLogitsLoss(pos_weight=pos_weight, reduction="none")
@@ -236,7 +264,9 @@ def train_heads(
         loss_i = (bce_i(i_logits, t["intents"]) * t["intent_mask"] * w[:, None]).sum() / t[
             "intent_mask"
         ].sum()
-        loss_a = (bce_a(a_logits, t["aspects"]) * w[:, None]).mean()
+        loss_a = (bce_a(a_logits, t["aspects"]) * t["aspect_mask"] * w[:, None]).sum() / t[
+            "aspect_mask"
+        ].sum()
         (loss_s + loss_i + 0.5 * loss_a).backward()
         optimiser.step()
     heads.eval()
@@ -256,16 +286,32 @@ def train(
 ) -> TrainResult:
     sample = sample or SAMPLE
     by_file = dataset_examples(data_dir)
+    gold = gold_intent_examples(data_dir)
+    gold_ids = {e.id for e in gold}
     train_set: list[Example] = []
     dev_set: list[Example] = []
     for name, (n_train, n_dev) in sample.items():
         tr, dv = split_sample(by_file[name], train_n=n_train, dev_n=n_dev, seed=seed)
+        tr = [e for e in tr if e.id not in gold_ids]  # the hand labels below replace the weak ones
         train_set += tr
         dev_set += dv
         log(f"{name}: {len(tr)} train, {len(dv)} dev")
-    seeds = seed_examples(data_dir)
+    seeds = [*seed_examples(data_dir), *written_examples("seed_zh_neutral.jsonl")]
     train_set += seeds
     log(f"seed set: {len(seeds)} examples")
+    gold_train = [replace(e, source="seed-gold") for e in gold if not is_dev(e.text)]
+    gold_dev = [e for e in gold if is_dev(e.text)]
+    train_set += gold_train
+    log(f"hand-labelled intents: {len(gold_train)} train, {len(gold_dev)} dev")
+    aspects = aspect_examples(data_dir)
+    aspect_dev = [a for a in aspects if ":" in a.id and is_dev(a.text)]
+    aspect_train = [
+        Example(a.id, a.text, a.lang, "seed-aspects", aspects=frozenset(a.aspects))
+        for a in aspects
+        if not (":" in a.id and is_dev(a.text))
+    ]
+    train_set += aspect_train
+    log(f"hand-labelled aspects: {len(aspect_train)} train, {len(aspect_dev)} dev")
     started = time.perf_counter()
     x_all, cold = embed_cached([e.text for e in train_set + dev_set], embed, cache)
     embedded = time.perf_counter() - started
@@ -274,4 +320,6 @@ def train(
     heads = train_heads(x_all[: len(train_set)], train_set, seed=seed, epochs=epochs)
     trained = time.perf_counter() - started
     log(f"trained heads in {trained:.1f}s")
-    return TrainResult(heads, train_set, dev_set, x_all[len(train_set) :], embedded, cold, trained)
+    return TrainResult(
+        heads, train_set, dev_set, x_all[len(train_set) :], gold_dev, aspect_dev, embedded, cold, trained
+    )

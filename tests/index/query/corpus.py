@@ -9,6 +9,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from core.models import (
+    Aspect,
+    AspectLabel,
     Author,
     CustomerLink,
     EnrichedMention,
@@ -24,7 +26,7 @@ WHEN = datetime(2026, 11, 1, 8, 30, tzinfo=UTC)
 
 def mention(name: str, text: str, **fields: Any) -> EnrichedMention:
     """An enriched mention named `name`; raw fields and enrichment fields may both be given."""
-    enrichment_keys = {"lang", "sentiment", "intents", "customer", "models", "enriched_at"}
+    enrichment_keys = {"lang", "sentiment", "intents", "aspects", "customer", "models", "enriched_at"}
     enrichment = {k: fields.pop(k) for k in list(fields) if k in enrichment_keys}
     raw: dict[str, Any] = {
         "platform": "twitter",
@@ -42,6 +44,10 @@ def _sentiment(label: str) -> Sentiment:
     return Sentiment(label=SentimentLabel(label), score=-0.5 if label == "negative" else 0.5, confidence=0.9)
 
 
+def _aspect(label: str, polarity: str) -> Aspect:
+    return Aspect(label=AspectLabel(label), polarity=SentimentLabel(polarity), confidence=0.8)
+
+
 def _customer(cid: str) -> CustomerLink:
     return CustomerLink(customer_id=cid, confidence=1.0, method="handle")
 
@@ -53,6 +59,7 @@ CORPUS: tuple[EnrichedMention, ...] = (
         lang="en",
         sentiment=_sentiment("negative"),
         intents=(Intent(label=IntentLabel.complaint, confidence=0.9),),
+        aspects=(_aspect("price", "negative"), _aspect("delivery", "negative")),
         author=Author(platform="twitter", handle="Sam_R"),
         country="GB",
     ),
@@ -129,9 +136,16 @@ CORPUS: tuple[EnrichedMention, ...] = (
         sentiment=_sentiment("negative"),
         country="CN",
         platform="weibo",
+        aspects=(_aspect("quality", "negative"),),
     ),
     mention("zh-traditional", "這個手機電池不耐用", lang="zh", country="TW", platform="weibo"),
-    mention("zh-far", "手机很好，但是过了很久很久以后电池坏了", lang="zh", platform="weibo"),
+    mention(
+        "zh-far",
+        "手机很好，但是过了很久很久以后电池坏了",
+        lang="zh",
+        platform="weibo",
+        aspects=(_aspect("quality", "positive"), _aspect("delivery", "neutral")),
+    ),
     mention("zh-charge", "充电器和手机都不错", lang="zh", sentiment=_sentiment("positive"), platform="weibo"),
     mention("mixed", "新款iPhone手机的battery续航 is ok", lang="zh"),
     mention("fullwidth", "ＲＥＦＵＮＤ ｐｌｅａｓｅ，ｓｌｏｗ ｓｈｉｐｐｉｎｇ", lang="en"),
