@@ -28,7 +28,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from core.models import ModelRef, SentimentLabel
+from core.models import AspectLabel, ModelRef, SentimentLabel
 from core.settings import Settings
 from index.base import Bucket, SearchRequest
 
@@ -133,6 +133,23 @@ def _counts_table(
 
 
 _SENTIMENT_STYLES = {"positive": "green", "negative": "red", "neutral": "yellow", "unscored": "dim"}
+_POLARITIES = ("negative", "neutral", "positive")
+
+
+def _aspects_table(store: Store) -> Table:
+    """Mentions per aspect and polarity, counted with the query language (aspect:delivery.negative)."""
+    table = Table(title="Aspects: what people talk about, and how", title_justify="left")
+    table.add_column("aspect")
+    for polarity in _POLARITIES:
+        table.add_column(f"[{_SENTIMENT_STYLES[polarity]}]{polarity}[/]", justify="right")
+    for aspect in AspectLabel:
+        counts = [
+            store.search(SearchRequest(query=f"aspect:{aspect.value}.{polarity}", limit=0)).total
+            for polarity in _POLARITIES
+        ]
+        if any(counts):
+            table.add_row(aspect.value, *map(str, counts))
+    return table
 
 
 def show_store(store: Store, console: Console, report: ListenReport, settings: Settings) -> None:
@@ -162,6 +179,8 @@ def show_store(store: Store, console: Console, report: ListenReport, settings: S
             ]
         )
     )
+
+    console.print(_aspects_table(store))
 
     rejected_log = RejectedLog(settings.rejected_dir)
     rejected = [item for s in report.sources for item in rejected_log.read(s.source)]

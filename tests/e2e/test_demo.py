@@ -49,6 +49,10 @@ def test_demo_indexes_the_site_and_shows_what_it_indexed(tmp_path: Path) -> None
     assert int(indexed.group(1)) >= 200
     for title in ("By source", "By language", "By sentiment", "By platform", "Top intents"):
         assert title in out
+    cell = r"\s*\W\s*(\d+)"  # a rich table cell: a border character, then the count
+    aspects = re.findall(rf"(price|delivery|quality|service|app_or_website|other){cell}{cell}{cell}", out)
+    assert len(aspects) >= 3, out  # counted per polarity with aspect:<label>.<polarity>
+    assert sum(int(n) for row in aspects for n in row[1:]) > 0
     rejected = re.search(r"Rejected input \((\d+)\)", out)
     assert rejected is not None
     assert int(rejected.group(1)) >= 1
