@@ -37,7 +37,12 @@ class ElasticsearchSettings(Section):
         "false", description="Refresh policy of writes: 'wait_for' makes them searchable before returning"
     )
     request_timeout: float = Field(30.0, gt=0, description="Seconds before a request times out")
-    bulk_chunk_size: int = Field(1000, gt=0, description="Documents per _bulk request")
+    bulk_chunk_size: int = Field(
+        100,
+        gt=0,
+        description="Documents per _bulk request (a batch goes as several, each encoded while the one "
+        "before is in flight)",
+    )
     bulk_max_bytes: int = Field(20 * 1024 * 1024, gt=0, description="Largest _bulk request body in bytes")
     max_retries: int = Field(5, ge=0, description="Retries of a request rejected with 429 or a timeout")
     initial_backoff: float = Field(0.5, ge=0, description="Seconds before the first retry; doubles each time")

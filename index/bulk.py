@@ -3,7 +3,7 @@
 - Each mention becomes NDJSON bytes once (`schema.identified_document_json`); a chunk's request body is the
   concatenation of those bytes, sent as is (the client's NDJSON serializer passes bytes through).
 - Chunks are bounded by ``bulk_chunk_size`` documents and ``bulk_max_bytes`` bytes and sent one at a
-  time (a batch of the listen flow is one request).
+  time, pipelined: the next chunk is encoded while the previous request is in flight.
 - 429, whether for the whole request or for single items, is retried with exponential backoff
   (``initial_backoff`` doubling up to ``max_backoff``, at most ``max_retries`` times, honouring
   Retry-After); only the failed items are resent. Per-item 5xx and write blocks (a migration in
@@ -26,8 +26,12 @@ the SQLite backend.
 from __future__ import annotations
 
 import json
+import sys
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, cast
@@ -92,16 +96,51 @@ def request_bodies(
 def chunked(items: Iterable[BulkItem], max_count: int, max_bytes: int) -> Iterator[list[BulkItem]]:
     """Consecutive chunks of at most ``max_count`` items and ``max_bytes`` bytes (an oversized item
     travels alone: Elasticsearch, not the client, decides whether it is too large)."""
+    return (chunk for chunk, _last in marked_chunks(items, max_count, max_bytes))
+
+
+def marked_chunks(
+    items: Iterable[BulkItem], max_count: int, max_bytes: int
+) -> Iterator[tuple[list[BulkItem], bool]]:
+    """`chunked`, each chunk with whether it is the last. A chunk is yielded once the first item of the
+    next one is encoded (or the items ran out): the flag costs one item of look-ahead, not a chunk."""
     chunk: list[BulkItem] = []
     size = 0
     for item in items:
         if chunk and (len(chunk) >= max_count or size + len(item.payload) > max_bytes):
-            yield chunk
+            yield chunk, False
             chunk, size = [], 0
         chunk.append(item)
         size += len(item.payload)
     if chunk:
-        yield chunk
+        yield chunk, True
+
+
+# While a pipelined write runs, the interpreter hands the GIL over every millisecond instead of every
+# 5 ms: the sender thread then gets to send the next request and read the response promptly while
+# this thread encodes (measured with bench/index_throughput.py: ratio 0.82 at 5 ms, 0.86 at 1 ms).
+_SWITCH_INTERVAL = 0.001
+_switch_lock = threading.Lock()
+_switch_users = 0
+_switch_saved = 0.0
+
+
+@contextmanager
+def _short_switch_interval() -> Iterator[None]:
+    """Process-wide, so counted: the first writer in sets it, the last one out restores it."""
+    global _switch_users, _switch_saved
+    with _switch_lock:
+        if _switch_users == 0:
+            _switch_saved = sys.getswitchinterval()
+            sys.setswitchinterval(min(_switch_saved, _SWITCH_INTERVAL))
+        _switch_users += 1
+    try:
+        yield
+    finally:
+        with _switch_lock:
+            _switch_users -= 1
+            if _switch_users == 0:
+                sys.setswitchinterval(_switch_saved)
 
 
 def _failure(item: BulkItem, status: int, result: dict[str, Any]) -> dict[str, Any]:
@@ -232,27 +271,45 @@ class BulkWriter:
         collect_conflicts: bool = False,
         missing_is_ok: bool = False,
     ) -> _Outcome:
-        """Send ``items`` in chunks, one request at a time; the refresh goes with the last one only."""
+        """Send ``items`` in chunks, one request at a time; the refresh goes with the last one only.
+
+        Pipelined: while a chunk's request is in flight (on a sender thread, waiting on the socket),
+        this thread encodes the next chunk, so serialisation and analysis overlap Elasticsearch's work.
+        Requests still go one at a time and in order: chunk k+1 is sent only after chunk k's response
+        (and any retries of it) is handled, so a failure stops the write where it happened.
+        """
         outcome = _Outcome()
-        chunks = list(chunked(items, self.settings.bulk_chunk_size, self.settings.bulk_max_bytes))
-        for number, chunk in enumerate(chunks):
-            refresh = self.refresh if number == len(chunks) - 1 else "false"
-            self._run_chunk(chunk, refresh, outcome, conflict_is_skip, collect_conflicts, missing_is_ok)
+        flags = (conflict_is_skip, collect_conflicts, missing_is_ok)
+        chunks = marked_chunks(items, self.settings.bulk_chunk_size, self.settings.bulk_max_bytes)
+        with (
+            _short_switch_interval(),
+            ThreadPoolExecutor(max_workers=1, thread_name_prefix="earful-bulk") as sender,
+        ):
+            in_flight: tuple[list[BulkItem], str, Future[list[dict[str, Any]] | None]] | None = None
+            for chunk, last in chunks:  # encoding this chunk overlaps the request in flight
+                if in_flight is not None:
+                    self._run_chunk(*in_flight, outcome, *flags)
+                refresh = self.refresh if last else "false"
+                in_flight = (chunk, refresh, sender.submit(self._send, chunk, refresh))
+            if in_flight is not None:
+                self._run_chunk(*in_flight, outcome, *flags)
         return outcome
 
     def _run_chunk(
         self,
         chunk: list[BulkItem],
         refresh: str,
+        first: Future[list[dict[str, Any]] | None],
         outcome: _Outcome,
         conflict_is_skip: bool,
         collect_conflicts: bool,
         missing_is_ok: bool,
     ) -> None:
+        """Handle the response to ``chunk``'s request (``first``), resending what must be retried."""
         pending = chunk
         attempt = 0
         while True:
-            response = self._send(pending, refresh)
+            response = first.result() if attempt == 0 else self._send(pending, refresh)
             retry: list[tuple[BulkItem, int, dict[str, Any]]] = []
             if response is None:  # the whole request was rejected with 429
                 retry = [
@@ -369,4 +426,4 @@ def _retry_after(exc: Exception) -> float | None:
         return None
 
 
-__all__ = ["BulkItem", "BulkWriter", "chunked", "encode", "encode_all", "request_bodies"]
+__all__ = ["BulkItem", "BulkWriter", "chunked", "encode", "encode_all", "marked_chunks", "request_bodies"]

@@ -270,3 +270,69 @@ def test_unreachable_cluster_is_unavailable() -> None:
     with pytest.raises(StoreUnavailable):
         store.count()
     store.close()
+
+
+# --- pipelining -------------------------------------------------------------------------------------
+class _Recording(BulkWriter):
+    """Records the ids of each request and how many requests were in flight at once."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.sent: list[list[str]] = []
+        self.refreshes: list[str] = []
+        self.in_flight = 0
+        self.most_in_flight = 0
+        self._guard = threading.Lock()
+
+    def _send(self, items: list[BulkItem], refresh: str) -> list[dict[str, Any]] | None:
+        with self._guard:
+            self.in_flight += 1
+            self.most_in_flight = max(self.most_in_flight, self.in_flight)
+            self.sent.append([item.id for item in items])
+            self.refreshes.append(refresh)
+        try:
+            return super()._send(items, refresh)
+        finally:
+            with self._guard:
+                self.in_flight -= 1
+
+
+def test_pipelined_chunks_go_one_at_a_time_in_order(es_url: str, es_prefix: str) -> None:
+    import sys
+
+    store = _store(es_url, es_prefix, bulk_chunk_size=7, refresh="wait_for")
+    store.ensure_ready()
+    batch = make_mentions(30, seed=28)
+    before = sys.getswitchinterval()
+    writer = _Recording(store.client, store.es_settings, store.alias)
+    assert writer.write(batch) == UpsertResult(created=30)
+    assert writer.most_in_flight == 1  # the next chunk is encoded, not sent, while one is in flight
+    assert [i for ids in writer.sent for i in ids] == [m.id for m in batch]
+    assert [len(ids) for ids in writer.sent] == [7, 7, 7, 7, 2]
+    assert writer.refreshes == ["false"] * 4 + ["wait_for"]  # the refresh goes with the last request
+    assert store.count() == 30  # searchable on return: wait_for
+    assert sys.getswitchinterval() == before  # the shorter GIL switch interval is only for the write
+    store.close()
+
+
+def test_a_failure_while_encoding_stops_the_write_and_restores_the_interpreter(
+    store: ElasticsearchMentionStore,
+) -> None:
+    import sys
+
+    from index import bulk
+
+    before = sys.getswitchinterval()
+    good = make_mentions(3, seed=29)
+
+    def items() -> Iterator[BulkItem]:
+        yield from (bulk.encode(m) for m in good)
+        raise RuntimeError("encoding failed")
+
+    writer = _Recording(
+        store.client, store.es_settings.model_copy(update={"bulk_chunk_size": 2}), store.alias
+    )
+    with pytest.raises(RuntimeError, match="encoding failed"):
+        writer._run(items(), conflict_is_skip=False)
+    assert writer.sent == [[good[0].id, good[1].id]]  # what was already sent stays sent (idempotent)
+    assert sys.getswitchinterval() == before
