@@ -38,7 +38,7 @@ class ElasticsearchSettings(Section):
     )
     request_timeout: float = Field(30.0, gt=0, description="Seconds before a request times out")
     bulk_chunk_size: int = Field(
-        100,
+        250,
         gt=0,
         description="Documents per _bulk request (a batch goes as several, each encoded while the one "
         "before is in flight)",
