@@ -118,6 +118,16 @@ def make_pipeline(tagger: Any) -> Any:
     return pipeline("text-classification", model=model, tokenizer=tokenizer, batch_size=1, device="cpu")
 
 
+def _agreement(ours: list[Any], reference: list[Any]) -> str:
+    def share(key: Any) -> float:
+        return sum(key(a) == key(b) for a, b in zip(ours, reference, strict=True)) / len(ours)
+
+    sentiment = share(lambda t: t.sentiment.label)
+    intents = share(lambda t: {i.label for i in t.intents})
+    aspects = share(lambda t: [(a.label, a.polarity) for a in t.aspects])
+    return f"sentiment {sentiment:.4f}, intent sets {intents:.4f}, aspect sets with polarity {aspects:.4f}"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("-n", type=int, default=5000, help="mentions through the tagger")
@@ -126,6 +136,13 @@ def main() -> None:
     )
     parser.add_argument("--batch", type=int, default=64, help="encoder batch size of the tagger")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--precision",
+        choices=("fp32", "bf16"),
+        default="fp32",
+        help="the tagger's encoder arithmetic (nlp.precision); with bf16, every label is also compared "
+        "with an fp32 run of the same tagger (untimed)",
+    )
     args = parser.parse_args()
 
     import opencc
@@ -136,7 +153,7 @@ def main() -> None:
     from nlp.transformer_tagger import TransformerTagger
 
     mentions = build_mentions(args.n, args.seed)
-    tagger = TransformerTagger(encoder=Encoder(E5_SMALL, batch_size=args.batch))
+    tagger = TransformerTagger(encoder=Encoder(E5_SMALL, batch_size=args.batch, precision=args.precision))
     tagger.warm_up()
     tagger.tag(mentions[:64])  # warm-up: first-call allocations
     pipe = make_pipeline(tagger)
@@ -180,6 +197,12 @@ def main() -> None:
     print(f"earful tagger (batched, all heads): {tagger_rate:.1f} mentions/s ({tagger_s:.1f}s)")
     print(f"transformers pipeline (batch_size=1, sentiment only): {pipe_rate:.1f} mentions/s ({pipe_s:.1f}s)")
     print(f"sentiment label agreement on the {len(subset)} shared mentions: {agree:.4f}")
+    if args.precision != "fp32":
+        tagger.encoder.precision = "fp32"  # the same weights, full precision: what the labels would be
+        reference = [
+            t for start in range(0, len(mentions), 500) for t in tagger.tag(mentions[start : start + 500])
+        ]
+        print(f"{args.precision} against fp32, all {len(mentions)} mentions: " + _agreement(tags, reference))
     print(f"ratio_vs_pipeline={tagger_rate / pipe_rate:.2f}")
 
 

