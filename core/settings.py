@@ -103,7 +103,7 @@ class NLPSettings(Section):
     precision: Literal["fp32", "bf16"] = Field(
         "fp32",
         description="Encoder arithmetic: 'bf16' runs the matrix products in bfloat16 (CPU autocast; about "
-        "2.6x faster on CPUs with AVX-512 BF16, and a few labels near a threshold differ: see "
+        "2.5x faster on CPUs with AVX-512 BF16, and a few labels near a threshold differ: see "
         "bench/enrich_throughput.py --precision bf16); recorded in the model version",
     )
     model_cache_dir: Path | None = Field(
