@@ -36,13 +36,6 @@ def _mention(text: str, native_id: str = "m") -> RawMention:
     return RawMention(platform="web", native_id=native_id, source="t", text=text, published_at=WHEN)
 
 
-@pytest.fixture(scope="module")
-def warm() -> TransformerTagger:
-    tagger = TransformerTagger()
-    tagger.warm_up()
-    return tagger
-
-
 @pytest.mark.model
 def test_mixed_review_gets_a_polarity_per_aspect(warm: TransformerTagger) -> None:
     [tags] = warm.tag(

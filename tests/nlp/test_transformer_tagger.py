@@ -20,13 +20,6 @@ from nlp.transformer_tagger import TransformerTagger
 P, N, Z = SentimentLabel.positive, SentimentLabel.negative, SentimentLabel.unscored
 
 
-@pytest.fixture(scope="module")
-def warm() -> TransformerTagger:
-    tagger = TransformerTagger()
-    tagger.warm_up()
-    return tagger
-
-
 @pytest.mark.model
 class TestTransformerTaggerContract(TaggerContract):
     @pytest.fixture
