@@ -200,26 +200,29 @@ def es_values(
         out["title"] = _as_stream(title_terms, mention.title)
     out["raw"] = grams(mention.text)
     for name in KEYWORD_ORDER:
-        values = FIELDS[name].values_of(mention)
-        if name == "url":
-            if values:
-                out["url"] = [grams(v) for v in values]
-            continue
-        if name == "site":
-            values = tuple(_site_suffixes(values))
+        values = _indexed_values(name, mention)
         if values:
-            out[name] = sorted({es_keyword(v) for v in values})
+            out[name] = values
     return out
 
 
-def _keyword_json(name: str, values: tuple[str, ...]) -> str:
-    """``,"name":[...]`` as json.dumps writes it inside `es_values_json`, or "" when there are no values."""
-    if not values:
-        return ""
+def _indexed_values(name: str, mention: EnrichedMention) -> list[str]:
+    """What ``ql.<name>`` holds for a keyword field: trigram streams of the URL, every dot-suffix of
+    the site, and the other fields' values (hashed when too long), sorted and distinct."""
+    values = FIELDS[name].values_of(mention)
+    if name == "url":
+        return [grams(v) for v in values]
     if name == "site":
         values = tuple(_site_suffixes(values))
-    listed = json.dumps(sorted({es_keyword(v) for v in values}), ensure_ascii=False, separators=(",", ":"))
-    return f',"{name}":{listed}'
+    return sorted({es_keyword(v) for v in values})
+
+
+def _keyword_json(name: str, mention: EnrichedMention) -> str:
+    """``,"name":[...]`` as json.dumps writes it inside `es_values_json`, or "" when there are no values."""
+    values = _indexed_values(name, mention)
+    if not values:
+        return ""
+    return f',"{name}":{json.dumps(values, ensure_ascii=False, separators=(",", ":"))}'
 
 
 # What each keyword field's `read` depends on: the key of its cached JSON fragment. Values repeat
@@ -232,8 +235,16 @@ _PER_AUTHOR: Final[tuple[tuple[str, Callable[[EnrichedMention], Hashable]], ...]
     ("hashtag", lambda m: m.hashtags),
     ("mention", lambda m: m.mentions),
 )
-_SHARED: Final = ("country", "intent", "lang", "sentiment", "site", "source", "tier")
-KEYWORD_ORDER: Final = (*(name for name, _ in _PER_AUTHOR), *_SHARED, "url")
+_SHARED: Final[tuple[tuple[str, Callable[[EnrichedMention], Hashable]], ...]] = (
+    ("country", lambda m: m.country),
+    ("intent", lambda m: tuple(intent.label for intent in m.intents)),
+    ("lang", lambda m: m.lang),
+    ("sentiment", lambda m: m.sentiment.label),
+    ("site", lambda m: m.site),
+    ("source", lambda m: m.platform),
+    ("tier", lambda m: m.metadata.get(TIER_METADATA_KEY)),
+)
+KEYWORD_ORDER: Final = (*(name for name, _ in _PER_AUTHOR), *(name for name, _ in _SHARED), "url")
 """The order of the keyword fields in `es_values` (and so in the document's JSON)."""
 _FRAGMENT_CACHE_SIZE = 65_536
 _fragments: dict[Hashable, str] = {}
@@ -252,21 +263,12 @@ def _keyword_fragments(mention: EnrichedMention) -> str:
         key = (name, key_of(mention))
         fragment = _fragments.get(key)
         if fragment is None:
-            fragment = _remember(key, _keyword_json(name, FIELDS[name].values_of(mention)))
+            fragment = _remember(key, _keyword_json(name, mention))
         out.append(fragment)
-    shared_key = (
-        mention.country,
-        tuple(intent.label for intent in mention.intents),
-        mention.lang,
-        mention.sentiment.label,
-        mention.site,
-        mention.platform,
-        mention.metadata.get(TIER_METADATA_KEY),
-    )
+    shared_key = tuple(key_of(mention) for _name, key_of in _SHARED)
     fragment = _fragments.get(shared_key)
     if fragment is None:
-        shared = "".join(_keyword_json(name, FIELDS[name].values_of(mention)) for name in _SHARED)
-        fragment = _remember(shared_key, shared)
+        fragment = _remember(shared_key, "".join(_keyword_json(name, mention) for name, _ in _SHARED))
     out.append(fragment)
     return "".join(out)
 
@@ -283,9 +285,7 @@ def es_values_json(
         parts.append(f',"title":"{_as_stream(title_terms, mention.title)}"')
     parts.append(f',"raw":"{grams(mention.text)}"')
     parts.append(_keyword_fragments(mention))
-    urls = FIELDS["url"].values_of(mention)  # "url" comes last in KEYWORD_ORDER
-    if urls:
-        parts.append(',"url":[' + ",".join(f'"{grams(v)}"' for v in urls) + "]")
+    parts.append(_keyword_json("url", mention))  # "url" comes last in KEYWORD_ORDER
     parts.append("}")
     return "".join(parts)
 

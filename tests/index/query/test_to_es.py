@@ -10,7 +10,17 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from core.models import Author, CustomerLink, EnrichedMention, Intent, IntentLabel
+from core.models import (
+    Aspect,
+    AspectLabel,
+    Author,
+    CustomerLink,
+    EnrichedMention,
+    Intent,
+    IntentLabel,
+    Sentiment,
+    SentimentLabel,
+)
 from index.analysis import tokenize
 from index.query import Raw, parse
 from index.query.fields import KEYWORD_FIELDS
@@ -278,7 +288,7 @@ def test_fragment_keys_cover_every_keyword_field_in_order() -> None:
     from index.query.to_es import _PER_AUTHOR, _SHARED, KEYWORD_ORDER
 
     assert sorted(KEYWORD_ORDER) == sorted(KEYWORD_FIELDS)
-    assert (*(name for name, _ in _PER_AUTHOR), *_SHARED, "url") == KEYWORD_ORDER
+    assert (*(name for name, _ in _PER_AUTHOR), *(name for name, _ in _SHARED), "url") == KEYWORD_ORDER
 
 
 @pytest.mark.parametrize("m", CORPUS, ids=lambda m: m.native_id)
@@ -290,6 +300,9 @@ def test_fast_json_equals_generic_on_the_corpus(m: EnrichedMention) -> None:
 
 _WORDS = st.sampled_from(["Acme", "耳機", "#Audio", "@Zoë", "x" * 140, 'a"b', "back\\slash", "\t", "ß", ""])
 _PIECES = st.lists(_WORDS, max_size=6).map(" ".join)
+
+
+_POLARITIES = [SentimentLabel.negative, SentimentLabel.neutral, SentimentLabel.positive]
 
 
 @st.composite
@@ -312,6 +325,13 @@ def _mentions(draw: st.DrawFn) -> EnrichedMention:
         intents=tuple(
             Intent(label=label, confidence=0.5) for label in draw(st.sets(st.sampled_from(list(IntentLabel))))
         ),
+        aspects=tuple(
+            Aspect(label=label, polarity=draw(st.sampled_from(_POLARITIES)), confidence=0.5)
+            for label in draw(st.sets(st.sampled_from(list(AspectLabel))))
+        ),
+        platform=draw(st.sampled_from(["twitter", "Reddit", "web"])),
+        lang=draw(st.sampled_from(["en", "zh", "und"])),
+        sentiment=Sentiment(label=draw(st.sampled_from(list(SentimentLabel))), confidence=0.5),
     )
 
 
