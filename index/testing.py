@@ -196,6 +196,58 @@ def make_mention(native_id: str, text: str = "hello world", **fields: Any) -> En
     return EnrichedMention.model_validate(data)
 
 
+def every_field_mention() -> EnrichedMention:
+    """A mention with every optional field set (aspects included), awkward values in each: a store
+    must give it back equal, and a schema must map every path of its document."""
+    return make_mention(
+        "全-1",
+        "這個耳機的音質很好 Café ＦＬＩＧＨＴ",
+        platform="Weibo",
+        title="开箱 unboxing",
+        url="https://weibo.example.com/1",
+        site="weibo.com",
+        author=Author(
+            platform="weibo",
+            native_id="42",
+            handle="小明",
+            display_name="Xiao Ming",
+            url="https://weibo.example.com/u/42",
+            location="上海",
+            profile_text="爱音乐",
+            followers=12,
+        ),
+        published_at=datetime(2026, 11, 2, 8, 30, 15, 123456, tzinfo=CST),
+        collected_at=datetime(2026, 11, 2, 1, 0, tzinfo=UTC),
+        lang_hint="zh",
+        country="CN",
+        rating=4.5,
+        product="headphones",
+        thread_id="t1",
+        parent_native_id="p0",
+        hashtags=("耳机", "love"),
+        mentions=("acme_cn",),
+        metadata={"likes": 3, "ratio": 0.25, "verified": True, "note": None, "tag": "x"},
+        lang="zh",
+        sentiment=Sentiment(label=SentimentLabel.positive, score=0.82, confidence=0.91),
+        intents=(
+            Intent(label=IntentLabel.praise, confidence=0.7),
+            Intent(label=IntentLabel.purchase_intent, confidence=0.4),
+        ),
+        aspects=(
+            Aspect(label=AspectLabel.quality, polarity=SentimentLabel.positive, confidence=0.93),
+            Aspect(label=AspectLabel.delivery, polarity=SentimentLabel.negative, confidence=0.61),
+        ),
+        customer=CustomerLink(
+            customer_id=customer_id("C001"),
+            confidence=0.97,
+            method="handle",
+            evidence=("handle:小明", "platform:weibo"),
+        ),
+        models=(MODEL, ModelRef(name="linker", version="2026.11")),
+        enriched_at=datetime(2026, 11, 2, 9, 0, tzinfo=timezone(timedelta(hours=-5))),
+    )
+
+
 _ASPECT_SETS: tuple[tuple[Aspect, ...], ...] = (
     (),
     (Aspect(label=AspectLabel.delivery, polarity=SentimentLabel.negative, confidence=0.91),),
@@ -560,49 +612,7 @@ class MentionStoreContract:
 
     # --- get and delete --------------------------------------------------------------------------
     def test_get_round_trips_everything(self, store: MentionStore) -> None:
-        mention = make_mention(
-            "全-1",
-            "這個耳機的音質很好 Café ＦＬＩＧＨＴ",
-            platform="Weibo",
-            title="开箱 unboxing",
-            url="https://weibo.example.com/1",
-            site="weibo.com",
-            author=Author(
-                platform="weibo",
-                native_id="42",
-                handle="小明",
-                display_name="Xiao Ming",
-                url="https://weibo.example.com/u/42",
-                location="上海",
-                profile_text="爱音乐",
-                followers=12,
-            ),
-            published_at=datetime(2026, 11, 2, 8, 30, 15, 123456, tzinfo=CST),
-            collected_at=datetime(2026, 11, 2, 1, 0, tzinfo=UTC),
-            lang_hint="zh",
-            country="CN",
-            rating=4.5,
-            product="headphones",
-            thread_id="t1",
-            parent_native_id="p0",
-            hashtags=("耳机", "love"),
-            mentions=("acme_cn",),
-            metadata={"likes": 3, "ratio": 0.25, "verified": True, "note": None, "tag": "x"},
-            lang="zh",
-            sentiment=Sentiment(label=SentimentLabel.positive, score=0.82, confidence=0.91),
-            intents=(
-                Intent(label=IntentLabel.praise, confidence=0.7),
-                Intent(label=IntentLabel.purchase_intent, confidence=0.4),
-            ),
-            customer=CustomerLink(
-                customer_id=customer_id("C001"),
-                confidence=0.97,
-                method="handle",
-                evidence=("handle:小明", "platform:weibo"),
-            ),
-            models=(MODEL, ModelRef(name="linker", version="2026.11")),
-            enriched_at=datetime(2026, 11, 2, 9, 0, tzinfo=timezone(timedelta(hours=-5))),
-        )
+        mention = every_field_mention()
         self.load(store, [mention])
         got = store.get(mention.id)
         assert got == mention

@@ -14,51 +14,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from core.errors import SchemaError
-from core.ids import customer_id
-from core.models import Author, CustomerLink, EnrichedMention, Intent, IntentLabel, ModelRef, Sentiment
+from core.models import EnrichedMention
 from core.settings import ElasticsearchSettings
 from index import migrate, schema
 from index.analysis import analyze, analyze_fast
 from index.backends.elasticsearch import ElasticsearchMentionStore
 from index.base import MentionFilter, SearchRequest
-from index.testing import make_mention, make_mentions, matches
+from index.testing import every_field_mention, make_mention, make_mentions, matches
 from tests.contracts.test_elasticsearch_store import es_test_settings
-
-
-def full_mention() -> EnrichedMention:
-    """A mention with every optional field set, so its JSON has every path the mapping must know."""
-    return make_mention(
-        "full-1",
-        "這個耳機的音質很好 Café don't",
-        title="开箱 unboxing",
-        url="https://example.com/1",
-        site="example.com",
-        author=Author(
-            platform="web",
-            native_id="42",
-            handle="amy",
-            display_name="Amy",
-            url="https://x/u",
-            location="Paris",
-            profile_text="music",
-            followers=3,
-        ),
-        lang_hint="zh",
-        country="CN",
-        rating=4.5,
-        product="headphones",
-        thread_id="t1",
-        parent_native_id="p0",
-        hashtags=("love",),
-        mentions=("acme",),
-        metadata={"likes": 3, "nested-not-allowed-but-free-keys": "x"},
-        intents=(Intent(label=IntentLabel.praise, confidence=0.7),),
-        customer=CustomerLink(
-            customer_id=customer_id("C1"), confidence=0.9, method="handle", evidence=("h",)
-        ),
-        models=(ModelRef(name="lexicon", version="1"),),
-        sentiment=Sentiment(label="positive", score=0.5, confidence=0.8),
-    )
 
 
 # --- rendering -----------------------------------------------------------------------------------
@@ -115,7 +78,7 @@ def test_mapping_has_every_enriched_mention_field() -> None:
     top = set(EnrichedMention.model_fields) | set(EnrichedMention.model_computed_fields)
     assert top | set(schema.DERIVED_FIELDS) == set(mapping["properties"])
     assert mapping["_source"] == {"excludes": [schema.QL_FIELD]}  # derived: indexed, not stored
-    document = schema.document(full_mention())
+    document = schema.document(every_field_mention())
     assert _paths(document) <= _mapped(mapping["properties"])
     for field in ("terms", "stems", "bigrams"):
         spec = mapping["properties"]["analysis"]["properties"][field]
@@ -129,7 +92,7 @@ def test_mapping_has_every_enriched_mention_field() -> None:
 
 # --- documents -----------------------------------------------------------------------------------
 def test_document_round_trips() -> None:
-    for mention in [full_mention(), *make_mentions(50, seed=3)]:
+    for mention in [every_field_mention(), *make_mentions(50, seed=3)]:
         doc_id, text = schema.identified_document_json(mention)
         assert doc_id == mention.id
         source = json.loads(text)
