@@ -122,18 +122,21 @@ class Encoder:
         self.load()
         return self._model
 
-    def tokenize(self, texts: Sequence[str]) -> list[list[int]]:
+    def _encode(self, texts: Sequence[str]) -> list[Any]:
+        """The tokenizer's encodings of the prefixed, truncated texts."""
         self.load()
-        return [enc.ids for enc in self._tokenizer.encode_batch([self.spec.prefix + t for t in texts])]
+        encodings: list[Any] = self._tokenizer.encode_batch([self.spec.prefix + t for t in texts])
+        return encodings
+
+    def tokenize(self, texts: Sequence[str]) -> list[list[int]]:
+        return [encoding.ids for encoding in self._encode(texts)]
 
     def tokenize_with_offsets(self, texts: Sequence[str]) -> list[tuple[list[int], list[tuple[int, int]]]]:
         """Token ids and, per token, its ``(start, end)`` characters in the text (without the input
         prefix); special tokens and the prefix's own tokens get negative offsets."""
-        self.load()
         shift = len(self.spec.prefix)
-        encodings = self._tokenizer.encode_batch([self.spec.prefix + t for t in texts])
         out = []
-        for encoding in encodings:
+        for encoding in self._encode(texts):
             offsets = [
                 (start - shift, end - shift) if end > start else (-1, -1) for start, end in encoding.offsets
             ]

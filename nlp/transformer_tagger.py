@@ -157,6 +157,7 @@ class TransformerTagger:
     def _probabilities(self, texts: Sequence[str]) -> list[_Scores]:
         """Head probabilities for texts already in a scored language, clauses included: one encoder
         pass, clause vectors pooled from the same token states."""
+        import numpy as np
         import torch
 
         if not texts:
@@ -170,22 +171,25 @@ class TransformerTagger:
         sentences, clause_vectors = self.encoder.embed_ids_with_spans([ids for ids, _ in tokenized], spans)
         with torch.inference_mode():
             sentiment, intents, aspects = self._heads(torch.from_numpy(sentences))
-            rows = zip(
+            # every clause of the batch through the heads at once, then handed back text by text
+            counts = [len(vectors) for vectors in clause_vectors]
+            clause_scores: list[tuple[list[float], list[float]]] = []
+            if sum(counts):
+                c_s, _c_i, c_a = self._heads(torch.from_numpy(np.concatenate(clause_vectors)))
+                clause_scores = list(
+                    zip(torch.softmax(c_s, -1).tolist(), torch.sigmoid(c_a).tolist(), strict=True)
+                )
+            out = []
+            start = 0
+            for s_p, i_p, a_p, count in zip(
                 torch.softmax(sentiment, -1).tolist(),
                 torch.sigmoid(intents).tolist(),
                 torch.sigmoid(aspects).tolist(),
-                clause_vectors,
+                counts,
                 strict=True,
-            )
-            out = []
-            for s_p, i_p, a_p, vectors in rows:
-                parts: list[tuple[list[float], list[float]]] = []
-                if len(vectors):
-                    c_s, _c_i, c_a = self._heads(torch.from_numpy(vectors))
-                    parts = list(
-                        zip(torch.softmax(c_s, -1).tolist(), torch.sigmoid(c_a).tolist(), strict=True)
-                    )
-                out.append(_Scores(s_p, i_p, a_p, parts))
+            ):
+                out.append(_Scores(s_p, i_p, a_p, clause_scores[start : start + count]))
+                start += count
         return out
 
     def _prepare(self, text: str, hint: str | None) -> tuple[str, str | None]:

@@ -99,8 +99,9 @@ def write_card(
         "- Heads (`" + heads_path.name + "`, sha256 `" + sha256 + "`): sentiment MLP (384-128-3), "
         "intents linear (7 sigmoids), aspects linear (6 sigmoids). Aspect polarity: the text is cut "
         "into clauses (punctuation, but/however/但是/不过...); each clause's vector is mean-pooled from "
-        "the same encoder pass's token states and scored by the same heads; an aspect is present when "
-        "the text or a clause says so, and takes the sentiment of the clause that speaks most of it.",
+        "the same encoder pass's token states and scored by the same heads. An aspect is present when "
+        "the whole text's aspect head says so; its polarity averages the whole text's sentiment with "
+        "that of the clause that speaks most of the aspect (the whole text's alone for one clause).",
         "- Languages scored: English, Chinese (Traditional converted to Simplified with OpenCC t2s). "
         "Others: sentiment `unscored`, no intents.",
         "",
@@ -120,7 +121,7 @@ def write_card(
         "dataset rows keyed by row id (`intents_en.jsonl`, `intents_zh.jsonl`; their train side trains, "
         "their dev side is held out below), Chinese neutral sentences we wrote (`seed_zh_neutral.jsonl`), "
         "aspects with polarity on dataset rows and on sentences we wrote (`aspects.jsonl`), and the "
-        "hand-written seed set `nlp/training/seed_intents.jsonl`. Rows outside the hand labels count as "
+        "hand-written seed set `seed_intents.jsonl`. Rows outside the hand labels count as "
         "negatives for purchase_intent, churn_risk, bug_report and feature_request. Aspect presence is "
         "trained on keyword-seeded weak labels plus the hand labels (only hand labels train `other`). "
         "See `nlp/training/data.py`.",

@@ -13,7 +13,7 @@ Weak labels (documented in the model card):
   review -> 1, negative -> 0.
 - question: a text ending in a question mark (or 吗/呢 before it) -> 1, else 0 (weak, rule-based).
 - purchase_intent, churn_risk, bug_report, feature_request: 0 for dataset rows (rare there), 1 only
-  from the seed set.
+  from the hand labels in ``labels/`` (sentences we wrote, and rows judged by hand, keyed by row id).
 """
 
 from __future__ import annotations
@@ -147,31 +147,6 @@ def dataset_examples(data_dir: Path) -> dict[str, list[Example]]:
     }
 
 
-def seed_examples(data_dir: Path | None = None) -> list[Example]:
-    """Our own seed set: sentences we wrote (full intent labels) and labels keyed by dataset row id."""
-    text = resources.files("nlp.training").joinpath("seed_intents.jsonl").read_text(encoding="utf-8")
-    by_file: dict[str, dict[str, Example]] = {}
-    out: list[Example] = []
-    for line in text.splitlines():
-        if not line.strip():
-            continue
-        item = json.loads(line)
-        labels = {label: int(label in item["intents"]) for label in INTENT_LABELS}
-        sentiment = SENTIMENT_LABELS.index(item["sentiment"]) if item.get("sentiment") else None
-        if "text" in item:
-            out.append(Example(item["id"], item["text"], item["lang"], "seed", sentiment, labels))
-            continue
-        if data_dir is None:
-            continue
-        file_name = item["id"].rsplit(":", 1)[0]
-        if file_name not in by_file:
-            by_file[file_name] = {e.id: e for e in dataset_examples(data_dir)[file_name]}
-        row = by_file[file_name].get(item["id"])
-        if row is not None:
-            out.append(Example(row.id, row.text, row.lang, "seed-ref", sentiment or row.sentiment, labels))
-    return out
-
-
 def split_sample(
     examples: list[Example], *, train_n: int, dev_n: int, seed: int
 ) -> tuple[list[Example], list[Example]]:
@@ -198,6 +173,11 @@ class AspectExample:
     text: str
     lang: str
     aspects: dict[str, str]  # aspect -> polarity (negative, neutral, positive)
+
+
+def _intent_labels(item: dict[str, Any]) -> dict[str, int]:
+    """All seven intents, 1 for those the item lists."""
+    return {label: int(label in item["intents"]) for label in INTENT_LABELS}
 
 
 def _label_lines(name: str) -> list[dict[str, Any]]:
@@ -240,16 +220,16 @@ def gold_intent_examples(data_dir: Path) -> list[Example]:
     for item in items:
         ref = str(item["id"])
         text, lang = texts[ref]
-        labels = {label: int(label in item["intents"]) for label in INTENT_LABELS}
-        out.append(Example(ref, text, lang, "gold", None, labels))
+        out.append(Example(ref, text, lang, "gold", None, _intent_labels(item)))
     return out
 
 
 def written_examples(name: str) -> list[Example]:
-    """Sentences we wrote, with sentiment and all intents (``seed_intents.jsonl``'s shape)."""
+    """Sentences we wrote, with sentiment and all seven intents judged (``seed_intents.jsonl``,
+    ``seed_zh_neutral.jsonl``)."""
     out = []
     for item in _label_lines(name):
-        labels = {label: int(label in item["intents"]) for label in INTENT_LABELS}
+        labels = _intent_labels(item)
         sentiment = SENTIMENT_LABELS.index(str(item["sentiment"])) if item.get("sentiment") else None
         out.append(Example(str(item["id"]), str(item["text"]), str(item["lang"]), "seed", sentiment, labels))
     return out

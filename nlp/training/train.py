@@ -24,7 +24,6 @@ from nlp.training.data import (
     dataset_examples,
     gold_intent_examples,
     is_dev,
-    seed_examples,
     split_sample,
     written_examples,
 )
@@ -296,20 +295,20 @@ def train(
         train_set += tr
         dev_set += dv
         log(f"{name}: {len(tr)} train, {len(dv)} dev")
-    seeds = [*seed_examples(data_dir), *written_examples("seed_zh_neutral.jsonl")]
+    seeds = [*written_examples("seed_intents.jsonl"), *written_examples("seed_zh_neutral.jsonl")]
     train_set += seeds
     log(f"seed set: {len(seeds)} examples")
     gold_train = [replace(e, source="seed-gold") for e in gold if not is_dev(e.text)]
     gold_dev = [e for e in gold if is_dev(e.text)]
     train_set += gold_train
     log(f"hand-labelled intents: {len(gold_train)} train, {len(gold_dev)} dev")
-    aspects = aspect_examples(data_dir)
-    aspect_dev = [a for a in aspects if ":" in a.id and is_dev(a.text)]
-    aspect_train = [
-        Example(a.id, a.text, a.lang, "seed-aspects", aspects=frozenset(a.aspects))
-        for a in aspects
-        if not (":" in a.id and is_dev(a.text))
-    ]
+    aspect_dev: list[AspectExample] = []
+    aspect_train: list[Example] = []
+    for a in aspect_examples(data_dir):  # dataset rows on the dev side are held out; our sentences train
+        if ":" in a.id and is_dev(a.text):
+            aspect_dev.append(a)
+        else:
+            aspect_train.append(Example(a.id, a.text, a.lang, "seed-aspects", aspects=frozenset(a.aspects)))
     train_set += aspect_train
     log(f"hand-labelled aspects: {len(aspect_train)} train, {len(aspect_dev)} dev")
     started = time.perf_counter()
