@@ -106,6 +106,12 @@ class NLPSettings(Section):
         "2.5x faster on CPUs with AVX-512 BF16, and a few labels near a threshold differ: see "
         "bench/enrich_throughput.py --precision bf16); recorded in the model version",
     )
+    device: str = Field(
+        "auto",
+        pattern=r"^(auto|cpu|cuda(:\d+)?)$",
+        description="Where the encoder runs: 'auto' (the first CUDA GPU that torch sees, else the CPU), "
+        "'cpu', or 'cuda[:N]' (an error when that GPU is missing); the same fp32 weights either way",
+    )
     model_cache_dir: Path | None = Field(
         None,
         description="Where the dequantized encoder (about 470 MB) is built once and loaded from; default "

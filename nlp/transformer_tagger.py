@@ -107,6 +107,7 @@ class TransformerTagger:
             batch_size=batch_size,
             threads=default_threads(settings),
             precision=settings.nlp.precision if settings is not None else "fp32",
+            device=settings.nlp.device if settings is not None else "auto",
         )
         sha8 = _sha8(self.heads_path)
         precision = "" if self.encoder.precision == "fp32" else f"+{self.encoder.precision}"
@@ -203,9 +204,10 @@ class TransformerTagger:
         if self._heads is None:
             self.warm_up()
         prepared = [self._prepare(text, hint) for text, hint in items]
-        todo = [text for _lang, text in prepared if text is not None]
-        probs = iter(self._probabilities(todo))
-        return [(lang, next(probs) if text is not None else None) for lang, text in prepared]
+        # each distinct text is encoded once: retweets, reposts and stock reviews ("好评！") repeat verbatim
+        todo = list(dict.fromkeys(text for _lang, text in prepared if text is not None))
+        probs = dict(zip(todo, self._probabilities(todo), strict=True))
+        return [(lang, probs[text] if text is not None else None) for lang, text in prepared]
 
     def score_texts(self, texts: Sequence[str], *, lang_hint: str | None = None) -> list[TextScores]:
         """Raw probabilities per text (the evaluation CLI's view); None sentiment when not scored."""

@@ -59,7 +59,9 @@ def _question(text: str) -> int:
     return int(bool(_QUESTION_RE.search(text.strip())))
 
 
-def _rows(data_dir: Path, name: str, columns: tuple[str, ...]) -> Iterator[tuple[int, dict[str, str]]]:
+def dataset_rows(data_dir: Path, name: str, columns: tuple[str, ...]) -> Iterator[tuple[int, dict[str, str]]]:
+    """The rows of one labelled file that have a value in the first of `columns`, with their number
+    (from 0, the id that hand labels use); DatasetMissing names the file or column that is missing."""
     path = data_dir / name
     if not path.is_file():
         raise DatasetMissing(
@@ -84,7 +86,7 @@ def _intents(**known: int) -> dict[str, int]:
 
 def airline(data_dir: Path) -> Iterator[Example]:
     name = "airline_tweets.csv"
-    for number, row in _rows(data_dir, name, ("text", "airline_sentiment", "negativereason")):
+    for number, row in dataset_rows(data_dir, name, ("text", "airline_sentiment", "negativereason")):
         label = row["airline_sentiment"]
         confidence = float(row.get("airline_sentiment_confidence") or 0)
         known = {"question": _question(row["text"])}
@@ -101,7 +103,7 @@ def airline(data_dir: Path) -> Iterator[Example]:
 
 
 def sentiment_tweets(data_dir: Path, name: str, min_confidence: float = 0.0) -> Iterator[Example]:
-    for number, row in _rows(data_dir, name, ("text", "label")):
+    for number, row in dataset_rows(data_dir, name, ("text", "label")):
         if row["label"] not in SENTIMENT_LABELS:
             continue
         if min_confidence and float(row.get("confidence") or 1) < min_confidence:
@@ -117,13 +119,13 @@ def sentiment_tweets(data_dir: Path, name: str, min_confidence: float = 0.0) -> 
 
 def complaints(data_dir: Path) -> Iterator[Example]:
     name = "complaints_tweets.csv"
-    for number, row in _rows(data_dir, name, ("text", "is_complaint")):
+    for number, row in dataset_rows(data_dir, name, ("text", "is_complaint")):
         known = {"complaint": int(row["is_complaint"]), "question": _question(row["text"])}
         yield Example(f"{name}:{number}", row["text"], "en", name, None, _intents(**known))
 
 
 def chinese_reviews(data_dir: Path, name: str) -> Iterator[Example]:
-    for number, row in _rows(data_dir, name, ("review", "label")):
+    for number, row in dataset_rows(data_dir, name, ("review", "label")):
         positive = row["label"].strip() == "1"
         known = {
             "complaint": int(not positive),
