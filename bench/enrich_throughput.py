@@ -30,6 +30,7 @@ work could reach against this baseline here (``fp32_ceiling``). The last line is
 from __future__ import annotations
 
 import argparse
+import copy
 import os
 import random
 import sys
@@ -114,7 +115,7 @@ def make_pipeline(tagger: Any) -> Any:
     from nlp.catalog import E5_SMALL
     from nlp.e5_loader import build_e5
 
-    heads = tagger._heads
+    heads = copy.deepcopy(tagger._heads)  # the pipeline moves its model to the device; the tagger's stay
     labels = heads.sentiment_labels
 
     class E5SentimentModel(PreTrainedModel):  # type: ignore[no-untyped-call]
@@ -163,14 +164,14 @@ def encoder_gflop(tokens: int, config: Any) -> float:
 
 
 def matmul_gflops(device: str) -> float:
-    """This device's fp32 matrix-product rate (GFLOP/s, best of 5) at the encoder's thread count, on
-    well-shaped operands: about what the encoder's dense layers could reach, never more."""
+    """This device's fp32 matrix-product rate (GFLOP/s, the best of 10 timings) at the encoder's thread
+    count, on well-shaped operands: about what the encoder's dense layers could reach, never more."""
     import torch
 
     a = torch.randn(4096, 1024, device=device)
     b = torch.randn(1024, 1024, device=device)
     best = float("inf")
-    for _ in range(6):  # the first is a warm-up
+    for _ in range(11):  # the first is a warm-up
         started = time.perf_counter()
         for _ in range(4):
             a @ b

@@ -51,7 +51,8 @@ def train_cmd(
     settings = get_settings()
     data_dir = data_dir or datasets_dir(settings)
     cache_dir = model_cache_dir(settings)
-    encoder = Encoder(E5_SMALL, cache_dir=cache_dir, threads=default_threads(settings))
+    # on the CPU whatever nlp.device says: a GPU rounds differently, and the heads must be reproducible
+    encoder = Encoder(E5_SMALL, cache_dir=cache_dir, threads=default_threads(settings), device="cpu")
     t2s = opencc.OpenCC("t2s")
     encoder.load()
     cache = cache or cache_dir / f"embeddings-{E5_SMALL.name}-{E5_SMALL.max_tokens}.npz"

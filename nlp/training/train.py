@@ -1,7 +1,10 @@
 """`earful nlp train`: embed a fixed-seed sample once with the frozen encoder, train the heads, report.
 
 Reproducible: same data files + same seed -> same sample, same embeddings, same full-batch training
-(CPU, deterministic algorithms) -> the same heads file (its sha256 is printed and in the model card).
+(CPU, deterministic algorithms) -> the same heads file (its sha256 is printed and in the model card) on
+the same kind of CPU. Another processor family rounds the encoder's float arithmetic differently, so
+there the heads differ in their last bits (on an AMD EPYC the shipped heads' dev metrics all came out
+the same to four decimals).
 """
 
 from __future__ import annotations
