@@ -102,9 +102,10 @@ class NLPSettings(Section):
     batch_size: int = Field(64, ge=1, description="Mentions per model forward pass")
     precision: Literal["fp32", "bf16"] = Field(
         "fp32",
-        description="Encoder arithmetic: 'bf16' runs the matrix products in bfloat16 (CPU autocast; about "
-        "2.5x faster on CPUs with AVX-512 BF16, and a few labels near a threshold differ: see "
-        "bench/enrich_throughput.py --precision bf16); recorded in the model version",
+        description="Encoder arithmetic: 'bf16' runs the matrix products in bfloat16 (autocast; about "
+        "2.5x faster on CPUs with AVX-512 BF16 but 7x slower on CPUs without it, such as AVX2-only AMD EPYC, "
+        "and a few labels near a threshold differ: see bench/enrich_throughput.py --precision bf16); "
+        "recorded in the model version",
     )
     device: str = Field(
         "auto",
