@@ -69,7 +69,7 @@ def shared_encoder(
     batch_size: int = 64,
     threads: int | None = None,
     precision: str = "fp32",
-    device: str = "cpu",
+    device: str = "auto",
 ) -> Encoder:
     """One Encoder per process and configuration: taggers built for the same settings (the demo's
     warm-up and the flow's enricher, several tests) load the 470 MB model once, not once each."""
@@ -101,7 +101,7 @@ class Encoder:
         threads: int | None = None,
         token_budget: int | None = None,
         precision: str = "fp32",
-        device: str = "cpu",
+        device: str = "auto",
     ) -> None:
         if precision not in ("fp32", "bf16"):
             raise ValueError(f"precision must be fp32 or bf16, not {precision!r}")
