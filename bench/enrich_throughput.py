@@ -245,12 +245,14 @@ def main() -> None:
         f"{', fixed random subset' if len(inputs) < len(mentions) else ''}); "
         f"device: {device}; torch threads: {torch.get_num_threads()}"
     )
-    lengths = sorted(len(ids) for ids in tagger.encoder.tokenize([_text_of(m) for m in mentions]))
+    all_texts = [_text_of(m) for m in mentions]
+    lengths = [len(ids) for ids in tagger.encoder.tokenize(all_texts)]  # per mention, in order
+    ranked = sorted(lengths)
     print(
-        f"tokens per mention: mean {sum(lengths) / len(lengths):.1f}, median {lengths[len(lengths) // 2]}, "
-        f"p90 {lengths[int(len(lengths) * 0.9)]}, truncated at {E5_SMALL.max_tokens}: "
+        f"tokens per mention: mean {sum(lengths) / len(lengths):.1f}, median {ranked[len(ranked) // 2]}, "
+        f"p90 {ranked[int(len(ranked) * 0.9)]}, truncated at {E5_SMALL.max_tokens}: "
         f"{sum(n >= E5_SMALL.max_tokens for n in lengths) / len(lengths):.1%}; "
-        f"distinct texts: {len({_text_of(m) for m in mentions})}"
+        f"distinct texts: {len(set(all_texts))}"
     )
 
     # Interleaved: a tagger batch, then an equal share of the pipeline's texts, and so on, so that both
@@ -299,7 +301,7 @@ def main() -> None:
     )
 
     config = tagger.encoder.model.config
-    pipe_lengths = [len(ids) for ids in tagger.encoder.tokenize(texts)]
+    pipe_lengths = [lengths[i] for i in subset]  # the pipeline's texts are these mentions' own
     work = sum(encoder_gflop(n, config) for n in lengths) / len(lengths)
     pipe_work = sum(encoder_gflop(n, config) for n in pipe_lengths) / len(pipe_lengths)
     peak = matmul_gflops(device)

@@ -16,6 +16,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from core.collection_settings import ConnectorSettings, CrawlSettings
 
+# Where the encoder may run (nlp.device; nlp.encoder.Encoder checks the same values)
+DEVICE_PATTERN = r"auto|cpu|cuda(:\d+)?"
+
 
 def _default_home() -> Path:
     return Path.home() / ".local" / "share" / "earful"
@@ -109,7 +112,7 @@ class NLPSettings(Section):
     )
     device: str = Field(
         "auto",
-        pattern=r"^(auto|cpu|cuda(:\d+)?)$",
+        pattern=f"^({DEVICE_PATTERN})$",
         description="Where the encoder runs: 'auto' (the first CUDA GPU that torch sees, else the CPU), "
         "'cpu', or 'cuda[:N]' (an error when that GPU is missing); the same fp32 weights either way",
     )

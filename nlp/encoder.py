@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from core.errors import ModelUnavailable
+from core.settings import DEVICE_PATTERN
 from nlp.catalog import E5_SMALL, EncoderSpec
 
 if TYPE_CHECKING:
@@ -105,7 +106,7 @@ class Encoder:
     ) -> None:
         if precision not in ("fp32", "bf16"):
             raise ValueError(f"precision must be fp32 or bf16, not {precision!r}")
-        if not re.fullmatch(r"auto|cpu|cuda(:\d+)?", device):
+        if not re.fullmatch(DEVICE_PATTERN, device):
             raise ValueError(f"device must be auto, cpu or cuda[:N], not {device!r}")
         self.spec = spec
         self.precision = precision
