@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from core.collection_settings import (
+from core.settings import (
     AppStoreSettings,
     BlueskySettings,
     ConnectorSettings,
@@ -14,8 +14,8 @@ from core.collection_settings import (
     XSettings,
     YouTubeSettings,
     earful_version,
+    get_settings,
 )
-from core.settings import get_settings
 
 __all__ = [
     "AppStoreSettings",

@@ -176,7 +176,7 @@ def test_from_config_reads_credentials_from_settings(apis: ApiReplicas, tmp_path
 
 def test_from_config_uses_the_settings_of_the_run_not_the_process(tmp_path: Path) -> None:
     """A sources file run with its own settings (allowed hosts, home) configures connectors with them."""
-    from core.collection_settings import CrawlSettings
+    from core.settings import CrawlSettings
     from core.errors import UnsafeTarget
     from core.settings import Settings
     from crawlers.connectors.hackernews import HackerNewsConnector

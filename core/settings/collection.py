@@ -1,29 +1,19 @@
 """Settings of the collection layer: crawling politeness and safety, and platform credentials.
 
-Part of the nested settings (`EARFUL_CRAWL__*`, `EARFUL_CONNECTORS__*`); kept in their own module
-because the connector sections are long.
+Part of the nested settings (`EARFUL_CRAWL__*`, `EARFUL_CONNECTORS__*`); kept in their own module of the
+settings package because the connector sections are long.
 """
 
 from __future__ import annotations
 
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import Field, SecretStr
+
+from core.settings.base import Section, earful_version
 
 
-def earful_version() -> str:
-    try:
-        return version("earful")
-    except PackageNotFoundError:  # running from a source tree that was never installed
-        return "0.0.0"
-
-
-class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class CrawlSettings(_Section):
+class CrawlSettings(Section):
     """How Earful crawls the web: polite by default, safe always."""
 
     user_agent: str | None = Field(
@@ -77,7 +67,7 @@ class CrawlSettings(_Section):
         return self.user_agent or f"EarfulBot/{earful_version()} (+{self.contact_url})"
 
 
-class _Platform(_Section):
+class _Platform(Section):
     base_url: str = Field(description="API root; point it at a replica or a proxy for tests")
     timeout: float = Field(30.0, gt=0, description="Seconds before a request times out")
 
@@ -127,7 +117,7 @@ class WeiboSettings(_Platform):
     access_token: SecretStr | None = Field(None, description="OAuth2 access token with search permission")
 
 
-class ConnectorSettings(_Section):
+class ConnectorSettings(Section):
     """Platform API credentials and endpoints. A connector without its credentials is disabled."""
 
     max_retries: int = Field(

@@ -2,6 +2,9 @@
 
 Example: ``EARFUL_STORE__BACKEND=elasticsearch EARFUL_ELASTICSEARCH__HOSTS='["http://127.0.0.1:9200"]'``.
 Nothing is read at import time: call :func:`get_settings` (cached) where you need them.
+
+Every section derives from the one :class:`Section` base (``core.settings.base``); the collection
+layer's sections (crawling, platform connectors) live in ``core.settings.collection``.
 """
 
 from __future__ import annotations
@@ -11,10 +14,48 @@ from pathlib import Path
 from types import UnionType
 from typing import Literal, Union, get_args, get_origin
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import BaseModel, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from core.collection_settings import ConnectorSettings, CrawlSettings
+from core.settings.base import Section, earful_version
+from core.settings.collection import (
+    AppStoreSettings,
+    BlueskySettings,
+    ConnectorSettings,
+    CrawlSettings,
+    HackerNewsSettings,
+    MastodonSettings,
+    RedditSettings,
+    WeiboSettings,
+    XSettings,
+    YouTubeSettings,
+)
+
+__all__ = [
+    "DEVICE_PATTERN",
+    "AppStoreSettings",
+    "BlueskySettings",
+    "ConnectorSettings",
+    "CrawlSettings",
+    "DemoSettings",
+    "ElasticsearchSettings",
+    "HackerNewsSettings",
+    "ListenSettings",
+    "LocalNodeSettings",
+    "MastodonSettings",
+    "NLPSettings",
+    "RedditSettings",
+    "SQLiteSettings",
+    "Section",
+    "Settings",
+    "StoreSettings",
+    "WeiboSettings",
+    "XSettings",
+    "YouTubeSettings",
+    "earful_version",
+    "get_settings",
+    "iter_documented_fields",
+]
 
 # Where the encoder may run (nlp.device; nlp.encoder.Encoder checks the same values)
 DEVICE_PATTERN = r"auto|cpu|cuda(:\d+)?"
@@ -22,10 +63,6 @@ DEVICE_PATTERN = r"auto|cpu|cuda(:\d+)?"
 
 def _default_home() -> Path:
     return Path.home() / ".local" / "share" / "earful"
-
-
-class Section(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
 
 class ElasticsearchSettings(Section):
