@@ -5,8 +5,6 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Sequence
-from datetime import datetime
-from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any
 
 from charset_normalizer import from_bytes
@@ -18,6 +16,7 @@ from twisted.internet.defer import Deferred
 from w3lib.encoding import html_body_declared_encoding, http_content_type_encoding, resolve_encoding
 
 from core.errors import UnsafeTarget
+from core.http import retry_after_seconds
 from crawlers.safety import TargetGuard
 
 if TYPE_CHECKING:
@@ -76,54 +75,6 @@ class GuardedResolver(CachingThreadedResolver):
             return address
 
         return deferred.addCallback(_check)
-
-
-def retry_after_seconds(headers: Any, now: float | None = None) -> float | None:
-    """Seconds to wait from Retry-After (seconds or HTTP date) or rate-limit reset headers."""
-    now = time.time() if now is None else now
-
-    def header(name: str) -> str | None:
-        value = headers.get(name)
-        if value is None:
-            return None
-        return value.decode("latin-1") if isinstance(value, bytes) else str(value)
-
-    value = header("Retry-After")
-    if value:
-        value = value.strip()
-        try:
-            return max(0.0, float(value))
-        except ValueError:
-            try:
-                return max(0.0, parsedate_to_datetime(value).timestamp() - now)
-            except (TypeError, ValueError, IndexError):
-                return None
-    remaining = next((v for v in map(header, _REMAINING) if v is not None), None)
-    reset = next((v for v in map(header, _RESET) if v is not None), None)
-    if remaining is None or reset is None:
-        return None
-    try:
-        if float(remaining) > 0:
-            return None
-    except ValueError:
-        return None
-    try:
-        seconds = float(reset)
-    except ValueError:  # Mastodon sends an ISO timestamp
-        try:
-            return max(0.0, datetime.fromisoformat(reset.replace("Z", "+00:00")).timestamp() - now)
-        except ValueError:
-            return None
-    return max(0.0, seconds - now) if seconds > 1e9 else seconds  # epoch or delta
-
-
-_REMAINING = (
-    "X-RateLimit-Remaining",
-    "X-Rate-Limit-Remaining",
-    "RateLimit-Remaining",
-    "X-Ratelimit-Remaining",
-)
-_RESET = ("X-RateLimit-Reset", "X-Rate-Limit-Reset", "RateLimit-Reset", "X-Ratelimit-Reset")
 
 
 class RetryAfterMiddleware:

@@ -45,6 +45,7 @@ from core.errors import (
     SourceUnavailable,
     UnsafeTarget,
 )
+from core.http import retry_after_seconds
 from core.models import RawMention, Rejected, SourceCursor
 from crawlers.base import FetchResult
 from crawlers.config import (
@@ -56,7 +57,6 @@ from crawlers.config import (
 )
 from crawlers.dedup import Deduplicator
 from crawlers.health import HealthStore, RunRecord
-from crawlers.middlewares import retry_after_seconds
 from crawlers.safety import TargetGuard
 
 log = logging.getLogger(__name__)
