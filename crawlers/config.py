@@ -13,7 +13,6 @@ from core.settings import (
     WeiboSettings,
     XSettings,
     YouTubeSettings,
-    earful_version,
     get_settings,
 )
 
@@ -30,7 +29,6 @@ __all__ = [
     "YouTubeSettings",
     "connector_settings",
     "crawl_settings",
-    "earful_version",
 ]
 
 

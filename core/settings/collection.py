@@ -17,7 +17,9 @@ class CrawlSettings(Section):
     """How Earful crawls the web: polite by default, safe always."""
 
     user_agent: str | None = Field(
-        None, description="User agent; default 'EarfulBot/<version> (+<contact_url>)' so sites can reach us"
+        None,
+        description="User agent of the spiders and the platform connectors; default "
+        "'EarfulBot/<version> (+<contact_url>)' so sites can reach us",
     )
     contact_url: str = Field(
         "https://github.com/earful/earful#crawler",
@@ -64,6 +66,7 @@ class CrawlSettings(Section):
     log_level: str = Field("WARNING", description="Log level inside spider subprocesses")
 
     def resolved_user_agent(self) -> str:
+        """The one user agent of every request Earful sends: spiders' pages and connectors' API calls."""
         return self.user_agent or f"EarfulBot/{earful_version()} (+{self.contact_url})"
 
 

@@ -53,7 +53,6 @@ from crawlers.config import (
     CrawlSettings,
     connector_settings,
     crawl_settings,
-    earful_version,
 )
 from crawlers.dedup import Deduplicator
 from crawlers.health import HealthStore, RunRecord
@@ -94,6 +93,8 @@ class ApiClient:
     transport: httpx.AsyncBaseTransport | None = None
     max_bytes: int = MAX_RESPONSE_BYTES
     classify: Callable[[httpx.Response, Any], Exception | None] | None = None
+    # The spiders' user agent (CrawlSettings.resolved_user_agent): one identity for every request we send
+    user_agent: str = field(default_factory=lambda: crawl_settings().resolved_user_agent())
     waits: list[float] = field(default_factory=list)  # every wait taken, for health and tests
     requests: int = 0
     _paused_until: float = 0.0
@@ -106,7 +107,7 @@ class ApiClient:
             transport=self.transport,
             follow_redirects=False,
             headers={
-                "User-Agent": f"EarfulBot/{earful_version()}",
+                "User-Agent": self.user_agent,
                 "Accept": "application/json",
                 **self.headers,
             },
@@ -338,6 +339,7 @@ class Connector:
         self.sleep = sleep or asyncio.sleep
         self.transport = transport
         self.dedup = dedup or Deduplicator(crawl.near_duplicate_threshold)
+        self.user_agent = crawl.resolved_user_agent()
         self.policy = RetryPolicy.from_settings(self.settings)
         self.last_client: ApiClient | None = None
         self.configure()
@@ -393,6 +395,7 @@ class Connector:
             sleep=self.sleep,
             transport=self.transport,
             classify=self.classify,
+            user_agent=self.user_agent,
         )
         return self.last_client
 

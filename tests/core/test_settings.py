@@ -49,3 +49,18 @@ def test_readme_configuration_reference_is_current() -> None:
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
     assert settings_markdown() in readme, "run `earful config --markdown` and paste it into README.md"
     assert len(iter_documented_fields()) == readme.count("| `EARFUL_")
+
+
+def test_every_section_derives_from_the_one_base() -> None:
+    from core.settings import Section
+
+    def sections(model: type[BaseModel]) -> list[type[BaseModel]]:
+        found: list[type[BaseModel]] = []
+        for field in model.model_fields.values():
+            if isinstance(field.annotation, type) and issubclass(field.annotation, BaseModel):
+                found += [field.annotation, *sections(field.annotation)]
+        return found
+
+    nested = sections(Settings)
+    assert len(nested) > 10
+    assert [s.__name__ for s in nested if not issubclass(s, Section)] == []

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from core.errors import ApiError, ConfigError, RateLimited, SourceError, SourceUnavailable
+from core.settings import CrawlSettings
 from crawlers.connectors.hackernews import HackerNewsConnector
 from crawlers.connectors.mastodon import MastodonConnector
 from crawlers.connectors.reddit import RedditConnector
@@ -19,6 +20,7 @@ from crawlers.connectors.youtube import YouTubeConnector
 from crawlers.replicas.apis import CORPUS, ApiReplicas, weibo_rate_limited, youtube_quota_exceeded
 from crawlers.replicas.server import Fault
 from crawlers.safety import TargetGuard
+from crawlers.scrapy_settings import scrapy_settings
 from crawlers.testing import drain
 from tests.crawlers.connectors.conftest import Make, Sleeps, replica_settings
 
@@ -176,7 +178,6 @@ def test_from_config_reads_credentials_from_settings(apis: ApiReplicas, tmp_path
 
 def test_from_config_uses_the_settings_of_the_run_not_the_process(tmp_path: Path) -> None:
     """A sources file run with its own settings (allowed hosts, home) configures connectors with them."""
-    from core.settings import CrawlSettings
     from core.errors import UnsafeTarget
     from core.settings import Settings
     from crawlers.connectors.hackernews import HackerNewsConnector
@@ -190,3 +191,23 @@ def test_from_config_uses_the_settings_of_the_run_not_the_process(tmp_path: Path
     loopback = HackerNewsConnector.from_config("hn", config, allowed)
     loopback.guard.check_url("http://127.0.0.1:9/api", resolve=False)  # no error: allowed by this run
     assert loopback.health is not None
+
+
+def test_connectors_send_the_spiders_user_agent(apis: ApiReplicas) -> None:
+    """One identity for every request Earful sends: the crawl settings' user agent, contact URL included."""
+    crawl = CrawlSettings(contact_url="https://example.org/our-bot")
+    connector = HackerNewsConnector(
+        "ua",
+        {"query": "q"},
+        settings=replica_settings(apis),
+        guard=TargetGuard.loopback_allowed(),
+        crawl=crawl,
+    )
+    before = len(apis.server.log)
+    drain(connector, 100)
+    agents = {r.headers.get("user-agent") for r in apis.server.log[before:]}
+    assert agents == {crawl.resolved_user_agent()}
+    assert crawl.resolved_user_agent().startswith("EarfulBot/")
+    assert crawl.resolved_user_agent().endswith("(+https://example.org/our-bot)")
+    scrapy_agent = scrapy_settings(crawl, source="s")["USER_AGENT"]
+    assert scrapy_agent == crawl.resolved_user_agent()
