@@ -1,8 +1,45 @@
 """The one error tree of Earful.
 
-Every error carries ``retryable``: flows retry on it, the API maps it to 503 instead of 4xx/500.
-Errors are picklable (Prefect ships task exceptions across processes), so every subclass keeps its
-constructor arguments in ``self.args`` order via ``__reduce__``.
+Every error carries ``retryable``: flows retry on it, and the HTTP API answers it with 503. Errors are
+picklable (Prefect ships task exceptions across processes): ``__reduce__`` rebuilds them with their
+message, details and every attribute.
+
+One HTTP mapping: ``http_status`` (class attribute; an instance may refine it, as
+:class:`PartialWriteError` does) and one JSON shape, :meth:`EarfulError.to_dict`. The rule: a failure
+of something *upstream* of Earful (a platform API, a site, the store, a channel) is 502 (it answered
+badly) or 503 (it is unavailable or throttling us: retry later), never 429, 401/403 or 500, so that
+Earful's own clients never read it as their own throttling, their own credentials or an Earful bug.
+
+==========================  ======  =================================================================
+Error                       Status  Why
+==========================  ======  =================================================================
+EarfulError                 500     an error of Earful's own that no subclass describes
+ConfigError                 500     Earful's own settings are wrong: its operator must fix them
+NotConfigured               500     a component lacks its settings (credentials, URL): the operator's
+DatasetMissing              500     training data missing from Earful's own disk
+InvalidInput                400     the client sent something that will never be valid
+QuerySyntaxError            400     a query that does not parse (position and expected tokens)
+NotFound                    404     no such thing
+SourceError                 502     a source (site, platform) failed to produce the batch
+SourceUnavailable           503     the source is down or timed out: retry later
+RateLimited                 503     the *platform* throttles Earful (not 429: the client is not)
+UnsafeTarget                400     the client asked for a URL the SSRF guard refuses
+ResponseTooLarge            502     the upstream answer exceeded the size limit
+PlatformApiError            502     the platform API refused (even its 401/403: not the client's)
+StoreError                  502     the store rejected an operation
+StoreUnavailable            503     the store is down, overloaded or timed out
+PartialWriteError           502     some items were rejected; 503 when only retryable ones failed
+SchemaError                 503     the store's layout is not the code's until `earful index migrate`
+SpoolCorrupt                500     Earful's own spool file on its own disk is damaged
+EnrichmentError             500     enrichment (Earful's own models) failed
+ModelUnavailable            500     Earful's own model weights are missing or do not load
+ChannelError                502     a notification channel (webhook, Slack...) refused
+ChannelUnavailable          503     the channel is down: retry later
+ListenIncomplete            503     a listen run left sources unfinished (spooled): rerun later
+InfraError                  500     provisioning Earful's own local services failed
+==========================  ======  =================================================================
+
+``tests/core/test_errors.py`` holds this table as data and checks it against every class.
 """
 
 from __future__ import annotations
@@ -14,8 +51,9 @@ from typing import Any, ClassVar
 class EarfulError(Exception):
     """Root of all errors Earful raises on purpose."""
 
-    retryable: ClassVar[bool] = False
-    http_status: ClassVar[int] = 500
+    # Class-level defaults that an instance may refine (PartialWriteError); read them on the instance.
+    retryable: bool = False
+    http_status: int = 500
     code: ClassVar[str] = "earful_error"
 
     def __init__(self, message: str, *, details: dict[str, Any] | None = None) -> None:
@@ -27,10 +65,11 @@ class EarfulError(Exception):
         return (_rebuild, (type(self), self.message, self.details, self.__dict__))
 
     def to_dict(self) -> dict[str, Any]:
-        """The JSON error shape shared by the CLI and the HTTP API."""
+        """The JSON error shape shared by the CLI and the HTTP API (``status``: the HTTP status)."""
         return {
             "error": {
                 "code": self.code,
+                "status": self.http_status,
                 "message": self.message,
                 "retryable": self.retryable,
                 "details": self.details,
@@ -122,6 +161,7 @@ class NotFound(EarfulError):
 class SourceError(EarfulError):
     """A source failed to fetch; the batch was not produced."""
 
+    http_status = 502
     code = "source_error"
 
 
@@ -134,10 +174,11 @@ class SourceUnavailable(SourceError):
 
 
 class RateLimited(SourceUnavailable):
-    """The remote side asked us to slow down; ``retry_after`` seconds if it said so."""
+    """The remote side asked us to slow down; ``retry_after`` seconds if it said so.
+
+    503, never 429: it is the platform throttling Earful, not Earful throttling its client."""
 
     code = "rate_limited"
-    http_status = 429
 
     def __init__(
         self, message: str, *, retry_after: float | None = None, details: dict[str, Any] | None = None
@@ -149,6 +190,7 @@ class RateLimited(SourceUnavailable):
 class UnsafeTarget(SourceError):
     """A URL the guard refuses to fetch (scheme, private address...). Never retried."""
 
+    http_status = 400
     code = "unsafe_target"
 
 
@@ -158,16 +200,19 @@ class ResponseTooLarge(SourceError):
     code = "response_too_large"
 
 
-class ApiError(SourceError):
-    """The API answered with an error that retrying will not fix (bad request, bad credentials)."""
+class PlatformApiError(SourceError):
+    """A platform's API answered with an error that retrying will not fix (bad request, bad credentials).
 
-    code = "api_error"
+    502: the platform refused Earful, so even its 401/403 must not read as the client's credentials."""
+
+    code = "platform_api_error"
 
 
 # --- storage -------------------------------------------------------------------------------------
 class StoreError(EarfulError):
     """The store rejected an operation for a reason retrying will not fix (mapping, bad request)."""
 
+    http_status = 502
     code = "store_error"
 
 
@@ -180,7 +225,11 @@ class StoreUnavailable(StoreError):
 
 
 class PartialWriteError(StoreError):
-    """Some items of a bulk write failed. ``failures`` lists id and reason for each; nothing is hidden."""
+    """Some items of a bulk write failed. ``failures`` lists id and reason for each; nothing is hidden.
+
+    Not retryable as a class; an instance whose failures are all transient (the store's 429 on some
+    items) is ``retryable`` and 503. The instance is the truth, as everywhere in the tree; it equals the
+    class's when nothing transient failed."""
 
     code = "partial_write"
 
@@ -194,22 +243,22 @@ class PartialWriteError(StoreError):
     ) -> None:
         super().__init__(message, details=details)
         self.failures: list[dict[str, Any]] = list(failures or [])
-        self.retryable_failures = retryable_failures
-
-    @property
-    def retryable(self) -> bool:  # type: ignore[override]
-        return self.retryable_failures
+        if retryable_failures:
+            self.retryable = True
+            self.http_status = StoreUnavailable.http_status
 
 
 class SchemaError(StoreError):
     """The index or table layout does not match what the code expects; run `earful index migrate`."""
 
+    http_status = 503
     code = "schema_error"
 
 
 class SpoolCorrupt(StoreError):
     """A spool file that does not parse back into mentions (edited by hand, disk damage)."""
 
+    http_status = 500  # Earful's own file, not the store
     code = "spool_corrupt"
 
 
@@ -232,10 +281,15 @@ class ModelUnavailable(EnrichmentError):
 
 # --- alerting ------------------------------------------------------------------------------------
 class ChannelError(EarfulError):
+    """A notification channel (webhook, Slack, e-mail...) refused a message."""
+
+    http_status = 502
     code = "channel_error"
 
 
 class ChannelUnavailable(ChannelError):
+    """The channel is down or timed out: the outbox retries."""
+
     retryable = True
     http_status = 503
     code = "channel_unavailable"

@@ -36,9 +36,9 @@ import httpx
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from core.errors import (
-    ApiError,
     ConfigError,
     NotConfigured,
+    PlatformApiError,
     RateLimited,
     ResponseTooLarge,
     SourceError,
@@ -217,7 +217,7 @@ class ApiClient:
             if status >= 400:
                 snippet = body[:300].decode("utf-8", errors="replace")
                 kind = "credentials rejected" if status in (401, 403) else "request rejected"
-                raise ApiError(
+                raise PlatformApiError(
                     f"{self.platform}: {kind} (HTTP {status}): {snippet}",
                     details={"platform": self.platform, "status": status, "url": url},
                 )

@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, ClassVar
 
-from core.errors import ApiError
+from core.errors import PlatformApiError
 from core.models import Author, RawMention
 from crawlers.connectors.base import ApiClient, Connector, Page, parse_time
 
@@ -34,7 +34,7 @@ class BlueskyConnector(Connector):
             )
             self._jwt = (data or {}).get("accessJwt")
             if not self._jwt:
-                raise ApiError("bluesky: createSession returned no accessJwt")
+                raise PlatformApiError("bluesky: createSession returned no accessJwt")
         client.set_header("Authorization", f"Bearer {self._jwt}")
 
     async def page(self, client: ApiClient, token: str | None, since: datetime | None) -> Page:

@@ -9,7 +9,7 @@ import time
 from datetime import datetime
 from typing import Any, ClassVar
 
-from core.errors import ApiError, NotConfigured
+from core.errors import NotConfigured, PlatformApiError
 from core.models import Author, RawMention
 from crawlers.connectors.base import ApiClient, Connector, Page, parse_time
 
@@ -45,7 +45,7 @@ class RedditConnector(Connector):
             )
             token = (data or {}).get("access_token")
             if not token:
-                raise ApiError(f"reddit: no access token in the OAuth answer: {data!r}"[:300])
+                raise PlatformApiError(f"reddit: no access token in the OAuth answer: {data!r}"[:300])
             self._token = (token, time.time() + float(data.get("expires_in") or 3600))
         client.set_header("Authorization", f"Bearer {self._token[0]}")
 

@@ -10,7 +10,7 @@ from typing import Any, ClassVar
 
 import httpx
 
-from core.errors import ApiError, RateLimited
+from core.errors import PlatformApiError, RateLimited
 from core.models import Author, RawMention
 from crawlers.connectors.base import ApiClient, Connector, Page, parse_time
 
@@ -37,7 +37,7 @@ class WeiboConnector(Connector):
         if code in RATE_LIMIT_CODES:
             return RateLimited(message, retry_after=None, details={"error_code": code})
         kind = "credentials rejected: " if code in TOKEN_CODES else ""
-        return ApiError(
+        return PlatformApiError(
             f"weibo: {kind}{payload.get('error')} (error_code {code})", details={"error_code": code}
         )
 

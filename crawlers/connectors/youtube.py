@@ -11,7 +11,7 @@ from typing import Any, ClassVar
 
 import httpx
 
-from core.errors import ApiError, RateLimited
+from core.errors import PlatformApiError, RateLimited
 from core.models import Author, RawMention
 from crawlers.connectors.base import ApiClient, Connector, Page, parse_time
 
@@ -64,7 +64,7 @@ class YouTubeConnector(Connector):
             if self.with_comments and video_id:
                 try:
                     comments = await self._comments(client, video_id, None, self.comments_per_video)
-                except ApiError as exc:  # comments disabled, private video...: say so, keep going
+                except PlatformApiError as exc:  # comments disabled, private video...: say so, keep going
                     items.append({"_earful_error": f"comments of {video_id} unavailable: {exc}"})
                     continue
                 items.extend({**c, "_earful_kind": "comment_of_search"} for c in comments.items)

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import importlib
+import json
 import pickle
 import pkgutil
 
@@ -54,6 +55,7 @@ def test_json_shape() -> None:
     assert shape == {
         "error": {
             "code": "store_unavailable",
+            "status": 503,
             "message": "es down",
             "retryable": True,
             "details": {"host": "x"},
@@ -74,5 +76,101 @@ def test_partial_write_keeps_failures_and_retryability() -> None:
     )
     assert err.failures == [{"id": "a"}]
     assert err.retryable is True
+    assert err.http_status == 503
     assert RateLimited("x", retry_after=3).retry_after == 3
     assert pickle.loads(pickle.dumps(RateLimited("x", retry_after=3))).retry_after == 3
+
+
+# --- the HTTP mapping ----------------------------------------------------------------------------------
+# The table of core/errors.py's docstring, as data: a new class must be added here (and there) on purpose.
+HTTP_STATUS = {
+    "EarfulError": 500,
+    "ConfigError": 500,
+    "NotConfigured": 500,
+    "DatasetMissing": 500,
+    "InvalidInput": 400,
+    "QuerySyntaxError": 400,
+    "NotFound": 404,
+    "SourceError": 502,
+    "SourceUnavailable": 503,
+    "RateLimited": 503,
+    "UnsafeTarget": 400,
+    "ResponseTooLarge": 502,
+    "PlatformApiError": 502,
+    "StoreError": 502,
+    "StoreUnavailable": 503,
+    "PartialWriteError": 502,
+    "SchemaError": 503,
+    "SpoolCorrupt": 500,
+    "EnrichmentError": 500,
+    "ModelUnavailable": 500,
+    "ChannelError": 502,
+    "ChannelUnavailable": 503,
+    "ListenIncomplete": 503,
+    "InfraError": 500,
+}
+# Failures of something upstream of Earful: never 429 (the client is not throttled), never 401/403 (its
+# credentials are fine), never 500 (Earful has no bug): 502 or 503.
+UPSTREAM = (errors.SourceError, errors.StoreError, errors.ChannelError)
+NOT_UPSTREAM = (errors.UnsafeTarget, errors.SpoolCorrupt)  # the client's URL; Earful's own spool file
+
+
+def test_the_status_table_covers_the_whole_tree() -> None:
+    assert sorted(cls.__name__ for cls in all_error_classes()) == sorted(HTTP_STATUS)
+
+
+@pytest.mark.parametrize("cls", all_error_classes(), ids=lambda c: c.__name__)
+def test_http_status_of_every_error(cls: type[EarfulError]) -> None:
+    err = cls("boom")
+    assert err.http_status == cls.http_status == HTTP_STATUS[cls.__name__]
+    assert err.to_dict()["error"]["status"] == cls.http_status
+    assert cls.http_status in (400, 404, 422, 500, 502, 503)
+    if issubclass(cls, UPSTREAM) and not issubclass(cls, NOT_UPSTREAM):
+        assert cls.http_status in (502, 503), f"{cls.__name__}: an upstream failure must be 502 or 503"
+    if cls.retryable:
+        assert cls.http_status == 503, f"{cls.__name__} is retryable: 503 tells the client to come back"
+
+
+@pytest.mark.parametrize("cls", all_error_classes(), ids=lambda c: c.__name__)
+def test_retryable_agrees_at_class_and_instance_level(cls: type[EarfulError]) -> None:
+    assert isinstance(cls.retryable, bool)  # a value, not a property object (which is always truthy)
+    err = cls("boom")
+    assert err.retryable is cls.retryable
+    assert is_retryable(err) is cls.retryable
+    assert pickle.loads(pickle.dumps(err)).retryable is cls.retryable
+
+
+def test_a_partial_write_is_retryable_only_when_its_failures_are() -> None:
+    plain = PartialWriteError("1 failed", failures=[{"id": "a", "reason": "mapping"}])
+    assert PartialWriteError.retryable is False
+    assert plain.retryable is PartialWriteError.retryable is False
+    assert plain.http_status == PartialWriteError.http_status == 502
+    transient = PartialWriteError("1 throttled", failures=[{"id": "a"}], retryable_failures=True)
+    assert transient.retryable is True
+    assert is_retryable(transient)
+    assert transient.http_status == 503
+    assert transient.to_dict()["error"] | {"details": {}} == {
+        "code": "partial_write",
+        "status": 503,
+        "message": "1 throttled",
+        "retryable": True,
+        "details": {},
+    }
+    assert PartialWriteError.retryable is False  # the instance did not change its class
+
+
+def test_upstream_throttling_and_refusals_do_not_leak_their_status() -> None:
+    limited = RateLimited("reddit: HTTP 429", retry_after=30.0)
+    assert limited.http_status == 503
+    assert limited.to_dict()["error"]["status"] == 503
+    refused = errors.PlatformApiError("x: credentials rejected (HTTP 401)", details={"status": 401})
+    assert refused.http_status == 502
+    assert refused.to_dict()["error"]["details"]["status"] == 401  # the platform's status stays a detail
+
+
+def test_every_error_has_the_one_json_shape() -> None:
+    for cls in all_error_classes():
+        shape = cls("boom", details={"k": 1}).to_dict()
+        assert list(shape) == ["error"]
+        assert set(shape["error"]) == {"code", "status", "message", "retryable", "details"}
+        json.dumps(shape, allow_nan=False)

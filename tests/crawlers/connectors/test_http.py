@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from core.errors import ApiError, ConfigError, RateLimited, SourceError, SourceUnavailable
+from core.errors import ConfigError, PlatformApiError, RateLimited, SourceError, SourceUnavailable
 from core.settings import CrawlSettings
 from crawlers.connectors.hackernews import HackerNewsConnector
 from crawlers.connectors.mastodon import MastodonConnector
@@ -111,7 +111,7 @@ def test_mastodon_iso_reset_header_is_understood(apis: ApiReplicas, make: Make) 
 
 def test_bad_credentials_are_a_non_retryable_error(apis: ApiReplicas, make: Make) -> None:
     settings = replica_settings(apis, reddit={"client_secret": "wrong"})
-    with pytest.raises(ApiError, match="credentials rejected") as info:
+    with pytest.raises(PlatformApiError, match="credentials rejected") as info:
         make(RedditConnector, {"query": "q"}, settings=settings).fetch(None, 10)
     assert not info.value.retryable
     assert isinstance(info.value, SourceError)
@@ -125,7 +125,7 @@ def test_weibo_error_codes(apis: ApiReplicas, make: Make) -> None:
     ).mentions  # rate limit: waited, retried
     assert sleeps.waits
     settings = replica_settings(apis, weibo={"access_token": "expired"})
-    with pytest.raises(ApiError, match=r"credentials rejected.*21332"):
+    with pytest.raises(PlatformApiError, match=r"credentials rejected.*21332"):
         make(WeiboConnector, {"query": "q"}, settings=settings).fetch(None, 10)
 
 
