@@ -47,6 +47,8 @@ from __future__ import annotations
 import unicodedata
 from typing import Any, ClassVar
 
+from pydantic import ValidationError
+
 
 class EarfulError(Exception):
     """Root of all errors Earful raises on purpose."""
@@ -319,3 +321,15 @@ class InfraError(EarfulError):
 def is_retryable(exc: BaseException) -> bool:
     """The single rule flows use to decide whether to retry."""
     return bool(getattr(exc, "retryable", False)) if isinstance(exc, EarfulError) else False
+
+
+def validation_reason(exc: ValidationError, *, subject: str = "item", invalid: bool = False) -> str:
+    """A pydantic error as one located, human line: ``"rating: Input should be less than or equal to
+    10; text: Field required"``. Errors of the whole object (no location) are located at `subject`
+    ("item", "row"); `invalid` words each as ``"invalid rating: ..."``. Inputs are never included (a
+    reason is stored with the rejected raw data already, and may be shown to people)."""
+    prefix = "invalid " if invalid else ""
+    return "; ".join(
+        f"{prefix}{'.'.join(str(p) for p in error['loc']) or subject}: {error['msg']}"
+        for error in exc.errors(include_url=False, include_input=False)
+    )

@@ -18,6 +18,7 @@ from scrapy import signals
 from scrapy.exceptions import DropItem
 from w3lib.url import canonicalize_url, url_query_cleaner
 
+from core.errors import validation_reason
 from core.ids import content_hash
 from core.models import RawMention, Rejected
 from crawlers.dedup import Deduplicator
@@ -113,14 +114,6 @@ class NormalisePipeline:
         return item
 
 
-def _reason(exc: ValidationError) -> str:
-    parts = []
-    for error in exc.errors(include_url=False, include_input=False):
-        where = ".".join(str(p) for p in error["loc"]) or "item"
-        parts.append(f"{where}: {error['msg']}")
-    return "; ".join(parts)
-
-
 class ValidatePipeline:
     """Draft → RawMention, or → Rejected with the page and the reason."""
 
@@ -152,7 +145,7 @@ class ValidatePipeline:
             try:
                 return RawMention.model_validate(f)
             except ValidationError as exc:
-                problems.append(_reason(exc))
+                problems.append(validation_reason(exc))
         return Rejected(source=self.source, locator=item.locator, reason="; ".join(problems), raw=truncate(f))
 
 

@@ -37,7 +37,7 @@ from typing import Any, Protocol
 from pydantic import ValidationError
 
 from core.customer_keys import MASTER_FILE_COLUMNS, MASTER_FILE_REQUIRED
-from core.errors import InvalidInput
+from core.errors import InvalidInput, validation_reason
 from core.models import Consent, Contact, Customer, Handle, Rejected
 from index.customers import CustomerRecord, CustomerUpsertResult
 
@@ -209,9 +209,7 @@ def _date(value: str | None) -> date | None:
 
 def _reason(exc: Exception) -> str:
     if isinstance(exc, ValidationError):
-        return "; ".join(
-            f"{'.'.join(str(p) for p in error['loc']) or 'row'}: {error['msg']}" for error in exc.errors()
-        )
+        return validation_reason(exc, subject="row")
     return str(exc)
 
 

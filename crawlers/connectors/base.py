@@ -44,6 +44,7 @@ from core.errors import (
     SourceError,
     SourceUnavailable,
     UnsafeTarget,
+    validation_reason,
 )
 from core.http import retry_after_seconds
 from core.models import RawMention, Rejected, SourceCursor
@@ -584,10 +585,7 @@ class Connector:
 
 def _reason(exc: BaseException) -> str:
     if isinstance(exc, ValidationError):
-        return "; ".join(
-            f"{'.'.join(str(p) for p in e['loc']) or 'item'}: {e['msg']}"
-            for e in exc.errors(include_url=False, include_input=False)
-        )
+        return validation_reason(exc)
     if isinstance(exc, KeyError):
         return f"missing field {exc}"
     return f"{type(exc).__name__}: {exc}"

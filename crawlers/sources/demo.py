@@ -19,7 +19,15 @@ from typing import TYPE_CHECKING, Any
 import httpx
 from pydantic import ValidationError
 
-from core.errors import ConfigError, InvalidInput, NotConfigured, RateLimited, SourceError, SourceUnavailable
+from core.errors import (
+    ConfigError,
+    InvalidInput,
+    NotConfigured,
+    RateLimited,
+    SourceError,
+    SourceUnavailable,
+    validation_reason,
+)
 from core.models import Author, RawMention, Rejected, SourceCursor, parse_datetime
 from crawlers.base import FetchResult
 from crawlers.sources.file import snippet
@@ -258,11 +266,7 @@ class DemoSiteSource:
                 },
             )
         except ValidationError as exc:
-            errors = "; ".join(
-                f"invalid {'.'.join(str(p) for p in e['loc'])}: {e['msg']}"
-                for e in exc.errors(include_url=False)
-            )
-            raise ValueError(errors) from None
+            raise ValueError(validation_reason(exc, invalid=True)) from None
 
 
 def _str(value: Any) -> str | None:

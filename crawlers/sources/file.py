@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from core.errors import ConfigError, InvalidInput, NotConfigured, SourceError
+from core.errors import ConfigError, InvalidInput, NotConfigured, SourceError, validation_reason
 from core.models import Author, RawMention, Rejected, SourceCursor, parse_datetime
 from crawlers.base import FetchResult
 
@@ -418,7 +418,7 @@ class FileSource:
                 mentions=extract_mentions(both),
             )
         except ValidationError as exc:
-            raise _RowError(_validation_reason(exc)) from None
+            raise _RowError(validation_reason(exc, subject="row", invalid=True)) from None
 
 
 def _lookup(fields: Mapping[str, Any], path: str) -> Any:
@@ -437,11 +437,3 @@ def _row_hash(fields: Mapping[str, Any]) -> str:
     """Id of a row without an id column: its content, so a re-export at other line numbers keeps ids."""
     canonical = json.dumps(fields, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
     return "sha1:" + hashlib.sha1(canonical.encode("utf-8")).hexdigest()
-
-
-def _validation_reason(exc: ValidationError) -> str:
-    parts = []
-    for error in exc.errors(include_url=False):
-        where = ".".join(str(p) for p in error["loc"]) or "row"
-        parts.append(f"invalid {where}: {error['msg']}")
-    return "; ".join(parts)

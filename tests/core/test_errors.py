@@ -6,9 +6,17 @@ import pickle
 import pkgutil
 
 import pytest
+from pydantic import BaseModel, Field, ValidationError, model_validator
 
 from core import errors
-from core.errors import EarfulError, PartialWriteError, RateLimited, StoreUnavailable, is_retryable
+from core.errors import (
+    EarfulError,
+    PartialWriteError,
+    RateLimited,
+    StoreUnavailable,
+    is_retryable,
+    validation_reason,
+)
 
 
 def all_error_classes() -> list[type[EarfulError]]:
@@ -174,3 +182,43 @@ def test_every_error_has_the_one_json_shape() -> None:
         assert list(shape) == ["error"]
         assert set(shape["error"]) == {"code", "status", "message", "retryable", "details"}
         json.dumps(shape, allow_nan=False)
+
+
+# --- the one validation-error formatter ------------------------------------------------------------------
+class _Author(BaseModel):
+    handle: str
+
+
+class _Row(BaseModel):
+    rating: int = Field(le=10)
+    author: _Author
+
+    @model_validator(mode="after")
+    def _whole(self) -> _Row:
+        if self.rating == 7:
+            raise ValueError("seven is unlucky")
+        return self
+
+
+def _error(data: dict[str, object]) -> ValidationError:
+    with pytest.raises(ValidationError) as info:
+        _Row.model_validate(data)
+    return info.value
+
+
+def test_validation_reason_locates_each_error_and_never_echoes_the_input() -> None:
+    exc = _error({"rating": 99, "author": {"handle": None}})
+    assert validation_reason(exc) == (
+        "rating: Input should be less than or equal to 10; author.handle: Input should be a valid string"
+    )
+    assert validation_reason(exc, invalid=True).startswith("invalid rating: ")
+    assert "; invalid author.handle: " in validation_reason(exc, invalid=True)
+    secret = _error({"rating": "s3cr3t-token", "author": {"handle": "a"}})
+    assert "s3cr3t" not in validation_reason(secret)
+    assert "http" not in validation_reason(secret)  # no documentation links
+
+
+def test_validation_reason_names_the_whole_object_when_there_is_no_location() -> None:
+    exc = _error({"rating": 7, "author": {"handle": "a"}})
+    assert validation_reason(exc) == "item: Value error, seven is unlucky"
+    assert validation_reason(exc, subject="row", invalid=True) == "invalid row: Value error, seven is unlucky"
