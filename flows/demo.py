@@ -344,11 +344,18 @@ def _next_steps(
     ]
 
 
-def _demo_sources(settings: Settings, site_url: str, hn_url: str) -> dict[str, Source]:
-    """The review spider over the demo site and the Hacker News connector over its replica: loopback
-    targets allowed explicitly (the SSRF guard refuses them otherwise), no throttling (our own site)."""
+def _allow_site(settings: Settings, site_url: str) -> Settings:
+    """`settings` with the demo site's host allowed: it listens on loopback, which the SSRF guard refuses
+    otherwise (the demo feed, configured as any source, and the review spider both read it)."""
     from urllib.parse import urlsplit
 
+    allowed = [*settings.crawl.allowed_hosts, urlsplit(site_url).hostname or "127.0.0.1"]
+    return settings.model_copy(update={"crawl": settings.crawl.model_copy(update={"allowed_hosts": allowed})})
+
+
+def _demo_sources(settings: Settings, site_url: str, hn_url: str) -> dict[str, Source]:
+    """The review spider over the demo site (allowed in `settings`, see _allow_site) and the Hacker News
+    connector over its replica (loopback allowed explicitly), no throttling (our own site)."""
     from crawlers.connectors.hackernews import HackerNewsConnector
     from crawlers.health import HealthStore
     from crawlers.runner import SpiderSource
@@ -357,7 +364,6 @@ def _demo_sources(settings: Settings, site_url: str, hn_url: str) -> dict[str, S
     health = HealthStore(settings.crawl.health_dir or settings.home / "health")
     crawl = settings.crawl.model_copy(
         update={
-            "allowed_hosts": [urlsplit(site_url).hostname or "127.0.0.1"],
             "autothrottle": False,
             "download_delay": 0.0,
             "concurrent_requests_per_domain": 8,
@@ -481,7 +487,8 @@ def run_demo(
 
             timings.mark("prefect_import", t)
             sources = SourcesConfig(sources=(SourceConfig(name=DEMO_SOURCE, type="demo", url=site.url),))
-            built = _demo_sources(settings, site.url, apis.base("hackernews"))
+            local = _allow_site(settings, site.url)
+            built = _demo_sources(local, site.url, apis.base("hackernews"))
             with _progress_bars(console) as bars:
                 hook = RichProgress(bars, totals={DEMO_SOURCE: len(site.items), SPIDER_SOURCE: reviews})
                 t = time.monotonic()
@@ -489,7 +496,7 @@ def run_demo(
                     batch_size = min(DEMO_BATCH_SIZE, settings.listen.batch_size)
                     report = listen_flow(
                         sources=sources,
-                        settings=settings,
+                        settings=local,
                         store=store,
                         batch_size=batch_size,
                         progress=hook,

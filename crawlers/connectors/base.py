@@ -26,10 +26,10 @@ import json
 import logging
 import random
 import time
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 from urllib.parse import urljoin, urlsplit
 
 import httpx
@@ -61,7 +61,19 @@ from crawlers.safety import TargetGuard
 
 log = logging.getLogger(__name__)
 Sleep = Callable[[float], Awaitable[None]]
+T = TypeVar("T")
 MAX_RESPONSE_BYTES = 32 * 1024 * 1024
+
+
+def run_sync(coroutine: Coroutine[Any, Any, T]) -> T:
+    """Run `coroutine` to its end from synchronous code (the Source protocol's `fetch`); called from
+    async code, it runs on its own loop in a worker thread."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coroutine)
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
 
 
 @dataclass
@@ -191,7 +203,7 @@ class ApiClient:
                 last = f"HTTP {status}"
                 if attempt >= self.policy.max_retries:
                     raise RateLimited(
-                        f"{self.platform}: still rate limited after {attempt + 1} tries",
+                        f"{self.platform}: still rate limited after {attempt + 1} attempts",
                         retry_after=wait,
                         details={"platform": self.platform, "url": url},
                     )
@@ -229,7 +241,7 @@ class ApiClient:
                 continue
             return payload, response
         raise SourceUnavailable(
-            f"{self.platform}: {url} failed after {self.policy.max_retries + 1} tries: {last}",
+            f"{self.platform}: {url} unavailable after {self.policy.max_retries + 1} attempts: {last}",
             details={"platform": self.platform, "url": url},
         )
 
@@ -419,12 +431,7 @@ class Connector:
 
     # --- Source protocol ----------------------------------------------------------------------------
     def fetch(self, cursor: SourceCursor | None, limit: int) -> FetchResult:
-        try:
-            asyncio.get_running_loop()
-        except RuntimeError:
-            return asyncio.run(self.afetch(cursor, limit))
-        with concurrent.futures.ThreadPoolExecutor(1) as pool:  # called from async code: own loop
-            return pool.submit(asyncio.run, self.afetch(cursor, limit)).result()
+        return run_sync(self.afetch(cursor, limit))
 
     async def afetch(self, cursor: SourceCursor | None, limit: int) -> FetchResult:
         if limit < 1:

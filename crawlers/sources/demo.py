@@ -1,41 +1,34 @@
 """A source over the demo site's JSON API, written the way a real platform connector is.
 
 ``GET {url}/api/posts?since_id=N&limit=M`` -> ``{"items": [...], "next_since_id": N, "has_more": bool}``.
-The cursor is ``since_id``. Transient failures (5xx, connection errors, timeouts) are retried with
-exponential backoff, then raised as SourceUnavailable; 429 waits for Retry-After and ends as RateLimited
-(at once when the wait asked for is longer than we are willing to block).
+The cursor is ``since_id``. Requests go through the connectors' :class:`ApiClient`: the SSRF guard (the
+demo site on loopback must be allowed, as any private target: ``crawl.allowed_hosts`` or a `guard`),
+the one user agent, a response size cap, retries with exponential backoff on 5xx, connection errors and
+timeouts (then SourceUnavailable), and 429 waiting for Retry-After (then RateLimited; at once when the
+wait asked for is longer than ``max_retry_after``).
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
-import logging
-import time
-from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import httpx
 from pydantic import ValidationError
 
-from core.errors import (
-    ConfigError,
-    InvalidInput,
-    NotConfigured,
-    RateLimited,
-    SourceError,
-    SourceUnavailable,
-    validation_reason,
-)
+from core.errors import ConfigError, InvalidInput, NotConfigured, SourceError, validation_reason
 from core.models import Author, RawMention, Rejected, SourceCursor, parse_datetime
 from crawlers.base import FetchResult
+from crawlers.config import CrawlSettings, crawl_settings
+from crawlers.connectors.base import ApiClient, RetryPolicy, Sleep, run_sync
+from crawlers.safety import TargetGuard
 from crawlers.sources.file import snippet
 
 if TYPE_CHECKING:
     from core.settings import Settings
 
-log = logging.getLogger(__name__)
 API_PATH = "/api/posts"
 API_MAX_LIMIT = 100  # the API's own cap per request; larger batches take several requests
 
@@ -54,7 +47,10 @@ class DemoSiteSource:
         backoff: float = 0.5,
         max_backoff: float = 8.0,
         max_retry_after: float = 30.0,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Sleep | None = None,
+        guard: TargetGuard | None = None,
+        crawl: CrawlSettings | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         if not base_url.startswith(("http://", "https://")):
             raise ConfigError(f"source {name!r}: url must be http(s), got {base_url!r}")
@@ -63,16 +59,19 @@ class DemoSiteSource:
         self.platform = platform
         self.timeout = timeout
         self.max_retries = max_retries
-        self.backoff = backoff
-        self.max_backoff = max_backoff
-        self.max_retry_after = max_retry_after
-        self._sleep = sleep
+        self.policy = RetryPolicy(max_retries, backoff, max_backoff, max_retry_after)
+        crawl = crawl or crawl_settings()
+        self.guard = guard or TargetGuard.from_config(crawl.allow_private_networks, crawl.allowed_hosts)
+        self.user_agent = crawl.resolved_user_agent()
+        self.sleep = sleep or asyncio.sleep
+        self.transport = transport
 
     @classmethod
     def from_config(
         cls, name: str, config: Mapping[str, Any], settings: Settings | None = None
     ) -> DemoSiteSource:
-        """From a ``sources.yaml`` entry: url (required), platform, timeout, max_retries, backoff."""
+        """From a ``sources.yaml`` entry: url (required), platform, timeout, max_retries, backoff.
+        The run's crawl settings (not the process's) decide which private targets are allowed."""
         known = {"url", "platform", "timeout", "max_retries", "backoff", "max_backoff", "max_retry_after"}
         unknown = sorted(set(config) - known - {"type", "kind", "enabled"})
         if unknown:
@@ -80,22 +79,39 @@ class DemoSiteSource:
         if not config.get("url"):
             raise NotConfigured(f"source {name!r}: 'url' is required (the demo site's address)")
         options = {key: config[key] for key in known - {"url"} if config.get(key) is not None}
-        return cls(name, str(config["url"]), **options)
+        crawl: CrawlSettings | None = getattr(settings, "crawl", None)
+        return cls(name, str(config["url"]), crawl=crawl, **options)
 
     # --- fetching ---------------------------------------------------------------------------------
     def fetch(self, cursor: SourceCursor | None, limit: int) -> FetchResult:
         if limit < 1:
             raise InvalidInput(f"limit must be at least 1, got {limit}")
+        return run_sync(self._afetch(cursor, limit))
+
+    def _client(self) -> ApiClient:
+        return ApiClient(
+            base_url=self.base_url,
+            platform=self.platform,
+            timeout=self.timeout,
+            policy=self.policy,
+            guard=self.guard,
+            sleep=self.sleep,
+            transport=self.transport,
+            classify=self._classify,
+            user_agent=self.user_agent,
+        )
+
+    async def _afetch(self, cursor: SourceCursor | None, limit: int) -> FetchResult:
         since_id = self._parse_cursor(cursor)
         mentions: list[RawMention] = []
         rejected: list[Rejected] = []
         exhausted = False
-        with httpx.Client(base_url=self.base_url, timeout=self.timeout) as client:
+        async with self._client() as client:
             while len(mentions) < limit:
                 # Ask for no more than fits: a page is consumed whole, so the cursor never skips items.
                 want = min(limit - len(mentions), API_MAX_LIMIT)
                 params = {"since_id": str(since_id), "limit": str(want)}
-                page = self._get(client, params)
+                page: dict[str, Any] = (await client.request_json("GET", API_PATH, params=params))[0]
                 items = page["items"]
                 for item in items:
                     try:
@@ -121,6 +137,16 @@ class DemoSiteSource:
             exhausted=exhausted,
         )
 
+    def _classify(self, response: httpx.Response, payload: Any) -> Exception | None:
+        """A 200 that is not a page is the API's bug, not a broken connection: raised, not retried."""
+        if response.status_code != 200:
+            return None  # the client's rules: 5xx retried, 429 waited for, other 4xx raised
+        if payload is None:
+            return SourceError(f"source {self.name!r}: {API_PATH} returned invalid JSON (or none)")
+        if not isinstance(payload, dict) or not isinstance(payload.get("items"), list):
+            return SourceError(f"source {self.name!r}: {API_PATH} returned no 'items' list")
+        return None
+
     def _locator(self, item: Any, since_id: int) -> str:
         """Where a rejected item is: its id in the feed (stable however the feed was paged)."""
         if isinstance(item, dict) and item.get("id") not in (None, ""):
@@ -145,72 +171,6 @@ class DemoSiteSource:
             raise SourceError(
                 f"source {self.name!r}: bad next_since_id {page.get('next_since_id')!r}"
             ) from None
-
-    def _get(self, client: httpx.Client, params: dict[str, str]) -> dict[str, Any]:
-        """One API page, with retries. Raises RateLimited, SourceUnavailable or SourceError."""
-        attempt = 0
-        while True:
-            problem: str
-            retry_after: float | None = None
-            try:
-                response = client.get(API_PATH, params=params)
-            except httpx.TransportError as exc:  # connection refused/reset, timeouts
-                problem = f"{type(exc).__name__}: {exc or 'no detail'}"
-            else:
-                if response.status_code == 200:
-                    return self._parse_page(response)
-                if response.status_code == 429:
-                    retry_after = _retry_after(response.headers.get("Retry-After"))
-                    problem = f"HTTP 429 (Retry-After: {response.headers.get('Retry-After', 'none')})"
-                    if retry_after is not None and retry_after > self.max_retry_after:
-                        raise self._rate_limited(problem, retry_after)
-                elif response.status_code >= 500:
-                    problem = f"HTTP {response.status_code}"
-                else:
-                    raise SourceError(
-                        f"source {self.name!r}: {API_PATH} answered HTTP {response.status_code}: "
-                        f"{snippet(response.text, 200)}",
-                        details={"source": self.name, "status": response.status_code},
-                    )
-            if attempt >= self.max_retries:
-                if retry_after is not None or problem.startswith("HTTP 429"):
-                    raise self._rate_limited(problem, retry_after)
-                raise SourceUnavailable(
-                    f"source {self.name!r}: {self.base_url} unavailable after {attempt + 1} attempts: "
-                    f"{problem}",
-                    details={"source": self.name, "url": self.base_url},
-                )
-            delay = (
-                retry_after if retry_after is not None else min(self.max_backoff, self.backoff * 2**attempt)
-            )
-            log.info(
-                "source %s: %s; retry %d/%d in %.2fs",
-                self.name,
-                problem,
-                attempt + 1,
-                self.max_retries,
-                delay,
-            )
-            self._sleep(delay)
-            attempt += 1
-
-    def _rate_limited(self, problem: str, retry_after: float | None) -> RateLimited:
-        return RateLimited(
-            f"source {self.name!r}: rate limited by {self.base_url}: {problem}",
-            retry_after=retry_after,
-            details={"source": self.name, "retry_after": retry_after},
-        )
-
-    def _parse_page(self, response: httpx.Response) -> dict[str, Any]:
-        try:
-            page = response.json()
-        except ValueError:
-            raise SourceError(
-                f"source {self.name!r}: {API_PATH} returned invalid JSON: {snippet(response.text, 200)}"
-            ) from None
-        if not isinstance(page, dict) or not isinstance(page.get("items"), list):
-            raise SourceError(f"source {self.name!r}: {API_PATH} returned no 'items' list")
-        return page
 
     # --- mapping ----------------------------------------------------------------------------------
     def _to_mention(self, item: Any) -> RawMention:
@@ -271,21 +231,3 @@ class DemoSiteSource:
 
 def _str(value: Any) -> str | None:
     return None if value is None or value == "" else str(value)
-
-
-def _retry_after(header: str | None) -> float | None:
-    """Seconds to wait from a Retry-After header: delta-seconds or an HTTP date."""
-    if not header:
-        return None
-    header = header.strip()
-    try:
-        return max(0.0, float(header))
-    except ValueError:
-        pass
-    try:
-        when = parsedate_to_datetime(header)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - datetime.now(UTC)).total_seconds())

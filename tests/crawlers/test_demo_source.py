@@ -1,4 +1,7 @@
-"""DemoSiteSource against the real demo site, and its retry rules against a scripted flaky server."""
+"""DemoSiteSource against the real demo site, and its retry rules against a scripted flaky server.
+
+Both listen on loopback, which the SSRF guard refuses unless allowed: every source here gets
+``TargetGuard.loopback_allowed()``, as the connectors' tests do."""
 
 from __future__ import annotations
 
@@ -7,6 +10,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,12 +18,18 @@ import pytest
 from core.errors import ConfigError, NotConfigured, RateLimited, SourceError, SourceUnavailable
 from core.models import SourceCursor
 from core.registry import SOURCES
-from core.settings import Settings
+from core.settings import CrawlSettings, Settings
 from crawlers.base import Source
 from crawlers.demo_site import DemoSite, load_items
 from crawlers.demo_site.generate import MALFORMED_DATE
+from crawlers.safety import TargetGuard
 from crawlers.sources.demo import DemoSiteSource
 from crawlers.testing import SourceContract, drain
+
+
+def local(name: str, url: str, **options: Any) -> DemoSiteSource:
+    """A demo source allowed to reach loopback (the demo site and the scripted servers run there)."""
+    return DemoSiteSource(name, url, guard=TargetGuard.loopback_allowed(), **options)
 
 
 @pytest.fixture(scope="module")
@@ -35,11 +45,11 @@ class TestDemoSiteSourceContract(SourceContract):
 
     @pytest.fixture
     def source_factory(self, site: DemoSite) -> Callable[[], Source]:
-        return lambda: DemoSiteSource("demo", site.url)
+        return lambda: local("demo", site.url)
 
 
 def test_everything_comes_through_mapped(site: DemoSite) -> None:
-    everything = drain(DemoSiteSource("demo", site.url), limit=150)
+    everything = drain(local("demo", site.url), limit=150)
     items = [item for item in load_items() if item["created_at"] != MALFORMED_DATE]
     assert [m.native_id for m in everything.mentions] == [str(item["id"]) for item in items]
 
@@ -65,7 +75,7 @@ def test_everything_comes_through_mapped(site: DemoSite) -> None:
 
 
 def test_the_malformed_item_is_rejected_with_its_reason(site: DemoSite) -> None:
-    everything = drain(DemoSiteSource("demo", site.url), limit=500)
+    everything = drain(local("demo", site.url), limit=500)
     [bad] = everything.rejected
     assert bad.reason == f"unparseable created_at {MALFORMED_DATE!r}: expected ISO 8601 or epoch"
     bad_id = next(item["id"] for item in load_items() if item["created_at"] == MALFORMED_DATE)
@@ -75,7 +85,7 @@ def test_the_malformed_item_is_rejected_with_its_reason(site: DemoSite) -> None:
 
 
 def test_a_batch_larger_than_the_api_page_takes_several_requests(site: DemoSite) -> None:
-    result = DemoSiteSource("demo", site.url).fetch(None, 250)
+    result = local("demo", site.url).fetch(None, 250)
     assert len(result.mentions) == 250
     assert not result.exhausted
     assert result.cursor.value == result.mentions[-1].native_id or result.rejected
@@ -102,11 +112,13 @@ class Scripted:
     def __init__(self, script: list[tuple[int, dict[str, str], Any]]) -> None:
         self.script = list(script)
         self.times: list[float] = []
+        self.agents: list[str] = []
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
                 outer.times.append(time.monotonic())
+                outer.agents.append(self.headers.get("User-Agent", ""))
                 status, headers, body = outer.script.pop(0) if len(outer.script) > 1 else outer.script[0]
                 data = (body if isinstance(body, str) else json.dumps(body)).encode()
                 self.send_response(status)
@@ -139,7 +151,7 @@ class Scripted:
 def fast(url: str, **kwargs: Any) -> DemoSiteSource:
     options: dict[str, Any] = {"backoff": 0.01, "max_backoff": 0.05, "max_retries": 3, "timeout": 2.0}
     options.update(kwargs)
-    return DemoSiteSource("flaky", url, **options)
+    return local("flaky", url, **options)
 
 
 def test_5xx_is_retried_then_succeeds() -> None:
@@ -239,3 +251,35 @@ def test_from_config() -> None:
     with pytest.raises(ConfigError, match="must be http"):
         DemoSiteSource.from_config("demo", {"url": "127.0.0.1:8000"}, Settings())
     assert SOURCES.load("demo") is DemoSiteSource
+
+
+# --- the SSRF guard, as for the connectors --------------------------------------------------------
+def test_a_private_target_is_refused_unless_allowed(tmp_path: Path) -> None:
+    with Scripted([(200, {}, PAGE)]) as server:
+        config = {"url": server.url}
+        strict = DemoSiteSource.from_config("demo", config, Settings(home=tmp_path))
+        with pytest.raises(ConfigError, match=r"refusing '127\.0\.0\.1'.*allowed_hosts"):
+            strict.fetch(None, 10)
+        with pytest.raises(ConfigError, match="refusing"):
+            DemoSiteSource("demo", server.url, guard=TargetGuard()).fetch(None, 10)
+        assert server.times == []  # refused before any connection
+
+        # allowed by the run's settings (a sources file run with crawl.allowed_hosts), or by a guard
+        allowed = Settings(home=tmp_path, crawl=CrawlSettings(allowed_hosts=["127.0.0.1"]))
+        result = DemoSiteSource.from_config("demo", config, allowed).fetch(None, 10)
+        assert [m.native_id for m in result.mentions] == ["7"]
+        assert len(local("demo", server.url).fetch(None, 10).mentions) == 1
+
+
+def test_unsafe_schemes_and_credentials_in_the_url_are_refused() -> None:
+    with pytest.raises(ConfigError, match="must be http"):
+        DemoSiteSource("demo", "file:///etc/passwd")
+    with pytest.raises(ConfigError, match="credentials in URLs"):
+        local("demo", "http://user:pw@127.0.0.1:1").fetch(None, 10)
+
+
+def test_requests_carry_the_one_user_agent() -> None:
+    crawl = CrawlSettings(contact_url="https://example.org/bot", allowed_hosts=["127.0.0.1"])
+    with Scripted([(200, {}, PAGE)]) as server:
+        DemoSiteSource("demo", server.url, crawl=crawl).fetch(None, 10)
+    assert server.agents == [crawl.resolved_user_agent()]
