@@ -1,35 +1,10 @@
-"""Settings of the collection layer, as the crawlers read them (the models live in core)."""
+"""Settings of the collection layer, as the crawlers read them (the models live in core.settings)."""
 
 from __future__ import annotations
 
-from core.settings import (
-    AppStoreSettings,
-    BlueskySettings,
-    ConnectorSettings,
-    CrawlSettings,
-    HackerNewsSettings,
-    MastodonSettings,
-    RedditSettings,
-    WeiboSettings,
-    XSettings,
-    YouTubeSettings,
-    get_settings,
-)
+from core.settings import ConnectorSettings, CrawlSettings, get_settings
 
-__all__ = [
-    "AppStoreSettings",
-    "BlueskySettings",
-    "ConnectorSettings",
-    "CrawlSettings",
-    "HackerNewsSettings",
-    "MastodonSettings",
-    "RedditSettings",
-    "WeiboSettings",
-    "XSettings",
-    "YouTubeSettings",
-    "connector_settings",
-    "crawl_settings",
-]
+__all__ = ["ConnectorSettings", "CrawlSettings", "connector_settings", "crawl_settings"]
 
 
 def crawl_settings() -> CrawlSettings:
