@@ -232,8 +232,8 @@ def import_demo_customers(settings: Settings, console: Console) -> int:
     """Import the demo's customer master file into the directory next to the store (idempotent by code:
     a second demo run finds every customer unchanged). Returns how many customers the file holds."""
     from crawlers.demo_site.customers import data_path
-    from index.customers import build_customer_directory
-    from index.customers_import import import_master_file
+    from crm.customers import build_customer_directory
+    from crm.master_file import import_master_file
 
     path = data_path()
     directory = build_customer_directory(settings)
@@ -252,8 +252,8 @@ def import_demo_customers(settings: Settings, console: Console) -> int:
 def show_linked_customers(store: Store, settings: Settings, console: Console) -> str | None:
     """The customers mentions were linked to, the most mentioned first, and the 360 view of the first
     (computed by `earful customers show`'s own `customer_view`). Returns that customer's code."""
-    from index.customers import build_customer_directory
-    from index.customers_cli import customer_view
+    from crm.customers import build_customer_directory
+    from crm.cli import customer_view
 
     buckets = store.terms("customer", size=1000)
     directory = build_customer_directory(settings)

@@ -41,7 +41,7 @@ WITHOUT_CONSENT = 3  # ... and recurring authors who did not consent to profilin
 NOT_CUSTOMERS = {"u5003", "u5012"}  # news desks, not customers
 HN_ALIASES = {"u5033": "priya"}  # the same person on the replayed Hacker News API
 TIERS = ("platinum", "gold", "gold", "silver", "silver", "silver", "bronze", "standard", "standard")
-COLUMNS = MASTER_FILE_COLUMNS  # the columns index/customers_import.py reads
+COLUMNS = MASTER_FILE_COLUMNS  # the columns crm/master_file.py reads
 CITIES = {
     "AU": ("Sydney", "Melbourne"),
     "CA": ("Toronto", "Vancouver"),

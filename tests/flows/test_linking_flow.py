@@ -19,8 +19,8 @@ from flows.sources_config import SourceConfig, SourcesConfig
 from flows.wiring import LinkingEnricher, build_enricher
 from index.backends.sqlite import SQLiteMentionStore
 from index.base import MentionFilter
-from index.customers import SQLiteCustomerDirectory
-from index.customers_import import import_master_file
+from crm.customers import SQLiteCustomerDirectory
+from crm.master_file import import_master_file
 from tests.flows.helpers import make_settings
 
 PLATFORM = "shop"

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from core.models import Customer
     from core.settings import Settings
     from index.base import MentionStore
-    from index.customers import CustomerStore
+    from crm.customers import CustomerStore
 
 customers_app = typer.Typer(
     name="customers",
@@ -33,7 +33,7 @@ class VerdictArg(StrEnum):
 
 
 def _directory(settings: Settings) -> CustomerStore:
-    from index.customers import build_customer_directory
+    from crm.customers import build_customer_directory
 
     return build_customer_directory(settings)
 
@@ -55,7 +55,7 @@ def import_cmd(
     """Import (or re-import) a customer master file, idempotent by code. Columns: docs/customers.md."""
     from core.errors import InvalidInput
     from core.settings import get_settings
-    from index.customers_import import import_master_file
+    from crm.master_file import import_master_file
 
     directory = _directory(get_settings())
     try:

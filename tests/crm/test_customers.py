@@ -26,15 +26,15 @@ from core.models import (
 )
 from core.settings import get_settings
 from index.backends.sqlite import SQLiteMentionStore
-from index.customers import (
+from crm.customers import (
     CustomerRecord,
     ElasticsearchCustomerDirectory,
     SQLiteCustomerDirectory,
     build_customer_directory,
 )
-from index.customers_cli import customers_app
-from index.customers_import import import_master_file, read_master_file
-from index.customers_testing import ANA, BO, CustomerDirectoryContract, LookupContract, MakeDirectory
+from crm.cli import customers_app
+from crm.master_file import import_master_file, read_master_file
+from crm.testing import ANA, BO, CustomerDirectoryContract, LookupContract, MakeDirectory
 from nlp.linking import CustomerDirectory, InMemoryCustomerDirectory
 from nlp.linking.feedback import LinkFeedbackStore
 from nlp.linking.linker import ScoredLinker

@@ -23,7 +23,7 @@ import pytest
 
 from core.errors import InvalidInput
 from core.models import Consent, Contact, Customer, Handle, Tier
-from index.customers import CustomerRecord
+from crm.customers import CustomerRecord
 
 MakeDirectory = Callable[[Sequence[Any]], Any]  # CustomerRecords -> a directory holding them
 
@@ -172,4 +172,4 @@ class FeedbackContract(_Base):
 
 
 class CustomerDirectoryContract(LookupContract, WritesContract, FeedbackContract):
-    """Everything a stored directory (index/customers.py) must do."""
+    """Everything a stored directory (crm/customers.py) must do."""

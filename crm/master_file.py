@@ -39,7 +39,7 @@ from pydantic import ValidationError
 from core.customer_keys import MASTER_FILE_COLUMNS, MASTER_FILE_REQUIRED
 from core.errors import InvalidInput
 from core.models import Consent, Contact, Customer, Handle, Rejected
-from index.customers import CustomerRecord, CustomerUpsertResult
+from crm.customers import CustomerRecord, CustomerUpsertResult
 
 SOURCE = "customers"
 COLUMNS = MASTER_FILE_COLUMNS
