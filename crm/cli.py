@@ -16,8 +16,8 @@ import typer
 if TYPE_CHECKING:
     from core.models import Customer
     from core.settings import Settings
-    from index.base import MentionStore
     from crm.customers import CustomerStore
+    from index.base import MentionStore
 
 customers_app = typer.Typer(
     name="customers",

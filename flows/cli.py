@@ -161,7 +161,7 @@ def demo_cmd(
     root = logging.getLogger()
     if root.level > logging.DEBUG:  # the progress bars tell the story; warnings and errors still print
         root.setLevel(logging.WARNING)
-    from flows.demo import run_demo
+    from demo.run import run_demo
 
     if tagger is not None and tagger not in ("lexicon", "transformer"):
         raise typer.BadParameter("lexicon or transformer", param_hint="--tagger")

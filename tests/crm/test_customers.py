@@ -25,16 +25,16 @@ from core.models import (
     Tier,
 )
 from core.settings import get_settings
-from index.backends.sqlite import SQLiteMentionStore
+from crm.cli import customers_app
 from crm.customers import (
     CustomerRecord,
     ElasticsearchCustomerDirectory,
     SQLiteCustomerDirectory,
     build_customer_directory,
 )
-from crm.cli import customers_app
 from crm.master_file import import_master_file, read_master_file
 from crm.testing import ANA, BO, CustomerDirectoryContract, LookupContract, MakeDirectory
+from index.backends.sqlite import SQLiteMentionStore
 from nlp.linking import CustomerDirectory, InMemoryCustomerDirectory
 from nlp.linking.feedback import LinkFeedbackStore
 from nlp.linking.linker import ScoredLinker

@@ -11,9 +11,9 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from crawlers.demo_site import DemoSite
 from crawlers.health import HealthStore
 from crawlers.runner import SpiderSource
+from demo.site import DemoSite
 from flows.cli import run_cmd
 from flows.health_cli import sources_app
 from tests.flows.helpers import MAPPING, VALID, write_export

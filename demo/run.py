@@ -1,6 +1,6 @@
 """`earful demo`: serve the demo site on loopback, run the listen flow over it into the configured store
 (the embedded SQLite one by default) with progress bars, then show what was indexed. The demo customer
-master file (crawlers/demo_site/data/customers.csv) is imported first, so mentions link to customers.
+master file (demo/site/data/customers.csv) is imported first, so mentions link to customers.
 
 Zero configuration, offline: the demo site is in-process, Prefect runs with a temporary local server
 under Earful's home, and a second run finds nothing new (cursors) but shows the same tables.
@@ -231,9 +231,9 @@ LINKED_ROWS = 12  # the most mentioned linked customers; `earful customers show 
 def import_demo_customers(settings: Settings, console: Console) -> int:
     """Import the demo's customer master file into the directory next to the store (idempotent by code:
     a second demo run finds every customer unchanged). Returns how many customers the file holds."""
-    from crawlers.demo_site.customers import data_path
     from crm.customers import build_customer_directory
     from crm.master_file import import_master_file
+    from demo.site.customers import data_path
 
     path = data_path()
     directory = build_customer_directory(settings)
@@ -252,8 +252,8 @@ def import_demo_customers(settings: Settings, console: Console) -> int:
 def show_linked_customers(store: Store, settings: Settings, console: Console) -> str | None:
     """The customers mentions were linked to, the most mentioned first, and the 360 view of the first
     (computed by `earful customers show`'s own `customer_view`). Returns that customer's code."""
-    from crm.customers import build_customer_directory
     from crm.cli import customer_view
+    from crm.customers import build_customer_directory
 
     buckets = store.terms("customer", size=1000)
     directory = build_customer_directory(settings)
@@ -458,9 +458,9 @@ def run_demo(
     warm_up_tagger(effective, console)
     timings.mark("model_load", t)
 
-    from crawlers.demo_site import DemoSite
     from crawlers.replicas.apis import ApiReplicas
     from crawlers.runner import SpiderSource
+    from demo.site import DemoSite
 
     # Context managers and the finally: the site, the API replica and the spider's subprocess stop
     # whatever happens (an error, Ctrl-C).

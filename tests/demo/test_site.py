@@ -11,9 +11,9 @@ import httpx
 import pytest
 
 from core.models import parse_datetime
-from crawlers.demo_site import ANCHOR, DemoSite, load_items
-from crawlers.demo_site.__main__ import main as demo_site_main
-from crawlers.demo_site.generate import MALFORMED_DATE, WINDOW_DAYS, dumps, generate
+from demo.site import ANCHOR, DemoSite, load_items
+from demo.site.__main__ import main as demo_site_main
+from demo.site.generate import MALFORMED_DATE, WINDOW_DAYS, dumps, generate
 
 
 @pytest.fixture(scope="module")

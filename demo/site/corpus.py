@@ -3,7 +3,7 @@ people say about them in English, Simplified and Traditional Chinese.
 
 Every name here is invented for the demo (Quillfinch, Munchbird, Cobaltwing Air, Kestrelle and the
 rivals Hushwave, Fennix Eats, Bluegander Air, Novaquail). `generate.py` combines these pieces with a
-fixed seed; edit them, then run ``python -m crawlers.demo_site.generate`` to rewrite the data file.
+fixed seed; edit them, then run ``python -m demo.site.generate`` to rewrite the data file.
 
 Placeholders: {brand} {product} (either product; {p0} / {p1} name one) {rival} {support} (the brand's
 support handle, with @) {n} (a number). An item's product is the one its text names.

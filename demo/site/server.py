@@ -18,9 +18,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any, Self
 from urllib.parse import parse_qs, urlsplit
 
-from crawlers.demo_site import pages
-from crawlers.demo_site.generate import load_items
 from crawlers.local_server import LocalServer
+from demo.site import pages
+from demo.site.generate import load_items
 
 if TYPE_CHECKING:
     from core.settings import Settings

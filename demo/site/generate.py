@@ -3,9 +3,9 @@
 Same seed, same pieces -> byte-identical ``data/items.jsonl`` (a test checks the checked-in file).
 Dates are spread over the 30 days before a FIXED anchor, never relative to now.
 
-    python -m crawlers.demo_site generate   # rewrite data/items.jsonl
-    python -m crawlers.demo_site check      # exit 1 if the file is stale
-    python -m crawlers.demo_site summary    # counts by language, brand, type and label
+    python -m demo.site generate   # rewrite data/items.jsonl
+    python -m demo.site check      # exit 1 if the file is stale
+    python -m demo.site summary    # counts by language, brand, type and label
 """
 
 from __future__ import annotations
@@ -18,7 +18,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from crawlers.demo_site.corpus import (
+from crawlers.sources.file import extract_hashtags, extract_mentions
+from demo.site.corpus import (
     AUTHORS,
     BODIES,
     BRANDS,
@@ -30,7 +31,6 @@ from crawlers.demo_site.corpus import (
     TITLES,
     Brand,
 )
-from crawlers.sources.file import extract_hashtags, extract_mentions
 
 SEED = 20261115
 ANCHOR = datetime(2026, 11, 15, 12, 0, tzinfo=UTC)
@@ -272,7 +272,7 @@ def _finalise(drafts: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def data_path() -> Path:
-    return Path(str(resources.files("crawlers.demo_site.data").joinpath(DATA_FILE)))
+    return Path(str(resources.files("demo.site.data").joinpath(DATA_FILE)))
 
 
 def dumps(items: list[dict[str, Any]]) -> str:
@@ -281,7 +281,7 @@ def dumps(items: list[dict[str, Any]]) -> str:
 
 def load_items() -> list[dict[str, Any]]:
     """The checked-in items, as the demo site serves them."""
-    text = resources.files("crawlers.demo_site.data").joinpath(DATA_FILE).read_text(encoding="utf-8")
+    text = resources.files("demo.site.data").joinpath(DATA_FILE).read_text(encoding="utf-8")
     return [json.loads(line) for line in text.splitlines() if line.strip()]
 
 

@@ -16,10 +16,10 @@ from core.models import SourceCursor
 from core.registry import SOURCES
 from core.settings import Settings
 from crawlers.base import Source
-from crawlers.demo_site import DemoSite, load_items
-from crawlers.demo_site.generate import MALFORMED_DATE
-from crawlers.sources.demo import DemoSiteSource
 from crawlers.testing import SourceContract, drain
+from demo.site import DemoSite, load_items
+from demo.site.generate import MALFORMED_DATE
+from demo.source import DemoSiteSource
 
 
 @pytest.fixture(scope="module")

@@ -1,9 +1,9 @@
 """The demo site from the command line.
 
-python -m crawlers.demo_site serve [--port 8765]   # until Ctrl-C
-python -m crawlers.demo_site generate              # rewrite data/items.jsonl from corpus.py
-python -m crawlers.demo_site check                 # exit 1 if data/items.jsonl is stale
-python -m crawlers.demo_site summary               # counts by language, brand, type, label, site
+python -m demo.site serve [--port 8765]   # until Ctrl-C
+python -m demo.site generate              # rewrite data/items.jsonl from corpus.py
+python -m demo.site check                 # exit 1 if data/items.jsonl is stale
+python -m demo.site summary               # counts by language, brand, type, label, site
 """
 
 from __future__ import annotations
@@ -13,12 +13,12 @@ import contextlib
 import sys
 import threading
 
-from crawlers.demo_site.generate import data_path, dumps, generate, summary
-from crawlers.demo_site.server import DemoSite
+from demo.site.generate import data_path, dumps, generate, summary
+from demo.site.server import DemoSite
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m crawlers.demo_site", description="The Earful demo site.")
+    parser = argparse.ArgumentParser(prog="python -m demo.site", description="The Earful demo site.")
     commands = parser.add_subparsers(dest="command", required=True)
     serve = commands.add_parser("serve", help="serve the site on loopback until Ctrl-C")
     serve.add_argument("--host", default="127.0.0.1")
@@ -43,7 +43,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.command == "check":
         if not path.exists() or path.read_text(encoding="utf-8") != dumps(items):
-            print(f"{path} is stale: run python -m crawlers.demo_site generate", file=sys.stderr)
+            print(f"{path} is stale: run python -m demo.site generate", file=sys.stderr)
             return 1
         return 0
     path.write_text(dumps(items), encoding="utf-8")

@@ -10,8 +10,8 @@ The demo items quote no emails, phones or order numbers, so nobody is matched by
 
 Same items, same file, byte for byte (a test checks the checked-in file):
 
-    python -m crawlers.demo_site.customers generate   # rewrite data/customers.csv
-    python -m crawlers.demo_site.customers check      # exit 1 if the file is stale
+    python -m demo.site.customers generate   # rewrite data/customers.csv
+    python -m demo.site.customers check      # exit 1 if the file is stale
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from core.customer_keys import MASTER_FILE_COLUMNS
-from crawlers.demo_site.generate import load_items
+from demo.site.generate import load_items
 
 DATA_FILE = "customers.csv"
 SEED = 20261116
@@ -166,17 +166,17 @@ def dumps(rows: list[dict[str, str]]) -> str:
 
 
 def data_path() -> Path:
-    return Path(str(resources.files("crawlers.demo_site.data").joinpath(DATA_FILE)))
+    return Path(str(resources.files("demo.site.data").joinpath(DATA_FILE)))
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m crawlers.demo_site.customers", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m demo.site.customers", description=__doc__)
     parser.add_argument("command", choices=("generate", "check"))
     args = parser.parse_args(argv)
     text, path = dumps(generate()), data_path()
     if args.command == "check":
         if not path.exists() or path.read_text(encoding="utf-8") != text:
-            print(f"{path} is stale: run python -m crawlers.demo_site.customers generate", file=sys.stderr)
+            print(f"{path} is stale: run python -m demo.site.customers generate", file=sys.stderr)
             return 1
         print(f"{path} is up to date")
         return 0
