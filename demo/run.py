@@ -458,8 +458,8 @@ def run_demo(
     warm_up_tagger(effective, console)
     timings.mark("model_load", t)
 
-    from crawlers.replicas.apis import ApiReplicas
     from crawlers.runner import SpiderSource
+    from crawlers.testing.replicas.apis import ApiReplicas
     from demo.site import DemoSite
 
     # Context managers and the finally: the site, the API replica and the spider's subprocess stop

@@ -16,7 +16,7 @@ from core.models import SourceCursor
 from core.registry import SOURCES
 from core.settings import Settings
 from crawlers.base import Source
-from crawlers.testing import SourceContract, drain
+from crawlers.testing.contracts import SourceContract, drain
 from demo.site import DemoSite, load_items
 from demo.site.generate import MALFORMED_DATE
 from demo.source import DemoSiteSource

@@ -20,7 +20,7 @@ from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
-from crawlers.replicas.server import Fault, ReplicaServer, Reply, Request
+from crawlers.testing.replicas.server import Fault, ReplicaServer, Reply, Request
 
 T0 = datetime(2026, 11, 10, 12, 0, tzinfo=UTC)
 TOKENS = {

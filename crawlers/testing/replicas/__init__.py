@@ -1,10 +1,10 @@
 """Local replicas of what Earful collects from, for tests, the demo and the benchmark (no internet).
 
-- :mod:`crawlers.replicas.server`: a loopback HTTP server with scripted faults (429 + Retry-After,
+- :mod:`crawlers.testing.replicas.server`: a loopback HTTP server with scripted faults (429 + Retry-After,
   5xx, malformed and truncated JSON).
-- :mod:`crawlers.replicas.sites`: fixture websites (charsets, broken markup, huge pages, feeds,
+- :mod:`crawlers.testing.replicas.sites`: fixture websites (charsets, broken markup, huge pages, feeds,
   sitemaps, schema.org reviews) and the benchmark site; profiles for them beside this file.
-- :mod:`crawlers.replicas.apis`: the platform APIs' documented response shapes, written from their
+- :mod:`crawlers.testing.replicas.apis`: the platform APIs' documented response shapes, written from their
   public documentation.
 """
 

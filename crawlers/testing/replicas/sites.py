@@ -23,7 +23,7 @@ from datetime import UTC, datetime, timedelta
 from html import escape
 from typing import Any
 
-from crawlers.replicas.server import ReplicaServer, Reply, Request
+from crawlers.testing.replicas.server import ReplicaServer, Reply, Request
 
 NOW = datetime(2026, 11, 10, 12, 0, tzinfo=UTC)  # the site's "today" for absolute dates
 
