@@ -506,7 +506,7 @@ def run_demo(
         ours = (report.finished_at - flow_started).total_seconds()
         timings.marks["prefect_flow_overhead"] = max(0.0, timings.marks["flow"] - ours)
 
-    from flows.cli import print_report
+    from flows.cli.run import print_report
     from flows.wiring import build_store
 
     print_report(report, console)

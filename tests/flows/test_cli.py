@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from core.errors import ConfigError
 from core.models import Rejected
 from core.registry import STORES
-from flows.cli import demo_cmd, print_report, run_cmd
+from flows.cli.run import demo_cmd, print_report, run_cmd
 from flows.listen import ListenReport, SourceReport
 from tests.flows.helpers import MAPPING, REJECTED_LOCATORS, VALID, FlakyStore, write_export
 
