@@ -473,8 +473,7 @@ def run_demo(
                 f"at {apis.base('hackernews')}"
             )
             t = time.monotonic()
-            import prefect  # noqa: F401  (timed: a good part of Prefect's start-up)
-
+            # Timed: flows.listen imports Prefect, a good part of its start-up (only flows/ imports Prefect).
             from core.errors import ListenIncomplete
             from flows.listen import listen_flow
             from flows.sources_config import SourceConfig, SourcesConfig

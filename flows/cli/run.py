@@ -1,10 +1,8 @@
-"""`earful demo` and `earful run`. Nothing heavy at import: Prefect loads inside the commands, after its
+"""`earful run`. Nothing heavy at import: Prefect loads inside the commands, after its
 environment is set (Prefect reads its settings when it is imported)."""
 
 from __future__ import annotations
 
-import json
-import logging
 import os
 import sys
 from collections.abc import Callable
@@ -139,33 +137,3 @@ def print_report(report: ListenReport, console: Console) -> None:
             )
     for error in report.drain.errors:
         console.print(f"[red]spool: {error}[/]", highlight=False)
-
-
-def demo_cmd(
-    home: _Home = None,
-    store: _Store = None,
-    as_json: Annotated[
-        bool, typer.Option("--json", help="Print the listen report as JSON at the end")
-    ] = False,
-    tagger: Annotated[
-        str | None,
-        typer.Option(
-            "--tagger",
-            help="lexicon | transformer (default: EARFUL_NLP__TAGGER, transformer); lexicon: quick",
-        ),
-    ] = None,
-) -> None:
-    """Serve a demo site of reviews and posts on localhost, listen to it, and show what was indexed."""
-    settings = _settings(home)
-    configure_prefect(settings.home / "prefect", quiet=True)
-    root = logging.getLogger()
-    if root.level > logging.DEBUG:  # the progress bars tell the story; warnings and errors still print
-        root.setLevel(logging.WARNING)
-    from demo.run import run_demo
-
-    if tagger is not None and tagger not in ("lexicon", "transformer"):
-        raise typer.BadParameter("lexicon or transformer", param_hint="--tagger")
-    report = run_demo(settings, store=store, tagger=tagger, default_home=home is None)
-    if as_json:
-        typer.echo(json.dumps(report.model_dump(mode="json"), ensure_ascii=False, indent=2))
-    raise typer.Exit(0 if report.ok else 1)
