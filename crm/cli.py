@@ -16,6 +16,7 @@ import typer
 if TYPE_CHECKING:
     from core.models import Customer
     from core.settings import Settings
+    from crm.customer360 import Customer360, MentionSummary
     from crm.customers import CustomerStore
     from index.base import MentionStore
 
@@ -24,7 +25,6 @@ customers_app = typer.Typer(
     help="The customer master file: import it, look a customer up, confirm or reject links.",
     no_args_is_help=True,
 )
-LATEST = 5
 
 
 class VerdictArg(StrEnum):
@@ -75,76 +75,62 @@ def import_cmd(
         raise typer.Exit(1)  # scripts notice; the valid rows are imported all the same
 
 
-def customer_view(
-    customer: Customer, store: MentionStore, order_numbers: tuple[str, ...] = ()
-) -> dict[str, Any]:
-    """The 360 view: master data, linked mentions (count, latest, sentiment share), open complaints.
+def view_json(view: Customer360) -> dict[str, Any]:
+    """The view as `--json` prints it (the shape predates Customer360: order numbers sit in `customer`)."""
 
-    There is no case workflow yet, so every linked complaint counts as open."""
-    from core.models import IntentLabel, SentimentLabel
-    from index.base import MentionFilter, SearchRequest
-
-    linked = MentionFilter(customer_ids=(customer.id,))
-    complaints = MentionFilter(customer_ids=(customer.id,), intents=(IntentLabel.complaint,))
-    share = store.sentiment_share(linked)
-    latest = store.search(SearchRequest(filters=linked, sort="newest", limit=LATEST)).hits
-    complaint_page = store.search(SearchRequest(filters=complaints, sort="newest", limit=LATEST))
-
-    def brief(mention: Any) -> dict[str, Any]:
-        link = mention.customer
+    def brief(m: MentionSummary) -> dict[str, Any]:
         return {
-            "id": mention.id,
-            "published_at": mention.published_at.isoformat(),
-            "platform": mention.platform,
-            "sentiment": mention.sentiment.label.value,
-            "intents": [i.label.value for i in mention.intents],
-            "text": mention.text if len(mention.text) <= 160 else mention.text[:159] + "…",
-            "link": {"method": link.method, "confidence": link.confidence} if link else None,
+            "id": m.id,
+            "published_at": m.published_at.isoformat(),
+            "platform": m.platform,
+            "sentiment": m.sentiment.value,
+            "intents": [label.value for label in m.intents],
+            "text": m.excerpt,
+            "link": {"method": m.link.method, "confidence": m.link.confidence} if m.link else None,
         }
 
     return {
-        "customer": {**customer.model_dump(mode="json"), "order_numbers": list(order_numbers)},
-        "mentions": share.total,
-        "sentiment": {
-            label.value: round(share.share(label), 4) for label in SentimentLabel if share.counts.get(label)
+        "customer": {**view.customer.model_dump(mode="json"), "order_numbers": list(view.order_numbers)},
+        "mentions": view.mentions,
+        "sentiment": {label.value: share for label, share in view.sentiment.items()},
+        "latest": [brief(m) for m in view.latest],
+        "open_complaints": {
+            "count": view.open_complaints,
+            "latest": [brief(m) for m in view.latest_complaints],
         },
-        "latest": [brief(m) for m in latest],
-        "open_complaints": {"count": complaint_page.total, "latest": [brief(m) for m in complaint_page.hits]},
     }
 
 
-def _print_view(view: dict[str, Any]) -> None:
-    c = view["customer"]
-    typer.echo(f"{c['name']} ({c['code']})  tier {c['tier']}  id {c['id']}")
+def _print_view(view: Customer360) -> None:
+    c = view.customer
+    typer.echo(f"{c.name} ({c.code})  tier {c.tier.value}  id {c.id}")
     details = {
-        "category": c["category"],
-        "industry": c["industry"],
-        "city": c["city"],
-        "country": c["country"],
-        "birthday": c["birthday"],
-        "emails": ", ".join(x["value"] for x in c["contacts"] if x["kind"] == "email"),
-        "phones": ", ".join(x["value"] for x in c["contacts"] if x["kind"] == "phone"),
+        "category": c.category,
+        "industry": c.industry,
+        "city": c.city,
+        "country": c.country,
+        "birthday": c.birthday.isoformat() if c.birthday else None,
+        "emails": ", ".join(x.value for x in c.contacts if x.kind == "email"),
+        "phones": ", ".join(x.value for x in c.contacts if x.kind == "phone"),
         "handles": ", ".join(
-            f"{h['platform']}:{h['handle'] or ''}{'#' + h['user_id'] if h['user_id'] else ''}"
-            for h in c["handles"]
+            f"{h.platform}:{h.handle or ''}{'#' + h.user_id if h.user_id else ''}" for h in c.handles
         ),
-        "orders": ", ".join(c["order_numbers"]),
-        "consent": f"marketing {'yes' if c['consent']['marketing'] else 'no'}, "
-        f"profiling {'yes' if c['consent']['profiling'] else 'no'}",
+        "orders": ", ".join(view.order_numbers),
+        "consent": f"marketing {'yes' if c.consent.marketing else 'no'}, "
+        f"profiling {'yes' if c.consent.profiling else 'no'}",
     }
     for key, value in details.items():
         if value:
             typer.echo(f"  {key:<9} {value}")
-    shares = ", ".join(f"{label} {share:.0%}" for label, share in view["sentiment"].items()) or "-"
-    typer.echo(f"linked mentions: {view['mentions']}  sentiment: {shares}")
-    typer.echo(f"open complaints: {view['open_complaints']['count']}")
-    for m in view["open_complaints"]["latest"]:
-        typer.echo(f"  ! {m['published_at'][:16]}  {m['platform']:<9} {m['text']}  [{m['id']}]")
+    shares = ", ".join(f"{label.value} {share:.0%}" for label, share in view.sentiment.items()) or "-"
+    typer.echo(f"linked mentions: {view.mentions}  sentiment: {shares}")
+    typer.echo(f"open complaints: {view.open_complaints}")
+    for m in view.latest_complaints:
+        typer.echo(f"  ! {m.published_at.isoformat()[:16]}  {m.platform:<9} {m.excerpt}  [{m.id}]")
     typer.echo("latest mentions:")
-    for m in view["latest"]:
-        typer.echo(
-            f"  {m['published_at'][:16]}  {m['platform']:<9} {m['sentiment']:<8} {m['text']}  [{m['id']}]"
-        )
+    for m in view.latest:
+        when = m.published_at.isoformat()[:16]
+        typer.echo(f"  {when}  {m.platform:<9} {m.sentiment.value:<8} {m.excerpt}  [{m.id}]")
 
 
 @customers_app.command("show")
@@ -154,6 +140,7 @@ def show_cmd(
 ) -> None:
     """A customer's 360 view: master data, linked mentions, sentiment, latest mentions, open complaints."""
     from core.settings import get_settings
+    from crm.customer360 import build_customer360
 
     settings = get_settings()
     directory = _directory(settings)
@@ -164,13 +151,13 @@ def show_cmd(
             raise typer.Exit(2)
         store = _store(settings)
         try:
-            view = customer_view(customer, store, directory.order_numbers(customer.id))
+            view = build_customer360(customer, directory, store)
         finally:
             store.close()
     finally:
         directory.close()
     if as_json:
-        typer.echo(json.dumps(view, ensure_ascii=False, indent=2))
+        typer.echo(json.dumps(view_json(view), ensure_ascii=False, indent=2))
     else:
         _print_view(view)
 

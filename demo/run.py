@@ -34,6 +34,7 @@ from index.base import Bucket, SearchRequest
 
 if TYPE_CHECKING:
     from crawlers.base import Source
+    from crm.customer360 import Customer360
     from flows.listen import ListenReport, ProgressEvent
     from flows.wiring import Store
 
@@ -251,8 +252,8 @@ def import_demo_customers(settings: Settings, console: Console) -> int:
 
 def show_linked_customers(store: Store, settings: Settings, console: Console) -> str | None:
     """The customers mentions were linked to, the most mentioned first, and the 360 view of the first
-    (computed by `earful customers show`'s own `customer_view`). Returns that customer's code."""
-    from crm.cli import customer_view
+    (built by the library behind `earful customers show`). Returns that customer's code."""
+    from crm.customer360 import build_customer360
     from crm.customers import build_customer_directory
 
     buckets = store.terms("customer", size=1000)
@@ -262,7 +263,7 @@ def show_linked_customers(store: Store, settings: Settings, console: Console) ->
         for bucket in buckets[:LINKED_ROWS]:
             customer = directory.get(bucket.key)
             if customer is not None:
-                views.append(customer_view(customer, store, directory.order_numbers(customer.id)))
+                views.append(build_customer360(customer, directory, store))
         total = directory.count()
     finally:
         directory.close()
@@ -275,50 +276,48 @@ def show_linked_customers(store: Store, settings: Settings, console: Console) ->
     for column in ("code", "name", "tier", "mentions", "negative", "latest mention"):
         table.add_column(column, justify="right" if column in ("mentions", "negative") else "left")
     for view in views:
-        c, latest = view["customer"], view["latest"][0] if view["latest"] else None
+        c, latest = view.customer, view.latest[0] if view.latest else None
         table.add_row(
-            escape(c["code"]),
-            escape(c["name"]),
-            escape(c["tier"]),
-            str(view["mentions"]),
-            f"{view['sentiment'].get('negative', 0.0):.0%}",
-            f"{latest['published_at'][:10]} {escape(latest['text'][:60])}" if latest else "-",
+            escape(c.code),
+            escape(c.name),
+            escape(c.tier.value),
+            str(view.mentions),
+            f"{view.sentiment.get(SentimentLabel.negative, 0.0):.0%}",
+            f"{latest.published_at.date().isoformat()} {escape(latest.excerpt[:60])}" if latest else "-",
         )
     console.print(table)
     if not views:
         return None
     _print_customer_view(views[0], console)
-    return str(views[0]["customer"]["code"])
+    return views[0].customer.code
 
 
-def _print_customer_view(view: dict[str, Any], console: Console) -> None:
+def _print_customer_view(view: Customer360, console: Console) -> None:
     """An excerpt of the 360 view: who, how they feel, their open complaints and latest mentions."""
-    c = view["customer"]
-    shares = ", ".join(f"{label} {share:.0%}" for label, share in view["sentiment"].items()) or "-"
-    profiling = "yes" if c["consent"]["profiling"] else "no"
+    c = view.customer
+    shares = ", ".join(f"{label.value} {share:.0%}" for label, share in view.sentiment.items()) or "-"
+    profiling = "yes" if c.consent.profiling else "no"
     console.print(
-        f"[bold]Customer 360: {escape(c['name'])} ({escape(c['code'])})[/], tier {escape(c['tier'])}, "
-        f"{escape(c.get('city') or '-')} {escape(c.get('country') or '')}; profiling consent {profiling}",
+        f"[bold]Customer 360: {escape(c.name)} ({escape(c.code)})[/], tier {escape(c.tier.value)}, "
+        f"{escape(c.city or '-')} {escape(c.country or '')}; profiling consent {profiling}",
         highlight=False,
     )
-    complaints = view["open_complaints"]
     console.print(
-        f"  {view['mentions']} linked mentions; sentiment {shares}; {complaints['count']} open complaints",
+        f"  {view.mentions} linked mentions; sentiment {shares}; {view.open_complaints} open complaints",
         highlight=False,
     )
     table = Table(show_header=True, box=None, padding=(0, 1))
     for column in ("published", "platform", "sentiment", "intents", "link", "text"):
         table.add_column(column, overflow="fold")
-    for m in view["latest"][:3]:
-        link = m["link"] or {}
-        label = m["sentiment"]
+    for m in view.latest[:3]:
+        label = m.sentiment.value
         table.add_row(
-            m["published_at"][:10],
-            escape(m["platform"]),
+            m.published_at.date().isoformat(),
+            escape(m.platform),
             f"[{_SENTIMENT_STYLES.get(label, '')}]{label}[/]",
-            escape(", ".join(m["intents"]) or "-"),
-            f"{link.get('method', '-')} {link.get('confidence', 0):.2f}" if link else "-",
-            escape(m["text"][:90]),
+            escape(", ".join(i.value for i in m.intents) or "-"),
+            f"{m.link.method} {m.link.confidence:.2f}" if m.link else "-",
+            escape(m.excerpt[:90]),
         )
     console.print(table)
 
