@@ -5,17 +5,13 @@ Nothing heavy is imported here: the commands import what they need when they run
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import typer
 
-from core.errors import InfraError
-
 es_app = typer.Typer(
     name="es",
-    help="Run a local Elasticsearch for development and tests (infra/elasticsearch/esnode.py).",
+    help="Run a local Elasticsearch for development and tests (index/esnode.py).",
     no_args_is_help=True,
 )
 
@@ -24,19 +20,6 @@ index_app = typer.Typer(
     help="Manage Earful's Elasticsearch indices: templates, versioned indices, migration.",
     no_args_is_help=True,
 )
-
-
-def esnode_script() -> Path:
-    """The provisioning script of the source checkout this package runs from."""
-    import index
-
-    path = Path(index.__file__).resolve().parents[1] / "infra" / "elasticsearch" / "esnode.py"
-    if not path.is_file():
-        raise InfraError(
-            f"{path} not found: `earful es` needs the source checkout (an editable install)",
-            details={"path": str(path)},
-        )
-    return path
 
 
 def esnode_args(nodes: int | None = None) -> list[str]:
@@ -66,8 +49,11 @@ def esnode_args(nodes: int | None = None) -> list[str]:
 
 
 def _esnode(action: str, *extra: str, nodes: int | None = None) -> None:
-    cmd = [sys.executable, str(esnode_script()), action, *esnode_args(nodes), *extra]
-    code = subprocess.run(cmd, check=False).returncode
+    # index/esnode.py ships in the package (standard library only), so an installed `earful es` has it;
+    # infra/elasticsearch/esnode.py runs the same file from a checkout.
+    from index import esnode
+
+    code = esnode.main([action, *esnode_args(nodes), *extra])
     if code != 0:
         raise typer.Exit(code)
 
