@@ -6,7 +6,6 @@ Import after the script has put the repository root on sys.path (the benchmarks 
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import os
 import shutil
 import sys
@@ -14,10 +13,7 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from types import ModuleType
 from typing import Any
-
-ROOT = Path(__file__).resolve().parents[1]
 
 
 def add_es_url_argument(parser: argparse.ArgumentParser) -> None:
@@ -28,17 +24,6 @@ def add_es_url_argument(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _load_esnode() -> ModuleType:
-    path = ROOT / "infra" / "elasticsearch" / "esnode.py"
-    spec = importlib.util.spec_from_file_location("earful_esnode", path)
-    if spec is None or spec.loader is None:
-        raise SystemExit(f"cannot load {path}")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["earful_esnode"] = module
-    spec.loader.exec_module(module)
-    return module
-
-
 @contextmanager
 def elasticsearch_url(url: str | None, heap: str | None = None) -> Iterator[str]:
     """`url` as given, else the URL of a single throwaway node (esnode's default heap unless `heap`),
@@ -46,7 +31,8 @@ def elasticsearch_url(url: str | None, heap: str | None = None) -> Iterator[str]
     if url:
         yield url.rstrip("/")
         return
-    esnode = _load_esnode()
+    from index import esnode  # the provisioning module (infra/elasticsearch/esnode.py runs it too)
+
     data_dir = Path(tempfile.mkdtemp(prefix="earful-bench-"))
     http_port, transport_port = esnode.pick_ports(1)
     extra: dict[str, Any] = {"heap": heap} if heap else {}

@@ -21,10 +21,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from core.models import RawMention
 from crawlers.config import CrawlSettings
-from crawlers.replicas import profile_path
-from crawlers.replicas.sites import BENCH_REVIEWS_PER_PAGE, FixtureSite
 from crawlers.runner import RunSpec, run_spider
 from crawlers.scrapy_settings import scrapy_settings
+from crawlers.testing.replicas import profile_path
+from crawlers.testing.replicas.sites import BENCH_REVIEWS_PER_PAGE, FixtureSite
 
 
 def main() -> int:

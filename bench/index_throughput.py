@@ -14,7 +14,7 @@ In one run, on the same synthetic mentions (deterministic, generated in-process 
 Both Elasticsearch runs send one request at a time, into fresh indices made from the same template
 with the same settings (refresh off while loading: no periodic refresh, no refresh parameter), after
 a common warm-up. The last line is ``ratio_vs_raw_bulk=<b/a>``. Without --es-url (or
-EARFUL_TEST_ES_URL) a throwaway node is started with infra/elasticsearch/esnode.py and stopped after.
+EARFUL_TEST_ES_URL) a throwaway node is started with index/esnode.py and stopped after.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Customer lookup keys: the one normalisation that customer linking (nlp/linking/) and the customer
-stores (index/customers.py) share, plus the customer master file's columns (index/customers_import.py
-reads them, crawlers/demo_site/customers.py writes them). Here in core because nlp/, index/ and
+stores (crm/customers.py) share, plus the customer master file's columns (crm/master_file.py
+reads them, demo/site/customers.py writes them). Here in core because nlp/, index/ and
 crawlers/ may not import one another (DESIGN.md layers).
 """
 

@@ -143,7 +143,7 @@ def build_enricher(settings: Settings, tagger: Tagger | None = None) -> LinkingE
     """The tagger (built from settings unless given) plus customer linking: `ScoredLinker` over the
     directory next to the configured store, which also keeps the confirm/reject feedback, at the
     `nlp.link_threshold` confidence. Nothing is opened here: the directory connects on first use."""
-    from index.customers import build_customer_directory
+    from crm.customers import build_customer_directory
     from nlp.enricher import Enricher  # the tagger's weights/lexicons load lazily (warm_up), not here
     from nlp.linking.linker import ScoredLinker
 

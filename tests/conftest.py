@@ -10,17 +10,16 @@
   failure tests ("Elasticsearch stops mid-batch"). Each start costs 10-30 s on 2 cores: use sparingly.
 - `es_cleanup` (what `es_prefix` runs after each test) and `esnode` (the provisioning module itself).
 
-Process control lives in infra/elasticsearch/esnode.py (standard library only, shared with `earful es`
-and infra/test.sh); it is loaded from its path since infra/ is not a package.
+Process control lives in index/esnode.py (standard library only, shared with `earful es` and, through
+infra/elasticsearch/esnode.py, with infra/test.sh).
 """
 
 from __future__ import annotations
 
-import importlib.util
+import importlib
 import os
 import shutil
 import signal
-import sys
 import tempfile
 import uuid
 from collections.abc import Callable, Iterator
@@ -30,22 +29,10 @@ from types import FrameType, ModuleType
 import pytest
 from elasticsearch import ApiError, Elasticsearch, TransportError
 
-ROOT = Path(__file__).resolve().parents[1]
-ESNODE_PATH = ROOT / "infra" / "elasticsearch" / "esnode.py"
-
 
 def load_esnode() -> ModuleType:
-    """infra/elasticsearch/esnode.py as a module (registered before running: its dataclasses need it)."""
-    name = "earful_esnode"
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, ESNODE_PATH)
-    if spec is None or spec.loader is None:
-        raise ImportError(f"cannot load {ESNODE_PATH}")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
+    """The provisioning module, index/esnode.py (infra/elasticsearch/esnode.py runs the same file)."""
+    return importlib.import_module("index.esnode")
 
 
 def _sigterm_unwinds() -> None:

@@ -11,8 +11,8 @@ from core.models import Customer
 class CustomerDirectory(Protocol):
     """Exact lookups over the customer master file. Each returns every customer that matches (an empty
     list when none). Implementations normalise both what they store and the arguments with the functions
-    of core/customer_keys.py (shared with index/customers.py), so callers pass raw values.
-    `index.customers_testing.CustomerDirectoryContract` checks the behaviour."""
+    of core/customer_keys.py (shared with crm/customers.py), so callers pass raw values.
+    `crm.testing.CustomerDirectoryContract` checks the behaviour."""
 
     def by_platform_user_id(self, platform: str, user_id: str) -> list[Customer]: ...
 

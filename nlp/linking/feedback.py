@@ -7,7 +7,7 @@ A verdict is about an *author key* (who wrote the mention) and a customer:
 Author keys: `<platform>:id:<user id>` when the platform gives a stable user id, `<platform>:@<handle>`
 for the handle, and `mention:<id>` for a mention without an author. Feedback is recorded under the first
 (most stable) key and looked up under all of them. `author_keys` lives in core/customer_keys.py, shared
-with index/customers.py.
+with crm/customers.py.
 """
 
 from __future__ import annotations

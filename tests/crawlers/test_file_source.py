@@ -15,7 +15,7 @@ from core.registry import SOURCES
 from core.settings import Settings
 from crawlers.base import Source
 from crawlers.sources.file import FieldMapping, FileSource, extract_hashtags, extract_mentions
-from crawlers.testing import SourceContract, drain
+from crawlers.testing.contracts import SourceContract, drain
 
 MAPPING = FieldMapping(
     native_id="id",

@@ -15,12 +15,12 @@ import pytest
 from core.errors import ConfigError, SourceUnavailable
 from core.models import RawMention, SourceCursor
 from crawlers.base import Source
-from crawlers.demo_site import DemoSite
 from crawlers.health import HealthState, HealthStore
-from crawlers.replicas import profile_path
-from crawlers.replicas.sites import FixtureSite
 from crawlers.runner import RunSpec, SpiderSource, encode_line, iter_batches
-from crawlers.testing import SourceContract, drain
+from crawlers.testing.contracts import SourceContract, drain
+from crawlers.testing.replicas import profile_path
+from crawlers.testing.replicas.sites import FixtureSite
+from demo.site import DemoSite
 from tests.crawlers.spiders.conftest import fast_crawl_settings
 
 

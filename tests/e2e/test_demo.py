@@ -13,7 +13,7 @@ import pytest
 
 from core.ids import customer_id
 from core.settings import Settings
-from crawlers.demo_site.customers import data_path
+from demo.site.customers import data_path
 from index.backends.sqlite import SQLiteMentionStore
 from index.base import MentionFilter
 from nlp.catalog import MODEL_NAME

@@ -13,13 +13,12 @@ from typer.testing import CliRunner
 from core.errors import ConfigError
 from core.models import Rejected
 from core.registry import STORES
-from flows.cli import demo_cmd, print_report, run_cmd
+from flows.cli.run import print_report, run_cmd
 from flows.listen import ListenReport, SourceReport
 from tests.flows.helpers import MAPPING, REJECTED_LOCATORS, VALID, FlakyStore, write_export
 
 app = typer.Typer()
 app.command("run")(run_cmd)
-app.command("demo")(demo_cmd)
 
 
 @app.callback()

@@ -14,13 +14,13 @@ import flows.listen
 from core.errors import StoreUnavailable
 from core.models import Author, Customer, CustomerLink, EnrichedMention, RawMention
 from core.settings import Settings
+from crm.customers import SQLiteCustomerDirectory
+from crm.master_file import import_master_file
 from flows.listen import listen_flow
 from flows.sources_config import SourceConfig, SourcesConfig
 from flows.wiring import LinkingEnricher, build_enricher
 from index.backends.sqlite import SQLiteMentionStore
 from index.base import MentionFilter
-from index.customers import SQLiteCustomerDirectory
-from index.customers_import import import_master_file
 from tests.flows.helpers import make_settings
 
 PLATFORM = "shop"

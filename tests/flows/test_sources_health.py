@@ -11,11 +11,11 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from crawlers.demo_site import DemoSite
 from crawlers.health import HealthStore
 from crawlers.runner import SpiderSource
-from flows.cli import run_cmd
-from flows.health_cli import sources_app
+from demo.site import DemoSite
+from flows.cli.run import run_cmd
+from flows.cli.sources import sources_app
 from tests.flows.helpers import MAPPING, VALID, write_export
 
 app = typer.Typer()

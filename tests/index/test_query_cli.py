@@ -6,10 +6,10 @@ import json
 
 from typer.testing import CliRunner
 
+from index.cli.query import query_app, tree_lines
 from index.query import parse
 from index.query.ast import to_dict
 from index.query.to_es import compile_es
-from index.query_cli import query_app, tree_lines
 
 runner = CliRunner()
 

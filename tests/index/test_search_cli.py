@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 from core.models import Sentiment, SentimentLabel
 from core.settings import get_settings
 from index.backends.sqlite import SQLiteMentionStore
-from index.search_cli import markup_fragment, parse_since, search_cmd
+from index.cli.search import markup_fragment, parse_since, search_cmd
 from index.testing import make_mention
 
 NOW = datetime.now(UTC)

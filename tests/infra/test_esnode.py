@@ -1,4 +1,5 @@
-"""The Elasticsearch provisioning script (infra/elasticsearch/esnode.py) and the fixtures built on it."""
+"""The Elasticsearch provisioning module (index/esnode.py; from a checkout, infra/elasticsearch/esnode.py
+runs it) and the fixtures built on it."""
 
 from __future__ import annotations
 

@@ -186,7 +186,7 @@ def test_title_is_tagged_with_the_text_and_hint_settles_short_texts(warm: Lexico
 
 def test_demo_data_is_tagged_sensibly(warm: LexiconTagger) -> None:
     """The baseline on the demo corpus: generous bounds, it catches regressions, not an accuracy claim."""
-    from crawlers.demo_site import load_items
+    from demo.site import load_items
 
     items = [item for item in load_items() if item["label"] not in ("malformed", "reply", "news")]
     hits = 0

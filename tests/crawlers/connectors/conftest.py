@@ -1,4 +1,4 @@
-"""Connectors against the API replicas (crawlers/replicas/apis.py) on loopback; no internet."""
+"""Connectors against the API replicas (crawlers/testing/replicas/apis.py) on loopback; no internet."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import pytest
 from crawlers.config import ConnectorSettings
 from crawlers.connectors.base import Connector
 from crawlers.health import HealthStore
-from crawlers.replicas.apis import CREDENTIALS, TOKENS, ApiReplicas
 from crawlers.safety import TargetGuard
+from crawlers.testing.replicas.apis import CREDENTIALS, TOKENS, ApiReplicas
 
 
 @pytest.fixture(scope="session")

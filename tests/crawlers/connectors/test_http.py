@@ -17,11 +17,11 @@ from crawlers.connectors.mastodon import MastodonConnector
 from crawlers.connectors.reddit import RedditConnector
 from crawlers.connectors.weibo import WeiboConnector
 from crawlers.connectors.youtube import YouTubeConnector
-from crawlers.replicas.apis import CORPUS, ApiReplicas, weibo_rate_limited, youtube_quota_exceeded
-from crawlers.replicas.server import Fault
 from crawlers.safety import TargetGuard
 from crawlers.scrapy_settings import scrapy_settings
-from crawlers.testing import drain
+from crawlers.testing.contracts import drain
+from crawlers.testing.replicas.apis import CORPUS, ApiReplicas, weibo_rate_limited, youtube_quota_exceeded
+from crawlers.testing.replicas.server import Fault
 from tests.crawlers.connectors.conftest import Make, Sleeps, replica_settings
 
 N_GOOD = len(CORPUS)

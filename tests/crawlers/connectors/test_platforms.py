@@ -20,8 +20,8 @@ from crawlers.connectors.reddit import RedditConnector
 from crawlers.connectors.weibo import WeiboConnector
 from crawlers.connectors.x import XConnector
 from crawlers.connectors.youtube import YouTubeConnector
-from crawlers.replicas.apis import CORPUS, ApiReplicas
-from crawlers.testing import SourceContract, drain
+from crawlers.testing.contracts import SourceContract, drain
+from crawlers.testing.replicas.apis import CORPUS, ApiReplicas
 from tests.crawlers.connectors.conftest import Make, replica_settings
 
 

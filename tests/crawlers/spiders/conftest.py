@@ -11,9 +11,9 @@ import pytest
 
 from core.models import RawMention, Rejected
 from crawlers.config import CrawlSettings
-from crawlers.replicas import profile_path
-from crawlers.replicas.sites import FixtureSite
 from crawlers.runner import RunSpec, SpiderRun, SpiderSource
+from crawlers.testing.replicas import profile_path
+from crawlers.testing.replicas.sites import FixtureSite
 
 MAX_PAGE = 1_000_000
 

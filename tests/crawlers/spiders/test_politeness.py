@@ -3,11 +3,11 @@ identifying user agent, robots.txt (see test_review for a forbidden page reporte
 
 from __future__ import annotations
 
-from crawlers.replicas import profile_path
-from crawlers.replicas.server import Fault
-from crawlers.replicas.sites import FixtureSite
 from crawlers.runner import RunSpec, run_spider
 from crawlers.scrapy_settings import scrapy_settings
+from crawlers.testing.replicas import profile_path
+from crawlers.testing.replicas.server import Fault
+from crawlers.testing.replicas.sites import FixtureSite
 from tests.crawlers.spiders.conftest import Crawl, fast_crawl_settings
 
 

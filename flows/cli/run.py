@@ -1,0 +1,139 @@
+"""`earful run`. Nothing heavy at import: Prefect loads inside the commands, after its
+environment is set (Prefect reads its settings when it is imported)."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from core.settings import Settings
+    from flows.listen import ListenReport, SourceReport
+
+
+def configure_prefect(prefect_home: Path | None = None, *, quiet: bool = True) -> None:
+    """Run flows in-process with no Prefect server to install: when no API URL is configured, Prefect
+    starts a temporary local one (ephemeral mode). Call before the first `import prefect`.
+
+    `prefect_home` isolates Prefect's state (its SQLite database, profiles) under Earful's home;
+    `quiet` keeps Prefect's own INFO chatter off the terminal (our errors still print)."""
+    if "prefect" in sys.modules:  # too late to change Prefect's settings; keep what is there
+        return
+    if prefect_home is not None:
+        prefect_home.mkdir(parents=True, exist_ok=True)
+        os.environ["PREFECT_HOME"] = str(prefect_home)
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_ENABLED", "true")
+    # Its default (20 s) is too short for a first start on a small or busy machine (imports, migrations).
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
+    if quiet:
+        os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+        # The temporary server logs ERRORs when it is stopped while flushing its own bookkeeping events;
+        # none of it concerns our data, and our errors go through our own loggers.
+        os.environ.setdefault("PREFECT_SERVER_LOGGING_LEVEL", "CRITICAL")
+        os.environ.setdefault("PREFECT_LOGGING_TO_API_ENABLED", "false")
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")  # offline: nothing phones home
+
+
+def _settings(home: Path | None) -> Settings:
+    from core.settings import Settings, get_settings
+
+    return Settings(home=home.expanduser().resolve()) if home is not None else get_settings()
+
+
+_Store = Annotated[str | None, typer.Option("--store", help="Mention store: sqlite or elasticsearch")]
+_Home = Annotated[
+    Path | None, typer.Option("--home", help="Earful's home: database, spool, state", file_okay=False)
+]
+
+
+def run_cmd(
+    config: Annotated[
+        Path | None,
+        typer.Option(
+            "--config", "-c", help="Sources file (YAML); default EARFUL_LISTEN__SOURCES_FILE", dir_okay=False
+        ),
+    ] = None,
+    store: _Store = None,
+    home: _Home = None,
+    max_batches: Annotated[
+        int | None, typer.Option("--max-batches", min=1, help="Stop each source after N batches")
+    ] = None,
+    batch_size: Annotated[int | None, typer.Option("--batch-size", min=1, help="Mentions per batch")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON")] = False,
+) -> None:
+    """Listen once to the configured sources: fetch, enrich, index, save cursors; print the report."""
+    settings = _settings(home)
+    configure_prefect(quiet=True)
+    from core.errors import ListenIncomplete
+    from flows.listen import listen_flow, load_sources_config
+
+    sources = load_sources_config(config, settings)  # a bad file fails here, before Prefect starts
+    try:
+        report = listen_flow(
+            sources=sources, settings=settings, store=store, max_batches=max_batches, batch_size=batch_size
+        )
+        code = 0
+    except ListenIncomplete as exc:
+        report, code = exc.report, 1
+    if as_json:
+        typer.echo(report.model_dump_json(indent=2))
+    else:
+        from rich.console import Console
+
+        print_report(report, Console())
+    raise typer.Exit(code)
+
+
+def print_report(report: ListenReport, console: Console) -> None:
+    from rich import box
+    from rich.table import Table
+
+    # Narrow terminals: only the columns that say something for this run.
+    columns: dict[str, Callable[[SourceReport], object]] = {
+        "batches": lambda r: r.batches,
+        "fetched": lambda r: r.fetched,
+        "indexed": lambda r: r.indexed,
+    }
+    if any(r.created != r.indexed for r in report.sources):
+        columns["new"] = lambda r: r.created
+    columns["rejected"] = lambda r: r.rejected
+    if any(r.spooled for r in report.sources):
+        columns["spooled"] = lambda r: len(r.spooled)
+    table = Table(title="Listen run", title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
+    table.add_column("source")
+    table.add_column("status")
+    for column in columns:
+        table.add_column(column, justify="right")
+    table.add_column("cursor", overflow="fold")
+    for s in report.sources:
+        style = {"ok": "green", "failed": "red", "skipped": "red", "disabled": "dim"}[s.status]
+        values = [str(get(s)) for get in columns.values()]
+        table.add_row(s.source, f"[{style}]{s.status}[/]", *values, s.cursor or "")
+    console.print(table)
+    if report.drain.files or report.drain.errors:
+        console.print(
+            f"Spool: drained {report.drain.files} batch(es), {report.drain.mentions} mentions; "
+            f"{report.drain.remaining} waiting"
+        )
+    for s in report.sources:
+        if s.disabled_reason:
+            console.print(f"[dim]{s.source}: disabled ({s.disabled_reason})[/]")
+        for error in s.errors:
+            console.print(f"[red]{s.source}: {error}[/]", highlight=False)
+        for path in s.spooled:
+            console.print(f"[yellow]{s.source}: batch kept in {path}; it is indexed on the next run[/]")
+        for item in s.rejected_samples:
+            console.print(f"[yellow]{s.source}: rejected {item.locator}: {item.reason}[/]", highlight=False)
+        if s.rejected > len(s.rejected_samples) and s.rejected_file:
+            console.print(
+                f"[yellow]{s.source}: … {s.rejected - len(s.rejected_samples)} more in {s.rejected_file}[/]"
+            )
+    for error in report.drain.errors:
+        console.print(f"[red]spool: {error}[/]", highlight=False)
