@@ -26,7 +26,7 @@ test: setup lint
 lint: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy core crawlers nlp index flows api
+	$(VENV)/bin/mypy core crawlers nlp index alerts flows api
 	$(VENV)/bin/lint-imports
 
 bench: setup

@@ -1,0 +1,1 @@
+"""Alerting: rules, the alert engine, the outbox and the channels that deliver alerts."""
