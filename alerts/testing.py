@@ -730,7 +730,8 @@ class SmtpReceiver:
             )
             if not ok:
                 receiver.rejected_logins += 1
-            return AuthResult(success=ok, auth_data=data if ok else None)
+            # handled=False: aiosmtpd answers the refusal itself (535), as a real server does
+            return AuthResult(success=ok, handled=False, auth_data=data if ok else None)
 
         class EphemeralController(Controller):
             """aiosmtpd's Controller cannot listen on port 0 (it connects to `port` to wake the
