@@ -51,7 +51,7 @@ from email.message import EmailMessage
 from enum import StrEnum
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Self
 from urllib.parse import parse_qsl, urlsplit
 
 from alerts.channels.base import AlertMessage, Channel, Delivery, Link, MessageField, MessageSection, Outcome
@@ -286,7 +286,7 @@ class HttpReceiver:
             self._thread.join(timeout=5)
             self._thread = None
 
-    def __enter__(self) -> HttpReceiver:
+    def __enter__(self) -> Self:
         self.start()
         return self
 
@@ -761,7 +761,7 @@ class SmtpReceiver:
             self._controller.stop()
             self._controller = None
 
-    def __enter__(self) -> SmtpReceiver:
+    def __enter__(self) -> Self:
         self.start()
         return self
 

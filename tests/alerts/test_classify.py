@@ -7,24 +7,24 @@ import json
 import httpx
 import pytest
 
-from alerts.channels.base import Outcome
+from alerts.channels.base import Delivery, Outcome
 from alerts.channels.dingtalk import DingTalkChannel
 from alerts.channels.feishu import FeishuChannel
-from alerts.channels.http import classify_response, scrub, secret_fragments
+from alerts.channels.http import HttpChannel, PlatformReply, classify_response, scrub, secret_fragments
 from alerts.channels.slack import SlackChannel
 from alerts.channels.wecom import WeComChannel
 
 NOW = 1_700_000_000.0
 
 
-def _classify(status: int, body: object = b"", headers: dict[str, str] | None = None, platform=None):  # type: ignore[no-untyped-def]
-    data = (
-        body
-        if isinstance(body, bytes)
-        else json.dumps(body).encode()
-        if not isinstance(body, str)
-        else body.encode()
-    )
+def _classify(
+    status: int,
+    body: object = b"",
+    headers: dict[str, str] | None = None,
+    platform: PlatformReply | None = None,
+) -> Delivery:
+    text = body if isinstance(body, (bytes, str)) else json.dumps(body)
+    data = text if isinstance(text, bytes) else text.encode()
     return classify_response(status, httpx.Headers(headers or {}), data, platform, now=NOW)
 
 
@@ -88,7 +88,7 @@ def test_reason_keeps_the_refusal_words_and_stays_short() -> None:
     ],
 )
 def test_platform_answers(
-    channel: type, status: int, body: object, outcome: Outcome, wait: float | None
+    channel: type[HttpChannel], status: int, body: object, outcome: Outcome, wait: float | None
 ) -> None:
     delivery = _classify(status, body, platform=channel.platform)
     assert delivery.outcome is outcome, delivery
@@ -114,8 +114,10 @@ def test_secret_fragments_and_scrub() -> None:
     url = "https://oapi.dingtalk.com/robot/send?access_token=0123456789abcdef0123456789abcdef"
     pieces = secret_fragments(url)
     assert "0123456789abcdef0123456789abcdef" in pieces
-    assert "robot" not in pieces and "send" not in pieces  # words stay readable
-    text = "no hook at /robot/send?access_token=0123456789abcdef0123456789abcdef, token 0123456789abcdef0123456789abcdef"
+    assert "robot" not in pieces
+    assert "send" not in pieces
+    token = "0123456789abcdef0123456789abcdef"
+    text = f"no hook at /robot/send?access_token={token}, token {token}"
     scrubbed = scrub(text, [url, *pieces])
     assert "0123456789abcdef" not in scrubbed
     assert scrubbed.startswith("no hook at ***")
