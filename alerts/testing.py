@@ -15,7 +15,7 @@ twice, then the normal answer), and :meth:`inject` speaks a shared vocabulary of
 receiver translates into its platform's way of failing. The outbox's tests reuse both.
 
 A test module runs the contract by giving it a ``case`` fixture (one :class:`ChannelCase` per registered
-kind, built with :data:`CASE_BUILDERS`)::
+kind, built with :data:`CASE_BUILDERS`), as ``tests/contracts/test_channels.py`` does::
 
     @pytest.fixture(params=sorted(CASE_BUILDERS))
     def case(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[ChannelCase]:
@@ -33,6 +33,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import collections
+import functools
 import hashlib
 import hmac
 import json
@@ -56,12 +57,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from alerts.channels.base import AlertMessage, Channel, Delivery, Link, MessageField, MessageSection, Outcome
 from alerts.channels.config import (
-    DingTalkChannelConfig,
     EmailChannelConfig,
-    FeishuChannelConfig,
-    SlackChannelConfig,
-    WebhookChannelConfig,
-    WeComChannelConfig,
     build_channel,
 )
 from core.settings import AlertsSettings, Settings, SmtpSettings
@@ -218,6 +214,17 @@ class HttpReceiver:
             return Reply(delay=HANG_SECONDS)
         return None
 
+    def channel_config(self) -> dict[str, Any]:
+        """Configuration data of a channel that reaches this receiver (its token and secret)."""
+        data: dict[str, Any] = {"kind": self.name, "name": f"test-{self.name}", "webhook_url": self.url}
+        secret = getattr(self, "secret", None)
+        return {**data, "secret": secret} if secret else data
+
+    def secrets(self) -> tuple[str, ...]:
+        """What must never appear in an output: the URL's token, the signing secret."""
+        secret = getattr(self, "secret", None)
+        return (self.token, secret) if secret else (self.token,)
+
     # scripting
     def script(self, *replies: Reply) -> None:
         """Answer the next requests with these replies, in order, then as the platform normally does."""
@@ -372,6 +379,9 @@ class WebhookReceiver(HttpReceiver):
     def __init__(self, secret: str = "receiver-shared-secret-0123") -> None:
         super().__init__()
         self.secret = secret
+
+    def channel_config(self) -> dict[str, Any]:
+        return {"kind": "webhook", "name": "test-webhook", "url": self.url, "secret": self.secret}
 
     def check(self, path: str, query: dict[str, str], headers: dict[str, str], body: bytes) -> str:
         if path != f"/hooks/{self.token}":
@@ -793,83 +803,30 @@ def channel_settings(tmp_path: Path, smtp: SmtpSettings | None = None) -> Settin
     )
 
 
-@contextmanager
-def _http_case(
-    kind: str,
-    receiver: HttpReceiver,
-    config: Callable[[HttpReceiver], Any],
-    tmp_path: Path,
-    emphasis: Callable[[str], str],
-    secrets: Callable[[HttpReceiver], tuple[str, ...]],
-) -> Iterator[ChannelCase]:
-    with receiver:
-        channel = build_channel(config(receiver), channel_settings(tmp_path))
-        try:
-            yield ChannelCase(kind, channel, receiver, (receiver.token, *secrets(receiver)), emphasis)
-        finally:
-            channel.close()
-
-
 def _bold_md(word: str) -> str:
     return f"**{word}**"
 
 
-def webhook_case(tmp_path: Path) -> AbstractContextManager[ChannelCase]:
-    receiver = WebhookReceiver()
-    return _http_case(
-        "webhook",
-        receiver,
-        lambda r: WebhookChannelConfig(name="hook", url=r.url, secret=receiver.secret),
-        tmp_path,
-        lambda word: f"<em>{word}</em>",  # the message goes as is: the receiver renders it
-        lambda r: (receiver.secret,),
-    )
+# kind -> (receiver class, how a highlighted word looks once the platform's format is applied)
+HTTP_RECEIVERS: dict[str, tuple[type[HttpReceiver], Callable[[str], str]]] = {
+    "webhook": (WebhookReceiver, lambda word: f"<em>{word}</em>"),  # the message as is: receivers render
+    "slack": (SlackReceiver, lambda word: f"*{word}*"),
+    "wecom": (WeComReceiver, _bold_md),
+    "dingtalk": (DingTalkReceiver, _bold_md),
+    "feishu": (FeishuReceiver, _bold_md),
+}
 
 
-def slack_case(tmp_path: Path) -> AbstractContextManager[ChannelCase]:
-    return _http_case(
-        "slack",
-        SlackReceiver(),
-        lambda r: SlackChannelConfig(name="support-slack", webhook_url=r.url),
-        tmp_path,
-        lambda word: f"*{word}*",
-        lambda r: (),
-    )
-
-
-def wecom_case(tmp_path: Path) -> AbstractContextManager[ChannelCase]:
-    return _http_case(
-        "wecom",
-        WeComReceiver(),
-        lambda r: WeComChannelConfig(name="support-wecom", webhook_url=r.url),
-        tmp_path,
-        _bold_md,
-        lambda r: (),
-    )
-
-
-def dingtalk_case(tmp_path: Path) -> AbstractContextManager[ChannelCase]:
-    receiver = DingTalkReceiver()
-    return _http_case(
-        "dingtalk",
-        receiver,
-        lambda r: DingTalkChannelConfig(name="support-dingtalk", webhook_url=r.url, secret=receiver.secret),
-        tmp_path,
-        _bold_md,
-        lambda r: (receiver.secret or "",),
-    )
-
-
-def feishu_case(tmp_path: Path) -> AbstractContextManager[ChannelCase]:
-    receiver = FeishuReceiver()
-    return _http_case(
-        "feishu",
-        receiver,
-        lambda r: FeishuChannelConfig(name="support-feishu", webhook_url=r.url, secret=receiver.secret),
-        tmp_path,
-        _bold_md,
-        lambda r: (receiver.secret or "",),
-    )
+@contextmanager
+def http_case(kind: str, tmp_path: Path) -> Iterator[ChannelCase]:
+    """A channel of `kind` wired to a fresh receiver of its platform."""
+    receiver_class, emphasis = HTTP_RECEIVERS[kind]
+    with receiver_class() as receiver:
+        channel = build_channel(receiver.channel_config(), channel_settings(tmp_path))
+        try:
+            yield ChannelCase(kind, channel, receiver, receiver.secrets(), emphasis)
+        finally:
+            channel.close()
 
 
 @contextmanager
@@ -888,12 +845,8 @@ def email_case(tmp_path: Path) -> Iterator[ChannelCase]:
 
 
 CASE_BUILDERS: dict[str, Callable[[Path], AbstractContextManager[ChannelCase]]] = {
-    "webhook": webhook_case,
-    "slack": slack_case,
+    **{kind: functools.partial(http_case, kind) for kind in HTTP_RECEIVERS},
     "email": email_case,
-    "wecom": wecom_case,
-    "dingtalk": dingtalk_case,
-    "feishu": feishu_case,
 }
 
 

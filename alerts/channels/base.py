@@ -9,13 +9,18 @@ reason. Nothing in a message, a delivery, a log line or a repr carries a channel
 
 from __future__ import annotations
 
+import logging
 import re
+from collections.abc import Iterable
 from enum import StrEnum
 from typing import Any, ClassVar, Protocol, Self, runtime_checkable
+from urllib.parse import parse_qsl, urlsplit
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
 from core.errors import ChannelError, ChannelUnavailable
+
+log = logging.getLogger(__name__)
 
 
 class Severity(StrEnum):
@@ -116,18 +121,37 @@ class Channel(Protocol):
 
 
 class BaseChannel:
-    """Common plumbing of the built-in channels: the name, a context manager, a repr without secrets."""
+    """Common plumbing of the built-in channels: a subclass implements :meth:`deliver`; :meth:`send`
+    scrubs the reason of the channel's secrets and logs the outcome (alert id, never a URL)."""
 
     kind: ClassVar[str]
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, secrets: Iterable[str] = ()) -> None:
         self.name = name
+        # A URL's token may come back alone (an error page echoing its path): scrub its pieces too.
+        self._secrets = [piece for s in secrets if s for piece in (s, *secret_fragments(s))]
 
-    def send(self, message: AlertMessage) -> Delivery:
+    def deliver(self, message: AlertMessage) -> Delivery:
         raise NotImplementedError
 
+    def send(self, message: AlertMessage) -> Delivery:
+        delivery = self.deliver(message)
+        if delivery.reason:
+            delivery = delivery.model_copy(update={"reason": scrub(delivery.reason, self._secrets)})
+        level = logging.INFO if delivery.ok else logging.WARNING
+        log.log(
+            level,
+            "%s channel %r: alert %s %s %s",
+            self.kind,
+            self.name,
+            message.alert_id,
+            delivery.outcome.value,
+            delivery.reason,
+        )
+        return delivery
+
     def close(self) -> None:
-        """Release connections; the built-ins reopen nothing after this."""
+        """Release connections; nothing is reopened after this."""
 
     def __enter__(self) -> Self:
         return self
@@ -137,6 +161,30 @@ class BaseChannel:
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(name={self.name!r})"
+
+
+_MIN_FRAGMENT = 6  # shorter URL pieces ("v2", "send") are not secrets and would mangle reasons
+
+
+def secret_fragments(url: str) -> list[str]:
+    """The pieces of a webhook URL that may be its token: its path and query, and the segments and
+    values that look random (long, or with digits: words like "services" or "send" are kept)."""
+    if not url.startswith(("http://", "https://")):
+        return []
+    parts = urlsplit(url)
+    pieces = [p for p in (parts.path, parts.query) if len(p) > 1]
+    candidates = [*parts.path.split("/"), *(value for _, value in parse_qsl(parts.query))]
+    pieces += [
+        p for p in candidates if len(p) >= 20 or (len(p) >= _MIN_FRAGMENT and any(c.isdigit() for c in p))
+    ]
+    return pieces
+
+
+def scrub(text: str, secrets: Iterable[str]) -> str:
+    for secret in sorted(set(secrets), key=len, reverse=True):
+        if secret:
+            text = text.replace(secret, "***")
+    return text
 
 
 __all__ = [

@@ -42,6 +42,21 @@ def _http_url(value: SecretStr) -> SecretStr:
 SecretUrl = Annotated[SecretStr, AfterValidator(_http_url)]
 
 
+class _HookConfig(_ChannelConfig):
+    """A platform robot reached at a URL that carries its token; ``secret`` when it signs requests."""
+
+    webhook_url: SecretUrl = Field(description="The robot's URL, token included")
+
+    @property
+    def endpoint(self) -> SecretStr:
+        return self.webhook_url
+
+    @property
+    def signing_secret(self) -> str | None:
+        secret = getattr(self, "secret", None)
+        return secret.get_secret_value() if isinstance(secret, SecretStr) else None
+
+
 class WebhookChannelConfig(_ChannelConfig):
     """Any HTTP endpoint: the message as JSON, signed with HMAC-SHA256 (see alerts.channels.webhook)."""
 
@@ -49,20 +64,28 @@ class WebhookChannelConfig(_ChannelConfig):
     url: SecretUrl = Field(description="Endpoint URL (secret: it may carry a token)")
     secret: SecretStr = Field(min_length=16, description="Shared key of the X-Earful-Signature HMAC")
 
+    @property
+    def endpoint(self) -> SecretStr:
+        return self.url
 
-class SlackChannelConfig(_ChannelConfig):
+    @property
+    def signing_secret(self) -> str:
+        return self.secret.get_secret_value()
+
+
+class SlackChannelConfig(_HookConfig):
     kind: Literal["slack"] = "slack"
     webhook_url: SecretUrl = Field(description="Incoming webhook URL, https://hooks.slack.com/services/...")
 
 
-class WeComChannelConfig(_ChannelConfig):
+class WeComChannelConfig(_HookConfig):
     kind: Literal["wecom"] = "wecom"
     webhook_url: SecretUrl = Field(
         description="Group robot URL, https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=..."
     )
 
 
-class DingTalkChannelConfig(_ChannelConfig):
+class DingTalkChannelConfig(_HookConfig):
     kind: Literal["dingtalk"] = "dingtalk"
     webhook_url: SecretUrl = Field(
         description="Robot URL, https://oapi.dingtalk.com/robot/send?access_token=..."
@@ -72,7 +95,7 @@ class DingTalkChannelConfig(_ChannelConfig):
     )
 
 
-class FeishuChannelConfig(_ChannelConfig):
+class FeishuChannelConfig(_HookConfig):
     kind: Literal["feishu"] = "feishu"
     webhook_url: SecretUrl = Field(
         description="Custom bot URL, https://open.feishu.cn/open-apis/bot/v2/hook/... (or larksuite.com)"

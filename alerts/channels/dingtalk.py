@@ -26,7 +26,6 @@ from alerts.channels.base import AlertMessage
 from alerts.channels.config import DingTalkChannelConfig
 from alerts.channels.http import ChannelRequest, HttpChannel, PlatformReply, json_body
 from alerts.channels.render import headline, render_markdown, truncate_utf8
-from core.settings import Settings
 
 MAX_TEXT_BYTES = 18000  # under the 20000-byte message limit, leaving room for the JSON around it
 
@@ -58,16 +57,11 @@ class DingTalkChannel(HttpChannel):
         rate_limit_wait=60.0,
     )
 
-    def __init__(self, config: DingTalkChannelConfig, settings: Settings) -> None:
-        super().__init__(config.name, settings, config.secrets())
-        self._url = config.webhook_url.get_secret_value()
-        self._secret = config.secret.get_secret_value() if config.secret else None
-
     def build_request(self, message: AlertMessage) -> ChannelRequest:
         text = truncate_utf8(render_markdown(message), MAX_TEXT_BYTES)
         # The title is what the conversation list and notifications show.
         payload = {"msgtype": "markdown", "markdown": {"title": headline(message)[:64], "text": text}}
-        url = self._url
-        if self._secret is not None:
-            url = signed_url(url, self._secret, int(time.time() * 1000))
+        url = self.url
+        if self.signing_secret is not None:
+            url = signed_url(url, self.signing_secret, int(time.time() * 1000))
         return ChannelRequest(url=url, body=json_body(payload))

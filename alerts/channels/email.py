@@ -11,7 +11,6 @@ certificate does not verify, is ``failed`` (fix the settings, do not fall back t
 from __future__ import annotations
 
 import hashlib
-import logging
 import smtplib
 import ssl
 from email.message import EmailMessage
@@ -19,12 +18,9 @@ from email.utils import format_datetime, formatdate
 
 from alerts.channels.base import AlertMessage, BaseChannel, Delivery, Outcome
 from alerts.channels.config import EmailChannelConfig
-from alerts.channels.http import scrub
 from alerts.channels.render import headline, render_html, render_text
 from core.errors import NotConfigured
 from core.settings import Settings, SmtpSettings
-
-log = logging.getLogger(__name__)
 
 
 def message_id(alert_id: str, sender: str) -> str:
@@ -52,32 +48,20 @@ class EmailChannel(BaseChannel):
     config_model = EmailChannelConfig
 
     def __init__(self, config: EmailChannelConfig, settings: Settings) -> None:
-        super().__init__(config.name)
+        smtp = settings.alerts.smtp
+        super().__init__(config.name, [smtp.password.get_secret_value()] if smtp.password else [])
         self.config = config
-        self.smtp: SmtpSettings = settings.alerts.smtp
-        if not self.smtp.host:
+        self.smtp: SmtpSettings = smtp
+        if not smtp.host:
             raise NotConfigured("e-mail channels need an SMTP server: set EARFUL_ALERTS__SMTP__HOST")
-        self._secrets = [self.smtp.password.get_secret_value()] if self.smtp.password else []
 
-    def send(self, message: AlertMessage) -> Delivery:
-        delivery = self._deliver(build_email(message, self.config))
-        if delivery.reason:
-            delivery = delivery.model_copy(update={"reason": scrub(delivery.reason, self._secrets)})
-        level = logging.INFO if delivery.ok else logging.WARNING
-        log.log(
-            level,
-            "email channel %r: alert %s %s %s",
-            self.name,
-            message.alert_id,
-            delivery.outcome.value,
-            delivery.reason,
-        )
-        return delivery
+    def deliver(self, message: AlertMessage) -> Delivery:
+        return self._submit(build_email(message, self.config))
 
     def _tls(self) -> ssl.SSLContext:
         return ssl.create_default_context(cafile=str(self.smtp.ca_file) if self.smtp.ca_file else None)
 
-    def _deliver(self, mail: EmailMessage) -> Delivery:
+    def _submit(self, mail: EmailMessage) -> Delivery:
         smtp = self.smtp
         assert smtp.host is not None  # checked when built
         try:

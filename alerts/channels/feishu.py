@@ -23,16 +23,7 @@ from typing import Any
 from alerts.channels.base import AlertMessage, Severity
 from alerts.channels.config import FeishuChannelConfig
 from alerts.channels.http import ChannelRequest, HttpChannel, PlatformReply, json_body
-from alerts.channels.render import (
-    footer,
-    headline,
-    md_escape,
-    md_links,
-    md_sections,
-    md_snippet,
-    truncate_utf8,
-)
-from core.settings import Settings
+from alerts.channels.render import footer, headline, md_blocks, truncate_utf8
 
 MAX_MARKDOWN_BYTES = 20000  # the card limit is 30 KB for the whole request
 _TEMPLATE = {Severity.info: "blue", Severity.warning: "orange", Severity.critical: "red"}
@@ -44,18 +35,11 @@ def feishu_sign(secret: str, timestamp: int) -> str:
 
 
 def feishu_card(message: AlertMessage) -> dict[str, Any]:
-    blocks: list[str] = []
-    if message.summary:
-        blocks.append(md_escape(message.summary))
-    if message.snippet:
-        blocks.append(md_snippet(message.snippet))
-    blocks += md_sections(message)
-    body = truncate_utf8("\n\n".join(blocks), MAX_MARKDOWN_BYTES) if blocks else ""
+    # lark_md has no block quotes: the snippet is a paragraph of its own, its marks in bold.
+    body = truncate_utf8("\n\n".join(md_blocks(message, quote_snippet=False)), MAX_MARKDOWN_BYTES)
     elements: list[dict[str, Any]] = []
     if body:
         elements.append({"tag": "div", "text": {"tag": "lark_md", "content": body}})
-    if message.links:
-        elements.append({"tag": "div", "text": {"tag": "lark_md", "content": md_links(message)}})
     elements.append({"tag": "note", "elements": [{"tag": "plain_text", "content": footer(message)}]})
     return {
         "config": {"wide_screen_mode": True},
@@ -77,14 +61,13 @@ class FeishuChannel(HttpChannel):
         rate_limited=frozenset({9499, 11232}),
     )
 
-    def __init__(self, config: FeishuChannelConfig, settings: Settings) -> None:
-        super().__init__(config.name, settings, config.secrets())
-        self._url = config.webhook_url.get_secret_value()
-        self._secret = config.secret.get_secret_value() if config.secret else None
-
     def build_request(self, message: AlertMessage) -> ChannelRequest:
         payload: dict[str, Any] = {"msg_type": "interactive", "card": feishu_card(message)}
-        if self._secret is not None:
+        if self.signing_secret is not None:
             timestamp = int(time.time())
-            payload = {"timestamp": str(timestamp), "sign": feishu_sign(self._secret, timestamp), **payload}
-        return ChannelRequest(url=self._url, body=json_body(payload))
+            payload = {
+                "timestamp": str(timestamp),
+                "sign": feishu_sign(self.signing_secret, timestamp),
+                **payload,
+            }
+        return ChannelRequest(url=self.url, body=json_body(payload))

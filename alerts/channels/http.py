@@ -26,24 +26,19 @@ fragments, in case an endpoint echoes its own URL in an error page.
 from __future__ import annotations
 
 import json
-import logging
 import time
-from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+from typing import Any, Protocol
 
 import httpx
+from pydantic import SecretStr
 
 from alerts.channels.base import AlertMessage, BaseChannel, Delivery, Outcome
 from core.http import Headers, retry_after_seconds
 from core.settings import Settings
 
-log = logging.getLogger(__name__)
-
 MAX_REPLY_BYTES = 64 * 1024  # a reply is read for its status and error code only
 REASON_CHARS = 300
-_MIN_FRAGMENT = 6  # shorter URL pieces ("hook", "v2", "send") are not secrets and would mangle reasons
 
 
 @dataclass(frozen=True)
@@ -142,27 +137,6 @@ def _excerpt(text: str) -> str:
     return text if len(text) <= REASON_CHARS else text[: REASON_CHARS - 1] + "…"
 
 
-def secret_fragments(url: str) -> list[str]:
-    """The pieces of a webhook URL that may be its token: its path and query, and the segments and
-    values that look random (long, or with digits: words like "services" or "send" are kept)."""
-    if not url.startswith(("http://", "https://")):
-        return []
-    parts = urlsplit(url)
-    pieces = [p for p in (parts.path, parts.query) if len(p) > 1]
-    candidates = [*parts.path.split("/"), *(value for _, value in parse_qsl(parts.query))]
-    pieces += [
-        p for p in candidates if len(p) >= 20 or (len(p) >= _MIN_FRAGMENT and any(c.isdigit() for c in p))
-    ]
-    return pieces
-
-
-def scrub(text: str, secrets: Iterable[str]) -> str:
-    for secret in sorted(set(secrets), key=len, reverse=True):
-        if secret:
-            text = text.replace(secret, "***")
-    return text
-
-
 @dataclass
 class ChannelRequest:
     """What a channel POSTs: the URL (secret), the exact body bytes (signed ones are sent as is)."""
@@ -170,53 +144,52 @@ class ChannelRequest:
     url: str
     body: bytes
     headers: dict[str, str] = field(default_factory=dict)
-    params: Mapping[str, str] | None = None
+
+
+class EndpointConfig(Protocol):
+    """What an HTTP channel needs of its configuration (the models in alerts.channels.config)."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def endpoint(self) -> SecretStr: ...
+
+    @property
+    def signing_secret(self) -> str | None: ...
+
+    def secrets(self) -> list[str]: ...
 
 
 class HttpChannel(BaseChannel):
-    """Base of the HTTP channels: one keep-alive transport, the POST, the classification, the log line.
+    """Base of the HTTP channels: one keep-alive transport, the POST and the classification.
 
-    A subclass implements :meth:`build_request` and names its :attr:`platform`."""
+    A subclass names its :attr:`platform` and implements :meth:`build_request` with ``self.url`` (the
+    secret endpoint) and ``self.signing_secret``."""
 
     platform: PlatformReply | None = None
 
-    def __init__(self, name: str, settings: Settings, secrets: Iterable[str]) -> None:
-        super().__init__(name)
+    def __init__(self, config: EndpointConfig, settings: Settings) -> None:
+        super().__init__(config.name, config.secrets())
+        self.url = config.endpoint.get_secret_value()
+        self.signing_secret = config.signing_secret
         self.timeout = settings.alerts.http_timeout
         self._user_agent = settings.crawl.resolved_user_agent()
-        # A URL's token may come back alone (an error page echoing the path): scrub its pieces too.
-        self._secrets = [piece for s in secrets if s for piece in (s, *secret_fragments(s))]
         self._transport = httpx.HTTPTransport(retries=0)
 
     def build_request(self, message: AlertMessage) -> ChannelRequest:
         raise NotImplementedError
 
-    def send(self, message: AlertMessage) -> Delivery:
+    def deliver(self, message: AlertMessage) -> Delivery:
         request = self.build_request(message)
-        delivery = self.post(request)
-        # The alert id and outcome, never the URL: the log is safe to ship anywhere.
-        level = logging.INFO if delivery.ok else logging.WARNING
-        log.log(
-            level,
-            "%s channel %r: alert %s %s %s",
-            self.kind,
-            self.name,
-            message.alert_id,
-            delivery.outcome.value,
-            delivery.reason,
-        )
-        return delivery
-
-    def post(self, request: ChannelRequest) -> Delivery:
         headers = {"Content-Type": "application/json; charset=utf-8", "User-Agent": self._user_agent}
         headers.update(request.headers)
-        timeout = httpx.Timeout(self.timeout)
         http_request = httpx.Request(
             "POST",
-            httpx.URL(request.url, params=request.params) if request.params else request.url,
+            request.url,
             content=request.body,
             headers=headers,
-            extensions={"timeout": timeout.as_dict()},
+            extensions={"timeout": httpx.Timeout(self.timeout).as_dict()},
         )
         try:
             response = self._transport.handle_request(http_request)
@@ -225,14 +198,10 @@ class HttpChannel(BaseChannel):
             finally:
                 response.close()
         except httpx.HTTPError as exc:
-            delivery = classify_exception(exc, self.timeout)
-        else:
-            delivery = classify_response(
-                response.status_code, response.headers, reply, self.platform, now=time.time()
-            )
-        if delivery.reason:
-            delivery = delivery.model_copy(update={"reason": scrub(delivery.reason, self._secrets)})
-        return delivery
+            return classify_exception(exc, self.timeout)
+        return classify_response(
+            response.status_code, response.headers, reply, self.platform, now=time.time()
+        )
 
     def close(self) -> None:
         self._transport.close()

@@ -142,11 +142,10 @@ def md_links(message: AlertMessage) -> str:
     return " · ".join(f"[{md_escape(link.label)}]({link.url.replace(')', '%29')})" for link in message.links)
 
 
-def render_markdown(message: AlertMessage, *, title: bool = True, quote_snippet: bool = True) -> str:
-    """The whole message as Markdown; `title` off when the platform shows it elsewhere (a card header)."""
+def md_blocks(message: AlertMessage, *, quote_snippet: bool = True) -> list[str]:
+    """The Markdown paragraphs below the title: summary, snippet, explanation, links. Each platform
+    puts its own title (and colour) above them and the footer below."""
     blocks: list[str] = []
-    if title:
-        blocks.append(f"**{md_escape(headline(message))}**")
     if message.summary:
         blocks.append(md_escape(message.summary))
     if message.snippet:
@@ -154,5 +153,10 @@ def render_markdown(message: AlertMessage, *, title: bool = True, quote_snippet:
     blocks += md_sections(message)
     if message.links:
         blocks.append(md_links(message))
-    blocks.append(md_escape(footer(message)))
+    return blocks
+
+
+def render_markdown(message: AlertMessage) -> str:
+    """The whole message as Markdown (DingTalk)."""
+    blocks = [f"**{md_escape(headline(message))}**", *md_blocks(message), md_escape(footer(message))]
     return "\n\n".join(blocks)

@@ -15,7 +15,6 @@ from alerts.channels.base import AlertMessage
 from alerts.channels.config import SlackChannelConfig
 from alerts.channels.http import ChannelRequest, HttpChannel, PlatformReply, json_body
 from alerts.channels.render import footer, headline, render_snippet
-from core.settings import Settings
 
 _EMOJI = {"info": ":information_source:", "warning": ":warning:", "critical": ":rotating_light:"}
 MAX_BLOCKS = 50
@@ -68,9 +67,5 @@ class SlackChannel(HttpChannel):
     config_model = SlackChannelConfig
     platform = PlatformReply(name="Slack", ok_text="ok")
 
-    def __init__(self, config: SlackChannelConfig, settings: Settings) -> None:
-        super().__init__(config.name, settings, config.secrets())
-        self._url = config.webhook_url.get_secret_value()
-
     def build_request(self, message: AlertMessage) -> ChannelRequest:
-        return ChannelRequest(url=self._url, body=json_body(slack_payload(message)))
+        return ChannelRequest(url=self.url, body=json_body(slack_payload(message)))

@@ -22,7 +22,6 @@ import time
 from alerts.channels.base import AlertMessage
 from alerts.channels.config import WebhookChannelConfig
 from alerts.channels.http import ChannelRequest, HttpChannel
-from core.settings import Settings
 
 TIMESTAMP_HEADER = "X-Earful-Timestamp"
 SIGNATURE_HEADER = "X-Earful-Signature"
@@ -60,20 +59,17 @@ class WebhookChannel(HttpChannel):
     kind = "webhook"
     config_model = WebhookChannelConfig
 
-    def __init__(self, config: WebhookChannelConfig, settings: Settings) -> None:
-        super().__init__(config.name, settings, config.secrets())
-        self._url = config.url.get_secret_value()
-        self._secret = config.secret.get_secret_value()
-
     def build_request(self, message: AlertMessage) -> ChannelRequest:
+        secret = self.signing_secret
+        assert secret is not None  # the configuration requires one
         body = message.model_dump_json().encode("utf-8")
         timestamp = int(time.time())
         return ChannelRequest(
-            url=self._url,
+            url=self.url,
             body=body,
             headers={
                 TIMESTAMP_HEADER: str(timestamp),
-                SIGNATURE_HEADER: webhook_signature(self._secret, timestamp, body),
+                SIGNATURE_HEADER: webhook_signature(secret, timestamp, body),
                 DELIVERY_HEADER: message.alert_id,
             },
         )

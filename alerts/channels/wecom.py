@@ -14,16 +14,7 @@ from __future__ import annotations
 from alerts.channels.base import AlertMessage, Severity
 from alerts.channels.config import WeComChannelConfig
 from alerts.channels.http import ChannelRequest, HttpChannel, PlatformReply, json_body
-from alerts.channels.render import (
-    footer,
-    headline,
-    md_escape,
-    md_links,
-    md_sections,
-    md_snippet,
-    truncate_utf8,
-)
-from core.settings import Settings
+from alerts.channels.render import footer, headline, md_blocks, md_escape, truncate_utf8
 
 MAX_CONTENT_BYTES = 4096
 # WeCom markdown colours text with <font color="info|comment|warning">: green, grey, orange-red.
@@ -32,16 +23,8 @@ _COLOUR = {Severity.info: "info", Severity.warning: "comment", Severity.critical
 
 def wecom_markdown(message: AlertMessage) -> str:
     title = f'<font color="{_COLOUR[message.severity]}">**{md_escape(headline(message))}**</font>'
-    blocks = [title]
-    if message.summary:
-        blocks.append(md_escape(message.summary))
-    if message.snippet:
-        blocks.append("> " + md_snippet(message.snippet))
-    blocks += md_sections(message)
-    if message.links:
-        blocks.append(md_links(message))
-    blocks.append(f'<font color="comment">{md_escape(footer(message))}</font>')
-    return truncate_utf8("\n\n".join(blocks), MAX_CONTENT_BYTES)
+    footnote = f'<font color="comment">{md_escape(footer(message))}</font>'
+    return truncate_utf8("\n\n".join([title, *md_blocks(message), footnote]), MAX_CONTENT_BYTES)
 
 
 class WeComChannel(HttpChannel):
@@ -55,10 +38,6 @@ class WeComChannel(HttpChannel):
         rate_limit_wait=60.0,
     )
 
-    def __init__(self, config: WeComChannelConfig, settings: Settings) -> None:
-        super().__init__(config.name, settings, config.secrets())
-        self._url = config.webhook_url.get_secret_value()
-
     def build_request(self, message: AlertMessage) -> ChannelRequest:
         payload = {"msgtype": "markdown", "markdown": {"content": wecom_markdown(message)}}
-        return ChannelRequest(url=self._url, body=json_body(payload))
+        return ChannelRequest(url=self.url, body=json_body(payload))

@@ -7,10 +7,10 @@ import json
 import httpx
 import pytest
 
-from alerts.channels.base import Delivery, Outcome
+from alerts.channels.base import Delivery, Outcome, scrub, secret_fragments
 from alerts.channels.dingtalk import DingTalkChannel
 from alerts.channels.feishu import FeishuChannel
-from alerts.channels.http import HttpChannel, PlatformReply, classify_response, scrub, secret_fragments
+from alerts.channels.http import HttpChannel, PlatformReply, classify_response
 from alerts.channels.slack import SlackChannel
 from alerts.channels.wecom import WeComChannel
 
