@@ -14,16 +14,9 @@ Every receiver is scriptable: :meth:`HttpReceiver.script` queues exact replies (
 twice, then the normal answer), and :meth:`inject` speaks a shared vocabulary of :class:`Fault` that each
 receiver translates into its platform's way of failing. The outbox's tests reuse both.
 
-A test module runs the contract by giving it a ``case`` fixture (one :class:`ChannelCase` per registered
-kind, built with :data:`CASE_BUILDERS`), as ``tests/contracts/test_channels.py`` does::
-
-    @pytest.fixture(params=sorted(CASE_BUILDERS))
-    def case(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[ChannelCase]:
-        with CASE_BUILDERS[request.param](tmp_path) as built:
-            yield built
-
-    class TestChannels(ChannelContract):
-        pass
+A test module runs the contract by subclassing :class:`ChannelContract` and giving it a ``case`` fixture
+parametrised over :data:`CASE_BUILDERS` (one :class:`ChannelCase` per registered kind), as
+``tests/contracts/test_channels.py`` does.
 
 This module imports neither pytest nor aiosmtpd at import time (only where a test needs them).
 """

@@ -6,10 +6,10 @@ HMAC-SHA256 keyed with the secret, Base64, then URL-encoded (UTF-8); both go in 
 ``&timestamp=...&sign=...``. DingTalk refuses a timestamp more than an hour off.
 
 Replies are ``{"errcode": 0, "errmsg": "ok"}``, with HTTP 200 even for errors. Codes treated as
-"try later" (found in DingTalk's error-code pages and in users' reports of them):
-``130101`` "send too fast, exceed 20 times per minute" (the documented limit: 20 messages a minute per
-robot, so 60 s is suggested), ``90030`` "webhook over limit" (a quota that resets), ``-1`` "system
-busy". Everything else (``300001`` bad token, ``310000`` sign/keyword/IP check failed, ``460101``
+"try later": ``130101`` "send too fast, exceed 20 times per minute" (the documented limit is 20
+messages a minute per robot, so 60 s is suggested), ``90030`` "webhook over limit" (a quota that
+resets; known from users' reports rather than the error-code page), ``-1`` "system busy".
+Everything else (``300001`` bad token, ``310000`` sign/keyword/IP check failed, ``460101``
 message too long...) is a refusal. Messages over 20000 bytes are refused (``460101``): the text is
 cut to fit.
 """

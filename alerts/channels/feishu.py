@@ -6,8 +6,10 @@ encoded. ``timestamp`` (a string) and ``sign`` go in the JSON body. Feishu refus
 than an hour off (``19021``). Note the difference with DingTalk, where the secret is the key.
 
 Replies are ``{"code": 0, "msg": "success", ...}`` (older deployments also send ``StatusCode``). Codes
-treated as "try later": ``9499`` "too many request" (users report it with HTTP 400; the bot limit is
-100 a minute and 5 a second), ``11232`` (message frequency limit in Feishu's messaging error table).
+treated as "try later": ``9499`` "too many request" (seen in users' logs with HTTP 400; the documented
+bot limit is 100 a minute and 5 a second), and ``11232``, a frequency-limit code of Feishu's messaging
+API that we could not confirm for custom bots in the documentation we searched: reading a refusal as
+"later" costs the outbox a few bounded retries, reading throttling as a refusal would lose the alert.
 Every other code (``19001`` bad hook token, ``19021`` signature, ``19022`` IP not allowed, ``19024``
 keyword missing...) is a refusal. A card is at most 30 KB: the Markdown body is cut to fit.
 """

@@ -4,8 +4,9 @@ The robot's URL carries its key (``/cgi-bin/webhook/send?key=...``): there is no
 are ``{"errcode": 0, "errmsg": "ok"}`` with HTTP 200 even for errors. WeCom documents a limit of 20
 messages a minute per robot and a markdown ``content`` of at most 4096 bytes (UTF-8): longer content
 is cut here, at a character boundary, with a marker. Codes treated as "try later", from WeCom's global
-error-code table: ``45009`` (API call frequency over the limit; 60 s suggested, the limit's window),
-``45033`` (too many concurrent calls), ``-1`` (system busy). Others (``93000`` invalid webhook URL,
+error codes: ``45009`` (API call frequency over the limit, confirmed in developers' reports; 60 s
+suggested, the limit's window), ``45033`` (too many concurrent calls) and ``-1`` (system busy), the
+last two from the global table as we know it, not re-checked here. Others (``93000`` invalid webhook URL,
 ``40008`` invalid message type, ``40058`` invalid parameter...) are refusals.
 """
 
