@@ -135,7 +135,12 @@ class BaseChannel:
         raise NotImplementedError
 
     def send(self, message: AlertMessage) -> Delivery:
-        delivery = self.deliver(message)
+        try:
+            delivery = self.deliver(message)
+        except Exception as exc:  # a bug or an unforeseen library error: reported, never raised with
+            # its text unscrubbed (an exception may quote the URL), and not retried forever
+            reason = f"unexpected {type(exc).__name__}: {exc}"
+            delivery = Delivery(outcome=Outcome.failed, reason=reason)
         if delivery.reason:
             delivery = delivery.model_copy(update={"reason": scrub(delivery.reason, self._secrets)})
         level = logging.INFO if delivery.ok else logging.WARNING

@@ -117,3 +117,18 @@ def test_smtp_settings_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> 
     assert settings.alerts.smtp.starttls
     assert settings.alerts.http_timeout == 3.5
     assert "hunter2-smtp" not in repr(settings)
+
+
+def test_an_unexpected_error_is_a_scrubbed_failure(tmp_path: Path) -> None:
+    channel = build_channel(
+        {"kind": "slack", "name": "support", "webhook_url": URL}, channel_settings(tmp_path)
+    )
+
+    def broken(message: AlertMessage) -> Delivery:
+        raise RuntimeError(f"could not post to {URL}")
+
+    channel.deliver = broken  # type: ignore[attr-defined]
+    delivery = channel.send(make_alert_message())
+    assert delivery.outcome is Outcome.failed
+    assert delivery.reason == "unexpected RuntimeError: could not post to ***"
+    channel.close()
