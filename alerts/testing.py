@@ -163,7 +163,24 @@ class Received:
         return next((v for k, v in self.headers.items() if k.lower() == name.lower()), None)
 
 
-class HttpReceiver:
+class _Served:
+    """A local server used as a context manager: started on entry, stopped (idempotently) on exit."""
+
+    def start(self) -> None:
+        raise NotImplementedError
+
+    def stop(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+class HttpReceiver(_Served):
     """A threaded HTTP server on 127.0.0.1 that checks, records and answers like a platform.
 
     Subclasses define :meth:`check` (the platform's checks: token, signature, size), :meth:`success`,
@@ -285,13 +302,6 @@ class HttpReceiver:
         if self._thread is not None:
             self._thread.join(timeout=5)
             self._thread = None
-
-    def __enter__(self) -> Self:
-        self.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
     def _handle(self, handler: BaseHTTPRequestHandler) -> None:
         length = int(handler.headers.get("Content-Length") or 0)
@@ -627,7 +637,7 @@ def self_signed_certificate(directory: Path, host: str = "127.0.0.1") -> tuple[P
     return cert_path, key_path
 
 
-class SmtpReceiver:
+class SmtpReceiver(_Served):
     """An aiosmtpd server on 127.0.0.1: records each accepted mail, with whether it came over TLS and
     who logged in. ``starttls`` requires STARTTLS (certificate in `cert_dir`, trusted through
     :attr:`ca_file`); ``username``/``password`` require AUTH (after TLS when ``starttls``)."""
@@ -763,13 +773,6 @@ class SmtpReceiver:
         if self._controller is not None:
             self._controller.stop()
             self._controller = None
-
-    def __enter__(self) -> Self:
-        self.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
 
 # --- channel cases: a channel wired to its receiver ----------------------------------------------
