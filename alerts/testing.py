@@ -31,8 +31,10 @@ import hashlib
 import hmac
 import json
 import logging
+import shutil
 import socket
 import ssl
+import tempfile
 import threading
 import time
 import uuid
@@ -663,6 +665,7 @@ class SmtpReceiver(_Served):
         self._faults: collections.deque[Fault] = collections.deque()
         self._lock = threading.Lock()
         self._controller: Any = None
+        self._own_dir: Path | None = None
         self.port = 0
 
     @property
@@ -757,7 +760,9 @@ class SmtpReceiver(_Served):
 
         kwargs: dict[str, Any] = {}
         if self.starttls:
-            directory = self.cert_dir or Path(__import__("tempfile").mkdtemp(prefix="earful-smtp-"))
+            if self.cert_dir is None:  # a directory of our own, removed on stop
+                self._own_dir = Path(tempfile.mkdtemp(prefix="earful-smtp-"))
+            directory = self.cert_dir or self._own_dir
             cert, key = self_signed_certificate(directory)
             context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
             context.load_cert_chain(cert, key)
@@ -773,6 +778,9 @@ class SmtpReceiver(_Served):
         if self._controller is not None:
             self._controller.stop()
             self._controller = None
+        if self._own_dir is not None:
+            shutil.rmtree(self._own_dir, ignore_errors=True)
+            self._own_dir = None
 
 
 # --- channel cases: a channel wired to its receiver ----------------------------------------------
