@@ -760,9 +760,9 @@ class SmtpReceiver(_Served):
 
         kwargs: dict[str, Any] = {}
         if self.starttls:
-            if self.cert_dir is None:  # a directory of our own, removed on stop
-                self._own_dir = Path(tempfile.mkdtemp(prefix="earful-smtp-"))
-            directory = self.cert_dir or self._own_dir
+            directory = self.cert_dir
+            if directory is None:  # a directory of our own, removed on stop
+                directory = self._own_dir = Path(tempfile.mkdtemp(prefix="earful-smtp-"))
             cert, key = self_signed_certificate(directory)
             context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
             context.load_cert_chain(cert, key)
