@@ -4,7 +4,8 @@ Example: ``EARFUL_STORE__BACKEND=elasticsearch EARFUL_ELASTICSEARCH__HOSTS='["ht
 Nothing is read at import time: call :func:`get_settings` (cached) where you need them.
 
 Every section derives from the one :class:`Section` base (``core.settings.base``); the collection
-layer's sections (crawling, platform connectors) live in ``core.settings.collection``.
+layer's sections (crawling, platform connectors) live in ``core.settings.collection``, alert delivery's
+in ``core.settings.alerts``.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Literal, Union, get_args, get_origin
 from pydantic import BaseModel, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from core.settings.alerts import AlertsSettings, SmtpSettings
 from core.settings.base import Section, earful_version
 from core.settings.collection import (
     AppStoreSettings,
@@ -33,6 +35,7 @@ from core.settings.collection import (
 
 __all__ = [
     "DEVICE_PATTERN",
+    "AlertsSettings",
     "AppStoreSettings",
     "BlueskySettings",
     "ConnectorSettings",
@@ -48,6 +51,7 @@ __all__ = [
     "SQLiteSettings",
     "Section",
     "Settings",
+    "SmtpSettings",
     "StoreSettings",
     "WeiboSettings",
     "XSettings",
@@ -202,6 +206,9 @@ class Settings(BaseSettings):
     )
     connectors: ConnectorSettings = Field(
         default_factory=ConnectorSettings, description="Platform API credentials and endpoints"
+    )
+    alerts: AlertsSettings = Field(
+        default_factory=AlertsSettings, description="Alert delivery: channel timeouts and the SMTP relay"
     )
 
     @property
