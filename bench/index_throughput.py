@@ -33,6 +33,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from core.models import DEFAULT_WORKSPACE
+
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
@@ -244,7 +246,9 @@ def run_sqlite(mentions: Sequence[EnrichedMention], batch: int) -> Measurement:
 
     directory = Path(tempfile.mkdtemp(prefix="earful-bench-sqlite-"))
     try:
-        store = SQLiteMentionStore(Settings(home=directory), path=directory / "bench.db")
+        store = SQLiteMentionStore(
+            Settings(home=directory), workspace=DEFAULT_WORKSPACE, path=directory / "bench.db"
+        )
         store.ensure_ready()
         result: list[Measurement] = []
         with measured(None, result):

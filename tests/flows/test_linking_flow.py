@@ -12,7 +12,7 @@ import pytest
 
 import flows.listen
 from core.errors import StoreUnavailable
-from core.models import Author, Customer, CustomerLink, EnrichedMention, RawMention
+from core.models import DEFAULT_WORKSPACE, Author, Customer, CustomerLink, EnrichedMention, RawMention
 from core.settings import Settings
 from flows.listen import listen_flow
 from flows.sources_config import SourceConfig, SourcesConfig
@@ -81,7 +81,7 @@ def _sources(export: Path) -> SourcesConfig:
 
 
 def _by_native_id(settings: Settings) -> dict[str, EnrichedMention]:
-    with SQLiteMentionStore(settings) as store:
+    with SQLiteMentionStore(settings, workspace=DEFAULT_WORKSPACE) as store:
         return {m.native_id: m for m in store.export()}
 
 
@@ -115,7 +115,7 @@ def test_mentions_carry_customer_links_with_method_confidence_and_evidence(
 
     assert mentions["5"].customer is None  # nobody in the master file
     # The store answers by customer, as `earful customers show` asks it.
-    with SQLiteMentionStore(settings) as store:
+    with SQLiteMentionStore(settings, workspace=DEFAULT_WORKSPACE) as store:
         assert store.count(MentionFilter(customer_ids=(ana.id,))) == 2
         assert store.count(MentionFilter(linked=True)) == 4
 
@@ -128,7 +128,7 @@ def test_a_customer_without_profiling_consent_is_never_linked(
     assert not carla.consent.profiling
     listen_flow.fn(sources=_sources(export), settings=settings)
     assert _by_native_id(settings)["3"].customer is None  # her user id and handle both match
-    with SQLiteMentionStore(settings) as store:
+    with SQLiteMentionStore(settings, workspace=DEFAULT_WORKSPACE) as store:
         assert store.count(MentionFilter(customer_ids=(carla.id,))) == 0
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from core.errors import ConfigError, ListenIncomplete, SourceError
-from core.models import SourceCursor
+from core.models import DEFAULT_WORKSPACE, SourceCursor
 from core.registry import SOURCES, STORES
 from core.settings import Settings
 from crawlers.base import FetchResult
@@ -45,7 +45,7 @@ def export(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def store(settings: Settings) -> Iterator[SQLiteMentionStore]:
-    with SQLiteMentionStore(settings) as s:
+    with SQLiteMentionStore(settings, workspace=DEFAULT_WORKSPACE) as s:
         yield s
 
 

@@ -15,6 +15,7 @@ from typer.testing import CliRunner
 from core.customer_keys import author_keys
 from core.errors import InvalidInput
 from core.models import (
+    DEFAULT_WORKSPACE,
     Author,
     CustomerLink,
     EnrichedMention,
@@ -63,7 +64,10 @@ class TestSQLiteDirectory(CustomerDirectoryContract):
 
     def test_shares_the_mentions_file_without_touching_it(self, tmp_path: Path) -> None:
         path = tmp_path / "earful.db"
-        with SQLiteMentionStore(path=path) as mentions, SQLiteCustomerDirectory(path) as customers:
+        with (
+            SQLiteMentionStore(workspace=DEFAULT_WORKSPACE, path=path) as mentions,
+            SQLiteCustomerDirectory(path) as customers,
+        ):
             mentions.upsert([enriched("hello", 0)])
             customers.upsert([ANA])
             assert mentions.count() == 1
@@ -257,7 +261,7 @@ def test_cli_import_show_and_feedback(home: Path, master: Path) -> None:
     link = CustomerLink(customer_id=ANA.id, confidence=0.85, method="handle", evidence=("handle",))
     negative = Sentiment(label=SentimentLabel.negative, score=-0.8, confidence=0.9)
     complaint = (Intent(label=IntentLabel.complaint, confidence=0.9),)
-    with SQLiteMentionStore(path=home / "earful.db") as store:
+    with SQLiteMentionStore(workspace=DEFAULT_WORKSPACE, path=home / "earful.db") as store:
         store.upsert(
             [
                 enriched("parcel lost again", 0, customer=link, sentiment=negative, intents=complaint),
@@ -282,7 +286,7 @@ def test_cli_import_show_and_feedback(home: Path, master: Path) -> None:
     result = runner.invoke(customers_app, ["link-feedback", stranger.id, "C002", "confirm"])
     assert result.exit_code == 0, result.output
     assert "confirmed: author demo:@zed is C002" in result.output
-    with SQLiteMentionStore(path=home / "earful.db") as store:
+    with SQLiteMentionStore(workspace=DEFAULT_WORKSPACE, path=home / "earful.db") as store:
         relinked = store.get(stranger.id)
         assert relinked is not None
         assert relinked.customer is not None
@@ -296,7 +300,7 @@ def test_cli_import_show_and_feedback(home: Path, master: Path) -> None:
         )
     result = runner.invoke(customers_app, ["link-feedback", stranger.id, BO.id, "reject"])
     assert result.exit_code == 0, result.output
-    with SQLiteMentionStore(path=home / "earful.db") as store:
+    with SQLiteMentionStore(workspace=DEFAULT_WORKSPACE, path=home / "earful.db") as store:
         unlinked = store.get(stranger.id)
         assert unlinked is not None
         assert unlinked.customer is None
