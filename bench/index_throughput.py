@@ -154,7 +154,7 @@ def _settings(url: str, prefix: str, chunk: int) -> Settings:
 def _fresh_store(url: str, prefix: str, chunk: int) -> Any:
     from index.backends.elasticsearch import ElasticsearchMentionStore
 
-    store = ElasticsearchMentionStore(_settings(url, prefix, chunk))
+    store = ElasticsearchMentionStore(_settings(url, prefix, chunk), workspace=DEFAULT_WORKSPACE)
     _drop(store, prefix)
     store.ensure_ready()
     # Refresh off while loading, as bulk loads are run: Elasticsearch's work then depends on the data
@@ -183,7 +183,11 @@ def raw_bodies(mentions: Sequence[EnrichedMention], batch: int, es: Elasticsearc
     """The request bodies the writer sends for these batches (same encoding, same chunking)."""
     from index.bulk import request_bodies
 
-    return [body for group in batches(mentions, batch) for body in request_bodies(group, es)]
+    return [
+        body
+        for group in batches(mentions, batch)
+        for body in request_bodies(group, es, workspace=DEFAULT_WORKSPACE)
+    ]
 
 
 @dataclass(frozen=True)

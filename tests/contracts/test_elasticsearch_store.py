@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from core.models import DEFAULT_WORKSPACE
 from core.settings import ElasticsearchSettings, Settings
 from index.backends.elasticsearch import ElasticsearchMentionStore
 from index.testing import (
@@ -29,7 +30,7 @@ def es_test_settings(es_url: str, prefix: str, **overrides: object) -> Settings:
 
 @pytest.fixture
 def es_store(es_url: str, es_prefix: str) -> Iterator[ElasticsearchMentionStore]:
-    store = ElasticsearchMentionStore(es_test_settings(es_url, es_prefix))
+    store = ElasticsearchMentionStore(es_test_settings(es_url, es_prefix), workspace=DEFAULT_WORKSPACE)
     store.ensure_ready()
     yield store
     store.close()  # es_prefix deletes the indices, aliases and template
@@ -54,7 +55,7 @@ class _NoPointInTime(ElasticsearchMentionStore):
 
 
 def test_export_without_point_in_time(es_url: str, es_prefix: str) -> None:
-    store = _NoPointInTime(es_test_settings(es_url, es_prefix))
+    store = _NoPointInTime(es_test_settings(es_url, es_prefix), workspace=DEFAULT_WORKSPACE)
     store.ensure_ready()
     mentions = make_mentions(40, seed=31)
     store.upsert(mentions)

@@ -283,7 +283,7 @@ def test_version_2_file_moves_into_the_default_workspace(tmp_path: Path) -> None
             m.id for m in mentions if evaluate(parse(search.query), m) is not None
         }
         for field in ("intent", "hashtag", "platform"):
-            assert store.terms(field) == reference_terms(mentions, field)  # type: ignore[arg-type]
+            assert store.terms(field) == reference_terms(mentions, field)
         assert list(store.export()) == chronological(mentions)
         assert store.load_cursor("feed") == cursor
         assert store.list_searches() == [search]
