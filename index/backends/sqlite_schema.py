@@ -117,7 +117,7 @@ _DDL = (
 )
 
 
-def _rebuild(table: str, create: str, copy: str, indexes: tuple[str, ...] = ()) -> tuple[str, ...]:
+def rebuild_table(table: str, create: str, copy: str, indexes: tuple[str, ...] = ()) -> tuple[str, ...]:
     """A table rebuild (SQLite cannot change a primary key in place): create ``<table>_new``, fill it
     with `copy` (an ``INSERT ... SELECT`` from `table`), drop the old table (its indexes go with it),
     rename the new one and index it."""
@@ -129,19 +129,19 @@ def _v2_to_v3() -> tuple[str, ...]:
     mentions keep their rowids, so the side tables and the FTS table stay as they are."""
     data = ", ".join(MENTION_DATA_COLUMNS)
     return (
-        *_rebuild(
+        *rebuild_table(
             "mentions",
             _mentions_table("mentions_new"),
             f"INSERT INTO mentions_new (rowid, workspace, id, {data}) "
             f"SELECT rowid, '{DEFAULT_WORKSPACE}', id, {data} FROM mentions",
             _MENTION_INDEXES,
         ),
-        *_rebuild(
+        *rebuild_table(
             "cursors",
             _cursors_table("cursors_new"),
             f"INSERT INTO cursors_new SELECT '{DEFAULT_WORKSPACE}', source, doc FROM cursors",
         ),
-        *_rebuild(
+        *rebuild_table(
             "saved_searches",
             _saved_searches_table("saved_searches_new"),
             f"INSERT INTO saved_searches_new SELECT '{DEFAULT_WORKSPACE}', owner, name, doc "

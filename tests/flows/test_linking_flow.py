@@ -66,7 +66,7 @@ def export(tmp_path: Path) -> Path:
 def directory(settings: Settings, tmp_path: Path) -> Iterator[SQLiteCustomerDirectory]:
     master = tmp_path / "customers.csv"
     master.write_text("\n".join(MASTER) + "\n", encoding="utf-8")
-    with SQLiteCustomerDirectory.from_settings(settings) as d:
+    with SQLiteCustomerDirectory.from_settings(settings, workspace=DEFAULT_WORKSPACE) as d:
         report = import_master_file(master, d)
         assert (report.created, report.rejected) == (4, [])
         yield d
@@ -171,8 +171,8 @@ def test_the_flow_closes_the_customer_directory(
 ) -> None:
     built: list[LinkingEnricher] = []
 
-    def spy(settings: Settings) -> LinkingEnricher:
-        built.append(build_enricher(settings))
+    def spy(settings: Settings, *, workspace: str) -> LinkingEnricher:
+        built.append(build_enricher(settings, workspace=workspace))
         return built[-1]
 
     monkeypatch.setattr(flows.listen, "build_enricher", spy)
@@ -184,7 +184,7 @@ def test_the_flow_closes_the_customer_directory(
 
 
 def test_an_empty_directory_links_nothing_without_looking_anyone_up(settings: Settings) -> None:
-    enricher = build_enricher(settings)
+    enricher = build_enricher(settings, workspace=DEFAULT_WORKSPACE)
     directory = enricher.directory
     assert isinstance(directory, SQLiteCustomerDirectory)
     lookups: list[str] = []
@@ -221,7 +221,7 @@ def test_an_unreachable_directory_leaves_the_batch_unlinked_not_failed(
             calls.append(mention.native_id)
             raise StoreUnavailable("directory down")
 
-    enricher = build_enricher(settings)
+    enricher = build_enricher(settings, workspace=DEFAULT_WORKSPACE)
     enricher.linker = Down()
     mentions = [
         RawMention(

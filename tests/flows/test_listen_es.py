@@ -56,7 +56,7 @@ def test_node_stops_mid_run_batch_spooled_cursor_kept_rerun_indexes_all_once(
     assert "StoreUnavailable" in source.errors[0]
     assert source.indexed == 3
     assert source.cursor == FIRST_BATCH_CURSOR
-    spool = Spool(settings.spool_dir)
+    spool = Spool(settings.spool_dir, workspace=DEFAULT_WORKSPACE)
     spooled = spool.pending()
     assert [str(p) for p in spooled] == source.spooled
     assert [m.native_id for m in spool.load(spooled[0])] == ["6", "8", "9"]  # the 2nd batch, intact

@@ -49,7 +49,7 @@ class TestSQLiteDirectory(CustomerDirectoryContract):
         made: list[SQLiteCustomerDirectory] = []
 
         def make(records: Sequence[Any]) -> SQLiteCustomerDirectory:
-            directory = SQLiteCustomerDirectory(tmp_path / "customers.db")
+            directory = SQLiteCustomerDirectory(tmp_path / "customers.db", workspace=DEFAULT_WORKSPACE)
             made.append(directory)
             assert directory.upsert(records).created == len(records)
             return directory
@@ -66,13 +66,13 @@ class TestSQLiteDirectory(CustomerDirectoryContract):
         path = tmp_path / "earful.db"
         with (
             SQLiteMentionStore(workspace=DEFAULT_WORKSPACE, path=path) as mentions,
-            SQLiteCustomerDirectory(path) as customers,
+            SQLiteCustomerDirectory(path, workspace=DEFAULT_WORKSPACE) as customers,
         ):
             mentions.upsert([enriched("hello", 0)])
             customers.upsert([ANA])
             assert mentions.count() == 1
             assert customers.count() == 1
-        with SQLiteCustomerDirectory(path) as reopened:
+        with SQLiteCustomerDirectory(path, workspace=DEFAULT_WORKSPACE) as reopened:
             assert reopened.get(ANA.id) == ANA  # durable
 
 
@@ -93,7 +93,9 @@ class TestElasticsearchDirectory(CustomerDirectoryContract):
     @pytest.fixture
     def make_directory(self, es_client: Elasticsearch, es_prefix: str) -> MakeDirectory:
         def make(records: Sequence[Any]) -> ElasticsearchCustomerDirectory:
-            directory = ElasticsearchCustomerDirectory(client=es_client, prefix=es_prefix)
+            directory = ElasticsearchCustomerDirectory(
+                client=es_client, prefix=es_prefix, workspace=DEFAULT_WORKSPACE
+            )
             assert directory.upsert(records).created == len(records)
             return directory
 
@@ -110,7 +112,7 @@ class TestElasticsearchDirectory(CustomerDirectoryContract):
 
 
 def test_the_scored_linker_runs_on_a_stored_directory(tmp_path: Path) -> None:
-    with SQLiteCustomerDirectory(tmp_path / "c.db") as directory:
+    with SQLiteCustomerDirectory(tmp_path / "c.db", workspace=DEFAULT_WORKSPACE) as directory:
         directory.upsert(
             [CustomerRecord(customer=ANA, order_numbers=("A12345",)), CustomerRecord(customer=BO)]
         )
@@ -125,11 +127,11 @@ def test_the_scored_linker_runs_on_a_stored_directory(tmp_path: Path) -> None:
 
 def test_build_customer_directory_follows_the_store_backend(tmp_path: Path) -> None:
     settings = get_settings().model_copy(update={"home": tmp_path})
-    sqlite = build_customer_directory(settings)
+    sqlite = build_customer_directory(settings, workspace=DEFAULT_WORKSPACE)
     assert isinstance(sqlite, SQLiteCustomerDirectory)
     assert sqlite.path == tmp_path / "earful.db"
     es = settings.model_copy(update={"store": settings.store.model_copy(update={"backend": "elasticsearch"})})
-    directory = build_customer_directory(es)
+    directory = build_customer_directory(es, workspace=DEFAULT_WORKSPACE)
     assert isinstance(directory, ElasticsearchCustomerDirectory)
     assert directory.index == f"{settings.elasticsearch.index_prefix}-customers"
 
@@ -223,7 +225,7 @@ def test_bad_files_fail_whole(tmp_path: Path) -> None:
 
 
 def test_import_is_idempotent(master: Path, tmp_path: Path) -> None:
-    with SQLiteCustomerDirectory(tmp_path / "c.db") as directory:
+    with SQLiteCustomerDirectory(tmp_path / "c.db", workspace=DEFAULT_WORKSPACE) as directory:
         first = import_master_file(master, directory)
         assert (first.created, first.updated, first.unchanged, len(first.rejected)) == (3, 0, 0, 7)
         again = import_master_file(master, directory)
@@ -291,7 +293,7 @@ def test_cli_import_show_and_feedback(home: Path, master: Path) -> None:
         assert relinked is not None
         assert relinked.customer is not None
         assert (relinked.customer.method, relinked.customer.confidence) == ("manual", 1.0)
-    with SQLiteCustomerDirectory(home / "earful.db") as directory:
+    with SQLiteCustomerDirectory(home / "earful.db", workspace=DEFAULT_WORKSPACE) as directory:
         assert directory.feedback_for(["demo:@zed"]) == {BO.id: "confirm"}
         linker = ScoredLinker(directory, feedback=directory)
         later = make_mention("again", 9, platform="demo", author=Author(platform="demo", handle="ZED"))
