@@ -17,6 +17,7 @@ from index.testing import (
     SavedSearchStoreContract,
     make_mentions,
 )
+from index.workspace_testing import StoreIn, WorkspaceIsolationContract
 
 pytestmark = pytest.mark.integration
 
@@ -37,7 +38,11 @@ def es_store(es_url: str, es_prefix: str) -> Iterator[ElasticsearchMentionStore]
 
 
 class TestElasticsearchStore(
-    MentionStoreContract, QueryLanguageContract, CursorStoreContract, SavedSearchStoreContract
+    MentionStoreContract,
+    QueryLanguageContract,
+    CursorStoreContract,
+    SavedSearchStoreContract,
+    WorkspaceIsolationContract,
 ):
     visible_without_refresh = False
     supports_concurrent_writers = True
@@ -45,6 +50,20 @@ class TestElasticsearchStore(
     @pytest.fixture
     def store(self, es_store: ElasticsearchMentionStore) -> ElasticsearchMentionStore:
         return es_store
+
+    @pytest.fixture
+    def store_in(self, es_store: ElasticsearchMentionStore) -> StoreIn:
+        """Stores of other workspaces on the same indices, sharing `store`'s client (as an API would:
+        one client, a store per request)."""
+
+        def make(workspace: str) -> ElasticsearchMentionStore:
+            store = ElasticsearchMentionStore(
+                es_store.settings, workspace=workspace, client=es_store.client, prefix=es_store.prefix
+            )
+            store.ensure_ready()
+            return store
+
+        return make
 
 
 class _NoPointInTime(ElasticsearchMentionStore):

@@ -28,6 +28,7 @@ from index.testing import (
     matches,
     reference_terms,
 )
+from index.workspace_testing import StoreIn, WorkspaceIsolationContract
 
 
 def _settings(tmp_path: Path, busy_timeout_ms: int = 5000) -> Settings:
@@ -35,7 +36,11 @@ def _settings(tmp_path: Path, busy_timeout_ms: int = 5000) -> Settings:
 
 
 class TestSQLiteStore(
-    MentionStoreContract, QueryLanguageContract, CursorStoreContract, SavedSearchStoreContract
+    MentionStoreContract,
+    QueryLanguageContract,
+    CursorStoreContract,
+    SavedSearchStoreContract,
+    WorkspaceIsolationContract,
 ):
     visible_without_refresh = True
     supports_concurrent_writers = True
@@ -46,6 +51,20 @@ class TestSQLiteStore(
         store.ensure_ready()
         yield store
         store.close()
+
+    @pytest.fixture
+    def store_in(self, tmp_path: Path) -> Iterator[StoreIn]:
+        """Stores of other workspaces in the same file as `store`."""
+        made: list[SQLiteMentionStore] = []
+
+        def make(workspace: str) -> SQLiteMentionStore:
+            made.append(SQLiteMentionStore(workspace=workspace, path=tmp_path / "earful.db"))
+            made[-1].ensure_ready()
+            return made[-1]
+
+        yield make
+        for store in made:
+            store.close()
 
 
 def test_registered_and_built_from_settings(tmp_path: Path) -> None:

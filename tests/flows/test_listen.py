@@ -285,3 +285,31 @@ def test_unknown_source_type_is_a_config_error(settings: Settings) -> None:
             settings,
             workspace=DEFAULT_WORKSPACE,
         )
+
+
+# --- workspaces ------------------------------------------------------------------------------------
+def test_a_run_is_for_one_workspace(settings: Settings, export: Path, store: SQLiteMentionStore) -> None:
+    """A sources file naming its workspace: mentions, cursors, rejected items and health land there,
+    and the same export listened to for `default` afterwards is another workspace's data."""
+    config = file_sources(export).model_copy(update={"workspace": "acme"})
+    report = listen_flow.fn(sources=config, settings=settings)
+    assert report.ok
+    assert report.workspace == "acme"
+    assert store.count() == 0  # `store` is default's
+    assert store.load_cursor("export") is None
+    with SQLiteMentionStore(settings, workspace="acme") as acme:
+        assert acme.count() == VALID
+        assert acme.load_cursor("export") is not None
+    rejected = settings.rejected_dir / "workspaces" / "acme" / "export.jsonl"
+    assert [json.loads(line)["workspace"] for line in rejected.read_text().splitlines()] == ["acme"] * len(
+        REJECTED_LOCATORS
+    )
+    health = settings.home / "health" / "workspaces" / "acme" / "export.json"
+    assert json.loads(health.read_text())["workspace"] == "acme"
+
+    again = listen_flow.fn(sources=file_sources(export), settings=settings)  # no workspace: default
+    assert again.workspace == DEFAULT_WORKSPACE
+    assert again.totals["created"] == VALID  # the same mentions, created again: another workspace
+    assert store.count() == VALID
+    with pytest.raises(ConfigError, match="acme"):
+        listen_flow.fn(sources=config, settings=settings, workspace="other")

@@ -3,6 +3,9 @@ the `earful customers` commands."""
 
 from __future__ import annotations
 
+import hashlib
+import json
+import sqlite3
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -14,6 +17,7 @@ from typer.testing import CliRunner
 
 from core.customer_keys import author_keys
 from core.errors import InvalidInput
+from core.ids import scoped_doc_id
 from core.models import (
     DEFAULT_WORKSPACE,
     Author,
@@ -28,6 +32,8 @@ from core.models import (
 from core.settings import get_settings
 from index.backends.sqlite import SQLiteMentionStore
 from index.customers import (
+    CUSTOMER_MAPPINGS,
+    FEEDBACK_MAPPINGS,
     CustomerRecord,
     ElasticsearchCustomerDirectory,
     SQLiteCustomerDirectory,
@@ -35,7 +41,14 @@ from index.customers import (
 )
 from index.customers_cli import customers_app
 from index.customers_import import import_master_file, read_master_file
-from index.customers_testing import ANA, BO, CustomerDirectoryContract, LookupContract, MakeDirectory
+from index.customers_testing import (
+    ANA,
+    BO,
+    CustomerDirectoryContract,
+    LookupContract,
+    MakeDirectory,
+    MakeDirectoryIn,
+)
 from nlp.linking import CustomerDirectory, InMemoryCustomerDirectory
 from nlp.linking.feedback import LinkFeedbackStore
 from nlp.linking.linker import ScoredLinker
@@ -45,11 +58,11 @@ from nlp.testing import make_mention
 # --- the contract --------------------------------------------------------------------------------
 class TestSQLiteDirectory(CustomerDirectoryContract):
     @pytest.fixture
-    def make_directory(self, tmp_path: Path) -> Iterator[MakeDirectory]:
+    def directory_in(self, tmp_path: Path) -> Iterator[MakeDirectoryIn]:
         made: list[SQLiteCustomerDirectory] = []
 
-        def make(records: Sequence[Any]) -> SQLiteCustomerDirectory:
-            directory = SQLiteCustomerDirectory(tmp_path / "customers.db", workspace=DEFAULT_WORKSPACE)
+        def make(workspace: str, records: Sequence[Any]) -> SQLiteCustomerDirectory:
+            directory = SQLiteCustomerDirectory(tmp_path / "customers.db", workspace=workspace)
             made.append(directory)
             assert directory.upsert(records).created == len(records)
             return directory
@@ -57,6 +70,10 @@ class TestSQLiteDirectory(CustomerDirectoryContract):
         yield make
         for directory in made:
             directory.close()
+
+    @pytest.fixture
+    def make_directory(self, directory_in: MakeDirectoryIn) -> MakeDirectory:
+        return lambda records: directory_in(DEFAULT_WORKSPACE, records)
 
     def test_protocols(self, directory: SQLiteCustomerDirectory) -> None:
         assert isinstance(directory, CustomerDirectory)
@@ -91,15 +108,19 @@ class TestInMemoryDirectory(LookupContract):
 @pytest.mark.integration
 class TestElasticsearchDirectory(CustomerDirectoryContract):
     @pytest.fixture
-    def make_directory(self, es_client: Elasticsearch, es_prefix: str) -> MakeDirectory:
-        def make(records: Sequence[Any]) -> ElasticsearchCustomerDirectory:
+    def directory_in(self, es_client: Elasticsearch, es_prefix: str) -> MakeDirectoryIn:
+        def make(workspace: str, records: Sequence[Any]) -> ElasticsearchCustomerDirectory:
             directory = ElasticsearchCustomerDirectory(
-                client=es_client, prefix=es_prefix, workspace=DEFAULT_WORKSPACE
+                client=es_client, prefix=es_prefix, workspace=workspace
             )
             assert directory.upsert(records).created == len(records)
             return directory
 
         return make
+
+    @pytest.fixture
+    def make_directory(self, directory_in: MakeDirectoryIn) -> MakeDirectory:
+        return lambda records: directory_in(DEFAULT_WORKSPACE, records)
 
     def test_index_layout(self, directory: ElasticsearchCustomerDirectory, es_client: Elasticsearch) -> None:
         assert isinstance(directory, CustomerDirectory)
@@ -108,7 +129,7 @@ class TestElasticsearchDirectory(CustomerDirectoryContract):
         assert mapping["properties"]["handles"]["type"] == "keyword"
         assert mapping["properties"]["name"]["type"] == "text"
         found = es_client.search(index=directory.index, query={"match": {"name": "lima"}})
-        assert [hit["_id"] for hit in found["hits"]["hits"]] == [ANA.id]
+        assert [hit["_id"] for hit in found["hits"]["hits"]] == [scoped_doc_id(DEFAULT_WORKSPACE, ANA.id)]
 
 
 def test_the_scored_linker_runs_on_a_stored_directory(tmp_path: Path) -> None:
@@ -134,6 +155,94 @@ def test_build_customer_directory_follows_the_store_backend(tmp_path: Path) -> N
     directory = build_customer_directory(es, workspace=DEFAULT_WORKSPACE)
     assert isinstance(directory, ElasticsearchCustomerDirectory)
     assert directory.index == f"{settings.elasticsearch.index_prefix}-customers"
+
+
+# --- directories written before workspaces ------------------------------------------------------
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+OLD_RECORDS = [CustomerRecord(customer=ANA, order_numbers=("#A12345",)), CustomerRecord(customer=BO)]
+
+
+def test_a_sqlite_directory_from_before_workspaces_moves_into_default(tmp_path: Path) -> None:
+    """Tables written with the frozen pre-workspace DDL, rows as that version wrote them."""
+    path = tmp_path / "earful.db"
+    conn = sqlite3.connect(path)
+    conn.executescript((FIXTURES / "sqlite_customers_v1.sql").read_text(encoding="utf-8"))
+    with conn:
+        for record in OLD_RECORDS:
+            conn.execute(
+                "INSERT INTO customers VALUES (?, ?, ?, ?, ?)",
+                (
+                    record.id,
+                    record.customer.code,
+                    record.customer.model_dump_json(exclude={"id"}),
+                    json.dumps(record.order_numbers),
+                    record.fingerprint(),
+                ),
+            )
+            conn.executemany(
+                "INSERT INTO customer_keys VALUES (?, ?, ?)",
+                [(name, value, record.id) for name, values in record.keys().items() for value in values],
+            )
+        conn.execute(
+            "INSERT INTO customer_link_feedback VALUES ('demo:@bochen', ?, 'reject', NULL, 1)", (BO.id,)
+        )
+    conn.close()
+    with SQLiteCustomerDirectory(path, workspace=DEFAULT_WORKSPACE) as directory:
+        assert directory.count() == 2
+        assert directory.get(ANA.id) == ANA
+        assert [c.code for c in directory.by_handle("demo", "ana_l")] == ["C001"]
+        assert [c.code for c in directory.by_order_number("A12345")] == ["C001"]
+        assert directory.feedback_for(["demo:@bochen"]) == {BO.id: "reject"}
+        assert directory.upsert(OLD_RECORDS).unchanged == 2  # the stored fingerprints survived
+    with SQLiteCustomerDirectory(path, workspace="acme") as other:
+        assert other.count() == 0
+        assert other.get(ANA.id) is None
+        assert other.by_handle("demo", "ana_l") == []
+        assert other.feedback_for(["demo:@bochen"]) == {}
+    conn = sqlite3.connect(path)
+    assert conn.execute("SELECT DISTINCT workspace FROM customer_keys").fetchall() == [("default",)]
+    conn.close()
+
+
+@pytest.mark.integration
+def test_an_elasticsearch_directory_from_before_workspaces_moves_into_default(
+    es_client: Elasticsearch, es_prefix: str
+) -> None:
+    """Indices as that version created them (today's mappings without `workspace` and `_meta`) and
+    documents as it wrote them (``_id`` = the customer id, the feedback pair's hash)."""
+    old_customers = {k: v for k, v in CUSTOMER_MAPPINGS.items() if k != "_meta"}
+    old_customers["properties"] = {
+        k: v for k, v in CUSTOMER_MAPPINGS["properties"].items() if k != "workspace"
+    }
+    old_feedback = {k: v for k, v in FEEDBACK_MAPPINGS.items() if k != "_meta"}
+    old_feedback["properties"] = {
+        k: v for k, v in FEEDBACK_MAPPINGS["properties"].items() if k != "workspace"
+    }
+    index, feedback = f"{es_prefix}-customers", f"{es_prefix}-customer-feedback"
+    es_client.indices.create(index=index, mappings=old_customers)
+    es_client.indices.create(index=feedback, mappings=old_feedback)
+    for record in OLD_RECORDS:
+        body = ElasticsearchCustomerDirectory._doc(record, record.fingerprint())
+        es_client.index(index=index, id=record.id, document=body)
+    pair = hashlib.blake2b(f"demo:@bochen\x1f{BO.id}".encode(), digest_size=16).hexdigest()
+    verdict = {"author_key": "demo:@bochen", "customer_id": BO.id, "verdict": "reject", "at_us": 1}
+    es_client.index(index=feedback, id=pair, document=verdict, refresh=True)
+    es_client.indices.refresh(index=index)
+
+    directory = ElasticsearchCustomerDirectory(
+        client=es_client, prefix=es_prefix, workspace=DEFAULT_WORKSPACE
+    )
+    assert directory.count() == 2  # the first call gets the indices ready, moving their documents
+    assert directory.get(ANA.id) == ANA
+    assert [c.code for c in directory.by_order_number("A12345")] == ["C001"]
+    assert directory.feedback_for(["demo:@bochen"]) == {BO.id: "reject"}
+    assert directory.upsert(OLD_RECORDS).unchanged == 2
+    assert es_client.count(index=index)["count"] == 2  # moved, not copied
+    other = ElasticsearchCustomerDirectory(client=es_client, prefix=es_prefix, workspace="acme")
+    assert other.count() == 0
+    assert other.get(ANA.id) is None
+    assert other.by_handle("demo", "ana_l") == []
+    assert other.feedback_for(["demo:@bochen"]) == {}
 
 
 # --- the master file -----------------------------------------------------------------------------
