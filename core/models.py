@@ -9,7 +9,6 @@ from __future__ import annotations
 import re
 from datetime import UTC, date, datetime
 from enum import StrEnum
-from pathlib import Path
 from typing import Annotated, Any, Final, Literal
 
 from pydantic import (
@@ -60,13 +59,6 @@ def check_workspace(workspace: str) -> str:
             details={"workspace": repr(workspace)},
         )
     return workspace
-
-
-def workspace_dir(root: Path, workspace: str) -> Path:
-    """Where the files of `workspace` live under a directory that holds files per workspace (the spool,
-    rejected items, source health): ``<root>/workspaces/<workspace>``. Files directly in `root` were
-    written before workspaces and belong to the default workspace."""
-    return root / "workspaces" / check_workspace(workspace)
 
 
 class Frozen(BaseModel):

@@ -17,7 +17,8 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from core.models import DEFAULT_WORKSPACE, AwareDatetime, check_workspace, workspace_dir
+from core.models import DEFAULT_WORKSPACE, AwareDatetime
+from core.workspaces import WorkspaceFiles
 
 HISTORY = 20
 _SAFE = re.compile(r"[^A-Za-z0-9_.-]")
@@ -90,22 +91,12 @@ class SourceHealth(BaseModel):
         return HealthState.ok
 
 
-class HealthStore:
+class HealthStore(WorkspaceFiles):
     """One JSON file per source of one workspace, under ``<root>/workspaces/<workspace>/`` (created on
     first write). Scoped at construction like the mention stores: it reads and writes only that
     directory, and a record that names another workspace reads as unreadable. For the default
     workspace, files directly in `root` (written before workspaces) are read too, until the source's
     next run writes its file in the workspace's directory."""
-
-    def __init__(self, root: Path | str, *, workspace: str) -> None:
-        self.root = Path(root)
-        self._workspace = check_workspace(workspace)
-        self.directory = workspace_dir(self.root, workspace)
-        self._legacy = self.root if workspace == DEFAULT_WORKSPACE else None
-
-    @property
-    def workspace(self) -> str:
-        return self._workspace
 
     def _path(self, source: str, directory: Path | None = None) -> Path:
         return (directory or self.directory) / f"{_SAFE.sub('_', source)}.json"
@@ -127,7 +118,7 @@ class HealthStore:
         )
 
     def get(self, source: str) -> SourceHealth:
-        for directory in (self.directory, self._legacy):
+        for directory in (self.directory, self.legacy_directory):  # the workspace's own file first
             if directory is None:
                 continue
             path = self._path(source, directory)
@@ -177,9 +168,8 @@ class HealthStore:
         """This workspace's sources (for the default workspace, the files written before workspaces
         too, where the workspace's directory has none for that file)."""
         paths: dict[str, Path] = {}
-        for directory in (self._legacy, self.directory):  # the workspace's own files win
-            if directory is not None and directory.is_dir():
-                paths.update((path.name, path) for path in directory.glob("*.json"))
+        for directory in self.directories():  # the workspace's own files, read last, win
+            paths.update((path.name, path) for path in directory.glob("*.json"))
         return [self._read(paths[name], paths[name].stem) for name in sorted(paths)]
 
     def status(

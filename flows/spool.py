@@ -10,7 +10,7 @@
   and why.
 
 Both are scoped to one workspace at construction, like the stores: files live under
-``<root>/workspaces/<workspace>/`` (`core.models.workspace_dir`) and every record carries the workspace.
+``<root>/workspaces/<workspace>/`` (`core.workspaces`) and every record carries the workspace.
 Files directly in the root were written before workspaces: the default workspace reads (and drains)
 them too. A spooled record of another workspace is never upserted: its file is quarantined.
 """
@@ -28,14 +28,8 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from core.errors import EarfulError, SpoolCorrupt, is_retryable
-from core.models import (
-    DEFAULT_WORKSPACE,
-    EnrichedMention,
-    Rejected,
-    WritePolicy,
-    check_workspace,
-    workspace_dir,
-)
+from core.models import DEFAULT_WORKSPACE, EnrichedMention, Rejected, WritePolicy
+from core.workspaces import WorkspaceFiles
 from index.base import MentionStore
 
 log = logging.getLogger(__name__)
@@ -106,25 +100,7 @@ class DrainReport(BaseModel):
     errors: list[str] = Field(default_factory=list)
 
 
-class _Scoped:
-    """A directory of files of one workspace under `root`, and for the default workspace the files
-    written directly in `root` before workspaces."""
-
-    def __init__(self, root: Path, *, workspace: str) -> None:
-        self.root = Path(root)
-        self._workspace = check_workspace(workspace)
-        self.directory = workspace_dir(self.root, workspace)
-        self.legacy_directory = self.root if workspace == DEFAULT_WORKSPACE else None
-
-    @property
-    def workspace(self) -> str:
-        return self._workspace
-
-    def _directories(self) -> list[Path]:
-        return [d for d in (self.legacy_directory, self.directory) if d is not None and d.is_dir()]
-
-
-class Spool(_Scoped):
+class Spool(WorkspaceFiles):
     """One JSONL file per batch that could not be indexed, for one workspace."""
 
     def put(self, source: str, mentions: Sequence[EnrichedMention]) -> Path:
@@ -140,7 +116,7 @@ class Spool(_Scoped):
         """Spooled batch files, oldest first (a replay keeps the order they failed in)."""
         files = [
             p
-            for directory in self._directories()
+            for directory in self.directories()
             for p in directory.iterdir()
             if p.is_file() and p.name.endswith(_SUFFIX) and not p.name.startswith(".")
         ]
@@ -209,7 +185,7 @@ class Spool(_Scoped):
         return report
 
 
-class RejectedLog(_Scoped):
+class RejectedLog(WorkspaceFiles):
     """Appends one workspace's rejected input items to ``<source>.jsonl`` in its directory: nothing is
     dropped silently."""
 
@@ -233,7 +209,7 @@ class RejectedLog(_Scoped):
     def read(self, source: str) -> list[Rejected]:
         """This workspace's rejected items of a source, oldest first (before workspaces, then since)."""
         out: list[Rejected] = []
-        for directory in self._directories():
+        for directory in self.directories():
             path = directory / self.path(source).name
             if not path.exists():
                 continue

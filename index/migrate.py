@@ -161,6 +161,7 @@ def rescope_in_place(client: Elasticsearch, index: str, *, meta: dict[str, Any],
     unscoped = {"query": {"bool": {"must_not": [{"exists": {"field": schema.WORKSPACE_FIELD}}]}}}
     operations: list[dict[str, Any]] = []
     with translated(f"move the documents of {index} into the default workspace"):
+        client.indices.refresh(index=index)  # the scan must see every document, the latest included
         for hit in helpers.scan(client, index=index, query=unscoped, size=page_size):
             operations += [
                 {"index": {"_index": index, "_id": scoped_doc_id(DEFAULT_WORKSPACE, hit["_id"])}},
