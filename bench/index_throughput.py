@@ -33,14 +33,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from core.models import DEFAULT_WORKSPACE
-
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bench._support import add_es_url_argument, elasticsearch_url  # noqa: E402
 from core.models import (  # noqa: E402
+    DEFAULT_WORKSPACE,
     Author,
     CustomerLink,
     EnrichedMention,
