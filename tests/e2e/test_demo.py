@@ -81,7 +81,7 @@ def test_demo_indexes_the_site_and_shows_what_it_indexed(tmp_path: Path) -> None
         for source in ("demo-site", "demo-reviews", "hn-replay"):
             assert store.load_cursor(source) is not None
         assert {"demo", "web", "hackernews"} <= {b.key for b in store.terms("platform")}
-    assert sorted(p.stem for p in (home / "health").glob("*.json")) == [
+    assert sorted(p.stem for p in (home / "health" / "workspaces" / "default").glob("*.json")) == [
         "demo-reviews",
         "demo-site",
         "hn-replay",
