@@ -39,6 +39,7 @@ if str(ROOT) not in sys.path:
 
 from bench._support import add_es_url_argument, elasticsearch_url  # noqa: E402
 from core.models import (  # noqa: E402
+    DEFAULT_WORKSPACE,
     Author,
     CustomerLink,
     EnrichedMention,
@@ -152,7 +153,7 @@ def _settings(url: str, prefix: str, chunk: int) -> Settings:
 def _fresh_store(url: str, prefix: str, chunk: int) -> Any:
     from index.backends.elasticsearch import ElasticsearchMentionStore
 
-    store = ElasticsearchMentionStore(_settings(url, prefix, chunk))
+    store = ElasticsearchMentionStore(_settings(url, prefix, chunk), workspace=DEFAULT_WORKSPACE)
     _drop(store, prefix)
     store.ensure_ready()
     # Refresh off while loading, as bulk loads are run: Elasticsearch's work then depends on the data
@@ -181,7 +182,11 @@ def raw_bodies(mentions: Sequence[EnrichedMention], batch: int, es: Elasticsearc
     """The request bodies the writer sends for these batches (same encoding, same chunking)."""
     from index.bulk import request_bodies
 
-    return [body for group in batches(mentions, batch) for body in request_bodies(group, es)]
+    return [
+        body
+        for group in batches(mentions, batch)
+        for body in request_bodies(group, es, workspace=DEFAULT_WORKSPACE)
+    ]
 
 
 @dataclass(frozen=True)
@@ -244,7 +249,9 @@ def run_sqlite(mentions: Sequence[EnrichedMention], batch: int) -> Measurement:
 
     directory = Path(tempfile.mkdtemp(prefix="earful-bench-sqlite-"))
     try:
-        store = SQLiteMentionStore(Settings(home=directory), path=directory / "bench.db")
+        store = SQLiteMentionStore(
+            Settings(home=directory), workspace=DEFAULT_WORKSPACE, path=directory / "bench.db"
+        )
         store.ensure_ready()
         result: list[Measurement] = []
         with measured(None, result):

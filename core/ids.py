@@ -38,3 +38,14 @@ def content_hash(text: str) -> str:
 def saved_search_id(owner: str, name: str) -> str:
     """Id of a saved search: one name per owner."""
     return _digest("search", owner, name)
+
+
+def scoped_doc_id(workspace: str, doc_id: str) -> str:
+    """Storage key of a thing in a workspace (an Elasticsearch ``_id``): a hash of ``(workspace, id)``.
+
+    Public ids (`mention_id`, `customer_id`...) stay the same in every workspace, so the same mention
+    or customer code in two workspaces stays two things only if the storage key includes the workspace;
+    a delete by this key cannot reach another workspace's document."""
+    if not workspace or not doc_id:
+        raise ValueError("scoped_doc_id needs a workspace and an id")
+    return _digest("scoped", workspace, doc_id)

@@ -6,20 +6,23 @@ so a frozen model is really immutable.
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime
 from enum import StrEnum
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Final, Literal
 
 from pydantic import (
     AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
+    StringConstraints,
     computed_field,
     field_validator,
     model_validator,
 )
 
+from core.errors import InvalidInput
 from core.ids import alert_hit_id, customer_id, mention_id, saved_search_id
 
 
@@ -35,6 +38,27 @@ Scalar = str | int | float | bool | None
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+# --- workspaces ----------------------------------------------------------------------------------
+# A tenant. Lowercase so it can be part of a file path and an index name on every file system, and
+# without the ids' separator so `core.ids.scoped_doc_id` is unambiguous.
+WORKSPACE_PATTERN: Final = r"^[a-z0-9][a-z0-9_-]{0,62}$"
+WorkspaceId = Annotated[str, StringConstraints(pattern=WORKSPACE_PATTERN)]
+DEFAULT_WORKSPACE: Final = "default"
+"""The workspace of everything stored before workspaces existed, and of a CLI run without --workspace."""
+_WORKSPACE = re.compile(WORKSPACE_PATTERN)
+
+
+def check_workspace(workspace: str) -> str:
+    """The workspace id itself, or InvalidInput: stores call it once, when they are built."""
+    if not isinstance(workspace, str) or not _WORKSPACE.fullmatch(workspace):
+        raise InvalidInput(
+            f"invalid workspace id {workspace!r}: 1-63 of a-z, 0-9, '_' and '-', starting with a letter "
+            "or digit",
+            details={"workspace": repr(workspace)},
+        )
+    return workspace
 
 
 class Frozen(BaseModel):

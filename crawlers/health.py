@@ -2,7 +2,8 @@
 this is the signal that says one broke.
 
 Storage-agnostic on purpose (crawlers/ does not know the stores): one small JSON file per source under
-a directory, replaced atomically. ``earful sources status`` renders :meth:`HealthStore.status`.
+a directory per workspace, replaced atomically. ``earful sources status`` renders
+:meth:`HealthStore.status`.
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from core.models import AwareDatetime
+from core.models import DEFAULT_WORKSPACE, AwareDatetime
+from core.workspaces import WorkspaceFiles
 
 HISTORY = 20
 _SAFE = re.compile(r"[^A-Za-z0-9_.-]")
@@ -49,6 +51,7 @@ class SourceHealth(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     source: str
+    workspace: str = Field(DEFAULT_WORKSPACE, description="A file written before workspaces: 'default'")
     runs: int = 0
     failures_total: int = 0
     consecutive_failures: int = 0
@@ -88,23 +91,42 @@ class SourceHealth(BaseModel):
         return HealthState.ok
 
 
-class HealthStore:
-    """One JSON file per source under `directory` (created on first write)."""
+class HealthStore(WorkspaceFiles):
+    """One JSON file per source of one workspace, under ``<root>/workspaces/<workspace>/`` (created on
+    first write). Scoped at construction like the mention stores: it reads and writes only that
+    directory, and a record that names another workspace reads as unreadable. For the default
+    workspace, files directly in `root` (written before workspaces) are read too, until the source's
+    next run writes its file in the workspace's directory."""
 
-    def __init__(self, directory: Path | str) -> None:
-        self.directory = Path(directory)
+    def _path(self, source: str, directory: Path | None = None) -> Path:
+        return (directory or self.directory) / f"{_SAFE.sub('_', source)}.json"
 
-    def _path(self, source: str) -> Path:
-        return self.directory / f"{_SAFE.sub('_', source)}.json"
+    def _read(self, path: Path, source: str) -> SourceHealth:
+        try:
+            health = SourceHealth.model_validate_json(path.read_text(encoding="utf-8"))
+        except ValueError:  # a corrupt file must not hide the source: start over, visibly
+            return self._unreadable(source, path)
+        if health.workspace != self._workspace:
+            return self._unreadable(source, path)
+        return health
+
+    def _unreadable(self, source: str, path: Path) -> SourceHealth:
+        return SourceHealth(
+            source=source,
+            workspace=self._workspace,
+            last_error=f"health file {path.name} was unreadable; reset",
+        )
 
     def get(self, source: str) -> SourceHealth:
-        path = self._path(source)
-        try:
-            return SourceHealth.model_validate_json(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            return SourceHealth(source=source)
-        except ValueError:  # a corrupt file must not hide the source: start over, visibly
-            return SourceHealth(source=source, last_error=f"health file {path.name} was unreadable; reset")
+        for directory in (self.directory, self.legacy_directory):  # the workspace's own file first
+            if directory is None:
+                continue
+            path = self._path(source, directory)
+            try:
+                return self._read(path, source)
+            except FileNotFoundError:
+                continue
+        return SourceHealth(source=source, workspace=self._workspace)
 
     def record(self, source: str, run: RunRecord) -> SourceHealth:
         """Add one run's outcome and return the updated health."""
@@ -124,6 +146,7 @@ class HealthStore:
                 "last_error_at": run.finished_at if not run.ok else old.last_error_at,
                 "newest_item_at": newest,
                 "history": (*old.history, run)[-HISTORY:],
+                "workspace": self._workspace,
             }
         )
         self._write(source, new)
@@ -142,17 +165,12 @@ class HealthStore:
             raise
 
     def all(self) -> list[SourceHealth]:
-        if not self.directory.is_dir():
-            return []
-        found = []
-        for path in sorted(self.directory.glob("*.json")):
-            try:
-                found.append(SourceHealth.model_validate_json(path.read_text(encoding="utf-8")))
-            except ValueError:
-                found.append(
-                    SourceHealth(source=path.stem, last_error=f"health file {path.name} is unreadable")
-                )
-        return found
+        """This workspace's sources (for the default workspace, the files written before workspaces
+        too, where the workspace's directory has none for that file)."""
+        paths: dict[str, Path] = {}
+        for directory in self.directories():  # the workspace's own files, read last, win
+            paths.update((path.name, path) for path in directory.glob("*.json"))
+        return [self._read(paths[name], paths[name].stem) for name in sorted(paths)]
 
     def status(
         self, sources: list[str] | None = None, now: datetime | None = None

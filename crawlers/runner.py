@@ -36,7 +36,7 @@ from typing import Any, ClassVar
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from core.errors import ConfigError, SourceError, SourceUnavailable
-from core.models import RawMention, Rejected, SourceCursor
+from core.models import DEFAULT_WORKSPACE, RawMention, Rejected, SourceCursor
 from crawlers.base import FetchResult
 from crawlers.config import CrawlSettings, crawl_settings
 from crawlers.dedup import Deduplicator
@@ -365,7 +365,7 @@ class SpiderSource:
             spider,
             args=options,
             crawl=crawl,
-            health=HealthStore(health_dir) if health_dir else None,
+            health=HealthStore(health_dir, workspace=DEFAULT_WORKSPACE) if health_dir else None,
             recrawl_after=recrawl_after,
             overlap=overlap,
         )

@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
+from core.models import DEFAULT_WORKSPACE
+
 if TYPE_CHECKING:
     from core.models import Customer
     from core.settings import Settings
@@ -35,14 +37,14 @@ class VerdictArg(StrEnum):
 def _directory(settings: Settings) -> CustomerStore:
     from crm.customers import build_customer_directory
 
-    return build_customer_directory(settings)
+    return build_customer_directory(settings, workspace=DEFAULT_WORKSPACE)
 
 
 def _store(settings: Settings) -> MentionStore:
     from core.registry import STORES
     from index.base import MentionStore
 
-    store = STORES.create(settings.store.backend, settings)
+    store = STORES.create(settings.store.backend, settings, workspace=DEFAULT_WORKSPACE)
     if not isinstance(store, MentionStore):
         raise typer.BadParameter(f"store {settings.store.backend!r} is not a MentionStore")
     return store

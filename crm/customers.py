@@ -6,12 +6,21 @@ feedback on links (the `LinkFeedbackStore` protocol of nlp/linking/feedback.py).
 protocols structurally (index/ may not import nlp/, DESIGN.md layers); the key normalisers both use
 are core/customer_keys.py's.
 
-- `SQLiteCustomerDirectory(path)`: tables `customers`, `customer_keys` and `customer_link_feedback`,
-  in the mentions database file or another one; independent of the mention tables.
-- `ElasticsearchCustomerDirectory(settings | client=, prefix=)`: indices `<prefix>-customers` (keyword
-  fields for the keys, `name` as text) and `<prefix>-customer-feedback`. Writes refresh the index
-  before they return (refresh=true): imports and verdicts are rare, and a verdict must hold for the very
-  next mention.
+- `SQLiteCustomerDirectory(path, workspace=)`: tables `customers`, `customer_keys` and
+  `customer_link_feedback`, in the mentions database file or another one; independent of the mention
+  tables. Their keys lead with the workspace; tables written before workspaces are rebuilt into the
+  ``default`` workspace when the file is opened.
+- `ElasticsearchCustomerDirectory(settings | client=, prefix=, workspace=)`: indices `<prefix>-customers`
+  (keyword fields for the keys, `name` as text) and `<prefix>-customer-feedback`, every document with a
+  ``workspace`` keyword and a scoped ``_id`` (`core.ids.scoped_doc_id`), every query filtered on it;
+  indices written before workspaces are moved into ``default`` when the directory gets ready. Writes
+  refresh the index before they return (refresh=true): imports and verdicts are rare, and a verdict must
+  hold for the very next mention.
+
+Workspaces: a directory is scoped at construction and cannot be unscoped, like the mention stores
+(`index.base`): one scoping point instead of a parameter on every lookup that one call site could
+forget; an API request builds its directory from the authenticated user's workspace. The same customer
+code in two workspaces is two customers (same `Customer.id`, two storage keys).
 
 `upsert` is idempotent by customer code: the same row again is `unchanged`, a changed row replaces the
 customer and all its keys (a handle removed from the master file no longer links).
@@ -39,11 +48,13 @@ from core.customer_keys import (
     normalize_platform,
 )
 from core.errors import InvalidInput, PartialWriteError, StoreError, StoreUnavailable
-from core.ids import customer_id
-from core.models import Customer
+from core.ids import customer_id, scoped_doc_id
+from core.models import DEFAULT_WORKSPACE, Customer, check_workspace
 from core.settings import Settings, get_settings
+from index.backends.sqlite_schema import rebuild_table
 from index.es_client import build_client, translated
-from index.schema import validate_prefix
+from index.migrate import rescope_in_place
+from index.schema import WORKSPACE_FIELD, WORKSPACE_MAPPING, has_workspaces, validate_prefix
 
 if TYPE_CHECKING:
     from elasticsearch import Elasticsearch
@@ -123,7 +134,15 @@ def _check_verdict(verdict: str) -> str:
 
 class _KeyLookups:
     """The CustomerDirectory lookups over one primitive, `_by_key(field, normalised value)`, which each
-    store implements (customers with that value in that KEY_FIELDS field, by code; [] for an empty value)."""
+    store implements (customers with that value in that KEY_FIELDS field, by code; [] for an empty value).
+    Both stores keep their workspace in ``_workspace``, set once in their constructor."""
+
+    _workspace: str
+
+    @property
+    def workspace(self) -> str:
+        """The workspace this directory reads and writes; fixed when it was built."""
+        return self._workspace
 
     def _by_key(self, field: str, value: str) -> list[Customer]:
         raise NotImplementedError
@@ -159,36 +178,96 @@ class _KeyLookups:
 
 
 # --- SQLite --------------------------------------------------------------------------------------
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS customers (
-    id TEXT PRIMARY KEY, code TEXT NOT NULL UNIQUE, doc TEXT NOT NULL, orders TEXT NOT NULL,
-    fingerprint TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS customer_keys (
-    field TEXT NOT NULL, value TEXT NOT NULL, customer_id TEXT NOT NULL,
-    PRIMARY KEY (field, value, customer_id)
-) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS customer_keys_by_customer ON customer_keys (customer_id);
-CREATE TABLE IF NOT EXISTS customer_link_feedback (
-    author_key TEXT NOT NULL, customer_id TEXT NOT NULL, verdict TEXT NOT NULL, mention_id TEXT,
-    at_us INTEGER NOT NULL, PRIMARY KEY (author_key, customer_id)
-);
-"""
+def _customers_table(name: str) -> str:
+    return (
+        f"CREATE TABLE IF NOT EXISTS {name} (workspace TEXT NOT NULL, id TEXT NOT NULL, code TEXT NOT NULL, "
+        "doc TEXT NOT NULL, orders TEXT NOT NULL, fingerprint TEXT NOT NULL, PRIMARY KEY (workspace, id), "
+        "UNIQUE (workspace, code))"
+    )
+
+
+def _keys_table(name: str) -> str:
+    return (
+        f"CREATE TABLE IF NOT EXISTS {name} (workspace TEXT NOT NULL, field TEXT NOT NULL, "
+        "value TEXT NOT NULL, customer_id TEXT NOT NULL, PRIMARY KEY (workspace, field, value, customer_id)) "
+        "WITHOUT ROWID"
+    )
+
+
+def _feedback_table(name: str) -> str:
+    # a rowid table: `feedback_for` breaks ties between verdicts of one microsecond by insertion order
+    return (
+        f"CREATE TABLE IF NOT EXISTS {name} (workspace TEXT NOT NULL, author_key TEXT NOT NULL, "
+        "customer_id TEXT NOT NULL, verdict TEXT NOT NULL, mention_id TEXT, at_us INTEGER NOT NULL, "
+        "PRIMARY KEY (workspace, author_key, customer_id))"
+    )
+
+
+_KEYS_INDEX = "CREATE INDEX IF NOT EXISTS customer_keys_by_customer ON customer_keys (workspace, customer_id)"
+_SCHEMA = (
+    _customers_table("customers"),
+    _keys_table("customer_keys"),
+    _KEYS_INDEX,
+    _feedback_table("customer_link_feedback"),
+)
+# Tables written before workspaces (no `workspace` column): rebuilt with every row in `default`.
+_INTO_WORKSPACES = (
+    *rebuild_table(
+        "customers",
+        _customers_table("customers_new"),
+        f"INSERT INTO customers_new SELECT '{DEFAULT_WORKSPACE}', id, code, doc, orders, fingerprint "
+        "FROM customers",
+    ),
+    *rebuild_table(
+        "customer_keys",
+        _keys_table("customer_keys_new"),
+        f"INSERT INTO customer_keys_new SELECT '{DEFAULT_WORKSPACE}', field, value, customer_id "
+        "FROM customer_keys",
+        (_KEYS_INDEX,),
+    ),
+    *rebuild_table(
+        "customer_link_feedback",
+        _feedback_table("customer_link_feedback_new"),
+        "INSERT INTO customer_link_feedback_new "
+        "(rowid, workspace, author_key, customer_id, verdict, mention_id, at_us) "
+        f"SELECT rowid, '{DEFAULT_WORKSPACE}', author_key, customer_id, verdict, mention_id, at_us "
+        "FROM customer_link_feedback",
+    ),
+)
+
+
+def _ensure_customer_tables(conn: sqlite3.Connection) -> None:
+    """Create the tables, or bring tables written before workspaces to them, in one IMMEDIATE
+    transaction (two processes opening an old file at once: the second finds it done)."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        columns = {row[1] for row in conn.execute("PRAGMA table_info(customers)")}
+        if columns and "workspace" not in columns:
+            for statement in _INTO_WORKSPACES:
+                conn.execute(statement)
+        for statement in _SCHEMA:
+            conn.execute(statement)
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
 
 
 class SQLiteCustomerDirectory(_KeyLookups):
-    """CustomerDirectory and LinkFeedbackStore in a SQLite file (WAL; one connection, serialised)."""
+    """CustomerDirectory and LinkFeedbackStore of one workspace in a SQLite file (WAL; one connection,
+    serialised). Every statement names the workspace."""
 
-    def __init__(self, path: Path | str, *, busy_timeout_ms: int = 5000) -> None:
+    def __init__(self, path: Path | str, *, workspace: str, busy_timeout_ms: int = 5000) -> None:
+        self._workspace = check_workspace(workspace)
         self.path = Path(path)
         self.busy_timeout_ms = busy_timeout_ms
         self._conn: sqlite3.Connection | None = None
         self._lock = threading.RLock()
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> SQLiteCustomerDirectory:
+    def from_settings(cls, settings: Settings, *, workspace: str) -> SQLiteCustomerDirectory:
         """The customers live in the mentions database file (their own tables)."""
-        return cls(settings.sqlite_path, busy_timeout_ms=settings.sqlite.busy_timeout_ms)
+        return cls(settings.sqlite_path, workspace=workspace, busy_timeout_ms=settings.sqlite.busy_timeout_ms)
 
     @contextmanager
     def _session(self, operation: str) -> Iterator[sqlite3.Connection]:
@@ -203,7 +282,7 @@ class SQLiteCustomerDirectory(_KeyLookups):
                         check_same_thread=False,
                     )
                     conn.execute("PRAGMA journal_mode = WAL")
-                    conn.executescript(_SCHEMA)
+                    _ensure_customer_tables(conn)
                     self._conn = conn
                 yield self._conn
             except sqlite3.Error as exc:
@@ -239,7 +318,8 @@ class SQLiteCustomerDirectory(_KeyLookups):
             try:
                 for record in _as_records(items):
                     row = conn.execute(
-                        "SELECT fingerprint FROM customers WHERE id = ?", (record.id,)
+                        "SELECT fingerprint FROM customers WHERE workspace = ? AND id = ?",
+                        (self._workspace, record.id),
                     ).fetchone()
                     fingerprint = record.fingerprint()
                     if row is not None and row[0] == fingerprint:
@@ -247,9 +327,10 @@ class SQLiteCustomerDirectory(_KeyLookups):
                         continue
                     created, updated = (created + 1, updated) if row is None else (created, updated + 1)
                     conn.execute(
-                        "INSERT OR REPLACE INTO customers (id, code, doc, orders, fingerprint) "
-                        "VALUES (?, ?, ?, ?, ?)",
+                        "INSERT OR REPLACE INTO customers (workspace, id, code, doc, orders, fingerprint) "
+                        "VALUES (?, ?, ?, ?, ?, ?)",
                         (
+                            self._workspace,
                             record.id,
                             record.customer.code,
                             record.customer.model_dump_json(exclude={"id"}),
@@ -257,11 +338,15 @@ class SQLiteCustomerDirectory(_KeyLookups):
                             fingerprint,
                         ),
                     )
-                    conn.execute("DELETE FROM customer_keys WHERE customer_id = ?", (record.id,))
+                    conn.execute(
+                        "DELETE FROM customer_keys WHERE workspace = ? AND customer_id = ?",
+                        (self._workspace, record.id),
+                    )
                     conn.executemany(
-                        "INSERT OR IGNORE INTO customer_keys (field, value, customer_id) VALUES (?,?,?)",
+                        "INSERT OR IGNORE INTO customer_keys (workspace, field, value, customer_id) "
+                        "VALUES (?,?,?,?)",
                         [
-                            (name, value, record.id)
+                            (self._workspace, name, value, record.id)
                             for name, values in record.keys().items()
                             for value in values
                         ],
@@ -278,8 +363,9 @@ class SQLiteCustomerDirectory(_KeyLookups):
         _check_verdict(verdict)
         with self._session("record link feedback") as conn:
             conn.execute(
-                "INSERT OR REPLACE INTO customer_link_feedback VALUES (?,?,?,?,?)",
-                (author_key, customer_id, verdict, mention_id, time.time_ns() // 1000),
+                "INSERT OR REPLACE INTO customer_link_feedback "
+                "(workspace, author_key, customer_id, verdict, mention_id, at_us) VALUES (?,?,?,?,?,?)",
+                (self._workspace, author_key, customer_id, verdict, mention_id, time.time_ns() // 1000),
             )
 
     # --- reads -----------------------------------------------------------------------------------
@@ -288,25 +374,34 @@ class SQLiteCustomerDirectory(_KeyLookups):
             return []
         with self._session(f"look customers up by {field}") as conn:
             rows = conn.execute(
-                "SELECT c.doc FROM customer_keys k JOIN customers c ON c.id = k.customer_id "
-                "WHERE k.field = ? AND k.value = ? ORDER BY c.code",
-                (field, value),
+                "SELECT c.doc FROM customer_keys k "
+                "JOIN customers c ON c.workspace = k.workspace AND c.id = k.customer_id "
+                "WHERE k.workspace = ? AND k.field = ? AND k.value = ? ORDER BY c.code",
+                (self._workspace, field, value),
             ).fetchall()
         return [Customer.model_validate_json(doc) for (doc,) in rows]
 
     def get(self, customer_id: str) -> Customer | None:
         with self._session("get a customer") as conn:
-            row = conn.execute("SELECT doc FROM customers WHERE id = ?", (customer_id,)).fetchone()
+            row = conn.execute(
+                "SELECT doc FROM customers WHERE workspace = ? AND id = ?", (self._workspace, customer_id)
+            ).fetchone()
         return Customer.model_validate_json(row[0]) if row else None
 
     def order_numbers(self, customer_id: str) -> tuple[str, ...]:
         with self._session("get order numbers") as conn:
-            row = conn.execute("SELECT orders FROM customers WHERE id = ?", (customer_id,)).fetchone()
+            row = conn.execute(
+                "SELECT orders FROM customers WHERE workspace = ? AND id = ?", (self._workspace, customer_id)
+            ).fetchone()
         return tuple(json.loads(row[0])) if row else ()
 
     def count(self) -> int:
         with self._session("count customers") as conn:
-            return int(conn.execute("SELECT count(*) FROM customers").fetchone()[0])
+            return int(
+                conn.execute(
+                    "SELECT count(*) FROM customers WHERE workspace = ?", (self._workspace,)
+                ).fetchone()[0]
+            )
 
     def feedback_for(self, author_keys: Sequence[str]) -> dict[str, str]:
         if not author_keys:
@@ -314,9 +409,9 @@ class SQLiteCustomerDirectory(_KeyLookups):
         marks = ",".join("?" * len(author_keys))
         with self._session("read link feedback") as conn:
             rows = conn.execute(
-                f"SELECT customer_id, verdict FROM customer_link_feedback WHERE author_key IN ({marks}) "
-                "ORDER BY at_us, rowid",
-                list(author_keys),
+                "SELECT customer_id, verdict FROM customer_link_feedback "
+                f"WHERE workspace = ? AND author_key IN ({marks}) ORDER BY at_us, rowid",
+                [self._workspace, *author_keys],
             ).fetchall()
         out: dict[str, str] = {}
         for customer, verdict in rows:
@@ -330,9 +425,13 @@ def _keyword() -> dict[str, Any]:
     return {"type": "keyword", "ignore_above": 512}
 
 
+# `_meta.workspaces`: what `index.schema.has_workspaces` reads; an index without it predates workspaces.
+_META = {"managed_by": "earful", "workspaces": True}
 CUSTOMER_MAPPINGS: dict[str, Any] = {
     "dynamic": "strict",
+    "_meta": _META,
     "properties": {
+        WORKSPACE_FIELD: WORKSPACE_MAPPING,
         "id": _keyword(),
         "code": _keyword(),
         "name": {"type": "text", "analyzer": "standard", "fields": {"raw": _keyword()}},
@@ -349,7 +448,9 @@ CUSTOMER_MAPPINGS: dict[str, Any] = {
 }
 FEEDBACK_MAPPINGS: dict[str, Any] = {
     "dynamic": "strict",
+    "_meta": _META,
     "properties": {
+        WORKSPACE_FIELD: WORKSPACE_MAPPING,
         "author_key": _keyword(),
         "customer_id": _keyword(),
         "verdict": _keyword(),
@@ -369,9 +470,11 @@ class ElasticsearchCustomerDirectory(_KeyLookups):
         self,
         settings: Settings | None = None,
         *,
+        workspace: str,
         client: Elasticsearch | None = None,
         prefix: str | None = None,
     ) -> None:
+        self._workspace = check_workspace(workspace)
         self.settings = settings if settings is not None else get_settings()
         es = self.settings.elasticsearch
         self.prefix = validate_prefix(prefix if prefix is not None else es.index_prefix)
@@ -390,7 +493,8 @@ class ElasticsearchCustomerDirectory(_KeyLookups):
             return self._client
 
     def ensure_ready(self) -> None:
-        """Create both indices when missing (idempotent; a concurrent creation is fine)."""
+        """Create both indices when missing (idempotent; a concurrent creation is fine); move the
+        documents of indices written before workspaces into ``default`` (small indices: in place)."""
         client = self.client
         es = self.settings.elasticsearch
         index_settings = {"number_of_shards": 1, "number_of_replicas": es.number_of_replicas}
@@ -400,7 +504,13 @@ class ElasticsearchCustomerDirectory(_KeyLookups):
                     client.options(ignore_status=400).indices.create(
                         index=index, mappings=mappings, settings=index_settings
                     )
+                elif not has_workspaces(client, index):
+                    rescope_in_place(client, index, meta=_META)
         self._ready = True
+
+    def _scoped(self, *clauses: dict[str, Any]) -> dict[str, Any]:
+        """A query for this workspace's documents that match every clause."""
+        return {"bool": {"filter": [{"term": {WORKSPACE_FIELD: self._workspace}}, *clauses]}}
 
     def _ensure(self) -> Elasticsearch:
         if not self._ready:
@@ -424,11 +534,12 @@ class ElasticsearchCustomerDirectory(_KeyLookups):
         if not records:
             return CustomerUpsertResult()
         client = self._ensure()
+        scoped = {scoped_doc_id(self._workspace, r.id): r.id for r in records}
         with translated("read stored customers"):
-            found = client.mget(
-                index=self.index, ids=[r.id for r in records], source_includes=["fingerprint"]
-            )
-        stored = {doc["_id"]: doc["_source"]["fingerprint"] for doc in found["docs"] if doc.get("found")}
+            found = client.mget(index=self.index, ids=list(scoped), source_includes=["fingerprint"])
+        stored = {
+            scoped[doc["_id"]]: doc["_source"]["fingerprint"] for doc in found["docs"] if doc.get("found")
+        }
         operations: list[dict[str, Any]] = []
         created = updated = unchanged = 0
         for record in records:
@@ -438,15 +549,15 @@ class ElasticsearchCustomerDirectory(_KeyLookups):
                 continue
             created, updated = (created, updated + 1) if record.id in stored else (created + 1, updated)
             operations += [
-                {"index": {"_index": self.index, "_id": record.id}},
-                self._doc(record, fingerprint),
+                {"index": {"_index": self.index, "_id": scoped_doc_id(self._workspace, record.id)}},
+                {**self._doc(record, fingerprint), WORKSPACE_FIELD: self._workspace},
             ]
         if operations:
             with translated("index customers"):
                 response = client.bulk(operations=operations, refresh=True)
             if response.get("errors"):
                 failures = [
-                    {"id": item["index"].get("_id"), "reason": item["index"].get("error")}
+                    {"id": scoped.get(item["index"].get("_id")), "reason": item["index"].get("error")}
                     for item in response["items"]
                     if item["index"].get("error")
                 ]
@@ -478,8 +589,9 @@ class ElasticsearchCustomerDirectory(_KeyLookups):
     ) -> None:
         _check_verdict(verdict)
         client = self._ensure()
-        doc_id = hashlib.blake2b(f"{author_key}\x1f{customer_id}".encode(), digest_size=16).hexdigest()
+        pair = hashlib.blake2b(f"{author_key}\x1f{customer_id}".encode(), digest_size=16).hexdigest()
         body = {
+            WORKSPACE_FIELD: self._workspace,
             "author_key": author_key,
             "customer_id": customer_id,
             "verdict": verdict,
@@ -487,7 +599,12 @@ class ElasticsearchCustomerDirectory(_KeyLookups):
             "at_us": time.time_ns() // 1000,
         }
         with translated("record link feedback"):
-            client.index(index=self.feedback_index, id=doc_id, document=body, refresh=True)
+            client.index(
+                index=self.feedback_index,
+                id=scoped_doc_id(self._workspace, pair),
+                document=body,
+                refresh=True,
+            )
 
     # --- reads -----------------------------------------------------------------------------------
     def _by_key(self, field: str, value: str) -> list[Customer]:
@@ -497,7 +614,7 @@ class ElasticsearchCustomerDirectory(_KeyLookups):
         with translated(f"look customers up by {field}"):
             response = client.search(
                 index=self.index,
-                query={"term": {field: value}},
+                query=self._scoped({"term": {field: value}}),
                 sort=[{"code": "asc"}],
                 size=self.max_matches,
                 source_includes=["customer"],
@@ -507,8 +624,13 @@ class ElasticsearchCustomerDirectory(_KeyLookups):
     def _source(self, customer_id: str) -> dict[str, Any] | None:
         client = self._ensure()
         with translated("get a customer"):
-            response = client.options(ignore_status=404).get(index=self.index, id=customer_id)
-        return response["_source"] if response.get("found") else None
+            response = client.options(ignore_status=404).get(
+                index=self.index, id=scoped_doc_id(self._workspace, customer_id)
+            )
+        if not response.get("found") or response["_source"].get(WORKSPACE_FIELD) != self._workspace:
+            return None
+        source: dict[str, Any] = response["_source"]
+        return source
 
     def get(self, customer_id: str) -> Customer | None:
         source = self._source(customer_id)
@@ -521,7 +643,7 @@ class ElasticsearchCustomerDirectory(_KeyLookups):
     def count(self) -> int:
         client = self._ensure()
         with translated("count customers"):
-            return int(client.count(index=self.index)["count"])
+            return int(client.count(index=self.index, query=self._scoped())["count"])
 
     def feedback_for(self, author_keys: Sequence[str]) -> dict[str, str]:
         if not author_keys:
@@ -530,7 +652,7 @@ class ElasticsearchCustomerDirectory(_KeyLookups):
         with translated("read link feedback"):
             response = client.search(
                 index=self.feedback_index,
-                query={"terms": {"author_key": list(author_keys)}},
+                query=self._scoped({"terms": {"author_key": list(author_keys)}}),
                 sort=[{"at_us": "asc"}],
                 size=1000,
             )
@@ -545,9 +667,9 @@ class ElasticsearchCustomerDirectory(_KeyLookups):
 CustomerStore = SQLiteCustomerDirectory | ElasticsearchCustomerDirectory
 
 
-def build_customer_directory(settings: Settings) -> CustomerStore:
-    """The directory next to the configured mention store: the same SQLite file, or the same cluster and
-    index prefix. Nothing is opened before first use."""
+def build_customer_directory(settings: Settings, *, workspace: str) -> CustomerStore:
+    """The workspace's directory next to the configured mention store: the same SQLite file, or the
+    same cluster and index prefix. Nothing is opened before first use."""
     if settings.store.backend == "elasticsearch":
-        return ElasticsearchCustomerDirectory(settings)
-    return SQLiteCustomerDirectory.from_settings(settings)
+        return ElasticsearchCustomerDirectory(settings, workspace=workspace)
+    return SQLiteCustomerDirectory.from_settings(settings, workspace=workspace)

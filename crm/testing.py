@@ -9,9 +9,11 @@
                 return directory
             yield make
 
-`CustomerDirectoryContract` is three suites: `LookupContract` (the CustomerDirectory protocol; the
+`CustomerDirectoryContract` is four suites: `LookupContract` (the CustomerDirectory protocol; the
 in-memory directory of nlp/ subclasses only this one), `WritesContract` (`upsert` idempotent by code,
-replacing keys; `count`, `by_code`, `order_numbers`) and `FeedbackContract` (LinkFeedbackStore).
+replacing keys; `count`, `by_code`, `order_numbers`), `FeedbackContract` (LinkFeedbackStore) and
+`CustomerWorkspaceContract` (isolation between workspaces; it needs a ``directory_in`` fixture: a
+callable ``(workspace, records)`` -> a directory of that workspace on the same backend holding them).
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ from core.models import Consent, Contact, Customer, Handle, Tier
 from crm.customers import CustomerRecord
 
 MakeDirectory = Callable[[Sequence[Any]], Any]  # CustomerRecords -> a directory holding them
+# (workspace, CustomerRecords) -> a directory of that workspace, on the backend under test, holding them
+MakeDirectoryIn = Callable[[str, Sequence[Any]], Any]
 
 ANA = Customer(
     code="C001",
@@ -171,5 +175,60 @@ class FeedbackContract(_Base):
             directory.record_feedback("demo:@ana_l", ANA.id, "maybe")
 
 
-class CustomerDirectoryContract(LookupContract, WritesContract, FeedbackContract):
+class CustomerWorkspaceContract(_Base):
+    """Two workspaces on one backend share no customer: the same code in both is two customers, and
+    nothing of one is found, counted or judged through the other."""
+
+    @pytest.fixture
+    def directory_in(self) -> MakeDirectoryIn:
+        raise NotImplementedError("subclasses provide a `directory_in` fixture")
+
+    def test_a_directory_names_its_workspace(self, directory: Any, directory_in: MakeDirectoryIn) -> None:
+        assert isinstance(directory.workspace, str)
+        assert directory_in("tenant-b", []).workspace == "tenant-b"
+        with pytest.raises(InvalidInput):
+            directory_in("Not A Workspace", [])
+
+    def test_nothing_of_one_workspace_is_found_from_the_other(
+        self, directory: Any, directory_in: MakeDirectoryIn
+    ) -> None:
+        other = directory_in("tenant-b", [])
+        assert other.count() == 0
+        assert other.get(ANA.id) is None
+        assert other.by_code("C001") is None
+        assert other.order_numbers(ANA.id) == ()
+        assert other.by_platform_user_id("demo", "u1") == []
+        assert other.by_handle("demo", "ana_l") == []
+        assert other.by_handle_anywhere("bochen") == []
+        assert other.by_email("ana.lima@example.com") == []
+        assert other.by_phone("+86 138-0013-8000") == []
+        assert other.by_order_number("A12345") == []
+        assert directory.count() == 3
+
+    def test_the_same_code_in_two_workspaces_stays_two_customers(
+        self, directory: Any, directory_in: MakeDirectoryIn, record: Any
+    ) -> None:
+        theirs = ANA.model_copy(
+            update={"name": "Ana of tenant B", "handles": (Handle(platform="demo", handle="anab"),)}
+        )
+        other = directory_in("tenant-b", [record(customer=theirs, order_numbers=("B-777",))])
+        assert other.get(ANA.id) == theirs
+        assert directory.get(ANA.id) == ANA
+        assert self.codes(other.by_handle("demo", "anab")) == ["C001"]
+        assert directory.by_handle("demo", "anab") == []
+        assert directory.by_order_number("B-777") == []
+        assert other.by_handle("demo", "ana_l") == []
+        assert directory.upsert(records(record)).unchanged == 3  # the other workspace changed nothing here
+        assert other.count() == 1
+
+    def test_feedback_is_per_workspace(self, directory: Any, directory_in: MakeDirectoryIn) -> None:
+        other = directory_in("tenant-b", [])
+        directory.record_feedback("demo:@ana_l", ANA.id, "confirm")
+        assert other.feedback_for(["demo:@ana_l"]) == {}
+        other.record_feedback("demo:@ana_l", ANA.id, "reject")
+        assert directory.feedback_for(["demo:@ana_l"]) == {ANA.id: "confirm"}
+        assert other.feedback_for(["demo:@ana_l"]) == {ANA.id: "reject"}
+
+
+class CustomerDirectoryContract(LookupContract, WritesContract, FeedbackContract, CustomerWorkspaceContract):
     """Everything a stored directory (crm/customers.py) must do."""

@@ -28,7 +28,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from core.models import AspectLabel, ModelRef, SentimentLabel
+from core.models import DEFAULT_WORKSPACE, AspectLabel, ModelRef, SentimentLabel
 from core.settings import Settings
 from index.base import Bucket, SearchRequest
 
@@ -183,7 +183,7 @@ def show_store(store: Store, console: Console, report: ListenReport, settings: S
 
     console.print(_aspects_table(store))
 
-    rejected_log = RejectedLog(settings.rejected_dir)
+    rejected_log = RejectedLog(settings.rejected_dir, workspace=DEFAULT_WORKSPACE)
     rejected = [item for s in report.sources for item in rejected_log.read(s.source)]
     table = Table(
         title=f"Rejected input ({len(rejected)}): reported with where and why, never dropped",
@@ -237,7 +237,7 @@ def import_demo_customers(settings: Settings, console: Console) -> int:
     from demo.site.customers import data_path
 
     path = data_path()
-    directory = build_customer_directory(settings)
+    directory = build_customer_directory(settings, workspace=DEFAULT_WORKSPACE)
     try:
         report = import_master_file(path, directory)
     finally:
@@ -257,7 +257,7 @@ def show_linked_customers(store: Store, settings: Settings, console: Console) ->
     from crm.customers import build_customer_directory
 
     buckets = store.terms("customer", size=1000)
-    directory = build_customer_directory(settings)
+    directory = build_customer_directory(settings, workspace=DEFAULT_WORKSPACE)
     try:
         views = []
         for bucket in buckets[:LINKED_ROWS]:
@@ -360,7 +360,7 @@ def _demo_sources(settings: Settings, site_url: str, hn_url: str) -> dict[str, S
     from crawlers.runner import SpiderSource
     from crawlers.safety import TargetGuard
 
-    health = HealthStore(settings.crawl.health_dir or settings.home / "health")
+    health = HealthStore(settings.crawl.health_dir or settings.home / "health", workspace=DEFAULT_WORKSPACE)
     crawl = settings.crawl.model_copy(
         update={
             "autothrottle": False,
@@ -515,7 +515,7 @@ def run_demo(
     from flows.wiring import build_store
 
     print_report(report, console)
-    mention_store = build_store(effective)
+    mention_store = build_store(effective, workspace=DEFAULT_WORKSPACE)
     try:
         mention_store.refresh()
         show_store(mention_store, console, report, settings)

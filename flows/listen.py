@@ -7,6 +7,9 @@ safe on disk and the next run drains the spool before fetching anything new.
 
 The logic is :func:`run_listen`, a plain function; :func:`listen_flow` wires the parts from settings
 and runs it through Prefect tasks. ``listen_flow.fn()`` runs the same code without Prefect.
+
+A run is for one workspace: the store, its cursors, the customer directory linking reads, the spool,
+the rejected items and the health records are all that workspace's.
 """
 
 from __future__ import annotations
@@ -91,6 +94,7 @@ class ListenReport(BaseModel):
     started_at: datetime = Field(default_factory=utcnow)
     finished_at: datetime | None = None
     store: str = ""
+    workspace: str = Field("", description="The workspace the run listened for")
     flow_run_id: str | None = None
     drain: DrainReport = Field(default_factory=DrainReport)
     sources: list[SourceReport] = Field(default_factory=list)
@@ -297,12 +301,13 @@ def _newest(current: datetime | None, mentions: tuple[RawMention, ...]) -> datet
     return max([d for d in (current, *dates) if d is not None], default=None)
 
 
-def _health_of(source: Source, settings: Settings) -> HealthStore:
-    """The source's own health store when it has one (spiders, connectors), else the home's."""
+def _health_of(source: Source, settings: Settings, workspace: str) -> HealthStore:
+    """The source's own health store when it has one for this workspace (spiders, connectors; see
+    `build_sources`), else the workspace's under the home's."""
     own = getattr(source, "health", None)
-    if isinstance(own, HealthStore):
+    if isinstance(own, HealthStore) and own.workspace == workspace:
         return own
-    return HealthStore(settings.crawl.health_dir or settings.home / "health")
+    return HealthStore(settings.crawl.health_dir or settings.home / "health", workspace=workspace)
 
 
 def _record_health(
@@ -354,10 +359,14 @@ def run_listen(
 ) -> ListenReport:
     """Drain the spool, then listen to each source in turn, recording each one's health; the sources
     are closed at the end (spider subprocesses stopped), whatever happens. Never raises for a source's
-    failure: the returned report says what happened (``report.ok``); callers decide how to fail."""
-    report = ListenReport(store=store_name or settings.store.backend)
-    spool = Spool(settings.spool_dir)
-    rejected_log = RejectedLog(settings.rejected_dir)
+    failure: the returned report says what happened (``report.ok``); callers decide how to fail.
+
+    The run is for the store's workspace (``store.workspace``, fixed when it was built): the spool,
+    the rejected items and the health records are that workspace's, so they cannot disagree with it."""
+    workspace = store.workspace
+    report = ListenReport(store=store_name or settings.store.backend, workspace=workspace)
+    spool = Spool(settings.spool_dir, workspace=workspace)
+    rejected_log = RejectedLog(settings.rejected_dir, workspace=workspace)
     try:
         try:
             report.drain = steps.drain(spool, store)
@@ -373,7 +382,7 @@ def run_listen(
         else:
             _emit(progress, ProgressEvent(kind="drained", drain=report.drain))
             for name, source in sources.items():
-                health = _health_of(source, settings)
+                health = _health_of(source, settings, workspace)
                 runs_before, started = health.get(name).runs, utcnow()
                 source_report = _listen_source(
                     source, name, enricher, store, settings, steps, spool, rejected_log, progress
@@ -427,6 +436,7 @@ def listen_flow(
     batch_size: int | None = None,
     progress: ProgressHook | None = None,
     built_sources: Mapping[str, Source] | None = None,
+    workspace: str | None = None,
 ) -> ListenReport:
     """Listen to the configured sources once. Returns the report; raises :class:`ListenIncomplete`
     (carrying it) when a source failed, so the flow run ends Failed while the data waits in the spool.
@@ -434,7 +444,9 @@ def listen_flow(
     Sources come from `sources` or the YAML file (`sources_file`, else ``settings.listen.sources_file``).
     `store`, `max_batches` and `batch_size` override the settings for this run. `built_sources` are
     sources built by the caller (the demo: loopback targets allowed), listened to after the configured
-    ones; like those, they are closed when the run ends.
+    ones; like those, they are closed when the run ends. `workspace` is the workspace the run is for
+    (`SourcesConfig.workspace_for`: this one, else the sources file's, else ``default``); the store,
+    the customer directory, the spool, the rejected items and the health records are all built for it.
     """
     started, body_started_at = time.monotonic(), utcnow()
     settings = _settings_with(settings or get_settings(), store, max_batches, batch_size)
@@ -442,15 +454,16 @@ def listen_flow(
     context = FlowRunContext.get()
     steps = task_steps(settings) if context is not None else PLAIN_STEPS
     built = dict(built_sources or {})
-    mention_store = build_store(settings)
+    workspace = config.workspace_for(workspace)
+    mention_store = build_store(settings, workspace=workspace)
     wired = WiredSources()
     enricher: LinkingEnricher | None = None
     try:
-        wired = build_sources(config, settings)
+        wired = build_sources(config, settings, workspace=workspace)
         clash = sorted(set(built) & (set(wired.sources) | set(wired.disabled)))
         if clash:
             raise ConfigError(f"source names used twice: {clash}", details={"sources": clash})
-        enricher = build_enricher(settings)
+        enricher = build_enricher(settings, workspace=workspace)
         report = run_listen(
             {**wired.sources, **built},
             enricher,
@@ -474,7 +487,7 @@ def listen_flow(
         failed = {s.source: s.errors for s in report.sources if s.status in ("failed", "skipped")}
         raise ListenIncomplete(
             f"listen incomplete: {len(failed)} source(s) failed; "
-            f"batches not indexed wait in {settings.spool_dir}",
+            f"batches not indexed wait in {Spool(settings.spool_dir, workspace=workspace).directory}",
             report=report,
             details={
                 "failed": failed,

@@ -1,6 +1,7 @@
 """The sources file (``sources.yaml``): which sources to listen to, and each one's own configuration.
 
 ```yaml
+workspace: acme                   # optional: the workspace these sources listen for (default: 'default')
 sources:
   - name: support-export          # unique; also the cursor key and the mentions' `source`
     type: file                    # an entry point in `earful.sources`
@@ -8,6 +9,10 @@ sources:
     path: exports/tickets.csv     # everything else is the type's own configuration
     mapping: {native_id: ticket_id, text: body}
 ```
+
+One file, one workspace: a run listens for one workspace, so its stores, cursors, spool, rejected
+items and health all belong to it. A file without ``workspace:`` (every file written before
+workspaces) belongs to whichever workspace the run is for, ``default`` unless told otherwise.
 
 Relative paths in a source's configuration (keys ``path``, ``*_path``, ``*_file``, ``*_dir``) are
 resolved against the directory of the YAML file, so a sources file works from any working directory.
@@ -23,6 +28,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from core.errors import ConfigError
+from core.models import DEFAULT_WORKSPACE, WorkspaceId
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
 _PATH_KEYS = re.compile(r"^(path|.+_path|.+_file|.+_dir)$")
@@ -56,7 +62,21 @@ class SourceConfig(BaseModel):
 class SourcesConfig(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
+    workspace: WorkspaceId | None = Field(
+        None, description="The workspace these sources belong to; none: the run's (default 'default')"
+    )
     sources: tuple[SourceConfig, ...] = ()
+
+    def workspace_for(self, requested: str | None = None) -> str:
+        """The workspace a run of these sources is for: the one `requested` (a --workspace option),
+        else the file's, else ``default``. A file naming another workspace than the one requested is
+        a ConfigError: its sources would write into a workspace nobody asked for."""
+        if requested is not None and self.workspace is not None and requested != self.workspace:
+            raise ConfigError(
+                f"the sources file is for workspace {self.workspace!r}, not {requested!r}",
+                details={"file_workspace": self.workspace, "requested": requested},
+            )
+        return requested or self.workspace or DEFAULT_WORKSPACE
 
     @field_validator("sources")
     @classmethod
@@ -108,4 +128,4 @@ class SourcesConfig(BaseModel):
                 if _PATH_KEYS.match(key) and isinstance(value, str) and value:
                     data[key] = str((base / Path(value).expanduser()).resolve())
             resolved.append(SourceConfig.model_validate(data))
-        return SourcesConfig(sources=tuple(resolved))
+        return SourcesConfig(workspace=self.workspace, sources=tuple(resolved))

@@ -1,12 +1,18 @@
 """Where data waits instead of being dropped.
 
 * :class:`Spool`: a batch the store would not take (StoreUnavailable after retries) is written to
-  ``settings.spool_dir`` as one JSONL file per batch, named ``<source>--<batch hash>.jsonl``, atomically
-  (temporary file, fsync, rename): a crash leaves either the whole file or none. ``drain(store)``
-  re-upserts each file (ids are deterministic, so a replay duplicates nothing) and deletes a file only
-  after its upsert succeeded.
+  the workspace's directory under ``settings.spool_dir`` as one JSONL file per batch, named
+  ``<source>--<batch hash>.jsonl``, atomically (temporary file, fsync, rename): a crash leaves either the
+  whole file or none. ``drain(store)`` re-upserts each file (ids are deterministic, so a replay
+  duplicates nothing) and deletes a file only after its upsert succeeded.
 * :class:`RejectedLog`: input items that could not become mentions, appended to
-  ``settings.rejected_dir/<source>.jsonl`` with where they were and why.
+  ``<source>.jsonl`` in the workspace's directory under ``settings.rejected_dir``, with where they were
+  and why.
+
+Both are scoped to one workspace at construction, like the stores: files live under
+``<root>/workspaces/<workspace>/`` (`core.workspaces`) and every record carries the workspace.
+Files directly in the root were written before workspaces: the default workspace reads (and drains)
+them too. A spooled record of another workspace is never upserted: its file is quarantined.
 """
 
 from __future__ import annotations
@@ -22,13 +28,15 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from core.errors import EarfulError, SpoolCorrupt, is_retryable
-from core.models import EnrichedMention, Rejected, WritePolicy
+from core.models import DEFAULT_WORKSPACE, EnrichedMention, Rejected, WritePolicy
+from core.workspaces import WorkspaceFiles
 from index.base import MentionStore
 
 log = logging.getLogger(__name__)
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.-]")
 _SUFFIX = ".jsonl"
+_WORKSPACE = "workspace"  # the key each record carries; a record without it was written before workspaces
 
 
 def _safe(name: str) -> str:
@@ -92,40 +100,46 @@ class DrainReport(BaseModel):
     errors: list[str] = Field(default_factory=list)
 
 
-class Spool:
-    """One JSONL file per batch that could not be indexed."""
-
-    def __init__(self, directory: Path) -> None:
-        self.directory = directory
+class Spool(WorkspaceFiles):
+    """One JSONL file per batch that could not be indexed, for one workspace."""
 
     def put(self, source: str, mentions: Sequence[EnrichedMention]) -> Path:
         """Write a batch durably; returns its file. Spooling the same batch again replaces it."""
         self.directory.mkdir(parents=True, exist_ok=True)
         path = self.directory / f"{_safe(source)}--{batch_hash(mentions)}{_SUFFIX}"
-        _write_atomically(path, (m.model_dump_json() for m in mentions))
+        head = f'{{"{_WORKSPACE}":"{self.workspace}",'  # a checked id: nothing to escape
+        _write_atomically(path, (head + m.model_dump_json()[1:] for m in mentions))
         log.warning("spooled %d mentions of %r to %s", len(mentions), source, path)
         return path
 
     def pending(self) -> list[Path]:
         """Spooled batch files, oldest first (a replay keeps the order they failed in)."""
-        if not self.directory.is_dir():
-            return []
         files = [
             p
-            for p in self.directory.iterdir()
+            for directory in self.directories()
+            for p in directory.iterdir()
             if p.is_file() and p.name.endswith(_SUFFIX) and not p.name.startswith(".")
         ]
         return sorted(files, key=lambda p: (p.stat().st_mtime_ns, p.name))
 
     def load(self, path: Path) -> list[EnrichedMention]:
+        """The mentions of a spool file; SpoolCorrupt for an unreadable line or one of another workspace."""
         mentions: list[EnrichedMention] = []
         with path.open(encoding="utf-8") as fh:
             for number, line in enumerate(fh, start=1):
                 if not line.strip():
                     continue
                 try:
-                    mentions.append(EnrichedMention.model_validate_json(line))
-                except ValidationError as exc:
+                    data = json.loads(line)
+                    owner = data.pop(_WORKSPACE, DEFAULT_WORKSPACE) if isinstance(data, dict) else None
+                    if owner != self.workspace:
+                        raise SpoolCorrupt(
+                            f"spool file {path.name}:{number} belongs to workspace {owner!r}, "
+                            f"not {self.workspace!r}",
+                            details={"path": str(path), "line": number, "workspace": owner},
+                        )
+                    mentions.append(EnrichedMention.model_validate(data))
+                except (ValidationError, ValueError) as exc:
                     raise SpoolCorrupt(
                         f"spool file {path.name}:{number} is unreadable: {exc}",
                         details={"path": str(path), "line": number},
@@ -166,16 +180,14 @@ class Spool:
             report.mentions += len(mentions)
             report.files += 1
             path.unlink()
-            _fsync_dir(self.directory)
+            _fsync_dir(path.parent)
             log.info("drained %s (%d mentions)", path.name, len(mentions))
         return report
 
 
-class RejectedLog:
-    """Appends rejected input items to ``<dir>/<source>.jsonl``: nothing is dropped silently."""
-
-    def __init__(self, directory: Path) -> None:
-        self.directory = directory
+class RejectedLog(WorkspaceFiles):
+    """Appends one workspace's rejected input items to ``<source>.jsonl`` in its directory: nothing is
+    dropped silently."""
 
     def path(self, source: str) -> Path:
         return self.directory / f"{_safe(source)}{_SUFFIX}"
@@ -187,18 +199,23 @@ class RejectedLog:
         path = self.path(source)
         with path.open("a", encoding="utf-8") as fh:
             for item in rejected:
-                fh.write(json.dumps(item.model_dump(mode="json"), ensure_ascii=False))
+                record = {_WORKSPACE: self.workspace, **item.model_dump(mode="json")}
+                fh.write(json.dumps(record, ensure_ascii=False))
                 fh.write("\n")
             fh.flush()
             os.fsync(fh.fileno())
         return path
 
     def read(self, source: str) -> list[Rejected]:
-        path = self.path(source)
-        if not path.exists():
-            return []
-        return [
-            Rejected.model_validate_json(line)
-            for line in path.read_text(encoding="utf-8").splitlines()
-            if line.strip()
-        ]
+        """This workspace's rejected items of a source, oldest first (before workspaces, then since)."""
+        out: list[Rejected] = []
+        for directory in self.directories():
+            path = directory / self.path(source).name
+            if not path.exists():
+                continue
+            for line in path.read_text(encoding="utf-8").splitlines():
+                if line.strip():
+                    data = json.loads(line)
+                    if data.pop(_WORKSPACE, DEFAULT_WORKSPACE) == self.workspace:
+                        out.append(Rejected.model_validate(data))
+        return out

@@ -16,6 +16,7 @@ from core.models import CustomerLink, EnrichedMention, ModelRef, RawMention
 from core.registry import SOURCES, STORES, TAGGERS
 from core.settings import Settings
 from crawlers.base import Source
+from crawlers.health import HealthStore
 from flows.sources_config import SourcesConfig
 from index.base import CursorStore, MentionStore
 from nlp.base import Tagger
@@ -32,14 +33,21 @@ class Store(MentionStore, CursorStore, Protocol):
     """What the listen flow writes to: mentions and cursors in the same store, so they agree."""
 
 
-def build_store(settings: Settings, *, ensure_ready: bool = True) -> Store:
-    """The store named by ``settings.store.backend``; ready to write to unless told otherwise."""
-    store = STORES.create(settings.store.backend, settings)
+def build_store(settings: Settings, *, workspace: str, ensure_ready: bool = True) -> Store:
+    """The store named by ``settings.store.backend``, scoped to `workspace` for good (a store plugin's
+    factory takes ``(settings, workspace=...)``); ready to write to unless told otherwise."""
+    store = STORES.create(settings.store.backend, settings, workspace=workspace)
     if not isinstance(store, MentionStore) or not isinstance(store, CursorStore):
         raise ConfigError(
             f"store {settings.store.backend!r} ({type(store).__name__}) is not both a MentionStore and a "
             "CursorStore",
             details={"backend": settings.store.backend},
+        )
+    if getattr(store, "workspace", None) != workspace:
+        store.close()
+        raise ConfigError(
+            f"store {settings.store.backend!r} ({type(store).__name__}) is not scoped to {workspace!r}",
+            details={"backend": settings.store.backend, "workspace": workspace},
         )
     if ensure_ready:
         try:
@@ -139,15 +147,16 @@ class LinkingEnricher:
         self.directory.close()
 
 
-def build_enricher(settings: Settings, tagger: Tagger | None = None) -> LinkingEnricher:
+def build_enricher(settings: Settings, tagger: Tagger | None = None, *, workspace: str) -> LinkingEnricher:
     """The tagger (built from settings unless given) plus customer linking: `ScoredLinker` over the
-    directory next to the configured store, which also keeps the confirm/reject feedback, at the
-    `nlp.link_threshold` confidence. Nothing is opened here: the directory connects on first use."""
+    workspace's directory next to the configured store, which also keeps the confirm/reject feedback,
+    at the `nlp.link_threshold` confidence. Nothing is opened here: the directory connects on first
+    use."""
     from crm.customers import build_customer_directory
     from nlp.enricher import Enricher  # the tagger's weights/lexicons load lazily (warm_up), not here
     from nlp.linking.linker import ScoredLinker
 
-    directory = build_customer_directory(settings)
+    directory = build_customer_directory(settings, workspace=workspace)
     linker = ScoredLinker(directory, feedback=directory, threshold=settings.nlp.link_threshold)
     return LinkingEnricher(Enricher(tagger or build_tagger(settings), linker=linker), linker, directory)
 
@@ -160,11 +169,13 @@ class WiredSources:
     disabled: dict[str, str] = field(default_factory=dict)
 
 
-def build_sources(config: SourcesConfig, settings: Settings) -> WiredSources:
+def build_sources(config: SourcesConfig, settings: Settings, *, workspace: str) -> WiredSources:
     """Each enabled entry becomes ``Cls.from_config(name, options, settings)``.
 
     A source lacking its configuration raises NotConfigured: it is logged as disabled and the others go
     on. Any other error (unknown type, invalid options) is a configuration mistake and stops the run.
+    A source that records its own health (spiders, connectors: a ``health`` HealthStore) records it
+    in `workspace`: its store is replaced by the workspace's under the same root.
     """
     wired = WiredSources()
     for entry in config.sources:
@@ -190,5 +201,8 @@ def build_sources(config: SourcesConfig, settings: Settings) -> WiredSources:
                 f"source type {entry.type!r} does not implement the Source protocol",
                 details={"source": entry.name, "type": entry.type},
             )
+        own = getattr(source, "health", None)
+        if isinstance(own, HealthStore) and own.workspace != workspace:
+            source.health = HealthStore(own.root, workspace=workspace)  # type: ignore[attr-defined]
         wired.sources[entry.name] = source
     return wired

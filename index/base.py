@@ -1,4 +1,13 @@
-"""What a mention store is: the protocol both backends implement and `index/testing.py` checks."""
+"""What a mention store is: the protocol both backends implement and `index/testing.py` checks.
+
+Workspaces: a store object is scoped to one workspace when it is built (``workspace=`` in its
+constructor, required) and exposes it as the read-only `workspace` property; no method reads or writes
+outside it, and none takes a workspace. One scoping point instead of a parameter on some twenty methods
+that one call site could forget; an API request builds its stores from the authenticated user's
+workspace; the backend's connection or client can be shared underneath. Public ids (a mention's, a
+saved search's) are the same in every workspace; the backends' storage keys include the workspace, so
+the same mention in two workspaces is two things. `index.workspace_testing` checks the isolation.
+"""
 
 from __future__ import annotations
 
@@ -104,7 +113,13 @@ Interval = Literal["hour", "day", "week", "month"]
 
 @runtime_checkable
 class MentionStore(Protocol):
-    """Idempotent storage and search of enriched mentions. All writes go through `upsert`."""
+    """Idempotent storage and search of one workspace's enriched mentions. All writes go through
+    `upsert`."""
+
+    @property
+    def workspace(self) -> str:
+        """The workspace every call reads and writes, fixed at construction."""
+        ...
 
     def ensure_ready(self) -> None:
         """Create what the store needs (index template, versioned index and alias; tables). Idempotent."""
@@ -152,7 +167,11 @@ class MentionStore(Protocol):
 
 @runtime_checkable
 class SavedSearchStore(Protocol):
-    """Named searches per owner (marketing's saved queries; alert rules reuse the same queries)."""
+    """Named searches per owner in one workspace (marketing's saved queries; alert rules reuse the same
+    queries)."""
+
+    @property
+    def workspace(self) -> str: ...
 
     def save_search(self, search: SavedSearch) -> None:
         """Create or replace the owner's search of that name."""
@@ -168,7 +187,10 @@ class SavedSearchStore(Protocol):
 
 @runtime_checkable
 class CursorStore(Protocol):
-    """Where sources' cursors live. Saved only after the batch they end is indexed."""
+    """Where one workspace's sources keep their cursors. Saved only after the batch they end is indexed."""
+
+    @property
+    def workspace(self) -> str: ...
 
     def load_cursor(self, source: str) -> SourceCursor | None: ...
 

@@ -13,6 +13,10 @@
 - Other per-item errors (mapping errors...) raise PartialWriteError listing id and reason of each
   failed item, after every other item was written. Nothing is swallowed.
 
+Workspaces: a writer writes for one workspace. Each document carries it and is addressed by its scoped
+``_id`` (`core.ids.scoped_doc_id`), reads of stored versions and deletes included; failures name the
+mention id, which is what callers know.
+
 Write policies: ``overwrite`` is an ``index`` op; ``create`` a ``create`` op (409: skipped);
 ``if_newer`` reads the stored ``(enriched_at, collected_at)`` of the batch (one mget), skips mentions
 that are not strictly newer by that pair (compared as instants), and writes the others conditionally
@@ -37,7 +41,8 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, cast
 
 from core.errors import PartialWriteError, StoreUnavailable
-from core.models import EnrichedMention, WritePolicy
+from core.ids import scoped_doc_id
+from core.models import EnrichedMention, WritePolicy, check_workspace
 from core.settings import ElasticsearchSettings
 from index.base import UpsertResult
 from index.es_client import is_unavailable_status, translate
@@ -49,7 +54,8 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True, slots=True)
 class BulkItem:
-    """One bulk operation: the document id and its NDJSON lines (action, then source if any)."""
+    """One bulk operation: the mention id (not the scoped ``_id``: failures name what callers know) and
+    its NDJSON lines (action, then source if any)."""
 
     id: str
     payload: bytes
@@ -70,26 +76,33 @@ def action_line(op: str, doc_id: str, **extra: Any) -> bytes:
     return json.dumps({op: meta}, ensure_ascii=False, separators=(",", ":")).encode() + b"\n"
 
 
-def encode(mention: EnrichedMention, op: str = "index", **extra: Any) -> BulkItem:
-    """A mention as one bulk operation (``index`` or ``create``), serialised once."""
-    doc_id, source = identified_document_json(mention)  # the id: 32 hex characters, nothing to escape
+def encode(mention: EnrichedMention, workspace: str, op: str = "index", **extra: Any) -> BulkItem:
+    """A mention of `workspace` as one bulk operation (``index`` or ``create``), serialised once."""
+    mention_id, source = identified_document_json(mention, workspace)
+    doc_id = scoped_doc_id(workspace, mention_id)  # 32 hex characters, nothing to escape
     action = action_line(op, doc_id, **extra) if extra else f'{{"{op}":{{"_id":"{doc_id}"}}}}\n'.encode()
-    return BulkItem(doc_id, action + source.encode() + b"\n")
+    return BulkItem(mention_id, action + source.encode() + b"\n")
 
 
-def encode_all(mentions: Iterable[EnrichedMention], policy: WritePolicy) -> Iterator[BulkItem]:
+def encode_all(
+    mentions: Iterable[EnrichedMention], policy: WritePolicy, workspace: str
+) -> Iterator[BulkItem]:
     """Bulk operations for the ``overwrite`` and ``create`` policies, encoded lazily."""
     op = "create" if policy is WritePolicy.create else "index"
-    return (encode(m, op) for m in mentions)
+    return (encode(m, workspace, op) for m in mentions)
 
 
 def request_bodies(
     mentions: Sequence[EnrichedMention],
     settings: ElasticsearchSettings,
     policy: WritePolicy = WritePolicy.overwrite,
+    *,
+    workspace: str,
 ) -> list[bytes]:
     """The `_bulk` bodies a write of ``mentions`` sends when nothing is retried (the benchmark's baseline)."""
-    chunks = chunked(encode_all(mentions, policy), settings.bulk_chunk_size, settings.bulk_max_bytes)
+    chunks = chunked(
+        encode_all(mentions, policy, workspace), settings.bulk_chunk_size, settings.bulk_max_bytes
+    )
     return [b"".join(item.payload for item in chunk) for chunk in chunks]
 
 
@@ -157,7 +170,8 @@ def _failure(item: BulkItem, status: int, result: dict[str, Any]) -> dict[str, A
 
 
 class BulkWriter:
-    """Writes mentions to one index or alias through `_bulk`. Not thread-safe; cheap to create."""
+    """Writes mentions of one workspace to one index or alias through `_bulk`. Not thread-safe; cheap to
+    create."""
 
     def __init__(
         self,
@@ -165,6 +179,7 @@ class BulkWriter:
         settings: ElasticsearchSettings,
         index: str,
         *,
+        workspace: str,
         require_alias: bool = True,
         refresh: str | None = None,
         sleep: Callable[[float], None] = time.sleep,
@@ -172,6 +187,7 @@ class BulkWriter:
         self.client = client
         self.settings = settings
         self.index = index
+        self.workspace = check_workspace(workspace)
         self.require_alias = require_alias
         self.refresh = settings.refresh if refresh is None else refresh
         self._sleep = sleep
@@ -189,13 +205,17 @@ class BulkWriter:
         if policy is WritePolicy.if_newer:
             outcome = self._write_if_newer(mentions)
         else:
-            outcome = self._run(encode_all(mentions, policy), conflict_is_skip=policy is WritePolicy.create)
+            outcome = self._run(
+                encode_all(mentions, policy, self.workspace), conflict_is_skip=policy is WritePolicy.create
+            )
         self._raise_failures(outcome, len(mentions))
         return UpsertResult(created=outcome.created, updated=outcome.updated, skipped=outcome.skipped)
 
     def delete(self, ids: Sequence[str]) -> int:
-        """Delete by id; returns how many existed."""
-        items = [BulkItem(i, action_line("delete", i)) for i in dict.fromkeys(ids)]
+        """Delete this workspace's mentions by id; returns how many existed."""
+        items = [
+            BulkItem(i, action_line("delete", scoped_doc_id(self.workspace, i))) for i in dict.fromkeys(ids)
+        ]
         outcome = self._run(items, conflict_is_skip=False, missing_is_ok=True)
         self._raise_failures(outcome, len(items))
         return outcome.deleted
@@ -214,12 +234,14 @@ class BulkWriter:
             for mention in pending:
                 found = stored.get(mention.id)
                 if found is None:
-                    items.append(encode(mention, "create"))
+                    items.append(encode(mention, self.workspace, "create"))
                 elif found[0] >= (mention.enriched_at, mention.collected_at):
                     total.skipped += 1
                     continue
                 else:
-                    items.append(encode(mention, "index", if_seq_no=found[1], if_primary_term=found[2]))
+                    items.append(
+                        encode(mention, self.workspace, "index", if_seq_no=found[1], if_primary_term=found[2])
+                    )
                 owner[id(items[-1])] = mention
             outcome = self._run(items, conflict_is_skip=False, collect_conflicts=True)
             total.created += outcome.created
@@ -242,12 +264,14 @@ class BulkWriter:
         return total
 
     def _stored_versions(self, ids: list[str]) -> dict[str, tuple[tuple[datetime, datetime], int, int]]:
+        """Mention id -> (stored version, seq_no, primary term) of this workspace's stored mentions."""
         from elasticsearch import ApiError, TransportError
 
+        scoped = {scoped_doc_id(self.workspace, i): i for i in ids}
         try:
             response = self.client.mget(
                 index=self.index,
-                ids=list(dict.fromkeys(ids)),
+                ids=list(scoped),
                 source_includes=["enriched_at", "collected_at"],
             )
         except (ApiError, TransportError) as exc:
@@ -260,7 +284,7 @@ class BulkWriter:
                     datetime.fromisoformat(source["enriched_at"]),
                     datetime.fromisoformat(source["collected_at"]),
                 )
-                stored[doc["_id"]] = (version, doc["_seq_no"], doc["_primary_term"])
+                stored[scoped[doc["_id"]]] = (version, doc["_seq_no"], doc["_primary_term"])
         return stored
 
     # --- the loop --------------------------------------------------------------------------------

@@ -12,6 +12,11 @@ Steps, each safe to repeat after a crash:
 4. move the alias in one atomic ``update_aliases`` (remove + add, ``is_write_index``);
 5. keep the old index, write-blocked, as a backup (or delete it with ``delete_old``).
 If a step before 4 fails, the write block is lifted and the alias still points to the old index.
+
+Workspaces (schema version 4): each mention keeps the workspace its document names, and a document of
+an older version, which names none, goes to ``default``; the copy writes it under its scoped ``_id``.
+The small unversioned indices (state, saved searches) are moved in place by `rescope_in_place`, the
+same way the customer directory moves its own when it opens.
 """
 
 from __future__ import annotations
@@ -22,8 +27,9 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import ValidationError
 
-from core.errors import SchemaError
-from core.models import EnrichedMention
+from core.errors import SchemaError, StoreError
+from core.ids import scoped_doc_id
+from core.models import DEFAULT_WORKSPACE, EnrichedMention
 from core.settings import ElasticsearchSettings
 from index import schema
 from index.bulk import BulkWriter
@@ -92,12 +98,22 @@ def copy_documents(
     *,
     page_size: int = 1000,
 ) -> int:
-    """Copy every mention of ``source_index`` into ``target_index`` with the current code; the count."""
+    """Copy every mention of ``source_index`` into ``target_index`` with the current code, each in its
+    workspace (``default`` for a document written before workspaces); the count."""
     from elasticsearch import helpers
 
-    writer = BulkWriter(client, settings, target_index, require_alias=False, refresh="false")
-    batch: list[EnrichedMention] = []
+    writers: dict[str, BulkWriter] = {}
+    batches: dict[str, list[EnrichedMention]] = {}
     copied = 0
+
+    def flush(workspace: str) -> int:
+        writer = writers.get(workspace)
+        if writer is None:
+            writer = writers[workspace] = BulkWriter(
+                client, settings, target_index, workspace=workspace, require_alias=False, refresh="false"
+            )
+        return writer.write(batches.pop(workspace)).written
+
     with translated("scroll the old index"):
         hits = helpers.scan(
             client,
@@ -108,8 +124,10 @@ def copy_documents(
             _source_excludes=[schema.ANALYSIS_FIELD],
         )
         for hit in hits:
+            workspace = str(hit["_source"].get(schema.WORKSPACE_FIELD) or DEFAULT_WORKSPACE)
             try:
                 upgraded = _upgrade(hit["_source"], source_version, target_version)
+                batch = batches.setdefault(workspace, [])
                 batch.append(schema.mention_from_source(upgraded))
             except ValidationError as exc:
                 raise SchemaError(
@@ -122,11 +140,80 @@ def copy_documents(
                     },
                 ) from exc
             if len(batch) >= page_size:
-                copied += writer.write(batch).written
-                batch = []
-    if batch:
-        copied += writer.write(batch).written
+                copied += flush(workspace)
+    for workspace in list(batches):
+        copied += flush(workspace)
     return copied
+
+
+def rescope_in_place(client: Elasticsearch, index: str, *, meta: dict[str, Any], page_size: int = 500) -> int:
+    """Move the documents of an unversioned index written before workspaces into ``default``: each is
+    indexed again under ``scoped_doc_id("default", its _id)`` with ``workspace: "default"``, then its old
+    document deleted. Their old ``_id`` is always the id the scoped one is made of (a source name, a
+    saved search's or a customer's id). The mapping gains the field first and `meta` (which says
+    ``workspaces: true``) last, so an interrupted run is finished by the next one. Returns how many
+    documents moved."""
+    from elasticsearch import helpers
+
+    moved = 0
+    with translated(f"add the workspace field to {index}"):
+        client.indices.put_mapping(index=index, properties={schema.WORKSPACE_FIELD: schema.WORKSPACE_MAPPING})
+    unscoped = {"query": {"bool": {"must_not": [{"exists": {"field": schema.WORKSPACE_FIELD}}]}}}
+    operations: list[dict[str, Any]] = []
+    with translated(f"move the documents of {index} into the default workspace"):
+        client.indices.refresh(index=index)  # the scan must see every document, the latest included
+        for hit in helpers.scan(client, index=index, query=unscoped, size=page_size):
+            operations += [
+                {"index": {"_index": index, "_id": scoped_doc_id(DEFAULT_WORKSPACE, hit["_id"])}},
+                {**hit["_source"], schema.WORKSPACE_FIELD: DEFAULT_WORKSPACE},
+                {"delete": {"_index": index, "_id": hit["_id"]}},
+            ]
+            moved += 1
+            if len(operations) >= 3 * page_size:
+                _bulk(client, index, operations)
+                operations = []
+        if operations:
+            _bulk(client, index, operations)
+        client.indices.refresh(index=index)
+        client.indices.put_mapping(index=index, meta=meta)
+    return moved
+
+
+def _bulk(client: Elasticsearch, index: str, operations: list[dict[str, Any]]) -> None:
+    response = client.bulk(operations=operations)
+    if response.get("errors"):
+        failures = [
+            {"id": result.get("_id"), "reason": result.get("error")}
+            for item in response["items"]
+            for result in item.values()
+            if result.get("error")
+        ]
+        raise StoreError(
+            f"{len(failures)} documents of {index} were not moved into the default workspace",
+            details={"index": index, "failures": failures[:20]},
+        )
+
+
+def migrate_small_indices(client: Elasticsearch, prefix: str, *, dry_run: bool = False) -> list[str]:
+    """Create the state and saved searches indices, or move an older one's documents into ``default``;
+    what was done, for people."""
+    notes: list[str] = []
+    for index in (schema.state_index_name(prefix), schema.saved_searches_index_name(prefix)):
+        with translated("check the small indices"):
+            exists = bool(client.indices.exists(index=index))
+        if not exists or schema.has_workspaces(client, index):
+            continue
+        if dry_run:
+            with translated("count the documents to move"):
+                count = int(client.count(index=index)["count"])
+            notes.append(f"would move the {count} documents of {index} into the default workspace")
+        else:
+            moved = rescope_in_place(client, index, meta=dict(schema.SMALL_INDEX_META))
+            notes.append(f"moved the {moved} documents of {index} into the default workspace")
+    if not dry_run:
+        schema.ensure_state_index(client, prefix)
+        schema.ensure_saved_searches_index(client, prefix)
+    return notes
 
 
 def migrate(
@@ -139,7 +226,32 @@ def migrate(
     target_version: int = schema.SCHEMA_VERSION,
     page_size: int = 1000,
 ) -> MigrationReport:
-    """Bring ``<prefix>-mentions`` to ``target_version``; see the module docstring."""
+    """Bring ``<prefix>-mentions`` to ``target_version``, then the state and saved searches indices to
+    workspaces; see the module docstring."""
+    report = _migrate_mentions(
+        client,
+        prefix,
+        settings,
+        dry_run=dry_run,
+        delete_old=delete_old,
+        target_version=target_version,
+        page_size=page_size,
+    )
+    if not (dry_run and report.action == "would_create"):
+        report.notes += migrate_small_indices(client, prefix, dry_run=dry_run)
+    return report
+
+
+def _migrate_mentions(
+    client: Elasticsearch,
+    prefix: str,
+    settings: ElasticsearchSettings,
+    *,
+    dry_run: bool,
+    delete_old: bool,
+    target_version: int,
+    page_size: int,
+) -> MigrationReport:
     schema.validate_prefix(prefix)
     alias = schema.alias_name(prefix)
     target = schema.index_name(prefix, target_version)
@@ -165,7 +277,6 @@ def migrate(
         else:
             schema.create_mentions_index(client, prefix, settings, target_version, with_alias=True)
             report.action = "created"
-        schema.ensure_state_index(client, prefix)
         return report
 
     source_version = schema.index_schema_version(client, source)
@@ -226,7 +337,6 @@ def migrate(
         report.notes.append(f"deleted {source}")
     else:
         report.notes.append(f"kept {source} (write-blocked) as a backup; delete it when satisfied")
-    schema.ensure_state_index(client, prefix)
     return report
 
 

@@ -8,7 +8,14 @@ Layout (``<prefix>`` is ``settings.elasticsearch.index_prefix``):
   ``_meta.schema_version``;
 - read/write alias ``<prefix>-mentions`` (``is_write_index``): everything reads and writes through it,
   so `earful index migrate` can build ``v<N+1>`` beside ``v<N>`` and move the alias atomically;
-- ``<prefix>-state``: small documents such as sources' cursors (doc id = source name).
+- ``<prefix>-state``: small documents such as sources' cursors;
+- ``<prefix>-saved-searches``: named queries per owner.
+
+Workspaces (version 4): every document of these indices has a ``workspace`` keyword, every query of
+`index.backends.elasticsearch` is wrapped in a filter on it, and ``_id`` is
+``core.ids.scoped_doc_id(workspace, id)`` (id: the mention id, the source name, `SavedSearch.id`), so
+the same mention in two workspaces is two documents and a delete by id cannot reach another
+workspace's. `earful index migrate` moves what an older version stored into the ``default`` workspace.
 
 Why the text is analysed in Python: the distribution tests run (Maven's integ-test-zip) lacks the
 analysis-common module, so it has no stemmer and no cjk_bigram filter. English stemming and Chinese
@@ -47,7 +54,7 @@ from index.query.to_es import DEFAULT_FIELDS, es_properties, es_values, es_value
 if TYPE_CHECKING:
     from elasticsearch import Elasticsearch
 
-SCHEMA_VERSION: Final = 3  # 3: aspects with per-aspect polarity
+SCHEMA_VERSION: Final = 4  # 3: aspects with per-aspect polarity; 4: workspaces
 """Bump when the mapping or the document shape changes, and let `earful index migrate` reindex."""
 
 DEFAULT_PREFIX: Final = "earful"
@@ -63,6 +70,10 @@ ANALYSIS_FIELD: Final = "analysis"
 # in _source (`_source.excludes`); a migration recomputes them from the mention.
 QL_FIELD: Final = DEFAULT_FIELDS.root
 DERIVED_FIELDS: Final = (ANALYSIS_FIELD, QL_FIELD)
+WORKSPACE_FIELD: Final = "workspace"
+WORKSPACE_MAPPING: Final = {"type": "keyword"}  # ids are at most 63 characters: no ignore_above
+# What a stored mention has that `EnrichedMention` does not: dropped when reading one back.
+STORAGE_FIELDS: Final = (*DERIVED_FIELDS, WORKSPACE_FIELD)
 
 
 # --- names ---------------------------------------------------------------------------------------
@@ -117,6 +128,7 @@ def mentions_mapping(version: int = SCHEMA_VERSION) -> dict[str, Any]:
         "_meta": {"schema_version": version, "managed_by": "earful"},
         "_source": {"excludes": [QL_FIELD]},
         "properties": {
+            WORKSPACE_FIELD: dict(WORKSPACE_MAPPING),
             "id": _keyword(),
             "platform": _keyword(),
             "native_id": _keyword(),
@@ -190,13 +202,19 @@ def mentions_template(prefix: str = DEFAULT_PREFIX, version: int = SCHEMA_VERSIO
     }
 
 
+# The unversioned indices (state, saved searches) say they have workspaces in their `_meta`:
+# `has_workspaces` reads it, `earful index migrate` sets it once their documents are moved.
+SMALL_INDEX_META: Final = {"schema_version": SCHEMA_VERSION, "managed_by": "earful", "workspaces": True}
+
+
 def state_index_body() -> dict[str, Any]:
     """Body of ``<prefix>-state``: cursors are opaque to all but their source, so only stored."""
     return {
         "mappings": {
             "dynamic": "strict",
-            "_meta": {"schema_version": SCHEMA_VERSION, "managed_by": "earful"},
+            "_meta": SMALL_INDEX_META,
             "properties": {
+                WORKSPACE_FIELD: dict(WORKSPACE_MAPPING),
                 "source": _keyword(),
                 "value": {"type": "object", "enabled": False},
                 "updated_at": dict(_DATE),
@@ -206,13 +224,14 @@ def state_index_body() -> dict[str, Any]:
 
 
 def saved_searches_index_body() -> dict[str, Any]:
-    """Body of ``<prefix>-saved-searches`` (doc id = `SavedSearch.id`): listed by owner and name, the
-    rest only stored."""
+    """Body of ``<prefix>-saved-searches`` (doc id = the scoped `SavedSearch.id`): listed by workspace,
+    owner and name, the rest only stored."""
     return {
         "mappings": {
             "dynamic": "strict",
-            "_meta": {"schema_version": SCHEMA_VERSION, "managed_by": "earful"},
+            "_meta": SMALL_INDEX_META,
             "properties": {
+                WORKSPACE_FIELD: dict(WORKSPACE_MAPPING),
                 "id": _keyword(),
                 "owner": _keyword(),
                 "name": _keyword(),
@@ -266,9 +285,10 @@ def analysis_object(mention: EnrichedMention) -> dict[str, list[str]]:
     }
 
 
-def document(mention: EnrichedMention) -> dict[str, Any]:
+def document(mention: EnrichedMention, workspace: str) -> dict[str, Any]:
     """The stored ``_source`` of a mention (readable form; the writer uses :func:`document_json`)."""
     body = mention.model_dump(mode="json")
+    body[WORKSPACE_FIELD] = workspace
     body[ANALYSIS_FIELD] = analysis_object(mention)
     body[QL_FIELD] = es_values(mention)
     return body
@@ -280,17 +300,19 @@ def _json_strings(values: list[str]) -> str:
     return '["' + '","'.join(values) + '"]' if values else "[]"
 
 
-def document_json(mention: EnrichedMention) -> str:
-    """The ``_source`` as JSON text, serialised once: pydantic's JSON plus the analysis object."""
-    return identified_document_json(mention)[1]
+def document_json(mention: EnrichedMention, workspace: str) -> str:
+    """The ``_source`` as JSON text, serialised once: pydantic's JSON plus the workspace and the analysis
+    object."""
+    return identified_document_json(mention, workspace)[1]
 
 
 _ID_TAIL = len(',"id":"') + 32 + len('"}')
 
 
-def identified_document_json(mention: EnrichedMention) -> tuple[str, str]:
-    """``(id, document_json)``: the id read back from the JSON (pydantic writes the computed ``id``
-    last) instead of hashing a second time; computed again if the JSON ever ends otherwise."""
+def identified_document_json(mention: EnrichedMention, workspace: str) -> tuple[str, str]:
+    """``(id, document_json)``: the mention id read back from the JSON (pydantic writes the computed
+    ``id`` last) instead of hashing a second time; computed again if the JSON ever ends otherwise.
+    `workspace` is a checked workspace id (`core.models.check_workspace`): nothing in it needs escaping."""
     head = mention.model_dump_json()
     tail = head[-_ID_TAIL:]
     doc_id = tail[7:-2] if tail.startswith(',"id":"') and tail.endswith('"}') else mention.id
@@ -299,7 +321,8 @@ def identified_document_json(mention: EnrichedMention) -> tuple[str, str]:
     text_terms = parts[-1].terms if mention.text else None
     ql = es_values_json(mention, text_terms=text_terms, title_terms=title_terms)
     body = (
-        f'{head[:-1]},"{ANALYSIS_FIELD}":{{"terms":{_json_strings([a.terms for a in parts])},'
+        f'{head[:-1]},"{WORKSPACE_FIELD}":"{workspace}","{ANALYSIS_FIELD}":'
+        f'{{"terms":{_json_strings([a.terms for a in parts])},'
         f'"stems":{_json_strings([a.stems for a in parts])},'
         f'"bigrams":{_json_strings([a.bigrams for a in parts])}}},'
         f'"{QL_FIELD}":{ql}}}'
@@ -308,8 +331,9 @@ def identified_document_json(mention: EnrichedMention) -> tuple[str, str]:
 
 
 def mention_from_source(source: dict[str, Any]) -> EnrichedMention:
-    """The mention stored in a ``_source`` (``analysis``, ``ql`` and the derived ``id`` are dropped)."""
-    data = {k: v for k, v in source.items() if k not in DERIVED_FIELDS}
+    """The mention stored in a ``_source`` (``workspace``, ``analysis``, ``ql`` and the derived ``id``
+    are dropped)."""
+    data = {k: v for k, v in source.items() if k not in STORAGE_FIELDS}
     return EnrichedMention.model_validate(data)
 
 
@@ -423,11 +447,28 @@ def check_version(client: Elasticsearch, prefix: str, index: str) -> int:
     return version
 
 
+def has_workspaces(client: Elasticsearch, index: str) -> bool:
+    """Whether an existing index has been brought to workspaces (``_meta.workspaces``, set by the
+    index's creation or, last, by `index.migrate.rescope_in_place`)."""
+    with translated("read the index mapping"):
+        mapping = client.indices.get_mapping(index=index)
+    return bool(next(iter(mapping.body.values()))["mappings"].get("_meta", {}).get("workspaces"))
+
+
+def _require_workspaces(client: Elasticsearch, index: str) -> None:
+    if not has_workspaces(client, index):
+        raise SchemaError(
+            f"index {index} predates workspaces: run `earful index migrate`",
+            details={"index": index, "code_version": SCHEMA_VERSION},
+        )
+
+
 def ensure_state_index(client: Elasticsearch, prefix: str) -> None:
     from elasticsearch import BadRequestError
 
     with translated("create the state index"):
         if client.indices.exists(index=state_index_name(prefix)):
+            _require_workspaces(client, state_index_name(prefix))
             return
         try:
             client.indices.create(index=state_index_name(prefix), **state_index_body())
@@ -442,6 +483,7 @@ def ensure_saved_searches_index(client: Elasticsearch, prefix: str) -> None:
     name = saved_searches_index_name(prefix)
     with translated("create the saved searches index"):
         if client.indices.exists(index=name):
+            _require_workspaces(client, name)
             return
         try:
             client.indices.create(index=name, **saved_searches_index_body())

@@ -8,7 +8,7 @@ empty store per test, closed afterwards::
 
         @pytest.fixture
         def store(self, tmp_path: Path) -> Iterator[SQLiteMentionStore]:
-            store = SQLiteMentionStore(path=tmp_path / "earful.db")
+            store = SQLiteMentionStore(workspace=DEFAULT_WORKSPACE, path=tmp_path / "earful.db")
             store.ensure_ready()
             yield store
             store.close()

@@ -47,7 +47,7 @@ from core.errors import (
     validation_reason,
 )
 from core.http import retry_after_seconds
-from core.models import RawMention, Rejected, SourceCursor
+from core.models import DEFAULT_WORKSPACE, RawMention, Rejected, SourceCursor
 from crawlers.base import FetchResult
 from crawlers.config import (
     ConnectorSettings,
@@ -377,7 +377,7 @@ class Connector:
             options,
             settings=connectors,
             crawl=crawl,
-            health=HealthStore(health_dir) if health_dir else None,
+            health=HealthStore(health_dir, workspace=DEFAULT_WORKSPACE) if health_dir else None,
         )
 
     # --- for subclasses ----------------------------------------------------------------------------

@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from core.models import DEFAULT_WORKSPACE
+
 if TYPE_CHECKING:
     from rich.console import Console
 
@@ -45,7 +47,9 @@ def health_rows(settings: Settings, config: Path | None = None) -> list[dict[str
 
     path = config or settings.listen.sources_file
     names = [s.name for s in SourcesConfig.load(path).sources] if path is not None else None
-    return HealthStore(settings.crawl.health_dir or settings.home / "health").status(names)
+    return HealthStore(
+        settings.crawl.health_dir or settings.home / "health", workspace=DEFAULT_WORKSPACE
+    ).status(names)
 
 
 def _when(value: object) -> str:

@@ -7,7 +7,9 @@ Semantics follow `index.base` exactly, so results equal the SQLite backend's:
 - sorts break ties by id ascending; relevance without text is newest first;
 - aggregation keys come from `index.aggregations`;
 - export pages with search_after on (published_at, id) inside a point in time when the cluster
-  supports one, and without it otherwise.
+  supports one, and without it otherwise;
+- every query is `compile_query`'s, which always filters on the store's workspace, and every document
+  is addressed by its scoped ``_id`` (`core.ids.scoped_doc_id`), so nothing reaches another workspace.
 
 Every client error is translated: unreachable, overloaded or 5xx -> StoreUnavailable (retryable),
 other 4xx -> StoreError with the status, type and reason in ``details``.
@@ -21,8 +23,15 @@ from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timezone
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from core.ids import saved_search_id
-from core.models import EnrichedMention, SavedSearch, SentimentLabel, SourceCursor, WritePolicy
+from core.ids import saved_search_id, scoped_doc_id
+from core.models import (
+    EnrichedMention,
+    SavedSearch,
+    SentimentLabel,
+    SourceCursor,
+    WritePolicy,
+    check_workspace,
+)
 from core.settings import Settings, get_settings
 from index import schema
 from index.aggregations import check_interval, key_from_epoch_millis, zone
@@ -113,22 +122,34 @@ def text_clauses(text: str | None) -> list[dict[str, Any]]:
     return clauses
 
 
+def workspace_filter(workspace: str) -> dict[str, Any]:
+    return {"term": {schema.WORKSPACE_FIELD: workspace}}
+
+
 def compile_query(
-    filters: MentionFilter = NO_FILTER, text: str | None = None, node: Node | None = None
+    workspace: str,
+    filters: MentionFilter = NO_FILTER,
+    text: str | None = None,
+    node: Node | None = None,
 ) -> dict[str, Any]:
-    """Filters, plain text and a parsed query-language query (`index.query.to_es.compile_es`), AND'ed."""
+    """Filters, plain text and a parsed query-language query (`index.query.to_es.compile_es`), AND'ed,
+    inside `workspace`: its filter wraps every query (aggregations run over the query's matches), so
+    no search, count or aggregation can see another workspace."""
+    query: dict[str, Any] = {"filter": [workspace_filter(workspace), *filter_clauses(filters)]}
     must = text_clauses(text)
     if node is not None:
         must.append(compile_es(node))
-    filter_ = filter_clauses(filters)
-    if not must and not filter_:
-        return {"match_all": {}}
-    query: dict[str, Any] = {}
     if must:
         query["must"] = must
-    if filter_:
-        query["filter"] = filter_
     return {"bool": query}
+
+
+def _owned(source: dict[str, Any], workspace: str) -> dict[str, Any] | None:
+    """A stored ``_source`` without its workspace, or None when it belongs to another workspace (the
+    scoped ``_id`` already rules that out; checked all the same, it costs nothing)."""
+    if source.get(schema.WORKSPACE_FIELD) != workspace:
+        return None
+    return {k: v for k, v in source.items() if k != schema.WORKSPACE_FIELD}
 
 
 def compile_sort(sort: str, has_text: bool) -> list[dict[str, Any]]:
@@ -171,7 +192,12 @@ def es_time_zone(tz: str) -> str:
 
 # --- the store -----------------------------------------------------------------------------------
 class ElasticsearchMentionStore:
-    """MentionStore and CursorStore on Elasticsearch. Thread-safe: one client, a writer per upsert."""
+    """MentionStore, CursorStore and SavedSearchStore of one workspace on Elasticsearch. Thread-safe:
+    one client, a writer per upsert.
+
+    Scoped at construction, for good: one scoping point instead of a parameter on every method that
+    one call site could forget; an API request builds its store from the authenticated user's
+    workspace. Stores of several workspaces share the indices, and may share a client (``client=``)."""
 
     name: ClassVar[str] = "elasticsearch"
 
@@ -179,9 +205,11 @@ class ElasticsearchMentionStore:
         self,
         settings: Settings | None = None,
         *,
+        workspace: str,
         client: Elasticsearch | None = None,
         prefix: str | None = None,
     ) -> None:
+        self._workspace = check_workspace(workspace)
         self.settings = settings if settings is not None else get_settings()
         self.es_settings = self.settings.elasticsearch
         self.prefix = schema.validate_prefix(prefix if prefix is not None else self.es_settings.index_prefix)
@@ -192,6 +220,11 @@ class ElasticsearchMentionStore:
         self._owns_client = client is None
         self._ready = False
         self._lock = threading.RLock()  # `_ensure` builds the client while holding it
+
+    @property
+    def workspace(self) -> str:
+        """The workspace this store reads and writes; fixed when it was built."""
+        return self._workspace
 
     @property
     def client(self) -> Elasticsearch:
@@ -225,7 +258,7 @@ class ElasticsearchMentionStore:
             self._client = None
 
     def writer(self) -> BulkWriter:
-        return BulkWriter(self._ensure(), self.es_settings, self.alias)
+        return BulkWriter(self._ensure(), self.es_settings, self.alias, workspace=self._workspace)
 
     # --- writes ----------------------------------------------------------------------------------
     def upsert(
@@ -250,10 +283,15 @@ class ElasticsearchMentionStore:
         client = self._ensure()
         with translated("get a mention"):
             try:
-                found = client.get(index=self.alias, id=mention_id, source_excludes=_SOURCE_EXCLUDES)
+                found = client.get(
+                    index=self.alias,
+                    id=scoped_doc_id(self._workspace, mention_id),
+                    source_excludes=_SOURCE_EXCLUDES,
+                )
             except NotFoundError:
                 return None
-        return schema.mention_from_source(found["_source"])
+        source = _owned(found["_source"], self._workspace)
+        return None if source is None else schema.mention_from_source(source)
 
     def search(self, request: SearchRequest) -> SearchPage:
         """`request.query` (compiled to span and bool queries) AND `text` AND filters in one request, with
@@ -267,7 +305,7 @@ class ElasticsearchMentionStore:
         with translated("search mentions"):
             response = client.search(
                 index=self.alias,
-                query=compile_query(request.filters, request.text, node),
+                query=compile_query(self._workspace, request.filters, request.text, node),
                 sort=compile_sort(request.sort, has_text),
                 from_=request.offset,
                 size=request.limit,
@@ -286,7 +324,7 @@ class ElasticsearchMentionStore:
     def count(self, filters: MentionFilter = NO_FILTER) -> int:
         client = self._ensure()
         with translated("count mentions"):
-            response = client.count(index=self.alias, query=compile_query(filters))
+            response = client.count(index=self.alias, query=compile_query(self._workspace, filters))
         return int(response["count"])
 
     def date_histogram(
@@ -298,7 +336,7 @@ class ElasticsearchMentionStore:
         with translated("aggregate mentions by date"):
             response = client.search(
                 index=self.alias,
-                query=compile_query(filters),
+                query=compile_query(self._workspace, filters),
                 size=0,
                 aggs={
                     "by_date": {
@@ -328,7 +366,7 @@ class ElasticsearchMentionStore:
         with translated("aggregate mentions by terms"):
             response = client.search(
                 index=self.alias,
-                query=compile_query(filters),
+                query=compile_query(self._workspace, filters),
                 size=0,
                 aggs={"top": terms_aggregation(field, size)},
             )
@@ -339,7 +377,7 @@ class ElasticsearchMentionStore:
         with translated("aggregate sentiment"):
             response = client.search(
                 index=self.alias,
-                query=compile_query(filters),
+                query=compile_query(self._workspace, filters),
                 size=0,
                 track_total_hits=True,
                 aggs={"labels": {"terms": {"field": "sentiment.label", "size": len(SentimentLabel)}}},
@@ -352,7 +390,7 @@ class ElasticsearchMentionStore:
         """Oldest first; inside a point in time (a snapshot) when the cluster has them."""
         client = self._ensure()
         page_size = max(1, min(page_size, schema.MAX_RESULT_WINDOW))
-        query = compile_query(filters)
+        query = compile_query(self._workspace, filters)
         sort = compile_sort("oldest", has_text=False)
         pit_id = self._open_pit(client)
         search_after: list[Any] | None = None
@@ -413,8 +451,8 @@ class ElasticsearchMentionStore:
         with translated("save a search"):
             client.index(
                 index=self.saved_searches_index,
-                id=search.id,
-                document=search.model_dump(mode="json"),
+                id=scoped_doc_id(self._workspace, search.id),
+                document={**search.model_dump(mode="json"), schema.WORKSPACE_FIELD: self._workspace},
                 refresh="wait_for",
             )
 
@@ -424,14 +462,21 @@ class ElasticsearchMentionStore:
         client = self._ensure()
         with translated("get a saved search"):
             try:
-                found = client.get(index=self.saved_searches_index, id=saved_search_id(owner, name))
+                found = client.get(
+                    index=self.saved_searches_index,
+                    id=scoped_doc_id(self._workspace, saved_search_id(owner, name)),
+                )
             except NotFoundError:
                 return None
-        return SavedSearch.model_validate(found["_source"])
+        source = _owned(found["_source"], self._workspace)
+        return None if source is None else SavedSearch.model_validate(source)
 
     def list_searches(self, owner: str | None = None) -> list[SavedSearch]:
         client = self._ensure()
-        query: dict[str, Any] = {"match_all": {}} if owner is None else {"term": {"owner": owner}}
+        wanted = [workspace_filter(self._workspace)]
+        if owner is not None:
+            wanted.append({"term": {"owner": owner}})
+        query: dict[str, Any] = {"bool": {"filter": wanted}}
         out: list[SavedSearch] = []
         after: list[Any] | None = None
         while True:  # search_after pages: no cap on how many there are
@@ -445,7 +490,7 @@ class ElasticsearchMentionStore:
                     track_total_hits=False,
                 )
             hits = response["hits"]["hits"]
-            out += [SavedSearch.model_validate(hit["_source"]) for hit in hits]
+            out += [SavedSearch.model_validate(_owned(hit["_source"], self._workspace)) for hit in hits]
             if len(hits) < _SAVED_PAGE:
                 return ordered(out)
             after = hits[-1]["sort"]
@@ -457,7 +502,9 @@ class ElasticsearchMentionStore:
         with translated("delete a saved search"):
             try:
                 client.delete(
-                    index=self.saved_searches_index, id=saved_search_id(owner, name), refresh="wait_for"
+                    index=self.saved_searches_index,
+                    id=scoped_doc_id(self._workspace, saved_search_id(owner, name)),
+                    refresh="wait_for",
                 )
             except NotFoundError:
                 return False
@@ -470,12 +517,17 @@ class ElasticsearchMentionStore:
         client = self._ensure()
         with translated("load a source cursor"):
             try:
-                found = client.get(index=self.state_index, id=source)
+                found = client.get(index=self.state_index, id=scoped_doc_id(self._workspace, source))
             except NotFoundError:
                 return None
-        return SourceCursor.model_validate(found["_source"])
+        stored = _owned(found["_source"], self._workspace)
+        return None if stored is None else SourceCursor.model_validate(stored)
 
     def save_cursor(self, cursor: SourceCursor) -> None:
         client = self._ensure()
         with translated("save a source cursor"):
-            client.index(index=self.state_index, id=cursor.source, document=cursor.model_dump(mode="json"))
+            client.index(
+                index=self.state_index,
+                id=scoped_doc_id(self._workspace, cursor.source),
+                document={**cursor.model_dump(mode="json"), schema.WORKSPACE_FIELD: self._workspace},
+            )

@@ -17,7 +17,14 @@ from pathlib import Path
 from typing import Any
 
 from core.errors import InvalidInput, StoreError, StoreUnavailable
-from core.models import EnrichedMention, SavedSearch, SentimentLabel, SourceCursor, WritePolicy
+from core.models import (
+    EnrichedMention,
+    SavedSearch,
+    SentimentLabel,
+    SourceCursor,
+    WritePolicy,
+    check_workspace,
+)
 from core.settings import Settings, get_settings
 from index.aggregations import (
     SLOT_SECONDS,
@@ -29,7 +36,7 @@ from index.aggregations import (
 )
 from index.analysis import analyze_fast as analyze  # exactly analyze(), faster: tested
 from index.backends.sqlite_query import FACET_COLUMNS, SIDE_TABLES, facet_sql, fts_query, terms_sql, where
-from index.backends.sqlite_schema import BM25_WEIGHTS, FTS_COLUMNS, ensure_schema
+from index.backends.sqlite_schema import BM25_WEIGHTS, FTS_COLUMNS, MENTION_DATA_COLUMNS, ensure_schema
 from index.base import (
     Bucket,
     FacetField,
@@ -47,21 +54,7 @@ from index.saved_searches import checked, ordered, page_highlights, request_quer
 _ALL = MentionFilter()
 _CHUNK = 5000  # ids per existence lookup
 _SLOT_US = SLOT_SECONDS * 1_000_000
-_MENTION_COLUMNS = (
-    "id",
-    "published_us",
-    "enriched_us",
-    "collected_us",
-    "platform",
-    "source",
-    "lang",
-    "sentiment",
-    "customer_id",
-    "site",
-    "author",
-    "country",
-    "doc",
-)  # the order of _Prepared.row
+_MENTION_COLUMNS = ("workspace", "id", *MENTION_DATA_COLUMNS)  # the order of _Prepared.row
 _INSERT_MENTION = (
     f"INSERT INTO mentions (rowid, {', '.join(_MENTION_COLUMNS)}) VALUES (?{', ?' * len(_MENTION_COLUMNS)})"
 )
@@ -81,9 +74,10 @@ class _Prepared:
     hashtags: tuple[str, ...]
 
 
-def _prepare(mention_id: str, mention: EnrichedMention) -> _Prepared:
+def _prepare(workspace: str, mention_id: str, mention: EnrichedMention) -> _Prepared:
     title, text = analyze(mention.title), analyze(mention.text)
     row = (
+        workspace,
         mention_id,
         to_epoch_micros(mention.published_at),
         to_epoch_micros(mention.enriched_at),
@@ -135,13 +129,20 @@ def _translate(exc: sqlite3.Error, operation: str, path: Path) -> StoreError:
 
 
 class SQLiteMentionStore:
-    """MentionStore, SavedSearchStore and CursorStore over one SQLite file: ``SQLiteMentionStore(settings)``
-    or ``(path=...)``.
+    """MentionStore, SavedSearchStore and CursorStore of one workspace in one SQLite file:
+    ``SQLiteMentionStore(settings, workspace=...)`` or ``(path=..., workspace=...)``.
+
+    Scoped at construction, for good: every statement is built on the workspace (`where` leads with
+    it, keys are ``(workspace, id)``), so no method can read or write another workspace's rows. One
+    scoping point instead of a parameter on every method that one call site could forget; an API
+    request builds its store from the authenticated user's workspace. Stores of several workspaces
+    may open the same file (WAL).
 
     Nothing is opened before first use; then the file, its directory and the schema are created."""
 
-    def __init__(self, settings: Settings | None = None, *, path: Path | None = None) -> None:
+    def __init__(self, settings: Settings | None = None, *, workspace: str, path: Path | None = None) -> None:
         settings = settings or get_settings()
+        self._workspace = check_workspace(workspace)
         self.path = Path(path) if path is not None else settings.sqlite_path
         self.busy_timeout_ms = settings.sqlite.busy_timeout_ms
         self._local = threading.local()
@@ -151,6 +152,11 @@ class SQLiteMentionStore:
             threading.Lock()
         )  # in-process writers queue here instead of spinning on SQLITE_BUSY
         self._ready = False
+
+    @property
+    def workspace(self) -> str:
+        """The workspace this store reads and writes; fixed when it was built."""
+        return self._workspace
 
     # --- connections -----------------------------------------------------------------------------
     def _open(self) -> sqlite3.Connection:
@@ -225,13 +231,16 @@ class SQLiteMentionStore:
 
     # --- writes ----------------------------------------------------------------------------------
     def _existing(self, conn: sqlite3.Connection, ids: list[str]) -> dict[str, tuple[int, tuple[int, int]]]:
-        """rowid and (enriched_us, collected_us) of the stored mentions among ``ids``."""
+        """rowid and (enriched_us, collected_us) of this workspace's stored mentions among ``ids``."""
         found: dict[str, tuple[int, tuple[int, int]]] = {}
         for start in range(0, len(ids), _CHUNK):
             chunk = ids[start : start + _CHUNK]
             marks = ",".join("?" * len(chunk))
-            sql = f"SELECT id, rowid, enriched_us, collected_us FROM mentions WHERE id IN ({marks})"
-            rows = conn.execute(sql, chunk)
+            sql = (
+                "SELECT id, rowid, enriched_us, collected_us FROM mentions "
+                f"WHERE workspace = ? AND id IN ({marks})"
+            )
+            rows = conn.execute(sql, [self._workspace, *chunk])
             for mention_id, rowid, enriched, collected in rows:
                 found[mention_id] = (rowid, (enriched, collected))
         return found
@@ -273,7 +282,10 @@ class SQLiteMentionStore:
         ids = list(dict.fromkeys(mention_id for mention_id, _, _ in incoming))
         with self._session("upsert") as conn:
             first_look, _ = self._plan(incoming, self._existing(conn, ids), policy)
-            prepared = {mention_id: (m, _prepare(mention_id, m)) for mention_id, m in first_look.items()}
+            prepared = {
+                mention_id: (m, _prepare(self._workspace, mention_id, m))
+                for mention_id, m in first_look.items()
+            }
             with self._write_lock, self._transaction(conn, "IMMEDIATE"):
                 stored = self._existing(conn, ids)
                 final, result = self._plan(incoming, stored, policy)
@@ -298,7 +310,7 @@ class SQLiteMentionStore:
             made_for, ready = prepared.get(mention_id, (None, None))
             if made_for is not mention or ready is None:
                 ready = _prepare(
-                    mention_id, mention
+                    self._workspace, mention_id, mention
                 )  # the plan changed under us: another writer got there first
             if mention_id in stored:
                 rowid = stored[mention_id][0]
@@ -335,11 +347,13 @@ class SQLiteMentionStore:
     # --- reads -----------------------------------------------------------------------------------
     def get(self, mention_id: str) -> EnrichedMention | None:
         with self._session("get") as conn:
-            row = conn.execute("SELECT doc FROM mentions WHERE id = ?", (mention_id,)).fetchone()
+            row = conn.execute(
+                "SELECT doc FROM mentions WHERE workspace = ? AND id = ?", (self._workspace, mention_id)
+            ).fetchone()
         return None if row is None else EnrichedMention.model_validate_json(row[0])
 
     def count(self, filters: MentionFilter = _ALL) -> int:
-        clause, params = where(filters)
+        clause, params = where(self._workspace, filters)
         with self._session("count") as conn:
             total: int = conn.execute(f"SELECT COUNT(*) FROM mentions m WHERE {clause}", params).fetchone()[0]
         return total
@@ -349,7 +363,7 @@ class SQLiteMentionStore:
         exact they are evaluated one by one, and the page, the total and the facets are then all taken
         over the rowids that matched, so they agree with each other."""
         node = request_query(request)  # QuerySyntaxError before touching the database
-        clause, params = where(request.filters, request.text)
+        clause, params = where(self._workspace, request.filters, request.text)
         with self._session("search") as conn, self._transaction(conn):  # one snapshot for everything
             if node is not None:
                 clause, params = self._query_clause(conn, node, clause, params)
@@ -371,9 +385,8 @@ class SQLiteMentionStore:
         highlights = page_highlights(node, hits) if request.highlight else {}
         return SearchPage(total=total, hits=hits, highlights=highlights, facets=facets)
 
-    @staticmethod
     def _query_clause(
-        conn: sqlite3.Connection, node: Node, clause: str, params: list[Any]
+        self, conn: sqlite3.Connection, node: Node, clause: str, params: list[Any]
     ) -> tuple[str, list[Any]]:
         """`clause` narrowed to the mentions matching `node`: the candidates' SQL when it is exact,
         otherwise the rowids that survive exact evaluation."""
@@ -388,7 +401,11 @@ class SQLiteMentionStore:
             for rowid, doc in rows
             if compiled.matches(MentionView(EnrichedMention.model_validate_json(doc)))
         ]
-        return "m.rowid IN (SELECT value FROM json_each(?))", [json.dumps(kept)]
+        # the rowids are this workspace's already; the workspace stays in the clause all the same
+        return "m.workspace = ? AND m.rowid IN (SELECT value FROM json_each(?))", [
+            self._workspace,
+            json.dumps(kept),
+        ]
 
     @staticmethod
     def _page(
@@ -420,7 +437,7 @@ class SQLiteMentionStore:
     ) -> list[Bucket]:
         check_interval(interval)
         zone(tz)  # InvalidInput before touching the database
-        clause, params = where(filters)
+        clause, params = where(self._workspace, filters)
         # floor division (SQLite's / truncates toward zero, wrong before 1970)
         slot = f"(m.published_us / {_SLOT_US} - (m.published_us % {_SLOT_US} < 0))"
         with self._session("date_histogram") as conn:
@@ -435,13 +452,13 @@ class SQLiteMentionStore:
             raise InvalidInput(f"unknown facet field {field!r}", details={"field": field})
         if size <= 0:
             return []
-        sql, params = terms_sql(field, filters)
+        sql, params = terms_sql(self._workspace, field, filters)
         with self._session("terms") as conn:
             rows = conn.execute(sql, [*params, size]).fetchall()
         return order_terms(((str(key), int(n)) for key, n in rows), size)
 
     def sentiment_share(self, filters: MentionFilter = _ALL) -> SentimentShare:
-        clause, params = where(filters)
+        clause, params = where(self._workspace, filters)
         with self._session("sentiment_share") as conn:
             rows = conn.execute(
                 f"SELECT m.sentiment, COUNT(*) FROM mentions m WHERE {clause} GROUP BY m.sentiment", params
@@ -454,7 +471,7 @@ class SQLiteMentionStore:
         """Oldest first by (published_at, id); keyset pages, so concurrent writes never repeat a mention."""
         if page_size <= 0:
             raise InvalidInput("page_size must be positive", details={"page_size": page_size})
-        clause, params = where(filters)
+        clause, params = where(self._workspace, filters)
         after: tuple[int, str] | None = None
         while True:
             keyset = "" if after is None else " AND (m.published_us, m.id) > (?, ?)"
@@ -478,41 +495,47 @@ class SQLiteMentionStore:
         checked(search)
         with self._session("save_search") as conn, self._write_lock:
             conn.execute(
-                "INSERT INTO saved_searches (owner, name, doc) VALUES (?, ?, ?) "
-                "ON CONFLICT (owner, name) DO UPDATE SET doc = excluded.doc",
-                (search.owner, search.name, search.model_dump_json()),
+                "INSERT INTO saved_searches (workspace, owner, name, doc) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (workspace, owner, name) DO UPDATE SET doc = excluded.doc",
+                (self._workspace, search.owner, search.name, search.model_dump_json()),
             )
 
     def get_search(self, owner: str, name: str) -> SavedSearch | None:
         with self._session("get_search") as conn:
             row = conn.execute(
-                "SELECT doc FROM saved_searches WHERE owner = ? AND name = ?", (owner, name)
+                "SELECT doc FROM saved_searches WHERE workspace = ? AND owner = ? AND name = ?",
+                (self._workspace, owner, name),
             ).fetchone()
         return None if row is None else SavedSearch.model_validate_json(row[0])
 
     def list_searches(self, owner: str | None = None) -> list[SavedSearch]:
-        sql, params = "SELECT doc FROM saved_searches", []
+        sql, params = "SELECT doc FROM saved_searches WHERE workspace = ?", [self._workspace]
         if owner is not None:
-            sql, params = f"{sql} WHERE owner = ?", [owner]
+            sql, params = f"{sql} AND owner = ?", [*params, owner]
         with self._session("list_searches") as conn:
             rows = conn.execute(f"{sql} ORDER BY owner, name", params).fetchall()
         return ordered([SavedSearch.model_validate_json(doc) for (doc,) in rows])
 
     def delete_search(self, owner: str, name: str) -> bool:
         with self._session("delete_search") as conn, self._write_lock:
-            cursor = conn.execute("DELETE FROM saved_searches WHERE owner = ? AND name = ?", (owner, name))
+            cursor = conn.execute(
+                "DELETE FROM saved_searches WHERE workspace = ? AND owner = ? AND name = ?",
+                (self._workspace, owner, name),
+            )
         return cursor.rowcount > 0
 
     # --- cursors ---------------------------------------------------------------------------------
     def load_cursor(self, source: str) -> SourceCursor | None:
         with self._session("load_cursor") as conn:
-            row = conn.execute("SELECT doc FROM cursors WHERE source = ?", (source,)).fetchone()
+            row = conn.execute(
+                "SELECT doc FROM cursors WHERE workspace = ? AND source = ?", (self._workspace, source)
+            ).fetchone()
         return None if row is None else SourceCursor.model_validate_json(row[0])
 
     def save_cursor(self, cursor: SourceCursor) -> None:
         with self._session("save_cursor") as conn, self._write_lock:
             conn.execute(
-                "INSERT INTO cursors (source, doc) VALUES (?, ?) "
-                "ON CONFLICT (source) DO UPDATE SET doc = excluded.doc",
-                (cursor.source, cursor.model_dump_json()),
+                "INSERT INTO cursors (workspace, source, doc) VALUES (?, ?, ?) "
+                "ON CONFLICT (workspace, source) DO UPDATE SET doc = excluded.doc",
+                (self._workspace, cursor.source, cursor.model_dump_json()),
             )

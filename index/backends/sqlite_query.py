@@ -51,10 +51,13 @@ def fts_query(text: str | None) -> str | None:
     return " AND ".join(parts) or None
 
 
-def where(filters: MentionFilter, text: str | None = None, alias: str = "m") -> tuple[str, list[Any]]:
-    """A WHERE clause (without the keyword; '1' when unconstrained) over ``mentions AS alias``."""
-    clauses: list[str] = []
-    params: list[Any] = []
+def where(
+    workspace: str, filters: MentionFilter, text: str | None = None, alias: str = "m"
+) -> tuple[str, list[Any]]:
+    """A WHERE clause (without the keyword) over ``mentions AS alias``: the workspace's mentions that
+    match. The workspace comes first and is never optional: every read is built on this clause."""
+    clauses: list[str] = [f"{alias}.workspace = ?"]
+    params: list[Any] = [workspace]
 
     def one_of(column: str, values: tuple[Any, ...]) -> None:
         if values:
@@ -86,12 +89,12 @@ def where(filters: MentionFilter, text: str | None = None, alias: str = "m") -> 
     if match is not None:
         clauses.append(f"{alias}.rowid IN (SELECT rowid FROM mention_fts WHERE mention_fts MATCH ?)")
         params.append(match)
-    return (" AND ".join(clauses) or "1"), params
+    return " AND ".join(clauses), params
 
 
-def terms_sql(field: FacetField, filters: MentionFilter) -> tuple[str, list[Any]]:
+def terms_sql(workspace: str, field: FacetField, filters: MentionFilter) -> tuple[str, list[Any]]:
     """SQL of a terms aggregation (count desc, key asc, ``LIMIT ?`` left to bind) and its parameters."""
-    clause, params = where(filters)
+    clause, params = where(workspace, filters)
     return facet_sql(field, clause), params
 
 
@@ -100,10 +103,8 @@ def facet_sql(field: FacetField, clause: str) -> str:
     its parameters bound first, then ``LIMIT ?``): count desc, key asc."""
     if field in SIDE_TABLES:
         table, column = SIDE_TABLES[field]
-        # no join unless filtered: the (value, mention) index alone answers an unfiltered facet
-        restrict = (
-            "" if clause == "1" else f"WHERE mention IN (SELECT m.rowid FROM mentions m WHERE {clause})"
-        )
+        # the side tables hold every workspace's values: always restricted to the clause's mentions
+        restrict = f"WHERE mention IN (SELECT m.rowid FROM mentions m WHERE {clause})"
         sql = f"SELECT {column}, COUNT(*) AS n FROM {table} {restrict} GROUP BY {column}"
     else:
         column = FACET_COLUMNS[field]

@@ -1,8 +1,10 @@
 """The SQLite store's tables, and the version guard that refuses a layout this code does not know.
 
-Layout (version 2; version 1 lacked ``saved_searches`` and is migrated in place when opened):
-- ``mentions``: the JSON document plus the scalar columns filters, sorts and facets read; ``rowid`` is
-  an integer alias that the side tables and the FTS table share;
+Layout (version 3; older files are migrated in place when opened: version 1 lacked ``saved_searches``,
+version 2 lacked workspaces and its rows all go to the ``default`` workspace):
+- ``mentions``: the workspace, the JSON document plus the scalar columns filters, sorts and facets
+  read; the key is ``(workspace, id)``, so the same mention in two workspaces is two rows. ``rowid`` is
+  an integer alias, unique across workspaces, that the side tables and the FTS table share;
 - ``mention_intents`` / ``mention_hashtags``: one row per distinct value of a multi-valued field;
 - ``mention_fts``: FTS5 over the streams of :func:`index.analysis.analyze` (title and text kept in
   separate columns so a phrase never spans them). The streams are already normalised and space-joined,
@@ -11,8 +13,9 @@ Layout (version 2; version 1 lacked ``saved_searches`` and is migrated in place 
   analysis keeps (e.g. the katakana middle dot) and shift positions. It keeps its own copy of the
   streams (a regular, not contentless, table): SQLite < 3.43 has no ``contentless_delete``, and
   deleting from a contentless table would need the old streams re-analysed;
-- ``cursors``: source cursors; ``saved_searches``: named queries per owner (the JSON of
-  `core.models.SavedSearch`); ``earful_meta``: the schema version.
+- ``cursors``: source cursors, keyed ``(workspace, source)``; ``saved_searches``: named queries per
+  owner (the JSON of `core.models.SavedSearch`), keyed ``(workspace, owner, name)``; ``earful_meta``:
+  the schema version.
 """
 
 from __future__ import annotations
@@ -20,22 +23,36 @@ from __future__ import annotations
 import sqlite3
 
 from core.errors import SchemaError
+from core.models import DEFAULT_WORKSPACE
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 # bm25 weights, in FTS column order: a word in the title counts twice as much as one in the text.
 FTS_COLUMNS = ("title_terms", "title_stems", "text_terms", "text_stems", "bigrams")
 BM25_WEIGHTS = (2.0, 2.0, 1.0, 1.0, 0.5)
 
-_SAVED_SEARCHES = (
-    "CREATE TABLE IF NOT EXISTS saved_searches (owner TEXT NOT NULL, name TEXT NOT NULL, "
-    "doc TEXT NOT NULL, PRIMARY KEY (owner, name)) WITHOUT ROWID"
+# Mention columns other than rowid, workspace and id: what the version 2 -> 3 rebuild copies as is.
+MENTION_DATA_COLUMNS = (
+    "published_us",
+    "enriched_us",
+    "collected_us",
+    "platform",
+    "source",
+    "lang",
+    "sentiment",
+    "customer_id",
+    "site",
+    "author",
+    "country",
+    "doc",
 )
-_DDL = f"""
-CREATE TABLE IF NOT EXISTS earful_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS mentions (
+
+
+def _mentions_table(name: str) -> str:
+    return f"""CREATE TABLE IF NOT EXISTS {name} (
     rowid INTEGER PRIMARY KEY,
-    id TEXT NOT NULL UNIQUE,
+    workspace TEXT NOT NULL,
+    id TEXT NOT NULL,
     published_us INTEGER NOT NULL,
     enriched_us INTEGER NOT NULL,
     collected_us INTEGER NOT NULL,
@@ -47,32 +64,103 @@ CREATE TABLE IF NOT EXISTS mentions (
     site TEXT,
     author TEXT,
     country TEXT,
-    doc TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS mentions_published ON mentions (published_us, id);
-CREATE INDEX IF NOT EXISTS mentions_platform ON mentions (platform);
-CREATE INDEX IF NOT EXISTS mentions_source ON mentions (source);
-CREATE INDEX IF NOT EXISTS mentions_lang ON mentions (lang);
-CREATE INDEX IF NOT EXISTS mentions_sentiment ON mentions (sentiment);
-CREATE INDEX IF NOT EXISTS mentions_customer ON mentions (customer_id);
-CREATE INDEX IF NOT EXISTS mentions_site ON mentions (site);
-CREATE INDEX IF NOT EXISTS mentions_author ON mentions (author);
-CREATE INDEX IF NOT EXISTS mentions_country ON mentions (country);
-CREATE TABLE IF NOT EXISTS mention_intents (
-    mention INTEGER NOT NULL, intent TEXT NOT NULL, PRIMARY KEY (mention, intent)
-) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS mention_intents_value ON mention_intents (intent, mention);
-CREATE TABLE IF NOT EXISTS mention_hashtags (
-    mention INTEGER NOT NULL, tag TEXT NOT NULL, PRIMARY KEY (mention, tag)
-) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS mention_hashtags_value ON mention_hashtags (tag, mention);
-CREATE VIRTUAL TABLE IF NOT EXISTS mention_fts USING fts5({", ".join(FTS_COLUMNS)}, tokenize='ascii');
-CREATE TABLE IF NOT EXISTS cursors (source TEXT PRIMARY KEY, doc TEXT NOT NULL);
-{_SAVED_SEARCHES};
-"""
-# version -> the statements that turn that layout into the next version's. Additive only: a migration
-# never rewrites mentions, so opening an old file is instant.
-_MIGRATIONS: dict[int, tuple[str, ...]] = {1: (_SAVED_SEARCHES,)}
+    doc TEXT NOT NULL,
+    UNIQUE (workspace, id)
+)"""
+
+
+# Every lookup is within one workspace, so every index leads with it; (workspace, published_us, id) is
+# also the keyset of `export`.
+_MENTION_INDEXES = tuple(
+    f"CREATE INDEX IF NOT EXISTS mentions_{name} ON mentions (workspace, {columns})"
+    for name, columns in (
+        ("published", "published_us, id"),
+        ("platform", "platform"),
+        ("source", "source"),
+        ("lang", "lang"),
+        ("sentiment", "sentiment"),
+        ("customer", "customer_id"),
+        ("site", "site"),
+        ("author", "author"),
+        ("country", "country"),
+    )
+)
+
+
+def _cursors_table(name: str) -> str:
+    return (
+        f"CREATE TABLE IF NOT EXISTS {name} (workspace TEXT NOT NULL, source TEXT NOT NULL, "
+        "doc TEXT NOT NULL, PRIMARY KEY (workspace, source)) WITHOUT ROWID"
+    )
+
+
+def _saved_searches_table(name: str) -> str:
+    return (
+        f"CREATE TABLE IF NOT EXISTS {name} (workspace TEXT NOT NULL, owner TEXT NOT NULL, "
+        "name TEXT NOT NULL, doc TEXT NOT NULL, PRIMARY KEY (workspace, owner, name)) WITHOUT ROWID"
+    )
+
+
+_DDL = (
+    "CREATE TABLE IF NOT EXISTS earful_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+    _mentions_table("mentions"),
+    *_MENTION_INDEXES,
+    "CREATE TABLE IF NOT EXISTS mention_intents (mention INTEGER NOT NULL, intent TEXT NOT NULL, "
+    "PRIMARY KEY (mention, intent)) WITHOUT ROWID",
+    "CREATE INDEX IF NOT EXISTS mention_intents_value ON mention_intents (intent, mention)",
+    "CREATE TABLE IF NOT EXISTS mention_hashtags (mention INTEGER NOT NULL, tag TEXT NOT NULL, "
+    "PRIMARY KEY (mention, tag)) WITHOUT ROWID",
+    "CREATE INDEX IF NOT EXISTS mention_hashtags_value ON mention_hashtags (tag, mention)",
+    f"CREATE VIRTUAL TABLE IF NOT EXISTS mention_fts USING fts5({', '.join(FTS_COLUMNS)}, tokenize='ascii')",
+    _cursors_table("cursors"),
+    _saved_searches_table("saved_searches"),
+)
+
+
+def rebuild_table(table: str, create: str, copy: str, indexes: tuple[str, ...] = ()) -> tuple[str, ...]:
+    """A table rebuild (SQLite cannot change a primary key in place): create ``<table>_new``, fill it
+    with `copy` (an ``INSERT ... SELECT`` from `table`), drop the old table (its indexes go with it),
+    rename the new one and index it."""
+    return (create, copy, f"DROP TABLE {table}", f"ALTER TABLE {table}_new RENAME TO {table}", *indexes)
+
+
+def _v2_to_v3() -> tuple[str, ...]:
+    """Version 3 adds workspaces: every row of a version 2 file belongs to the default workspace. The
+    mentions keep their rowids, so the side tables and the FTS table stay as they are."""
+    data = ", ".join(MENTION_DATA_COLUMNS)
+    return (
+        *rebuild_table(
+            "mentions",
+            _mentions_table("mentions_new"),
+            f"INSERT INTO mentions_new (rowid, workspace, id, {data}) "
+            f"SELECT rowid, '{DEFAULT_WORKSPACE}', id, {data} FROM mentions",
+            _MENTION_INDEXES,
+        ),
+        *rebuild_table(
+            "cursors",
+            _cursors_table("cursors_new"),
+            f"INSERT INTO cursors_new SELECT '{DEFAULT_WORKSPACE}', source, doc FROM cursors",
+        ),
+        *rebuild_table(
+            "saved_searches",
+            _saved_searches_table("saved_searches_new"),
+            f"INSERT INTO saved_searches_new SELECT '{DEFAULT_WORKSPACE}', owner, name, doc "
+            "FROM saved_searches",
+        ),
+    )
+
+
+# version -> the statements that turn that layout into the next version's. Version 1 -> 2 is additive;
+# 2 -> 3 rewrites each table once (seconds per million mentions), in the transaction that opens the file.
+# A step's statements must produce that step's layout: when a later version changes a table, freeze
+# the text the older steps use instead of sharing the new one.
+_MIGRATIONS: dict[int, tuple[str, ...]] = {
+    1: (
+        "CREATE TABLE IF NOT EXISTS saved_searches (owner TEXT NOT NULL, name TEXT NOT NULL, "
+        "doc TEXT NOT NULL, PRIMARY KEY (owner, name)) WITHOUT ROWID",
+    ),
+    2: _v2_to_v3(),
+}
 
 
 def stored_version(conn: sqlite3.Connection) -> int | None:
@@ -119,7 +207,7 @@ def ensure_schema(conn: sqlite3.Connection) -> None:
             )
         if version is None:
             # statement by statement: executescript() would COMMIT the open transaction first
-            for statement in filter(None, (part.strip() for part in _DDL.split(";"))):
+            for statement in _DDL:
                 conn.execute(statement)
             conn.execute(
                 "INSERT INTO earful_meta (key, value) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import typer
 
 from core.errors import InvalidInput
-from core.models import SentimentLabel, parse_datetime
+from core.models import DEFAULT_WORKSPACE, SentimentLabel, parse_datetime
 
 if TYPE_CHECKING:
     from index.base import SearchPage
@@ -150,7 +150,7 @@ def search_cmd(
         }
     )
     settings = get_settings()
-    store = STORES.create(settings.store.backend, settings)
+    store = STORES.create(settings.store.backend, settings, workspace=DEFAULT_WORKSPACE)
     try:
         page = store.search(request)
     except QuerySyntaxError as exc:  # a backend may find what the parser let through

@@ -12,7 +12,13 @@ class CustomerDirectory(Protocol):
     """Exact lookups over the customer master file. Each returns every customer that matches (an empty
     list when none). Implementations normalise both what they store and the arguments with the functions
     of core/customer_keys.py (shared with crm/customers.py), so callers pass raw values.
-    `crm.testing.CustomerDirectoryContract` checks the behaviour."""
+    `crm.testing.CustomerDirectoryContract` checks the behaviour.
+
+    A directory holds one workspace's customers, fixed when it is built (see `index.base`): linking
+    in a workspace can only find that workspace's customers."""
+
+    @property
+    def workspace(self) -> str: ...
 
     def by_platform_user_id(self, platform: str, user_id: str) -> list[Customer]: ...
 

@@ -12,11 +12,14 @@ from core.customer_keys import (
     normalize_phone,
     normalize_platform,
 )
-from core.models import Customer
+from core.models import DEFAULT_WORKSPACE, Customer, check_workspace
 
 
 class InMemoryCustomerDirectory:
-    def __init__(self, customers: Iterable[Customer] = ()) -> None:
+    # It holds exactly the customers it is given, so it cannot leak another workspace's: the workspace
+    # is a label here, defaulted, where the stored directories require it.
+    def __init__(self, customers: Iterable[Customer] = (), *, workspace: str = DEFAULT_WORKSPACE) -> None:
+        self._workspace = check_workspace(workspace)
         self._by_user_id: dict[tuple[str, str], list[Customer]] = defaultdict(list)
         self._by_handle: dict[tuple[str, str], list[Customer]] = defaultdict(list)
         self._by_email: dict[str, list[Customer]] = defaultdict(list)
@@ -26,6 +29,10 @@ class InMemoryCustomerDirectory:
         self._by_id: dict[str, Customer] = {}
         for customer in customers:
             self.add(customer)
+
+    @property
+    def workspace(self) -> str:
+        return self._workspace
 
     def add(self, customer: Customer, order_numbers: Sequence[str] = ()) -> None:
         """Add a customer (adding the same code twice is not supported: build a new directory)."""

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from core.models import DEFAULT_WORKSPACE
 from core.settings import ElasticsearchSettings, Settings
 from index.backends.elasticsearch import ElasticsearchMentionStore
 from index.testing import (
@@ -16,6 +17,7 @@ from index.testing import (
     SavedSearchStoreContract,
     make_mentions,
 )
+from index.workspace_testing import StoreIn, WorkspaceIsolationContract
 
 pytestmark = pytest.mark.integration
 
@@ -29,14 +31,18 @@ def es_test_settings(es_url: str, prefix: str, **overrides: object) -> Settings:
 
 @pytest.fixture
 def es_store(es_url: str, es_prefix: str) -> Iterator[ElasticsearchMentionStore]:
-    store = ElasticsearchMentionStore(es_test_settings(es_url, es_prefix))
+    store = ElasticsearchMentionStore(es_test_settings(es_url, es_prefix), workspace=DEFAULT_WORKSPACE)
     store.ensure_ready()
     yield store
     store.close()  # es_prefix deletes the indices, aliases and template
 
 
 class TestElasticsearchStore(
-    MentionStoreContract, QueryLanguageContract, CursorStoreContract, SavedSearchStoreContract
+    MentionStoreContract,
+    QueryLanguageContract,
+    CursorStoreContract,
+    SavedSearchStoreContract,
+    WorkspaceIsolationContract,
 ):
     visible_without_refresh = False
     supports_concurrent_writers = True
@@ -44,6 +50,20 @@ class TestElasticsearchStore(
     @pytest.fixture
     def store(self, es_store: ElasticsearchMentionStore) -> ElasticsearchMentionStore:
         return es_store
+
+    @pytest.fixture
+    def store_in(self, es_store: ElasticsearchMentionStore) -> StoreIn:
+        """Stores of other workspaces on the same indices, sharing `store`'s client (as an API would:
+        one client, a store per request)."""
+
+        def make(workspace: str) -> ElasticsearchMentionStore:
+            store = ElasticsearchMentionStore(
+                es_store.settings, workspace=workspace, client=es_store.client, prefix=es_store.prefix
+            )
+            store.ensure_ready()
+            return store
+
+        return make
 
 
 class _NoPointInTime(ElasticsearchMentionStore):
@@ -54,7 +74,7 @@ class _NoPointInTime(ElasticsearchMentionStore):
 
 
 def test_export_without_point_in_time(es_url: str, es_prefix: str) -> None:
-    store = _NoPointInTime(es_test_settings(es_url, es_prefix))
+    store = _NoPointInTime(es_test_settings(es_url, es_prefix), workspace=DEFAULT_WORKSPACE)
     store.ensure_ready()
     mentions = make_mentions(40, seed=31)
     store.upsert(mentions)

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from core.errors import ConfigError, SourceUnavailable
-from core.models import RawMention, SourceCursor
+from core.models import DEFAULT_WORKSPACE, RawMention, SourceCursor
 from crawlers.base import Source
 from crawlers.health import HealthState, HealthStore
 from crawlers.runner import RunSpec, SpiderSource, encode_line, iter_batches
@@ -42,7 +42,7 @@ def make_source(site: FixtureSite, name: str, tmp: Path | None = None, **kw: obj
         "reviews",
         args={"profile": profile_path("reviews"), "base_url": site.url},
         crawl=fast_crawl_settings(),
-        health=HealthStore(tmp) if tmp else None,
+        health=HealthStore(tmp, workspace=DEFAULT_WORKSPACE) if tmp else None,
         idle_timeout=120,
         **kw,  # type: ignore[arg-type]
     )
@@ -69,7 +69,7 @@ def test_completed_crawl_rests_then_crawls_again_for_newer(site: FixtureSite, tm
     again = drain(source, 100, done.cursor)  # recrawl_after=0: a new run, told `since`
     assert again.cursor is not None
     assert json.loads(again.cursor.value or "{}")["since"] == state["since"]
-    health = HealthStore(tmp_path).get("rest-reviews")
+    health = HealthStore(tmp_path, workspace=DEFAULT_WORKSPACE).get("rest-reviews")
     assert health.runs == 2
     assert health.items_last_run == len(again.mentions)
     assert health.state() in (HealthState.ok, HealthState.degraded, HealthState.stale)
@@ -90,13 +90,13 @@ def test_a_dead_spider_is_a_retryable_error_and_recorded(site: FixtureSite, tmp_
         "crawlers.spiders.review:ReviewSpider",
         args={"profile": str(tmp_path / "missing.yaml")},
         crawl=fast_crawl_settings(),
-        health=HealthStore(tmp_path),
+        health=HealthStore(tmp_path, workspace=DEFAULT_WORKSPACE),
         idle_timeout=120,
     )
     with pytest.raises(SourceUnavailable, match="exited with code") as info:
         source.fetch(None, 10)
     assert info.value.retryable
-    health = HealthStore(tmp_path).get("dead")
+    health = HealthStore(tmp_path, workspace=DEFAULT_WORKSPACE).get("dead")
     assert health.consecutive_failures == 1
     assert health.state() is HealthState.failing
     assert health.last_error

@@ -3,6 +3,9 @@ the `earful customers` commands."""
 
 from __future__ import annotations
 
+import hashlib
+import json
+import sqlite3
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -14,7 +17,9 @@ from typer.testing import CliRunner
 
 from core.customer_keys import author_keys
 from core.errors import InvalidInput
+from core.ids import scoped_doc_id
 from core.models import (
+    DEFAULT_WORKSPACE,
     Author,
     CustomerLink,
     EnrichedMention,
@@ -27,13 +32,22 @@ from core.models import (
 from core.settings import get_settings
 from crm.cli import customers_app
 from crm.customers import (
+    CUSTOMER_MAPPINGS,
+    FEEDBACK_MAPPINGS,
     CustomerRecord,
     ElasticsearchCustomerDirectory,
     SQLiteCustomerDirectory,
     build_customer_directory,
 )
 from crm.master_file import import_master_file, read_master_file
-from crm.testing import ANA, BO, CustomerDirectoryContract, LookupContract, MakeDirectory
+from crm.testing import (
+    ANA,
+    BO,
+    CustomerDirectoryContract,
+    LookupContract,
+    MakeDirectory,
+    MakeDirectoryIn,
+)
 from index.backends.sqlite import SQLiteMentionStore
 from nlp.linking import CustomerDirectory, InMemoryCustomerDirectory
 from nlp.linking.feedback import LinkFeedbackStore
@@ -44,11 +58,11 @@ from nlp.testing import make_mention
 # --- the contract --------------------------------------------------------------------------------
 class TestSQLiteDirectory(CustomerDirectoryContract):
     @pytest.fixture
-    def make_directory(self, tmp_path: Path) -> Iterator[MakeDirectory]:
+    def directory_in(self, tmp_path: Path) -> Iterator[MakeDirectoryIn]:
         made: list[SQLiteCustomerDirectory] = []
 
-        def make(records: Sequence[Any]) -> SQLiteCustomerDirectory:
-            directory = SQLiteCustomerDirectory(tmp_path / "customers.db")
+        def make(workspace: str, records: Sequence[Any]) -> SQLiteCustomerDirectory:
+            directory = SQLiteCustomerDirectory(tmp_path / "customers.db", workspace=workspace)
             made.append(directory)
             assert directory.upsert(records).created == len(records)
             return directory
@@ -57,18 +71,25 @@ class TestSQLiteDirectory(CustomerDirectoryContract):
         for directory in made:
             directory.close()
 
+    @pytest.fixture
+    def make_directory(self, directory_in: MakeDirectoryIn) -> MakeDirectory:
+        return lambda records: directory_in(DEFAULT_WORKSPACE, records)
+
     def test_protocols(self, directory: SQLiteCustomerDirectory) -> None:
         assert isinstance(directory, CustomerDirectory)
         assert isinstance(directory, LinkFeedbackStore)
 
     def test_shares_the_mentions_file_without_touching_it(self, tmp_path: Path) -> None:
         path = tmp_path / "earful.db"
-        with SQLiteMentionStore(path=path) as mentions, SQLiteCustomerDirectory(path) as customers:
+        with (
+            SQLiteMentionStore(workspace=DEFAULT_WORKSPACE, path=path) as mentions,
+            SQLiteCustomerDirectory(path, workspace=DEFAULT_WORKSPACE) as customers,
+        ):
             mentions.upsert([enriched("hello", 0)])
             customers.upsert([ANA])
             assert mentions.count() == 1
             assert customers.count() == 1
-        with SQLiteCustomerDirectory(path) as reopened:
+        with SQLiteCustomerDirectory(path, workspace=DEFAULT_WORKSPACE) as reopened:
             assert reopened.get(ANA.id) == ANA  # durable
 
 
@@ -87,13 +108,19 @@ class TestInMemoryDirectory(LookupContract):
 @pytest.mark.integration
 class TestElasticsearchDirectory(CustomerDirectoryContract):
     @pytest.fixture
-    def make_directory(self, es_client: Elasticsearch, es_prefix: str) -> MakeDirectory:
-        def make(records: Sequence[Any]) -> ElasticsearchCustomerDirectory:
-            directory = ElasticsearchCustomerDirectory(client=es_client, prefix=es_prefix)
+    def directory_in(self, es_client: Elasticsearch, es_prefix: str) -> MakeDirectoryIn:
+        def make(workspace: str, records: Sequence[Any]) -> ElasticsearchCustomerDirectory:
+            directory = ElasticsearchCustomerDirectory(
+                client=es_client, prefix=es_prefix, workspace=workspace
+            )
             assert directory.upsert(records).created == len(records)
             return directory
 
         return make
+
+    @pytest.fixture
+    def make_directory(self, directory_in: MakeDirectoryIn) -> MakeDirectory:
+        return lambda records: directory_in(DEFAULT_WORKSPACE, records)
 
     def test_index_layout(self, directory: ElasticsearchCustomerDirectory, es_client: Elasticsearch) -> None:
         assert isinstance(directory, CustomerDirectory)
@@ -102,11 +129,11 @@ class TestElasticsearchDirectory(CustomerDirectoryContract):
         assert mapping["properties"]["handles"]["type"] == "keyword"
         assert mapping["properties"]["name"]["type"] == "text"
         found = es_client.search(index=directory.index, query={"match": {"name": "lima"}})
-        assert [hit["_id"] for hit in found["hits"]["hits"]] == [ANA.id]
+        assert [hit["_id"] for hit in found["hits"]["hits"]] == [scoped_doc_id(DEFAULT_WORKSPACE, ANA.id)]
 
 
 def test_the_scored_linker_runs_on_a_stored_directory(tmp_path: Path) -> None:
-    with SQLiteCustomerDirectory(tmp_path / "c.db") as directory:
+    with SQLiteCustomerDirectory(tmp_path / "c.db", workspace=DEFAULT_WORKSPACE) as directory:
         directory.upsert(
             [CustomerRecord(customer=ANA, order_numbers=("A12345",)), CustomerRecord(customer=BO)]
         )
@@ -121,13 +148,101 @@ def test_the_scored_linker_runs_on_a_stored_directory(tmp_path: Path) -> None:
 
 def test_build_customer_directory_follows_the_store_backend(tmp_path: Path) -> None:
     settings = get_settings().model_copy(update={"home": tmp_path})
-    sqlite = build_customer_directory(settings)
+    sqlite = build_customer_directory(settings, workspace=DEFAULT_WORKSPACE)
     assert isinstance(sqlite, SQLiteCustomerDirectory)
     assert sqlite.path == tmp_path / "earful.db"
     es = settings.model_copy(update={"store": settings.store.model_copy(update={"backend": "elasticsearch"})})
-    directory = build_customer_directory(es)
+    directory = build_customer_directory(es, workspace=DEFAULT_WORKSPACE)
     assert isinstance(directory, ElasticsearchCustomerDirectory)
     assert directory.index == f"{settings.elasticsearch.index_prefix}-customers"
+
+
+# --- directories written before workspaces ------------------------------------------------------
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+OLD_RECORDS = [CustomerRecord(customer=ANA, order_numbers=("#A12345",)), CustomerRecord(customer=BO)]
+
+
+def test_a_sqlite_directory_from_before_workspaces_moves_into_default(tmp_path: Path) -> None:
+    """Tables written with the frozen pre-workspace DDL, rows as that version wrote them."""
+    path = tmp_path / "earful.db"
+    conn = sqlite3.connect(path)
+    conn.executescript((FIXTURES / "sqlite_customers_v1.sql").read_text(encoding="utf-8"))
+    with conn:
+        for record in OLD_RECORDS:
+            conn.execute(
+                "INSERT INTO customers VALUES (?, ?, ?, ?, ?)",
+                (
+                    record.id,
+                    record.customer.code,
+                    record.customer.model_dump_json(exclude={"id"}),
+                    json.dumps(record.order_numbers),
+                    record.fingerprint(),
+                ),
+            )
+            conn.executemany(
+                "INSERT INTO customer_keys VALUES (?, ?, ?)",
+                [(name, value, record.id) for name, values in record.keys().items() for value in values],
+            )
+        conn.execute(
+            "INSERT INTO customer_link_feedback VALUES ('demo:@bochen', ?, 'reject', NULL, 1)", (BO.id,)
+        )
+    conn.close()
+    with SQLiteCustomerDirectory(path, workspace=DEFAULT_WORKSPACE) as directory:
+        assert directory.count() == 2
+        assert directory.get(ANA.id) == ANA
+        assert [c.code for c in directory.by_handle("demo", "ana_l")] == ["C001"]
+        assert [c.code for c in directory.by_order_number("A12345")] == ["C001"]
+        assert directory.feedback_for(["demo:@bochen"]) == {BO.id: "reject"}
+        assert directory.upsert(OLD_RECORDS).unchanged == 2  # the stored fingerprints survived
+    with SQLiteCustomerDirectory(path, workspace="acme") as other:
+        assert other.count() == 0
+        assert other.get(ANA.id) is None
+        assert other.by_handle("demo", "ana_l") == []
+        assert other.feedback_for(["demo:@bochen"]) == {}
+    conn = sqlite3.connect(path)
+    assert conn.execute("SELECT DISTINCT workspace FROM customer_keys").fetchall() == [("default",)]
+    conn.close()
+
+
+@pytest.mark.integration
+def test_an_elasticsearch_directory_from_before_workspaces_moves_into_default(
+    es_client: Elasticsearch, es_prefix: str
+) -> None:
+    """Indices as that version created them (today's mappings without `workspace` and `_meta`) and
+    documents as it wrote them (``_id`` = the customer id, the feedback pair's hash)."""
+    old_customers = {k: v for k, v in CUSTOMER_MAPPINGS.items() if k != "_meta"}
+    old_customers["properties"] = {
+        k: v for k, v in CUSTOMER_MAPPINGS["properties"].items() if k != "workspace"
+    }
+    old_feedback = {k: v for k, v in FEEDBACK_MAPPINGS.items() if k != "_meta"}
+    old_feedback["properties"] = {
+        k: v for k, v in FEEDBACK_MAPPINGS["properties"].items() if k != "workspace"
+    }
+    index, feedback = f"{es_prefix}-customers", f"{es_prefix}-customer-feedback"
+    es_client.indices.create(index=index, mappings=old_customers)
+    es_client.indices.create(index=feedback, mappings=old_feedback)
+    for record in OLD_RECORDS:
+        body = ElasticsearchCustomerDirectory._doc(record, record.fingerprint())
+        es_client.index(index=index, id=record.id, document=body)
+    pair = hashlib.blake2b(f"demo:@bochen\x1f{BO.id}".encode(), digest_size=16).hexdigest()
+    verdict = {"author_key": "demo:@bochen", "customer_id": BO.id, "verdict": "reject", "at_us": 1}
+    es_client.index(index=feedback, id=pair, document=verdict, refresh=True)
+    es_client.indices.refresh(index=index)
+
+    directory = ElasticsearchCustomerDirectory(
+        client=es_client, prefix=es_prefix, workspace=DEFAULT_WORKSPACE
+    )
+    assert directory.count() == 2  # the first call gets the indices ready, moving their documents
+    assert directory.get(ANA.id) == ANA
+    assert [c.code for c in directory.by_order_number("A12345")] == ["C001"]
+    assert directory.feedback_for(["demo:@bochen"]) == {BO.id: "reject"}
+    assert directory.upsert(OLD_RECORDS).unchanged == 2
+    assert es_client.count(index=index)["count"] == 2  # moved, not copied
+    other = ElasticsearchCustomerDirectory(client=es_client, prefix=es_prefix, workspace="acme")
+    assert other.count() == 0
+    assert other.get(ANA.id) is None
+    assert other.by_handle("demo", "ana_l") == []
+    assert other.feedback_for(["demo:@bochen"]) == {}
 
 
 # --- the master file -----------------------------------------------------------------------------
@@ -219,7 +334,7 @@ def test_bad_files_fail_whole(tmp_path: Path) -> None:
 
 
 def test_import_is_idempotent(master: Path, tmp_path: Path) -> None:
-    with SQLiteCustomerDirectory(tmp_path / "c.db") as directory:
+    with SQLiteCustomerDirectory(tmp_path / "c.db", workspace=DEFAULT_WORKSPACE) as directory:
         first = import_master_file(master, directory)
         assert (first.created, first.updated, first.unchanged, len(first.rejected)) == (3, 0, 0, 7)
         again = import_master_file(master, directory)
@@ -257,7 +372,7 @@ def test_cli_import_show_and_feedback(home: Path, master: Path) -> None:
     link = CustomerLink(customer_id=ANA.id, confidence=0.85, method="handle", evidence=("handle",))
     negative = Sentiment(label=SentimentLabel.negative, score=-0.8, confidence=0.9)
     complaint = (Intent(label=IntentLabel.complaint, confidence=0.9),)
-    with SQLiteMentionStore(path=home / "earful.db") as store:
+    with SQLiteMentionStore(workspace=DEFAULT_WORKSPACE, path=home / "earful.db") as store:
         store.upsert(
             [
                 enriched("parcel lost again", 0, customer=link, sentiment=negative, intents=complaint),
@@ -282,12 +397,12 @@ def test_cli_import_show_and_feedback(home: Path, master: Path) -> None:
     result = runner.invoke(customers_app, ["link-feedback", stranger.id, "C002", "confirm"])
     assert result.exit_code == 0, result.output
     assert "confirmed: author demo:@zed is C002" in result.output
-    with SQLiteMentionStore(path=home / "earful.db") as store:
+    with SQLiteMentionStore(workspace=DEFAULT_WORKSPACE, path=home / "earful.db") as store:
         relinked = store.get(stranger.id)
         assert relinked is not None
         assert relinked.customer is not None
         assert (relinked.customer.method, relinked.customer.confidence) == ("manual", 1.0)
-    with SQLiteCustomerDirectory(home / "earful.db") as directory:
+    with SQLiteCustomerDirectory(home / "earful.db", workspace=DEFAULT_WORKSPACE) as directory:
         assert directory.feedback_for(["demo:@zed"]) == {BO.id: "confirm"}
         linker = ScoredLinker(directory, feedback=directory)
         later = make_mention("again", 9, platform="demo", author=Author(platform="demo", handle="ZED"))
@@ -296,7 +411,7 @@ def test_cli_import_show_and_feedback(home: Path, master: Path) -> None:
         )
     result = runner.invoke(customers_app, ["link-feedback", stranger.id, BO.id, "reject"])
     assert result.exit_code == 0, result.output
-    with SQLiteMentionStore(path=home / "earful.db") as store:
+    with SQLiteMentionStore(workspace=DEFAULT_WORKSPACE, path=home / "earful.db") as store:
         unlinked = store.get(stranger.id)
         assert unlinked is not None
         assert unlinked.customer is None

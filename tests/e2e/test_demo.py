@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from core.ids import customer_id
+from core.models import DEFAULT_WORKSPACE
 from core.settings import Settings
 from demo.site.customers import data_path
 from index.backends.sqlite import SQLiteMentionStore
@@ -73,14 +74,14 @@ def test_demo_indexes_the_site_and_shows_what_it_indexed(tmp_path: Path) -> None
     assert re.search(r"Done in [\d.]+s, of which Prefect start-up", out)
 
     # What the output says is what the store holds.
-    with SQLiteMentionStore(Settings(home=home)) as store:
+    with SQLiteMentionStore(Settings(home=home), workspace=DEFAULT_WORKSPACE) as store:
         assert store.count() == int(indexed.group(1))
         langs = {b.key for b in store.terms("lang")}
         assert {"en", "zh"} <= langs
         for source in ("demo-site", "demo-reviews", "hn-replay"):
             assert store.load_cursor(source) is not None
         assert {"demo", "web", "hackernews"} <= {b.key for b in store.terms("platform")}
-    assert sorted(p.stem for p in (home / "health").glob("*.json")) == [
+    assert sorted(p.stem for p in (home / "health" / "workspaces" / "default").glob("*.json")) == [
         "demo-reviews",
         "demo-site",
         "hn-replay",
@@ -97,7 +98,7 @@ def test_demo_indexes_the_site_and_shows_what_it_indexed(tmp_path: Path) -> None
     linked = re.search(r"Linked customers: \d+ of 40 customers, \d+ mentions", out)
     assert linked is not None
     assert linked.group(0) in again.stdout
-    with SQLiteMentionStore(Settings(home=home)) as store:
+    with SQLiteMentionStore(Settings(home=home), workspace=DEFAULT_WORKSPACE) as store:
         assert store.count() == int(indexed.group(1))
 
 
@@ -119,7 +120,7 @@ def _assert_customers_linked(out: str, home: Path) -> None:
     refusing = [row for row in master if row["consent_profiling"] == "no"]
     consenting = [row for row in master if row["consent_profiling"] == "yes" and row["user_ids"]]
     assert 2 <= len(refusing) <= 3
-    with SQLiteMentionStore(Settings(home=home)) as store:
+    with SQLiteMentionStore(Settings(home=home), workspace=DEFAULT_WORKSPACE) as store:
         assert store.count(MentionFilter(linked=True)) == int(linked.group(3))
         for row in consenting:
             assert store.count(MentionFilter(customer_ids=(customer_id(row["code"]),))) > 0, row["code"]
@@ -144,7 +145,7 @@ def _assert_tagged_by_the_transformer(out: str, home: Path, total: int) -> None:
     assert model.name == MODEL_NAME
     assert f"Tagger transformer: model {model.name} {model.version} (loaded in" in out, out
     assert f"Tagged by model {model.name} {model.version}: {total} mentions" in out, out
-    with SQLiteMentionStore(Settings(home=home)) as store:
+    with SQLiteMentionStore(Settings(home=home), workspace=DEFAULT_WORKSPACE) as store:
         scored = 0
         for mention in store.export():
             assert mention.models[0] == model

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from core.errors import StoreUnavailable
-from core.models import EnrichedMention, WritePolicy
+from core.models import DEFAULT_WORKSPACE, EnrichedMention, WritePolicy
 from core.settings import Settings
 from flows.sources_config import SourceConfig, SourcesConfig
 from index.backends.sqlite import SQLiteMentionStore
@@ -55,9 +55,14 @@ class FlakyStore(SQLiteMentionStore):
     """A real SQLite store whose upserts fail (StoreUnavailable) on the given call numbers (1-based)."""
 
     def __init__(
-        self, settings: Settings, fail_on: set[int] | None = None, fail_always: bool = False
+        self,
+        settings: Settings,
+        fail_on: set[int] | None = None,
+        fail_always: bool = False,
+        *,
+        workspace: str = DEFAULT_WORKSPACE,
     ) -> None:
-        super().__init__(settings)
+        super().__init__(settings, workspace=workspace)
         self.fail_on = fail_on or set()
         self.fail_always = fail_always
         self.upsert_calls = 0

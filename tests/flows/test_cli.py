@@ -56,7 +56,9 @@ def test_run_prints_the_report_as_json_and_exits_0(tmp_path: Path) -> None:
 @pytest.mark.usefixtures("prefect_harness")
 def test_run_exits_1_when_a_batch_had_to_be_spooled(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("EARFUL_LISTEN__TASK_RETRY_DELAY", "0")
-    STORES.register("cli-down", lambda settings: FlakyStore(settings, fail_always=True))
+    STORES.register(
+        "cli-down", lambda settings, workspace: FlakyStore(settings, fail_always=True, workspace=workspace)
+    )
     config = _sources_file(tmp_path)
     args = ["run", "--config", str(config), "--home", str(tmp_path / "h"), "--store", "cli-down", "--json"]
     result = CliRunner().invoke(app, args)

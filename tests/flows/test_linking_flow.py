@@ -12,7 +12,7 @@ import pytest
 
 import flows.listen
 from core.errors import StoreUnavailable
-from core.models import Author, Customer, CustomerLink, EnrichedMention, RawMention
+from core.models import DEFAULT_WORKSPACE, Author, Customer, CustomerLink, EnrichedMention, RawMention
 from core.settings import Settings
 from crm.customers import SQLiteCustomerDirectory
 from crm.master_file import import_master_file
@@ -66,7 +66,7 @@ def export(tmp_path: Path) -> Path:
 def directory(settings: Settings, tmp_path: Path) -> Iterator[SQLiteCustomerDirectory]:
     master = tmp_path / "customers.csv"
     master.write_text("\n".join(MASTER) + "\n", encoding="utf-8")
-    with SQLiteCustomerDirectory.from_settings(settings) as d:
+    with SQLiteCustomerDirectory.from_settings(settings, workspace=DEFAULT_WORKSPACE) as d:
         report = import_master_file(master, d)
         assert (report.created, report.rejected) == (4, [])
         yield d
@@ -81,7 +81,7 @@ def _sources(export: Path) -> SourcesConfig:
 
 
 def _by_native_id(settings: Settings) -> dict[str, EnrichedMention]:
-    with SQLiteMentionStore(settings) as store:
+    with SQLiteMentionStore(settings, workspace=DEFAULT_WORKSPACE) as store:
         return {m.native_id: m for m in store.export()}
 
 
@@ -115,7 +115,7 @@ def test_mentions_carry_customer_links_with_method_confidence_and_evidence(
 
     assert mentions["5"].customer is None  # nobody in the master file
     # The store answers by customer, as `earful customers show` asks it.
-    with SQLiteMentionStore(settings) as store:
+    with SQLiteMentionStore(settings, workspace=DEFAULT_WORKSPACE) as store:
         assert store.count(MentionFilter(customer_ids=(ana.id,))) == 2
         assert store.count(MentionFilter(linked=True)) == 4
 
@@ -128,7 +128,7 @@ def test_a_customer_without_profiling_consent_is_never_linked(
     assert not carla.consent.profiling
     listen_flow.fn(sources=_sources(export), settings=settings)
     assert _by_native_id(settings)["3"].customer is None  # her user id and handle both match
-    with SQLiteMentionStore(settings) as store:
+    with SQLiteMentionStore(settings, workspace=DEFAULT_WORKSPACE) as store:
         assert store.count(MentionFilter(customer_ids=(carla.id,))) == 0
 
 
@@ -171,8 +171,8 @@ def test_the_flow_closes_the_customer_directory(
 ) -> None:
     built: list[LinkingEnricher] = []
 
-    def spy(settings: Settings) -> LinkingEnricher:
-        built.append(build_enricher(settings))
+    def spy(settings: Settings, *, workspace: str) -> LinkingEnricher:
+        built.append(build_enricher(settings, workspace=workspace))
         return built[-1]
 
     monkeypatch.setattr(flows.listen, "build_enricher", spy)
@@ -184,7 +184,7 @@ def test_the_flow_closes_the_customer_directory(
 
 
 def test_an_empty_directory_links_nothing_without_looking_anyone_up(settings: Settings) -> None:
-    enricher = build_enricher(settings)
+    enricher = build_enricher(settings, workspace=DEFAULT_WORKSPACE)
     directory = enricher.directory
     assert isinstance(directory, SQLiteCustomerDirectory)
     lookups: list[str] = []
@@ -221,7 +221,7 @@ def test_an_unreachable_directory_leaves_the_batch_unlinked_not_failed(
             calls.append(mention.native_id)
             raise StoreUnavailable("directory down")
 
-    enricher = build_enricher(settings)
+    enricher = build_enricher(settings, workspace=DEFAULT_WORKSPACE)
     enricher.linker = Down()
     mentions = [
         RawMention(

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from core.errors import ConfigError, ListenIncomplete, SourceError
-from core.models import SourceCursor
+from core.models import DEFAULT_WORKSPACE, SourceCursor
 from core.registry import SOURCES, STORES
 from core.settings import Settings
 from crawlers.base import FetchResult
@@ -45,7 +45,7 @@ def export(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def store(settings: Settings) -> Iterator[SQLiteMentionStore]:
-    with SQLiteMentionStore(settings) as s:
+    with SQLiteMentionStore(settings, workspace=DEFAULT_WORKSPACE) as s:
         yield s
 
 
@@ -53,8 +53,8 @@ def _flaky_backend(name: str, **kwargs: object) -> list[FlakyStore]:
     """Register a FlakyStore factory as a store backend; the list collects the stores the flow builds."""
     built: list[FlakyStore] = []
 
-    def factory(settings: Settings) -> FlakyStore:
-        built.append(FlakyStore(settings, **kwargs))  # type: ignore[arg-type]
+    def factory(settings: Settings, *, workspace: str) -> FlakyStore:
+        built.append(FlakyStore(settings, workspace=workspace, **kwargs))  # type: ignore[arg-type]
         return built[-1]
 
     STORES.register(name, factory)
@@ -124,7 +124,7 @@ class TestUnderPrefect:
         assert report.ok
         assert report.source("export").indexed == VALID
         assert built[0].upsert_calls == 4  # 3 batches + 1 retry
-        assert not Spool(settings.spool_dir).pending()
+        assert not Spool(settings.spool_dir, workspace=DEFAULT_WORKSPACE).pending()
 
     def test_store_down_after_retries_spools_keeps_cursor_fails_the_run_next_run_drains(
         self, settings: Settings, export: Path, store: SQLiteMentionStore
@@ -142,16 +142,16 @@ class TestUnderPrefect:
         assert source.indexed == 3
         assert source.cursor == FIRST_BATCH_CURSOR
         assert store.load_cursor("export").value == FIRST_BATCH_CURSOR  # type: ignore[union-attr]
-        spooled = Spool(settings.spool_dir).pending()
+        spooled = Spool(settings.spool_dir, workspace=DEFAULT_WORKSPACE).pending()
         assert [str(p) for p in spooled] == source.spooled
-        assert len(Spool(settings.spool_dir).load(spooled[0])) == 3
+        assert len(Spool(settings.spool_dir, workspace=DEFAULT_WORKSPACE).load(spooled[0])) == 3
         assert source.rejected == 2  # only the committed batch's rejections (lines 3, 6) are recorded yet
         assert info.value.to_dict()["error"]["code"] == "listen_incomplete"
 
         again = listen_flow(sources=file_sources(export), settings=settings)  # store is back (plain sqlite)
         assert again.ok
         assert (again.drain.files, again.drain.mentions, again.drain.created) == (1, 3, 3)
-        assert not Spool(settings.spool_dir).pending()
+        assert not Spool(settings.spool_dir, workspace=DEFAULT_WORKSPACE).pending()
         assert again.source("export").cursor == LAST_LINE
         assert len(_ids_once(store)) == VALID
         assert report.source("export").created + again.drain.created + again.source("export").created == VALID
@@ -185,8 +185,8 @@ class TestUnderPrefect:
 
 # --- without Prefect -----------------------------------------------------------------------------
 def _run(settings: Settings, export: Path, store: SQLiteMentionStore) -> ListenReport:
-    wired = build_sources(file_sources(export), settings)
-    return run_listen(wired.sources, build_enricher(settings), store, settings)
+    wired = build_sources(file_sources(export), settings, workspace=DEFAULT_WORKSPACE)
+    return run_listen(wired.sources, build_enricher(settings, workspace=DEFAULT_WORKSPACE), store, settings)
 
 
 def test_run_listen_spools_on_store_failure_and_the_next_run_indexes_everything_once(
@@ -218,7 +218,7 @@ def test_drain_failure_skips_sources_and_keeps_the_spool(settings: Settings, exp
         assert not report.ok
         assert report.drain.remaining == 1
         assert report.source("export").status == "skipped"
-        assert len(Spool(settings.spool_dir).pending()) == 1
+        assert len(Spool(settings.spool_dir, workspace=DEFAULT_WORKSPACE).pending()) == 1
 
 
 def test_max_batches_stops_each_source(settings: Settings, export: Path, store: SQLiteMentionStore) -> None:
@@ -259,11 +259,17 @@ def test_a_source_lacking_configuration_is_disabled_and_the_others_go_on(
             *file_sources(export).sources,
         )
     )
-    wired = build_sources(config, settings)
+    wired = build_sources(config, settings, workspace=DEFAULT_WORKSPACE)
     assert set(wired.sources) == {"export"}
     assert wired.disabled["off"] == "enabled: false"
     assert "not configured" in wired.disabled["nopath"]
-    report = run_listen(wired.sources, build_enricher(settings), store, settings, disabled=wired.disabled)
+    report = run_listen(
+        wired.sources,
+        build_enricher(settings, workspace=DEFAULT_WORKSPACE),
+        store,
+        settings,
+        disabled=wired.disabled,
+    )
     assert report.ok
     assert {s.source: s.status for s in report.sources} == {
         "export": "ok",
@@ -274,4 +280,36 @@ def test_a_source_lacking_configuration_is_disabled_and_the_others_go_on(
 
 def test_unknown_source_type_is_a_config_error(settings: Settings) -> None:
     with pytest.raises(ConfigError, match="no-such-type"):
-        build_sources(SourcesConfig(sources=(SourceConfig(name="x", type="no-such-type"),)), settings)
+        build_sources(
+            SourcesConfig(sources=(SourceConfig(name="x", type="no-such-type"),)),
+            settings,
+            workspace=DEFAULT_WORKSPACE,
+        )
+
+
+# --- workspaces ------------------------------------------------------------------------------------
+def test_a_run_is_for_one_workspace(settings: Settings, export: Path, store: SQLiteMentionStore) -> None:
+    """A sources file naming its workspace: mentions, cursors, rejected items and health land there,
+    and the same export listened to for `default` afterwards is another workspace's data."""
+    config = file_sources(export).model_copy(update={"workspace": "acme"})
+    report = listen_flow.fn(sources=config, settings=settings)
+    assert report.ok
+    assert report.workspace == "acme"
+    assert store.count() == 0  # `store` is default's
+    assert store.load_cursor("export") is None
+    with SQLiteMentionStore(settings, workspace="acme") as acme:
+        assert acme.count() == VALID
+        assert acme.load_cursor("export") is not None
+    rejected = settings.rejected_dir / "workspaces" / "acme" / "export.jsonl"
+    assert [json.loads(line)["workspace"] for line in rejected.read_text().splitlines()] == ["acme"] * len(
+        REJECTED_LOCATORS
+    )
+    health = settings.home / "health" / "workspaces" / "acme" / "export.json"
+    assert json.loads(health.read_text())["workspace"] == "acme"
+
+    again = listen_flow.fn(sources=file_sources(export), settings=settings)  # no workspace: default
+    assert again.workspace == DEFAULT_WORKSPACE
+    assert again.totals["created"] == VALID  # the same mentions, created again: another workspace
+    assert store.count() == VALID
+    with pytest.raises(ConfigError, match="acme"):
+        listen_flow.fn(sources=config, settings=settings, workspace="other")

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from core.errors import ListenIncomplete
+from core.models import DEFAULT_WORKSPACE
 from core.settings import Settings
 from flows.listen import ProgressEvent, listen_flow
 from flows.spool import Spool
@@ -55,13 +56,13 @@ def test_node_stops_mid_run_batch_spooled_cursor_kept_rerun_indexes_all_once(
     assert "StoreUnavailable" in source.errors[0]
     assert source.indexed == 3
     assert source.cursor == FIRST_BATCH_CURSOR
-    spool = Spool(settings.spool_dir)
+    spool = Spool(settings.spool_dir, workspace=DEFAULT_WORKSPACE)
     spooled = spool.pending()
     assert [str(p) for p in spooled] == source.spooled
     assert [m.native_id for m in spool.load(spooled[0])] == ["6", "8", "9"]  # the 2nd batch, intact
 
     node.start()
-    with closing(ElasticsearchMentionStore(settings)) as store:
+    with closing(ElasticsearchMentionStore(settings, workspace=DEFAULT_WORKSPACE)) as store:
         cursor = store.load_cursor("export")
         assert cursor is not None
         assert cursor.value == FIRST_BATCH_CURSOR  # not advanced past the last indexed batch

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from core.errors import ListenIncomplete
-from core.models import RawMention, SentimentLabel, Tags
+from core.models import DEFAULT_WORKSPACE, RawMention, SentimentLabel, Tags
 from core.registry import TAGGERS
 from core.settings import Settings
 from flows.listen import listen_flow
@@ -46,7 +46,7 @@ def test_listen_flow_tags_with_the_transformer_one_forward_per_batch(
     assert source.indexed == VALID
     assert calls == [3, 3, 2]  # one tagger call (one forward) per batch of 3, never one per mention
     expected = TransformerTagger(settings).model
-    with SQLiteMentionStore(settings) as store:
+    with SQLiteMentionStore(settings, workspace=DEFAULT_WORKSPACE) as store:
         mentions = {m.text: m for m in store.export()}
     assert len(mentions) == VALID
     for mention in mentions.values():
@@ -81,6 +81,6 @@ def test_a_model_that_cannot_load_fails_the_run_without_fallback(tmp_path: Path)
         assert source.indexed == 0
         assert "trained heads missing" in source.errors[0], source.errors
         assert "earful nlp train" in source.errors[0]
-    with SQLiteMentionStore(settings) as store:
+    with SQLiteMentionStore(settings, workspace=DEFAULT_WORKSPACE) as store:
         assert store.count() == 0  # nothing tagged by another model than the configured one
         assert store.load_cursor("export") is None  # the next run fetches the same rows again

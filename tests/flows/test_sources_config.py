@@ -50,3 +50,21 @@ def test_invalid_files_are_config_errors_naming_the_file(tmp_path: Path, text: s
 def test_missing_file_is_a_config_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="cannot read"):
         SourcesConfig.load(tmp_path / "nope.yaml")
+
+
+def test_a_sources_file_may_name_its_workspace(tmp_path: Path) -> None:
+    path = tmp_path / "sources.yaml"
+    path.write_text("workspace: acme\nsources:\n  - {name: t, type: file, path: t.csv}\n", encoding="utf-8")
+    config = SourcesConfig.load(path)
+    assert config.workspace == "acme"  # kept through the path resolution
+    assert config.sources[0].options["path"] == str(tmp_path / "t.csv")
+    assert config.workspace_for() == config.workspace_for("acme") == "acme"
+    with pytest.raises(ConfigError, match="acme"):
+        config.workspace_for("other")
+    unnamed = SourcesConfig.model_validate({"sources": []})
+    assert unnamed.workspace is None  # the shape before workspaces: whichever the run is for
+    assert unnamed.workspace_for() == "default"
+    assert unnamed.workspace_for("other") == "other"
+    path.write_text("workspace: Not/A/Workspace\nsources: []\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="workspace"):
+        SourcesConfig.load(path)

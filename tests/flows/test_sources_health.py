@@ -11,6 +11,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
+from core.models import DEFAULT_WORKSPACE
 from crawlers.health import HealthStore
 from crawlers.runner import SpiderSource
 from demo.site import DemoSite
@@ -86,8 +87,11 @@ def test_run_crawls_a_spider_source_and_sources_status_shows_each_sources_health
     # The spider recorded its own crawl (pages, errors); the flow recorded the resting second run.
     assert spider["runs"] == 2
     assert spider["consecutive_failures"] == 0
-    assert HealthStore(home / "health").get("site-reviews").history[0].items == reviews
-    assert HealthStore(home / "health").get("site-reviews").history[0].pages > 0
+    assert (
+        HealthStore(home / "health", workspace=DEFAULT_WORKSPACE).get("site-reviews").history[0].items
+        == reviews
+    )
+    assert HealthStore(home / "health", workspace=DEFAULT_WORKSPACE).get("site-reviews").history[0].pages > 0
     assert never["state"] == "never_run"
     assert never["runs"] == 0
 
@@ -103,7 +107,7 @@ def test_sources_status_records_a_failed_run_with_its_error(tmp_path: Path) -> N
     from core.models import Rejected, utcnow
     from flows.listen import SourceReport, _record_health
 
-    health = HealthStore(tmp_path)
+    health = HealthStore(tmp_path, workspace=DEFAULT_WORKSPACE)
     report = SourceReport(source="broken", status="failed", fetched=2, errors=["SourceUnavailable: HTTP 503"])
     report.add_rejected([Rejected(source="broken", locator="x:1", reason="bad")])
     _record_health(health, "broken", 0, utcnow(), report)

@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from core.errors import PartialWriteError, StoreUnavailable, is_retryable
-from core.models import WritePolicy
+from core.models import DEFAULT_WORKSPACE, WritePolicy
 from core.settings import ElasticsearchSettings
 from index.backends.elasticsearch import ElasticsearchMentionStore
 from index.base import UpsertResult
@@ -136,7 +136,9 @@ class ThrottlingProxy:
 
 
 def _store(url: str, prefix: str, **settings: Any) -> ElasticsearchMentionStore:
-    store = ElasticsearchMentionStore(es_test_settings(url, prefix, **settings), prefix=prefix)
+    store = ElasticsearchMentionStore(
+        es_test_settings(url, prefix, **settings), workspace=DEFAULT_WORKSPACE, prefix=prefix
+    )
     return store
 
 
@@ -182,7 +184,9 @@ def test_whole_request_429_is_retried_with_backoff(es_url: str, es_prefix: str) 
         store = _store(proxy.url, es_prefix, bulk_chunk_size=100, **FAST_RETRIES)
         store.ensure_ready()
         sleeps: list[float] = []
-        writer = BulkWriter(store.client, store.es_settings, store.alias, sleep=sleeps.append)
+        writer = BulkWriter(
+            store.client, store.es_settings, store.alias, workspace=store.workspace, sleep=sleeps.append
+        )
         batch = make_mentions(50, seed=23)
         assert writer.write(batch) == UpsertResult(created=50)
         assert proxy.bulk_sizes == [50, 50, 50, 50]
@@ -241,11 +245,13 @@ class _StopAfter(BulkWriter):
 def test_node_stopping_mid_batch_then_restarting(es_node_factory: Callable[[], Any]) -> None:
     node = es_node_factory()
     settings = es_test_settings(node.url, "failover", bulk_chunk_size=50, max_retries=1, request_timeout=10)
-    store = ElasticsearchMentionStore(settings)
+    store = ElasticsearchMentionStore(settings, workspace=DEFAULT_WORKSPACE)
     store.ensure_ready()
     batch = make_mentions(500, seed=27)
 
-    writer = _StopAfter(store.client, store.es_settings, store.alias, stop=node.stop, after=3)
+    writer = _StopAfter(
+        store.client, store.es_settings, store.alias, workspace=store.workspace, stop=node.stop, after=3
+    )
     with pytest.raises(StoreUnavailable) as caught:
         writer.write(batch)  # what store.upsert does, with the outage after 3 of 10 chunks
     assert is_retryable(caught.value)
@@ -264,7 +270,9 @@ def test_unreachable_cluster_is_unavailable() -> None:
     settings = ElasticsearchSettings(hosts=["http://127.0.0.1:9"], max_retries=0, request_timeout=2)
     from core.settings import Settings
 
-    store = ElasticsearchMentionStore(Settings(elasticsearch=settings), prefix="nowhere")
+    store = ElasticsearchMentionStore(
+        Settings(elasticsearch=settings), workspace=DEFAULT_WORKSPACE, prefix="nowhere"
+    )
     with pytest.raises(StoreUnavailable):
         store.upsert([make_mention("a")])
     with pytest.raises(StoreUnavailable):
@@ -304,7 +312,7 @@ def test_pipelined_chunks_go_one_at_a_time_in_order(es_url: str, es_prefix: str)
     store.ensure_ready()
     batch = make_mentions(30, seed=28)
     before = sys.getswitchinterval()
-    writer = _Recording(store.client, store.es_settings, store.alias)
+    writer = _Recording(store.client, store.es_settings, store.alias, workspace=store.workspace)
     assert writer.write(batch) == UpsertResult(created=30)
     assert writer.most_in_flight == 1  # the next chunk is encoded, not sent, while one is in flight
     assert [i for ids in writer.sent for i in ids] == [m.id for m in batch]
@@ -326,11 +334,14 @@ def test_a_failure_while_encoding_stops_the_write_and_restores_the_interpreter(
     good = make_mentions(3, seed=29)
 
     def items() -> Iterator[BulkItem]:
-        yield from (bulk.encode(m) for m in good)
+        yield from (bulk.encode(m, DEFAULT_WORKSPACE) for m in good)
         raise RuntimeError("encoding failed")
 
     writer = _Recording(
-        store.client, store.es_settings.model_copy(update={"bulk_chunk_size": 2}), store.alias
+        store.client,
+        store.es_settings.model_copy(update={"bulk_chunk_size": 2}),
+        store.alias,
+        workspace=store.workspace,
     )
     with pytest.raises(RuntimeError, match="encoding failed"):
         writer._run(items(), conflict_is_skip=False)

@@ -14,7 +14,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from core.errors import SchemaError
-from core.models import EnrichedMention
+from core.ids import scoped_doc_id
+from core.models import DEFAULT_WORKSPACE, EnrichedMention, SavedSearch, SourceCursor
 from core.settings import ElasticsearchSettings
 from index import migrate, schema
 from index.analysis import analyze, analyze_fast
@@ -76,9 +77,9 @@ def test_mapping_has_every_enriched_mention_field() -> None:
     mapping = schema.mentions_mapping()
     assert mapping["dynamic"] == "strict"
     top = set(EnrichedMention.model_fields) | set(EnrichedMention.model_computed_fields)
-    assert top | set(schema.DERIVED_FIELDS) == set(mapping["properties"])
+    assert top | set(schema.STORAGE_FIELDS) == set(mapping["properties"])
     assert mapping["_source"] == {"excludes": [schema.QL_FIELD]}  # derived: indexed, not stored
-    document = schema.document(every_field_mention())
+    document = schema.document(every_field_mention(), DEFAULT_WORKSPACE)
     assert _paths(document) <= _mapped(mapping["properties"])
     for field in ("terms", "stems", "bigrams"):
         spec = mapping["properties"]["analysis"]["properties"][field]
@@ -93,10 +94,10 @@ def test_mapping_has_every_enriched_mention_field() -> None:
 # --- documents -----------------------------------------------------------------------------------
 def test_document_round_trips() -> None:
     for mention in [every_field_mention(), *make_mentions(50, seed=3)]:
-        doc_id, text = schema.identified_document_json(mention)
+        doc_id, text = schema.identified_document_json(mention, DEFAULT_WORKSPACE)
         assert doc_id == mention.id
         source = json.loads(text)
-        assert source == schema.document(mention)
+        assert source == schema.document(mention, DEFAULT_WORKSPACE)
         assert schema.mention_from_source(source) == mention
         assert source["id"] == mention.id
 
@@ -233,7 +234,7 @@ def test_migrate_moves_alias_and_reanalyses(client_and_prefix: tuple[Any, str], 
     mentions = make_mentions(120, seed=11)
     old = _make_old_index(client, prefix, mentions)
     es_settings = es_test_settings(es_url, prefix)
-    store = ElasticsearchMentionStore(es_settings, client=client, prefix=prefix)
+    store = ElasticsearchMentionStore(es_settings, workspace=DEFAULT_WORKSPACE, client=client, prefix=prefix)
     with pytest.raises(SchemaError, match="earful index migrate"):
         store.ensure_ready()
     assert migrate.status(client, prefix)["state"] == "needs_migration"
@@ -313,10 +314,115 @@ def test_writes_during_migration_wait_for_the_new_index(
     client.indices.put_settings(index=old, settings={"index.blocks.write": True})
     fast = ElasticsearchSettings(max_retries=1, initial_backoff=0.01, max_backoff=0.01)
     with pytest.raises(PartialWriteError) as caught:
-        BulkWriter(client, fast, schema.alias_name(prefix)).write([make_mention("late")])
+        BulkWriter(client, fast, schema.alias_name(prefix), workspace=DEFAULT_WORKSPACE).write(
+            [make_mention("late")]
+        )
     assert caught.value.retryable
     assert caught.value.failures[0]["type"] == "cluster_block_exception"
     client.indices.put_settings(index=old, settings={"index.blocks.write": False})
     assert migrate.migrate(client, prefix, fast).action == "migrated"
-    BulkWriter(client, fast, schema.alias_name(prefix), refresh="true").write([make_mention("late")])
+    BulkWriter(client, fast, schema.alias_name(prefix), workspace=DEFAULT_WORKSPACE, refresh="true").write(
+        [make_mention("late")]
+    )
     assert client.count(index=schema.alias_name(prefix))["count"] == 6
+
+
+# --- workspaces: an index of version 3 (before workspaces) -------------------------------------------
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+
+
+def _v3_body(name: str) -> dict[str, Any]:
+    """A body version 3 provisioned (tests/fixtures holds its rendered templates, frozen)."""
+    body: dict[str, Any] = json.loads((FIXTURES / f"es_v3_earful-{name}.json").read_text(encoding="utf-8"))
+    return body
+
+
+def _make_version_3_indices(
+    client: Any,
+    prefix: str,
+    mentions: list[EnrichedMention],
+    cursors: list[SourceCursor],
+    searches: list[SavedSearch],
+) -> str:
+    """What version 3 provisioned and wrote: its template, ``v3`` behind the alias, the state and saved
+    searches indices, and documents with ``_id`` = the unscoped id and no workspace field."""
+    template = _v3_body("mentions-template")
+    client.indices.put_index_template(
+        name=schema.template_name(prefix),
+        index_patterns=[f"{prefix}-mentions-v*"],
+        priority=template["priority"],
+        version=3,
+        template=template["template"],
+    )
+    old = schema.index_name(prefix, 3)
+    client.indices.create(index=old, aliases={schema.alias_name(prefix): {"is_write_index": True}})
+    operations: list[Any] = []
+    for mention in mentions:
+        source = json.loads(schema.document_json(mention, DEFAULT_WORKSPACE))
+        del source[schema.WORKSPACE_FIELD]  # a version 3 document is a version 4 one without it
+        operations += [{"index": {"_id": mention.id}}, source]
+    assert not client.bulk(index=old, operations=operations, refresh=True)["errors"]
+    client.indices.create(index=schema.state_index_name(prefix), **_v3_body("state"))
+    for cursor in cursors:
+        client.index(
+            index=schema.state_index_name(prefix), id=cursor.source, document=cursor.model_dump(mode="json")
+        )
+    client.indices.create(index=schema.saved_searches_index_name(prefix), **_v3_body("saved-searches"))
+    for search in searches:
+        client.index(
+            index=schema.saved_searches_index_name(prefix),
+            id=search.id,
+            document=search.model_dump(mode="json"),
+            refresh=True,
+        )
+    return old
+
+
+@pytest.mark.integration
+def test_migrate_moves_a_version_3_index_into_the_default_workspace(
+    client_and_prefix: tuple[Any, str], es_url: str
+) -> None:
+    client, prefix = client_and_prefix
+    mentions = make_mentions(60, seed=21)
+    cursor = SourceCursor(source="feed", value="17")
+    search = SavedSearch(owner="ann", name="battery", query="battery OR 电池")
+    old = _make_version_3_indices(client, prefix, mentions, [cursor], [search])
+    es_settings = es_test_settings(es_url, prefix)
+
+    def store(workspace: str) -> ElasticsearchMentionStore:
+        return ElasticsearchMentionStore(es_settings, workspace=workspace, client=client, prefix=prefix)
+
+    with pytest.raises(SchemaError, match="earful index migrate"):
+        store(DEFAULT_WORKSPACE).ensure_ready()
+    dry = migrate.migrate(client, prefix, es_settings.elasticsearch, dry_run=True)
+    assert dry.action == "would_migrate"
+    assert any("would move the 1 documents" in note for note in dry.notes)
+
+    report = migrate.migrate(client, prefix, es_settings.elasticsearch, page_size=25)
+    assert (report.action, report.source_index, report.source_version) == ("migrated", old, 3)
+    assert any(f"moved the 1 documents of {schema.state_index_name(prefix)}" in n for n in report.notes)
+    default, other = store(DEFAULT_WORKSPACE), store("acme")
+    default.ensure_ready()
+    assert default.count() == 60
+    assert all(default.get(m.id) == m for m in mentions)
+    expected = {m.id for m in mentions if matches(m, text="battery")}
+    assert {m.id for m in default.search(SearchRequest(text="battery", limit=100)).hits} == expected
+    assert list(default.export()) == sorted(mentions, key=lambda m: (m.published_at, m.id))
+    assert default.load_cursor("feed") == cursor
+    assert default.list_searches() == [search]
+    assert default.get_search("ann", "battery") == search
+    stored = client.get(index=schema.alias_name(prefix), id=scoped_doc_id(DEFAULT_WORKSPACE, mentions[0].id))
+    assert stored["_source"][schema.WORKSPACE_FIELD] == DEFAULT_WORKSPACE
+
+    assert other.count() == 0
+    assert other.get(mentions[0].id) is None
+    assert other.search(SearchRequest(text="battery")).total == 0
+    assert other.load_cursor("feed") is None
+    assert other.list_searches() == []
+    assert other.get_search("ann", "battery") is None
+    assert not other.delete_search("ann", "battery")
+    assert other.delete([m.id for m in mentions]) == 0
+    other.refresh()
+    assert default.count() == 60
+    assert migrate.migrate(client, prefix, es_settings.elasticsearch).action == "up_to_date"
+    assert migrate.migrate(client, prefix, es_settings.elasticsearch).notes == []  # nothing left to move

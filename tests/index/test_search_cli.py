@@ -11,7 +11,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from core.models import Sentiment, SentimentLabel
+from core.models import DEFAULT_WORKSPACE, Sentiment, SentimentLabel
 from core.settings import get_settings
 from index.backends.sqlite import SQLiteMentionStore
 from index.cli.search import markup_fragment, parse_since, search_cmd
@@ -30,7 +30,7 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     monkeypatch.setenv("EARFUL_STORE__BACKEND", "sqlite")
     get_settings.cache_clear()
     negative = Sentiment(label=SentimentLabel.negative, score=-0.8, confidence=0.9)
-    with SQLiteMentionStore(path=tmp_path / "earful.db") as store:
+    with SQLiteMentionStore(workspace=DEFAULT_WORKSPACE, path=tmp_path / "earful.db") as store:
         store.ensure_ready()
         store.upsert(
             [

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from core.models import DEFAULT_WORKSPACE
 from crawlers.config import ConnectorSettings
 from crawlers.connectors.base import Connector
 from crawlers.health import HealthStore
@@ -84,7 +85,7 @@ def make(apis: ApiReplicas, tmp_path: Any) -> Make:
             settings=settings or replica_settings(apis),
             guard=TargetGuard.loopback_allowed(),
             sleep=sleep or Sleeps(),
-            health=HealthStore(tmp_path / "health") if health else None,
+            health=HealthStore(tmp_path / "health", workspace=DEFAULT_WORKSPACE) if health else None,
         )
 
     return factory

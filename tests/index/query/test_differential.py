@@ -26,7 +26,16 @@ from elasticsearch import Elasticsearch, helpers
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from core.models import Author, CustomerLink, EnrichedMention, Intent, IntentLabel, Sentiment, SentimentLabel
+from core.models import (
+    DEFAULT_WORKSPACE,
+    Author,
+    CustomerLink,
+    EnrichedMention,
+    Intent,
+    IntentLabel,
+    Sentiment,
+    SentimentLabel,
+)
 from index.analysis import tokenize
 from index.backends.sqlite import SQLiteMentionStore
 from index.query import MentionView, Node, RuleSet, evaluate, parse
@@ -225,7 +234,7 @@ def engines(es_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[E
         },
     )
     path: Path = tmp_path_factory.mktemp("differential") / "mentions.db"
-    store = SQLiteMentionStore(path=path)
+    store = SQLiteMentionStore(workspace=DEFAULT_WORKSPACE, path=path)
     conn: sqlite3.Connection | None = None
     try:
         actions = ({"_index": index, "_id": m.id, "ql": es_values(m), "rating": m.rating} for m in ALL)

@@ -12,6 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from core.models import DEFAULT_WORKSPACE
 from index.backends.sqlite import SQLiteMentionStore
 from index.query import Node, evaluate, parse
 from index.query.to_sqlite import matching, sqlite_candidates
@@ -22,7 +23,7 @@ from tests.index.query.test_differential import ALL, HAND_WRITTEN, VALUES, VIEWS
 @pytest.fixture(scope="module")
 def conn(tmp_path_factory: pytest.TempPathFactory) -> Iterator[sqlite3.Connection]:
     path: Path = tmp_path_factory.mktemp("to_sqlite") / "mentions.db"
-    with SQLiteMentionStore(path=path) as store:
+    with SQLiteMentionStore(workspace=DEFAULT_WORKSPACE, path=path) as store:
         store.upsert(ALL)
         connection = sqlite3.connect(path)
         yield connection
