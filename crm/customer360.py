@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from pydantic import AwareDatetime, Field
 
+from core.errors import InvalidInput
 from core.models import Customer, CustomerLink, EnrichedMention, Frozen, IntentLabel, SentimentLabel
 from index.base import MentionFilter, SearchRequest
 
@@ -21,6 +22,9 @@ EXCERPT_CHARS = 160
 
 class OrderNumbers(Protocol):
     """What the view needs of the customer directory (both stores in crm/customers.py provide it)."""
+
+    @property
+    def workspace(self) -> str: ...
 
     def order_numbers(self, customer_id: str) -> tuple[str, ...]: ...
 
@@ -69,7 +73,13 @@ def build_customer360(
 ) -> Customer360:
     """The 360 view of `customer` from `directory` (order numbers) and `store` (linked mentions).
 
-    There is no case workflow yet, so every linked complaint counts as open."""
+    There is no case workflow yet, so every linked complaint counts as open. The directory and the store
+    must be scoped to the same workspace: a view mixing two tenants is refused."""
+    if directory.workspace != store.workspace:
+        raise InvalidInput(
+            "the customer directory and the mention store belong to different workspaces",
+            details={"directory": directory.workspace, "store": store.workspace},
+        )
     linked = MentionFilter(customer_ids=(customer.id,))
     complaints = MentionFilter(customer_ids=(customer.id,), intents=(IntentLabel.complaint,))
     share = store.sentiment_share(linked)

@@ -10,7 +10,9 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
+from core.errors import InvalidInput
 from core.models import (
+    DEFAULT_WORKSPACE,
     Author,
     CustomerLink,
     EnrichedMention,
@@ -43,7 +45,10 @@ def mention(n: int, text: str = "", **fields: Any) -> EnrichedMention:
 @pytest.fixture
 def stores(tmp_path: Path) -> Iterator[tuple[SQLiteCustomerDirectory, SQLiteMentionStore]]:
     path = tmp_path / "earful.db"
-    with SQLiteMentionStore(path=path) as store, SQLiteCustomerDirectory(path) as directory:
+    with (
+        SQLiteMentionStore(path=path, workspace=DEFAULT_WORKSPACE) as store,
+        SQLiteCustomerDirectory(path, workspace=DEFAULT_WORKSPACE) as directory,
+    ):
         directory.upsert(
             [CustomerRecord(customer=ANA, order_numbers=("#A12345",)), CustomerRecord(customer=BO)]
         )
@@ -103,3 +108,14 @@ def test_a_customer_without_mentions_has_an_empty_view(
     view = build_customer360(BO, directory, store, latest=3)
     assert (view.mentions, view.sentiment, view.latest, view.open_complaints) == (0, {}, (), 0)
     assert view.order_numbers == ()
+
+
+def test_a_view_across_two_workspaces_is_refused(
+    stores: tuple[SQLiteCustomerDirectory, SQLiteMentionStore], tmp_path: Path
+) -> None:
+    directory, _ = stores
+    with (
+        SQLiteMentionStore(path=tmp_path / "earful.db", workspace="tenant-b") as other,
+        pytest.raises(InvalidInput, match="different workspaces"),
+    ):
+        build_customer360(ANA, directory, other)
