@@ -150,6 +150,17 @@ class RuleEngine:
             ks = self.state.keys[key] = KeyState(fields=pairs)
         return ks
 
+    def _new_to(self, o: Observation, stamp: float) -> list[tuple[str, KeyState]]:
+        """The keys `o` counts under that have not counted it yet (a replay counts once), marked as
+        counting it from now on, `stamp` being when the mark may be forgotten."""
+        out = []
+        for key, pairs in keys_of(self.rule.group_by, o.fields):
+            ks = self._key(key, pairs)
+            if o.mention_id not in ks.seen:
+                ks.seen[o.mention_id] = stamp
+                out.append((key, ks))
+        return out
+
     # --- every_match -------------------------------------------------------------------------------
     def _every_match(self, obs: list[Observation], t_now: float) -> None:
         for o in obs:
@@ -180,11 +191,7 @@ class RuleEngine:
         s = self.state
         for o in obs:
             t = o.published_at.timestamp()
-            for key, pairs in keys_of(self.rule.group_by, o.fields):
-                ks = self._key(key, pairs)
-                if o.mention_id in ks.seen:
-                    continue  # a replay: counted already
-                ks.seen[o.mention_id] = t
+            for _, ks in self._new_to(o, t):
                 ks.pending += o.weight
                 ks.top.append((o.rank, t, o.mention_id))
                 ks.top.sort(key=lambda item: (-item[0], -item[1], item[2]))
@@ -224,11 +231,7 @@ class RuleEngine:
             if t < horizon:
                 late.append(o.mention_id)
                 continue
-            for key, pairs in keys_of(self.rule.group_by, o.fields):
-                ks = self._key(key, pairs)
-                if o.mention_id in ks.seen:
-                    continue  # a replay: counted already
-                ks.seen[o.mention_id] = t
+            for key, ks in self._new_to(o, t):
                 bisect.insort(ks.events, (t, o.weight))
                 fresh.setdefault(key, []).append((t, o.mention_id))
         for key in sorted(self.state.keys):
@@ -287,11 +290,7 @@ class RuleEngine:
             if start < s.closed_until:
                 late.append(o.mention_id)
                 continue
-            for key, pairs in keys_of(self.rule.group_by, o.fields):
-                ks = self._key(key, pairs)
-                if o.mention_id in ks.seen:
-                    continue  # a replay: counted already
-                ks.seen[o.mention_id] = start
+            for key, ks in self._new_to(o, start):
                 count, negative = ks.open.get(start, _ZERO)
                 ks.open[start] = (count + o.weight, negative + o.negative)
                 ks.since = start if ks.since is None else min(ks.since, start)
