@@ -17,6 +17,11 @@ workspaces_app = typer.Typer(
 )
 
 
+@workspaces_app.callback()
+def _workspaces_root() -> None:
+    """Workspaces (tenants): every stored thing belongs to one; commands take --workspace."""
+
+
 @workspaces_app.command("list")
 def list_cmd(
     as_json: Annotated[bool, typer.Option("--json", help="Print the counts as JSON")] = False,
