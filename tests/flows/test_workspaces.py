@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -88,16 +87,10 @@ def test_elasticsearch_counts_each_workspace_by_kind(
     assert list_workspaces(settings) == EXPECTED
 
 
-@pytest.fixture
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    monkeypatch.setenv("EARFUL_HOME", str(tmp_path))
+def test_cli_lists_the_workspaces_as_a_table_or_json(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("EARFUL_HOME", str(tmp_path))  # the configured store: SQLite in this home
     monkeypatch.setenv("EARFUL_STORE__BACKEND", "sqlite")
     get_settings.cache_clear()
-    yield tmp_path
-    get_settings.cache_clear()
-
-
-def test_cli_lists_the_workspaces_as_a_table_or_json(home: Path) -> None:
     runner = CliRunner()
     empty = runner.invoke(workspaces_app, ["list"])
     assert empty.exit_code == 0, empty.output
