@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
+from core.cli_options import Workspace
 from core.models import DEFAULT_WORKSPACE
 
 if TYPE_CHECKING:
@@ -34,17 +35,17 @@ class VerdictArg(StrEnum):
     reject = "reject"
 
 
-def _directory(settings: Settings) -> CustomerStore:
+def _directory(settings: Settings, workspace: str) -> CustomerStore:
     from crm.customers import build_customer_directory
 
-    return build_customer_directory(settings, workspace=DEFAULT_WORKSPACE)
+    return build_customer_directory(settings, workspace=workspace)
 
 
-def _store(settings: Settings) -> MentionStore:
+def _store(settings: Settings, workspace: str) -> MentionStore:
     from core.registry import STORES
     from index.base import MentionStore
 
-    store = STORES.create(settings.store.backend, settings, workspace=DEFAULT_WORKSPACE)
+    store = STORES.create(settings.store.backend, settings, workspace=workspace)
     if not isinstance(store, MentionStore):
         raise typer.BadParameter(f"store {settings.store.backend!r} is not a MentionStore")
     return store
@@ -53,13 +54,15 @@ def _store(settings: Settings) -> MentionStore:
 @customers_app.command("import")
 def import_cmd(
     file: Path = typer.Argument(..., exists=True, dir_okay=False, readable=True, help="Master file (CSV)"),
+    workspace: Workspace = DEFAULT_WORKSPACE,
 ) -> None:
-    """Import (or re-import) a customer master file, idempotent by code. Columns: docs/customers.md."""
+    """Import (or re-import) a customer master file into a workspace, idempotent by code. Columns:
+    docs/customers.md."""
     from core.errors import InvalidInput
     from core.settings import get_settings
     from crm.master_file import import_master_file
 
-    directory = _directory(get_settings())
+    directory = _directory(get_settings(), workspace)
     try:
         report = import_master_file(file, directory)
     except InvalidInput as exc:
@@ -139,19 +142,20 @@ def _print_view(view: Customer360) -> None:
 def show_cmd(
     code: str = typer.Argument(..., help="Customer code (or customer id)"),
     as_json: bool = typer.Option(False, "--json", help="Print the view as JSON"),
+    workspace: Workspace = DEFAULT_WORKSPACE,
 ) -> None:
     """A customer's 360 view: master data, linked mentions, sentiment, latest mentions, open complaints."""
     from core.settings import get_settings
     from crm.customer360 import build_customer360
 
     settings = get_settings()
-    directory = _directory(settings)
+    directory = _directory(settings, workspace)
     try:
         customer = _find(directory, code)
         if customer is None:
-            typer.echo(f"no customer with code {code!r}", err=True)
+            typer.echo(f"no customer with code {code!r} in workspace {workspace!r}", err=True)
             raise typer.Exit(2)
-        store = _store(settings)
+        store = _store(settings, workspace)
         try:
             view = build_customer360(customer, directory, store)
         finally:
@@ -169,6 +173,7 @@ def link_feedback_cmd(
     mention_id: str = typer.Argument(..., help="The mention whose author is judged"),
     customer: str = typer.Argument(..., help="Customer id or code"),
     verdict: VerdictArg = typer.Argument(..., help="confirm: this author is this customer; reject: never"),
+    workspace: Workspace = DEFAULT_WORKSPACE,
 ) -> None:
     """Confirm or reject that a mention's author is a customer; linking respects it from now on.
 
@@ -179,17 +184,17 @@ def link_feedback_cmd(
     from core.settings import get_settings
 
     settings = get_settings()
-    directory = _directory(settings)
+    directory = _directory(settings, workspace)
     try:
         found = _find(directory, customer)
         if found is None:
-            typer.echo(f"no customer {customer!r}", err=True)
+            typer.echo(f"no customer {customer!r} in workspace {workspace!r}", err=True)
             raise typer.Exit(2)
-        store = _store(settings)
+        store = _store(settings, workspace)
         try:
             mention = store.get(mention_id)
             if mention is None:
-                typer.echo(f"no mention {mention_id!r}", err=True)
+                typer.echo(f"no mention {mention_id!r} in workspace {workspace!r}", err=True)
                 raise typer.Exit(2)
             key = author_keys(mention)[0]
             directory.record_feedback(key, found.id, verdict.value, mention.id)

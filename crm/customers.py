@@ -33,10 +33,10 @@ import json
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Final
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -61,6 +61,16 @@ if TYPE_CHECKING:
 
 VERDICTS = ("confirm", "reject")
 KEY_FIELDS = ("user_ids", "handles", "any_handles", "emails", "phones", "order_numbers")
+# What `earful workspaces list` counts (`index.workspaces`): the customers and the link verdicts.
+CUSTOMER_TABLES: Final[Mapping[str, str]] = {
+    "customers": "customers",
+    "link_feedback": "customer_link_feedback",
+}
+
+
+def customer_indices(prefix: str) -> dict[str, str]:
+    """The directory's indices under `prefix`, by kind (as `CUSTOMER_TABLES`)."""
+    return {"customers": f"{prefix}-customers", "link_feedback": f"{prefix}-customer-feedback"}
 
 
 # --- records -------------------------------------------------------------------------------------
@@ -478,8 +488,8 @@ class ElasticsearchCustomerDirectory(_KeyLookups):
         self.settings = settings if settings is not None else get_settings()
         es = self.settings.elasticsearch
         self.prefix = validate_prefix(prefix if prefix is not None else es.index_prefix)
-        self.index = f"{self.prefix}-customers"
-        self.feedback_index = f"{self.prefix}-customer-feedback"
+        indices = customer_indices(self.prefix)
+        self.index, self.feedback_index = indices["customers"], indices["link_feedback"]
         self._client = client
         self._owns_client = client is None
         self._ready = False

@@ -10,6 +10,9 @@ from typing import Annotated
 
 import typer
 
+from core.cli_options import Workspace
+from core.models import DEFAULT_WORKSPACE
+
 
 def demo_cmd(
     home: Annotated[
@@ -28,8 +31,10 @@ def demo_cmd(
             help="lexicon | transformer (default: EARFUL_NLP__TAGGER, transformer); lexicon: quick",
         ),
     ] = None,
+    workspace: Workspace = DEFAULT_WORKSPACE,
 ) -> None:
-    """Serve a demo site of reviews and posts on localhost, listen to it, and show what was indexed."""
+    """Serve a demo site of reviews and posts on localhost, listen to it into a workspace, and show what
+    was indexed."""
     from core.settings import Settings, get_settings
     from flows.cli.run import configure_prefect
 
@@ -42,7 +47,7 @@ def demo_cmd(
 
     if tagger is not None and tagger not in ("lexicon", "transformer"):
         raise typer.BadParameter("lexicon or transformer", param_hint="--tagger")
-    report = run_demo(settings, store=store, tagger=tagger, default_home=home is None)
+    report = run_demo(settings, store=store, tagger=tagger, default_home=home is None, workspace=workspace)
     if as_json:
         typer.echo(json.dumps(report.model_dump(mode="json"), ensure_ascii=False, indent=2))
     raise typer.Exit(0 if report.ok else 1)

@@ -183,7 +183,7 @@ def show_store(store: Store, console: Console, report: ListenReport, settings: S
 
     console.print(_aspects_table(store))
 
-    rejected_log = RejectedLog(settings.rejected_dir, workspace=DEFAULT_WORKSPACE)
+    rejected_log = RejectedLog(settings.rejected_dir, workspace=store.workspace)
     rejected = [item for s in report.sources for item in rejected_log.read(s.source)]
     table = Table(
         title=f"Rejected input ({len(rejected)}): reported with where and why, never dropped",
@@ -229,15 +229,16 @@ def show_store(store: Store, console: Console, report: ListenReport, settings: S
 LINKED_ROWS = 12  # the most mentioned linked customers; `earful customers show CODE` for any
 
 
-def import_demo_customers(settings: Settings, console: Console) -> int:
-    """Import the demo's customer master file into the directory next to the store (idempotent by code:
-    a second demo run finds every customer unchanged). Returns how many customers the file holds."""
+def import_demo_customers(settings: Settings, console: Console, workspace: str = DEFAULT_WORKSPACE) -> int:
+    """Import the demo's customer master file into the workspace's directory next to the store
+    (idempotent by code: a second demo run finds every customer unchanged). Returns how many customers
+    the file holds."""
     from crm.customers import build_customer_directory
     from crm.master_file import import_master_file
     from demo.site.customers import data_path
 
     path = data_path()
-    directory = build_customer_directory(settings, workspace=DEFAULT_WORKSPACE)
+    directory = build_customer_directory(settings, workspace=workspace)
     try:
         report = import_master_file(path, directory)
     finally:
@@ -257,7 +258,7 @@ def show_linked_customers(store: Store, settings: Settings, console: Console) ->
     from crm.customers import build_customer_directory
 
     buckets = store.terms("customer", size=1000)
-    directory = build_customer_directory(settings, workspace=DEFAULT_WORKSPACE)
+    directory = build_customer_directory(settings, workspace=store.workspace)
     try:
         views = []
         for bucket in buckets[:LINKED_ROWS]:
@@ -323,12 +324,18 @@ def _print_customer_view(view: Customer360, console: Console) -> None:
 
 
 def _next_steps(
-    settings: Settings, default_home: bool, store: str | None, customer_code: str | None = None
+    settings: Settings,
+    default_home: bool,
+    store: str | None,
+    customer_code: str | None = None,
+    workspace: str = DEFAULT_WORKSPACE,
 ) -> list[str]:
-    """Commands that query what the demo indexed: the same home and store as this run."""
+    """Commands that query what the demo indexed: the same home, store and workspace as this run."""
     env = "" if default_home else f"EARFUL_HOME={settings.home} "
     if store is not None and store != settings.store.backend:
         env += f"EARFUL_STORE__BACKEND={store} "
+    if workspace != DEFAULT_WORKSPACE:
+        env += f"EARFUL_WORKSPACE={workspace} "  # what --workspace reads: one prefix for every command
     return [
         "[bold]Query further[/] (English is stemmed, Chinese matched by characters):",
         f'  {env}.venv/bin/earful search "battery"',
@@ -352,7 +359,9 @@ def _allow_site(settings: Settings, site_url: str) -> Settings:
     return settings.model_copy(update={"crawl": settings.crawl.model_copy(update={"allowed_hosts": allowed})})
 
 
-def _demo_sources(settings: Settings, site_url: str, hn_url: str) -> dict[str, Source]:
+def _demo_sources(
+    settings: Settings, site_url: str, hn_url: str, workspace: str = DEFAULT_WORKSPACE
+) -> dict[str, Source]:
     """The review spider over the demo site (allowed in `settings`, see _allow_site) and the Hacker News
     connector over its replica (loopback allowed explicitly), no throttling (our own site)."""
     from crawlers.connectors.hackernews import HackerNewsConnector
@@ -360,7 +369,7 @@ def _demo_sources(settings: Settings, site_url: str, hn_url: str) -> dict[str, S
     from crawlers.runner import SpiderSource
     from crawlers.safety import TargetGuard
 
-    health = HealthStore(settings.crawl.health_dir or settings.home / "health", workspace=DEFAULT_WORKSPACE)
+    health = HealthStore(settings.crawl.health_dir or settings.home / "health", workspace=workspace)
     crawl = settings.crawl.model_copy(
         update={
             "autothrottle": False,
@@ -444,21 +453,22 @@ def run_demo(
     tagger: str | None = None,
     console: Console | None = None,
     default_home: bool = True,
+    workspace: str = DEFAULT_WORKSPACE,
 ) -> ListenReport:
-    """Run the demo end to end and print it; returns the listen report (``report.ok``: it all went in).
-    `tagger` overrides ``settings.nlp.tagger`` for this run (``lexicon`` for a quick one)."""
+    """Run the demo end to end in `workspace` and print it; returns the listen report (``report.ok``: it
+    all went in). `tagger` overrides ``settings.nlp.tagger`` for this run (``lexicon`` for a quick one)."""
     console = console or Console()
     timings = Timings()
     if tagger is not None:
         settings = settings.model_copy(update={"nlp": settings.nlp.model_copy(update={"tagger": tagger})})
     backend = store or settings.store.backend
-    console.print(f"[bold]Earful demo[/]: home {settings.home}, store {backend}")
+    console.print(f"[bold]Earful demo[/]: home {settings.home}, store {backend}, workspace {workspace}")
     effective = (
         settings
         if store is None
         else settings.model_copy(update={"store": settings.store.model_copy(update={"backend": store})})
     )
-    import_demo_customers(effective, console)
+    import_demo_customers(effective, console, workspace)
     t = time.monotonic()
     warm_up_tagger(effective, console)
     timings.mark("model_load", t)
@@ -486,7 +496,7 @@ def run_demo(
             timings.mark("prefect_import", t)
             sources = SourcesConfig(sources=(SourceConfig(name=DEMO_SOURCE, type="demo", url=site.url),))
             local = _allow_site(settings, site.url)
-            built = _demo_sources(local, site.url, apis.base("hackernews"))
+            built = _demo_sources(local, site.url, apis.base("hackernews"), workspace)
             with _progress_bars(console) as bars:
                 hook = RichProgress(bars, totals={DEMO_SOURCE: len(site.items), SPIDER_SOURCE: reviews})
                 t = time.monotonic()
@@ -499,6 +509,7 @@ def run_demo(
                         batch_size=batch_size,
                         progress=hook,
                         built_sources=built,
+                        workspace=workspace,
                     )
                 except ListenIncomplete as exc:
                     report = exc.report
@@ -515,7 +526,7 @@ def run_demo(
     from flows.wiring import build_store
 
     print_report(report, console)
-    mention_store = build_store(effective, workspace=DEFAULT_WORKSPACE)
+    mention_store = build_store(effective, workspace=workspace)
     try:
         mention_store.refresh()
         show_store(mention_store, console, report, settings)
@@ -524,7 +535,7 @@ def run_demo(
     finally:
         mention_store.close()
     console.print()
-    for line in _next_steps(settings, default_home, store, customer_code):
+    for line in _next_steps(settings, default_home, store, customer_code, workspace):
         console.print(line, soft_wrap=True, highlight=False)  # commands stay on one line, copy-pastable
     imported, overhead = timings.marks["prefect_import"], timings.marks.get("prefect_flow_overhead", 0.0)
     console.print(

@@ -10,7 +10,19 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 
-COMMANDS = {"alerts", "customers", "demo", "es", "index", "nlp", "query", "run", "search", "sources"}
+COMMANDS = {
+    "alerts",
+    "customers",
+    "demo",
+    "es",
+    "index",
+    "nlp",
+    "query",
+    "run",
+    "search",
+    "sources",
+    "workspaces",
+}
 
 
 def test_every_command_lives_in_its_packages_cli() -> None:

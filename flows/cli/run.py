@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from core.cli_options import SourcesWorkspace
+
 if TYPE_CHECKING:
     from rich.console import Console
 
@@ -67,14 +69,18 @@ def run_cmd(
     ] = None,
     batch_size: Annotated[int | None, typer.Option("--batch-size", min=1, help="Mentions per batch")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON")] = False,
+    workspace: SourcesWorkspace = None,
 ) -> None:
-    """Listen once to the configured sources: fetch, enrich, index, save cursors; print the report."""
+    """Listen once to the configured sources for one workspace: fetch, enrich, index, save cursors;
+    print the report."""
     settings = _settings(home)
     configure_prefect(quiet=True)
     from core.errors import ListenIncomplete
     from flows.listen import listen_flow, load_sources_config
 
     sources = load_sources_config(config, settings)  # a bad file fails here, before Prefect starts
+    # so does a file of another workspace; the run's sources then name the workspace they are for
+    sources = sources.model_copy(update={"workspace": sources.workspace_for(workspace)})
     try:
         report = listen_flow(
             sources=sources, settings=settings, store=store, max_batches=max_batches, batch_size=batch_size
@@ -106,7 +112,8 @@ def print_report(report: ListenReport, console: Console) -> None:
     columns["rejected"] = lambda r: r.rejected
     if any(r.spooled for r in report.sources):
         columns["spooled"] = lambda r: len(r.spooled)
-    table = Table(title="Listen run", title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
+    title = f"Listen run (workspace {report.workspace})" if report.workspace else "Listen run"
+    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
     table.add_column("source")
     table.add_column("status")
     for column in columns:

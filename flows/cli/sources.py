@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from core.cli_options import SourcesWorkspace
 from core.models import DEFAULT_WORKSPACE
 
 if TYPE_CHECKING:
@@ -39,17 +40,27 @@ def _settings(home: Path | None) -> Settings:
     return Settings(home=home.expanduser().resolve()) if home is not None else get_settings()
 
 
-def health_rows(settings: Settings, config: Path | None = None) -> list[dict[str, object]]:
-    """One row per source: those of the sources file (never-run ones included) when there is one,
-    else every source with recorded health."""
+def health_rows(
+    settings: Settings, config: Path | None = None, workspace: str | None = None
+) -> tuple[str, list[dict[str, object]]]:
+    """The workspace, and one row per source of it: those of the sources file (never-run ones
+    included) when there is one, else every source with recorded health in the workspace.
+
+    The workspace is `workspace` (the --workspace option), else the sources file's, else ``default``;
+    a file naming another workspace than the one asked for is a ConfigError, as for `earful run`."""
     from crawlers.health import HealthStore
     from flows.sources_config import SourcesConfig
 
     path = config or settings.listen.sources_file
-    names = [s.name for s in SourcesConfig.load(path).sources] if path is not None else None
-    return HealthStore(
-        settings.crawl.health_dir or settings.home / "health", workspace=DEFAULT_WORKSPACE
-    ).status(names)
+    names: list[str] | None = None
+    if path is not None:
+        sources = SourcesConfig.load(path)
+        workspace = sources.workspace_for(workspace)
+        names = [s.name for s in sources.sources]
+    health = HealthStore(
+        settings.crawl.health_dir or settings.home / "health", workspace=workspace or DEFAULT_WORKSPACE
+    )
+    return health.workspace, health.status(names)
 
 
 def _when(value: object) -> str:
@@ -62,12 +73,13 @@ def _hours(value: object) -> str:
     return f"{value:.1f} h" if value < 48 else f"{value / 24:.1f} d"
 
 
-def print_status(rows: list[dict[str, object]], console: Console) -> None:
+def print_status(rows: list[dict[str, object]], console: Console, workspace: str = DEFAULT_WORKSPACE) -> None:
     from rich import box
     from rich.markup import escape
     from rich.table import Table
 
-    table = Table(title="Source health", title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
+    title = f"Source health (workspace {escape(workspace)})"
+    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
     for column, justify in (
         ("source", "left"),
         ("state", "left"),
@@ -118,12 +130,13 @@ def status_cmd(
         Path | None, typer.Option("--home", help="Earful's home: database, spool, state", file_okay=False)
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the rows as JSON")] = False,
+    workspace: SourcesWorkspace = None,
 ) -> None:
-    """Per source: state, last success, items last run, runs, error counts and freshness."""
-    rows = health_rows(_settings(home), config)
+    """Per source of a workspace: state, last success, items last run, runs, error counts and freshness."""
+    workspace, rows = health_rows(_settings(home), config, workspace)
     if as_json:
         typer.echo(json.dumps(rows, default=lambda v: v.isoformat(), ensure_ascii=False, indent=2))
         return
     from rich.console import Console
 
-    print_status(rows, Console())
+    print_status(rows, Console(), workspace)

@@ -10,6 +10,9 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
+from core.cli_options import Workspace
+from core.models import DEFAULT_WORKSPACE
+
 if TYPE_CHECKING:
     from index.query import Node, QueryWarning
 
@@ -49,22 +52,13 @@ def tree_lines(data: dict[str, Any], indent: int = 0) -> list[str]:
     return lines
 
 
-def es_request_query(node: Node) -> dict[str, Any]:
-    """The ``query`` of the search the Elasticsearch backend sends for this query with no other filter:
-    the compiled query in ``must`` and the structured filters (none here) in ``filter``."""
-    from index.base import MentionFilter
-    from index.query.to_es import compile_es
+def es_request_query(node: Node, workspace: str = DEFAULT_WORKSPACE) -> dict[str, Any]:
+    """The ``query`` of the search the Elasticsearch backend sends for this query in `workspace` with no
+    other filter: the workspace's filter (which scopes every search) in ``filter``, the compiled query
+    in ``must``. The backend's own `compile_query` builds it, so what is shown is what is sent."""
+    from index.backends.elasticsearch import compile_query
 
-    try:  # the backend module imports the elasticsearch client; only its pure helper is needed
-        from index.backends.elasticsearch import filter_clauses
-
-        filters = filter_clauses(MentionFilter())
-    except ImportError:  # pragma: no cover - the client is a declared dependency
-        filters = []
-    body: dict[str, Any] = {"must": [compile_es(node)]}
-    if filters:
-        body["filter"] = filters
-    return {"bool": body}
+    return compile_query(workspace, node=node)
 
 
 def _warning_dict(query: str, warning: QueryWarning) -> dict[str, Any]:
@@ -86,8 +80,10 @@ def check_cmd(
         ..., help="The query to check, e.g. '(refund OR \"money back\") NEAR/5 late'"
     ),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON document instead of text"),
+    workspace: Workspace = DEFAULT_WORKSPACE,
 ) -> None:
-    """Print the parsed query, the lint warnings and the compiled Elasticsearch query.
+    """Print the parsed query, the lint warnings and the Elasticsearch query it becomes in a workspace
+    (the workspace's filter included, as the backend sends it).
 
     Exits with status 2 and the located error (the query, a caret, the message) when it is invalid."""
     from index.query import check, to_text
@@ -119,7 +115,7 @@ def check_cmd(
         raise typer.Exit(INVALID_EXIT)
 
     ast = to_dict(result.ast)
-    compiled = es_request_query(result.ast)
+    compiled = es_request_query(result.ast, workspace)
     if as_json:
         payload = {
             "query": query,
@@ -127,6 +123,7 @@ def check_cmd(
             "canonical": to_text(result.ast),
             "ast": ast,
             "warnings": warnings,
+            "workspace": workspace,
             "elasticsearch": compiled,
         }
         typer.echo(json.dumps(payload, ensure_ascii=False, indent=2))
@@ -142,5 +139,5 @@ def check_cmd(
             typer.echo(f"  column {w['column']}: {w['message']} [{w['code']}]")
     else:
         typer.echo("Warnings: none")
-    typer.echo("Elasticsearch query:")
+    typer.echo(f"Elasticsearch query (workspace {workspace}):")
     typer.echo(json.dumps(compiled, ensure_ascii=False, indent=2))

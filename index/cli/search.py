@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
+from core.cli_options import Workspace
 from core.errors import InvalidInput
 from core.models import DEFAULT_WORKSPACE, SentimentLabel, parse_datetime
 
@@ -110,8 +111,9 @@ def search_cmd(
         None, "--facets", help="Facet counts to print, comma-separated: lang,sentiment,platform,..."
     ),
     as_json: bool = typer.Option(False, "--json", help="Print the result as one JSON document"),
+    workspace: Workspace = DEFAULT_WORKSPACE,
 ) -> None:
-    """Search indexed mentions and print the hits with what matched highlighted.
+    """Search a workspace's indexed mentions and print the hits with what matched highlighted.
 
     An invalid query prints where it is wrong (the query, a caret, the message) and exits with status 2."""
     import json
@@ -150,7 +152,7 @@ def search_cmd(
         }
     )
     settings = get_settings()
-    store = STORES.create(settings.store.backend, settings, workspace=DEFAULT_WORKSPACE)
+    store = STORES.create(settings.store.backend, settings, workspace=workspace)
     try:
         page = store.search(request)
     except QuerySyntaxError as exc:  # a backend may find what the parser let through

@@ -1,13 +1,19 @@
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+import typer
 
+from core import cli
 from core.errors import ConfigError, NotConfigured
 from core.registry import STORES, Registry
+from core.settings import get_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -47,3 +53,91 @@ def test_help_is_fast_and_imports_nothing_heavy() -> None:
     assert first == "[]"
     for command in ("demo", "es", "index", "config"):
         assert command in rest
+
+
+# --- --workspace, one option on every command that reads or writes stored things ------------------
+# The commands that read or write no workspace's data: the cluster, the index schema, the models.
+WITHOUT_WORKSPACE = {
+    "alerts backtest",  # a rule file over a counts file: nothing stored is read (until --since lands)
+    "alerts validate",
+    "config",
+    "es start",
+    "es status",
+    "es stop",
+    "index migrate",  # moves what predates workspaces into `default`, for the whole index
+    "index render-templates",
+    "index status",
+    "nlp eval",
+    "nlp train",
+    "workspaces list",  # every workspace
+}
+# A valid command line for each command that takes it; a bad workspace must stop it before it runs.
+WITH_WORKSPACE = {
+    "customers import": ["customers", "import", str(ROOT / "pyproject.toml")],
+    "customers link-feedback": ["customers", "link-feedback", "m1", "C001", "confirm"],
+    "customers show": ["customers", "show", "C001"],
+    "demo": ["demo"],
+    "query check": ["query", "check", "refund"],
+    "run": ["run"],
+    "search": ["search", "refund"],
+    "sources status": ["sources", "status"],
+}
+
+
+@pytest.fixture
+def root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """The `earful` root with its commands registered once in this process, in an empty home."""
+    if not cli.app.registered_groups:
+        cli._register_commands()
+    monkeypatch.setattr(cli, "_register_commands", lambda: None)  # main() must not register them twice
+    monkeypatch.setenv("EARFUL_HOME", str(tmp_path))
+    monkeypatch.delenv("EARFUL_WORKSPACE", raising=False)
+    get_settings.cache_clear()
+    yield typer.main.get_command(cli.app)
+    get_settings.cache_clear()
+
+
+def _leaves(group: Any, prefix: str = "") -> dict[str, Any]:
+    """The commands under `group` by their full name (Typer's own click: duck-typed)."""
+    found: dict[str, Any] = {}
+    for name, command in group.commands.items():
+        if hasattr(command, "commands"):
+            found.update(_leaves(command, f"{prefix}{name} "))
+        else:
+            found[f"{prefix}{name}"] = command
+    return found
+
+
+def test_every_command_on_stored_data_takes_the_one_workspace_option(root: Any) -> None:
+    leaves = _leaves(root)
+    with_option = set()
+    for name, command in leaves.items():
+        options = [p for p in command.params if "--workspace" in p.opts]
+        if options:
+            (option,) = options
+            assert (option.opts, option.envvar) == (["--workspace", "-w"], "EARFUL_WORKSPACE"), name
+            with_option.add(name)
+    assert with_option == set(WITH_WORKSPACE)
+    assert set(leaves) - with_option == WITHOUT_WORKSPACE  # a new command chooses, and says so here
+
+
+@pytest.mark.parametrize("command", sorted(WITH_WORKSPACE))
+def test_a_bad_workspace_is_one_json_line_and_exit_2(
+    command: str, root: Any, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for argv, env in (
+        ([*WITH_WORKSPACE[command], "--workspace", "Acme"], None),
+        (WITH_WORKSPACE[command], "a b"),
+    ):
+        if env is not None:
+            monkeypatch.setenv("EARFUL_WORKSPACE", env)
+        monkeypatch.setattr(sys, "argv", ["earful", *argv])
+        with pytest.raises(SystemExit) as exit:
+            cli.main()
+        assert exit.value.code == 2
+        out, err = capsys.readouterr()
+        (line,) = err.splitlines()
+        error = json.loads(line)["error"]
+        assert error["code"] == "invalid_input"
+        assert error["message"].startswith("--workspace (EARFUL_WORKSPACE): invalid workspace id")
+        assert out == ""

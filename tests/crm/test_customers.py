@@ -417,3 +417,38 @@ def test_cli_import_show_and_feedback(home: Path, master: Path) -> None:
         assert unlinked.customer is None
     assert runner.invoke(customers_app, ["link-feedback", "nope", "C001", "confirm"]).exit_code == 2
     assert runner.invoke(customers_app, ["link-feedback", stranger.id, "C001", "maybe"]).exit_code == 2
+
+
+def test_cli_customers_and_verdicts_stay_in_their_workspace(home: Path, master: Path) -> None:
+    runner = CliRunner()
+    result = runner.invoke(customers_app, ["import", str(master), "--workspace", "acme"])
+    assert "imported 3 customers: 3 new" in result.output
+    result = runner.invoke(customers_app, ["show", "C001"])  # the default workspace has none
+    assert result.exit_code == 2
+    assert "no customer with code 'C001' in workspace 'default'" in result.output
+    assert runner.invoke(customers_app, ["show", "C001", "-w", "beta"]).exit_code == 2
+
+    link = CustomerLink(customer_id=ANA.id, confidence=0.85, method="handle", evidence=("handle",))
+    with SQLiteMentionStore(workspace="acme", path=home / "earful.db") as store:
+        store.upsert([enriched("parcel lost again", 0, customer=link)])
+    result = runner.invoke(customers_app, ["show", "C001", "--workspace", "acme", "--json"])
+    assert result.exit_code == 0, result.output
+    view = json.loads(result.output)
+    assert (view["customer"]["code"], view["mentions"]) == ("C001", 1)
+
+    stranger = enriched("someone else", 2, author=Author(platform="demo", handle="zed"))
+    with SQLiteMentionStore(workspace="acme", path=home / "earful.db") as store:
+        store.upsert([stranger])
+    # the mention and the customer are acme's: from the default workspace neither exists
+    result = runner.invoke(customers_app, ["link-feedback", stranger.id, "C002", "confirm"])
+    assert result.exit_code == 2
+    result = runner.invoke(customers_app, ["link-feedback", stranger.id, "C002", "confirm", "-w", "acme"])
+    assert result.exit_code == 0, result.output
+    with SQLiteCustomerDirectory(home / "earful.db", workspace="acme") as directory:
+        assert directory.feedback_for(["demo:@zed"]) == {BO.id: "confirm"}
+    with SQLiteCustomerDirectory(home / "earful.db", workspace=DEFAULT_WORKSPACE) as directory:
+        assert directory.count() == 0
+        assert directory.feedback_for(["demo:@zed"]) == {}
+
+    result = runner.invoke(customers_app, ["show", "C001", "--workspace", "Acme"])
+    assert isinstance(result.exception, InvalidInput)

@@ -25,11 +25,11 @@ EARFUL = Path(sys.executable).with_name("earful")
 pytestmark = [pytest.mark.slow, pytest.mark.model]
 
 
-def _run_demo(home: Path) -> subprocess.CompletedProcess[str]:
+def _run_demo(home: Path, *options: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("EARFUL_", "PREFECT_"))}
     env["COLUMNS"] = "200"  # rich wraps to the terminal width; keep lines whole for the assertions
     return subprocess.run(
-        [str(EARFUL), "demo", "--home", str(home)],
+        [str(EARFUL), "demo", "--home", str(home), *options],
         capture_output=True,
         text=True,
         env=env,
@@ -100,6 +100,27 @@ def test_demo_indexes_the_site_and_shows_what_it_indexed(tmp_path: Path) -> None
     assert linked.group(0) in again.stdout
     with SQLiteMentionStore(Settings(home=home), workspace=DEFAULT_WORKSPACE) as store:
         assert store.count() == int(indexed.group(1))
+
+    _assert_another_workspace_starts_empty(home, int(indexed.group(1)))
+
+
+def _assert_another_workspace_starts_empty(home: Path, in_default: int) -> None:
+    """The demo in another workspace of the same home (the quick tagger): its own cursors, so it fetches
+    everything again, its own customers, health and mentions; the default workspace's stay as they were."""
+    done = _run_demo(home, "--workspace", "acme", "--tagger", "lexicon")
+    out = done.stdout
+    assert done.returncode == 0, out + done.stderr
+    assert "workspace acme" in out
+    indexed = re.search(r"^(\d+) mentions in the sqlite store", out, re.MULTILINE)
+    assert indexed is not None, out
+    assert int(indexed.group(1)) >= 200  # fetched again: the default workspace's cursors are not acme's
+    assert "imported 40 customers (40 new, 0 updated, 0 unchanged)" in out
+    assert re.search(r"EARFUL_WORKSPACE=acme .*earful customers show C\d{3}$", out, re.MULTILINE), out
+    with SQLiteMentionStore(Settings(home=home), workspace="acme") as store:
+        assert store.count() == int(indexed.group(1))
+    with SQLiteMentionStore(Settings(home=home), workspace=DEFAULT_WORKSPACE) as store:
+        assert store.count() == in_default
+    assert len(list((home / "health" / "workspaces" / "acme").glob("*.json"))) == 3
 
 
 def _assert_customers_linked(out: str, home: Path) -> None:

@@ -11,10 +11,12 @@ from rich.console import Console
 from typer.testing import CliRunner
 
 from core.errors import ConfigError
-from core.models import Rejected
+from core.models import DEFAULT_WORKSPACE, Rejected
 from core.registry import STORES
+from core.settings import Settings
 from flows.cli.run import print_report, run_cmd
 from flows.listen import ListenReport, SourceReport
+from index.backends.sqlite import SQLiteMentionStore
 from tests.flows.helpers import MAPPING, REJECTED_LOCATORS, VALID, FlakyStore, write_export
 
 app = typer.Typer()
@@ -67,6 +69,28 @@ def test_run_exits_1_when_a_batch_had_to_be_spooled(tmp_path: Path, monkeypatch:
     assert report["ok"] is False
     assert len(report["sources"][0]["spooled"]) == 1
     assert report["sources"][0]["cursor"] is None
+
+
+@pytest.mark.usefixtures("prefect_harness")
+def test_run_listens_for_the_workspace_asked_for_else_the_files(tmp_path: Path) -> None:
+    config, home = _sources_file(tmp_path), tmp_path / "h"
+    base = ["run", "--config", str(config), "--home", str(home), "--json"]
+    result = CliRunner().invoke(app, [*base, "--workspace", "acme"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["workspace"] == "acme"
+    settings = Settings(home=home)
+    with SQLiteMentionStore(settings, workspace="acme") as store:
+        assert store.count() == VALID
+    with SQLiteMentionStore(settings, workspace=DEFAULT_WORKSPACE) as store:
+        assert store.count() == 0
+
+    config.write_text("workspace: beta\n" + config.read_text(encoding="utf-8"), encoding="utf-8")
+    result = CliRunner().invoke(app, base)  # no option: the file's workspace
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["workspace"] == "beta"
+    result = CliRunner().invoke(app, [*base, "-w", "acme"])  # a file of another workspace: nothing runs
+    assert isinstance(result.exception, ConfigError)
+    assert "the sources file is for workspace 'beta', not 'acme'" in str(result.exception)
 
 
 def test_run_without_sources_is_a_config_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -119,3 +119,37 @@ def test_sources_status_records_a_failed_run_with_its_error(tmp_path: Path) -> N
     assert (row["state"], row["runs"], row["consecutive_failures"]) == ("failing", 1, 1)
     assert row["last_error"] == "SourceUnavailable: HTTP 503"
     assert row["rejected_total"] == 1
+
+
+def test_sources_status_shows_one_workspace_the_files_unless_told(tmp_path: Path) -> None:
+    from core.errors import ConfigError
+    from core.models import utcnow
+    from crawlers.health import RunRecord
+
+    home = tmp_path / "h"
+    run = RunRecord(started_at=utcnow(), finished_at=utcnow(), ok=True, items=4)
+    HealthStore(home / "health", workspace="acme").record("acme-feed", run)
+    HealthStore(home / "health", workspace=DEFAULT_WORKSPACE).record("default-feed", run)
+
+    def sources(*args: str) -> list[object]:
+        result = CliRunner().invoke(app, ["sources", "status", "--home", str(home), "--json", *args])
+        assert result.exit_code == 0, result.output
+        return [row["source"] for row in json.loads(result.stdout)]
+
+    assert sources() == sources("--workspace", "default") == ["default-feed"]
+    assert sources("--workspace", "acme") == sources("-w", "acme") == ["acme-feed"]
+    assert sources("-w", "beta") == []
+    config = tmp_path / "acme.yaml"
+    config.write_text(
+        "workspace: acme\nsources:\n  - name: acme-feed\n    type: file\n    path: feed.csv\n"
+        f"    mapping: {json.dumps(MAPPING)}\n",
+        encoding="utf-8",
+    )
+    assert sources("--config", str(config)) == sources("--config", str(config), "-w", "acme") == ["acme-feed"]
+    table = CliRunner().invoke(app, ["sources", "status", "--home", str(home), "--config", str(config)])
+    assert "Source health (workspace acme)" in table.stdout
+    other = CliRunner().invoke(
+        app, ["sources", "status", "--home", str(home), "--config", str(config), "-w", "b"]
+    )
+    assert isinstance(other.exception, ConfigError)
+    assert "the sources file is for workspace 'acme', not 'b'" in str(other.exception)

@@ -6,6 +6,8 @@ import json
 
 from typer.testing import CliRunner
 
+from core.errors import InvalidInput
+from index.backends.elasticsearch import compile_query
 from index.cli.query import query_app, tree_lines
 from index.query import parse
 from index.query.ast import to_dict
@@ -26,9 +28,12 @@ def test_valid_query_prints_tree_warnings_and_es_query() -> None:
     # the lowercase 'and' is a word (and warned about, with its column)
     assert f"column {query.index(' and ') + 2}:" in out
     assert "[lowercase_operator]" in out
-    es_json = out.split("Elasticsearch query:\n", 1)[1]
+    es_json = out.split("Elasticsearch query (workspace default):\n", 1)[1]
     compiled = json.loads(es_json)
-    assert compiled == {"bool": {"must": [compile_es(parse(query))]}}
+    # what the backend sends: the workspace's filter scopes every search
+    assert compiled == {
+        "bool": {"filter": [{"term": {"workspace": "default"}}], "must": [compile_es(parse(query))]}
+    }
     assert '"rewrite": "top_terms_1024"' in es_json
 
 
@@ -41,8 +46,26 @@ def test_json_output_is_the_ast_dict_and_compiled_query() -> None:
     assert payload["ok"] is True
     assert payload["ast"] == to_dict(ast)
     assert payload["warnings"] == []
-    assert payload["elasticsearch"] == {"bool": {"must": [compile_es(ast)]}}
+    assert payload["workspace"] == "default"
+    assert payload["elasticsearch"] == {
+        "bool": {"filter": [{"term": {"workspace": "default"}}], "must": [compile_es(ast)]}
+    }
     assert payload["canonical"] == "手机 NEAR/3 (电池 OR 充电) AND NOT author:bot"
+
+
+def test_the_compiled_query_is_the_workspaces() -> None:
+    ast = parse("refund NEAR/3 late")
+    for args in (["-w", "acme"], ["--workspace", "acme"]):
+        result = runner.invoke(query_app, ["check", "--json", *args, "refund NEAR/3 late"])
+        assert result.exit_code == 0, result.output
+        payload = json.loads(result.output)
+        assert payload["workspace"] == "acme"
+        assert payload["elasticsearch"] == compile_query("acme", node=ast)
+        assert payload["elasticsearch"]["bool"]["filter"] == [{"term": {"workspace": "acme"}}]
+    result = runner.invoke(query_app, ["check", "-w", "acme", "refund"])
+    assert "Elasticsearch query (workspace acme):" in result.output
+    result = runner.invoke(query_app, ["check", "-w", "ACME", "refund"])
+    assert isinstance(result.exception, InvalidInput)
 
 
 def test_warnings_have_positions_in_json() -> None:

@@ -11,6 +11,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
+from core.errors import InvalidInput
 from core.models import DEFAULT_WORKSPACE, Sentiment, SentimentLabel
 from core.settings import get_settings
 from index.backends.sqlite import SQLiteMentionStore
@@ -94,6 +95,32 @@ def test_plain_text_option_still_works(home: Path) -> None:
     result = runner.invoke(app, ["--text", "shipping slower", "--json"])
     assert result.exit_code == 0, result.output
     assert json.loads(result.output)["total"] == 1
+
+
+def test_search_reads_one_workspace_default_unless_told(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    with SQLiteMentionStore(workspace="acme", path=home / "earful.db") as store:
+        store.upsert([make_mention("acme-1", "acme wants a refund too", published_at=NOW)])
+
+    def ids(*args: str) -> list[str]:
+        result = runner.invoke(app, ["refund", "--json", *args])
+        assert result.exit_code == 0, result.output
+        return sorted(hit["mention"]["native_id"] for hit in json.loads(result.output)["hits"])
+
+    assert ids() == ids("--workspace", "default") == ["late"]  # the default workspace's only
+    assert ids("--workspace", "acme") == ids("-w", "acme") == ["acme-1"]
+    assert ids("--workspace", "beta") == []  # a workspace without data is empty, not an error
+    monkeypatch.setenv("EARFUL_WORKSPACE", "acme")
+    assert ids() == ["acme-1"]
+    assert ids("--workspace", "default") == ["late"]  # the option wins over the environment
+
+
+@pytest.mark.parametrize("name", ["Acme", "a b", "-acme", "x" * 64, "../etc"])
+def test_a_bad_workspace_fails_before_the_store_is_opened(home: Path, name: str) -> None:
+    (home / "earful.db").unlink()
+    result = runner.invoke(app, ["refund", "--workspace", name])
+    assert isinstance(result.exception, InvalidInput)  # the root prints it as one JSON line, exit 2
+    assert str(result.exception).startswith("--workspace (EARFUL_WORKSPACE): invalid workspace id")
+    assert not (home / "earful.db").exists()
 
 
 def test_markup_fragment_escapes_everything_but_the_marks() -> None:

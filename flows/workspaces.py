@@ -1,0 +1,38 @@
+"""The workspaces that hold data in the configured store, and how much of each kind (`earful workspaces
+list`): mentions, cursors and saved searches (`index.workspaces`), customers and link verdicts
+(`crm.customers`), in the SQLite file or under the Elasticsearch index prefix. Counting only: nothing
+is created or migrated, and no store (each scoped to one workspace) is built.
+"""
+
+from __future__ import annotations
+
+from core.errors import ConfigError
+from core.settings import Settings
+from crm.customers import CUSTOMER_TABLES, customer_indices
+from index.es_client import build_client
+from index.workspaces import (
+    MENTION_TABLES,
+    WorkspaceCounts,
+    es_workspace_counts,
+    mention_indices,
+    sqlite_workspace_counts,
+)
+
+KINDS = ("mentions", "cursors", "saved_searches", "customers", "link_feedback")
+"""Every kind counted, in the order they are shown."""
+
+
+def list_workspaces(settings: Settings) -> WorkspaceCounts:
+    """workspace -> kind -> rows (or documents) in the store of ``settings.store.backend``, ordered by
+    workspace; only workspaces and kinds with data appear."""
+    backend = settings.store.backend
+    if backend == "sqlite":
+        return sqlite_workspace_counts(settings.sqlite_path, {**MENTION_TABLES, **CUSTOMER_TABLES})
+    if backend == "elasticsearch":
+        prefix = settings.elasticsearch.index_prefix
+        with build_client(settings.elasticsearch) as client:
+            return es_workspace_counts(client, {**mention_indices(prefix), **customer_indices(prefix)})
+    raise ConfigError(
+        f"listing workspaces reads the sqlite and elasticsearch stores, not {backend!r}",
+        details={"backend": backend},
+    )
