@@ -10,14 +10,14 @@ import pytest
 from core.models import DEFAULT_WORKSPACE
 from core.settings import ElasticsearchSettings, Settings
 from index.backends.elasticsearch import ElasticsearchMentionStore
-from index.testing import (
+from index.testing.contracts import (
     CursorStoreContract,
     MentionStoreContract,
     QueryLanguageContract,
     SavedSearchStoreContract,
-    make_mentions,
 )
-from index.workspace_testing import StoreIn, WorkspaceIsolationContract
+from index.testing.corpus import enriched_mentions
+from index.testing.isolation import StoreIn, WorkspaceIsolationContract
 
 pytestmark = pytest.mark.integration
 
@@ -76,7 +76,7 @@ class _NoPointInTime(ElasticsearchMentionStore):
 def test_export_without_point_in_time(es_url: str, es_prefix: str) -> None:
     store = _NoPointInTime(es_test_settings(es_url, es_prefix), workspace=DEFAULT_WORKSPACE)
     store.ensure_ready()
-    mentions = make_mentions(40, seed=31)
+    mentions = enriched_mentions(40, seed=31)
     store.upsert(mentions)
     store.refresh()
     exported = list(store.export(page_size=7))

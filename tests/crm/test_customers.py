@@ -52,7 +52,7 @@ from index.backends.sqlite import SQLiteMentionStore
 from nlp.linking import CustomerDirectory, InMemoryCustomerDirectory
 from nlp.linking.feedback import LinkFeedbackStore
 from nlp.linking.linker import ScoredLinker
-from nlp.testing import make_mention
+from nlp.testing import raw_mention
 
 
 # --- the contract --------------------------------------------------------------------------------
@@ -138,7 +138,7 @@ def test_the_scored_linker_runs_on_a_stored_directory(tmp_path: Path) -> None:
             [CustomerRecord(customer=ANA, order_numbers=("A12345",)), CustomerRecord(customer=BO)]
         )
         linker = ScoredLinker(directory, feedback=directory)
-        by_handle = make_mention("hi", platform="demo", author=Author(platform="demo", handle="ana_l"))
+        by_handle = raw_mention("hi", platform="demo", author=Author(platform="demo", handle="ana_l"))
         link = linker.link(by_handle)
         assert link is not None
         assert (link.customer_id, link.method) == (ANA.id, "handle")
@@ -349,7 +349,7 @@ NOW = datetime(2026, 11, 20, tzinfo=UTC)
 
 
 def enriched(text: str, n: int, **fields: Any) -> EnrichedMention:
-    raw = make_mention(text, n, platform="demo", published_at=NOW - timedelta(hours=n))
+    raw = raw_mention(text, n, platform="demo", published_at=NOW - timedelta(hours=n))
     return EnrichedMention.from_raw(raw, lang="en", **fields)
 
 
@@ -405,7 +405,7 @@ def test_cli_import_show_and_feedback(home: Path, master: Path) -> None:
     with SQLiteCustomerDirectory(home / "earful.db", workspace=DEFAULT_WORKSPACE) as directory:
         assert directory.feedback_for(["demo:@zed"]) == {BO.id: "confirm"}
         linker = ScoredLinker(directory, feedback=directory)
-        later = make_mention("again", 9, platform="demo", author=Author(platform="demo", handle="ZED"))
+        later = raw_mention("again", 9, platform="demo", author=Author(platform="demo", handle="ZED"))
         assert linker.link(later) == CustomerLink(
             customer_id=BO.id, confidence=1.0, method="manual", evidence=("confirmed for demo:@zed",)
         )

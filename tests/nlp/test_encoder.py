@@ -10,7 +10,7 @@ from pydantic import ValidationError
 from core.errors import ModelUnavailable
 from core.settings import Settings
 from nlp.encoder import CPU_TOKEN_BUDGET, GPU_TOKEN_BUDGET, Encoder, resolve_device
-from nlp.testing import make_mention
+from nlp.testing import raw_mention
 from nlp.transformer_tagger import TransformerTagger
 
 
@@ -95,10 +95,10 @@ def test_a_text_repeated_in_a_batch_is_encoded_once(
 
     monkeypatch.setattr(warm, "_probabilities", spy)
     retweet = "RT @acme: the new firmware bricked my router, support is not answering"
-    batch = [make_mention(retweet, 0), make_mention("這家外送很快，推薦！", 1), make_mention(retweet, 2)]
-    batch.append(make_mention("这家外送很快，推荐！", 3))  # the same text once converted to Simplified
+    batch = [raw_mention(retweet, 0), raw_mention("這家外送很快，推薦！", 1), raw_mention(retweet, 2)]
+    batch.append(raw_mention("这家外送很快，推荐！", 3))  # the same text once converted to Simplified
     tags = warm.tag(batch)
     assert encoded == [retweet, "这家外送很快，推荐！"]
     assert tags[0] == tags[2]
     assert tags[1] == tags[3]
-    assert tags[0] == warm.tag([make_mention(retweet, 5)])[0]  # the same tags as when alone
+    assert tags[0] == warm.tag([raw_mention(retweet, 5)])[0]  # the same tags as when alone

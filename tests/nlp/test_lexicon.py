@@ -11,7 +11,7 @@ from core.models import IntentLabel, SentimentLabel
 from core.registry import TAGGERS
 from nlp.base import Tagger
 from nlp.lexicon import ChineseSentiment, LexiconTagger
-from nlp.testing import TaggerContract, make_mention
+from nlp.testing import TaggerContract, raw_mention
 
 P, N, U, Z = SentimentLabel.positive, SentimentLabel.negative, SentimentLabel.neutral, SentimentLabel.unscored
 
@@ -175,12 +175,12 @@ def test_sentiment_nudges_intent_confidence(warm: LexiconTagger) -> None:
 
 
 def test_title_is_tagged_with_the_text_and_hint_settles_short_texts(warm: LexiconTagger) -> None:
-    [tags] = warm.tag([make_mention("Battery died after a week.", title="Disappointed")])
+    [tags] = warm.tag([raw_mention("Battery died after a week.", title="Disappointed")])
     assert tags.sentiment is not None
     assert tags.sentiment.label is N
-    [short] = warm.tag([make_mention("ok", lang_hint="en-GB")])
+    [short] = warm.tag([raw_mention("ok", lang_hint="en-GB")])
     assert short.lang == "en"
-    [unknown] = warm.tag([make_mention("ok")])
+    [unknown] = warm.tag([raw_mention("ok")])
     assert unknown.lang == "und"
 
 

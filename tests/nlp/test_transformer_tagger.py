@@ -14,7 +14,7 @@ from core.settings import Settings
 from nlp.base import Tagger
 from nlp.catalog import MODEL_NAME, datasets_dir, model_cache_dir
 from nlp.encoder import Encoder, default_threads
-from nlp.testing import TaggerContract, make_mention
+from nlp.testing import TaggerContract, raw_mention
 from nlp.transformer_tagger import TransformerTagger
 
 P, N, Z = SentimentLabel.positive, SentimentLabel.negative, SentimentLabel.unscored
@@ -87,7 +87,7 @@ def test_english_and_chinese_sentences(warm: TransformerTagger) -> None:
         "外卖送到都凉了，太难吃了，再也不点了。",
         "這家外送很快，推薦！",  # Traditional: converted to Simplified first
     ]
-    tags = warm.tag([make_mention(t, i) for i, t in enumerate(texts)])
+    tags = warm.tag([raw_mention(t, i) for i, t in enumerate(texts)])
     assert [t.lang for t in tags] == ["en", "en", "zh", "zh", "zh"]
     assert [t.sentiment.label for t in tags if t.sentiment] == [P, N, P, N, P]
     assert IntentLabel.complaint in {i.label for i in tags[1].intents}
@@ -98,9 +98,9 @@ def test_english_and_chinese_sentences(warm: TransformerTagger) -> None:
 def test_other_languages_are_unscored(warm: TransformerTagger) -> None:
     tags = warm.tag(
         [
-            make_mention("Le service était vraiment horrible, je ne recommande pas.", 0),
-            make_mention("Der Kundenservice war wirklich schrecklich und niemand hat geholfen.", 1),
-            make_mention("   ", 2),
+            raw_mention("Le service était vraiment horrible, je ne recommande pas.", 0),
+            raw_mention("Der Kundenservice war wirklich schrecklich und niemand hat geholfen.", 1),
+            raw_mention("   ", 2),
         ]
     )
     for t in tags:
@@ -113,9 +113,9 @@ def test_other_languages_are_unscored(warm: TransformerTagger) -> None:
 @pytest.mark.model
 def test_intents_and_aspects(warm: TransformerTagger) -> None:
     mentions = [
-        make_mention("The app crashes every time I open the settings page since the update.", 0),
-        make_mention("Please add a dark mode to the website.", 1),
-        make_mention("Does the X200 come in blue? Thinking of buying one.", 2),
+        raw_mention("The app crashes every time I open the settings page since the update.", 0),
+        raw_mention("Please add a dark mode to the website.", 1),
+        raw_mention("Does the X200 come in blue? Thinking of buying one.", 2),
     ]
     intents = [{i.label for i in t.intents} for t in warm.tag(mentions)]
     assert IntentLabel.bug_report in intents[0]
