@@ -21,7 +21,7 @@ from index.backends.elasticsearch import ElasticsearchMentionStore
 from index.base import UpsertResult
 from index.bulk import BulkItem, BulkWriter
 from index.testing.corpus import enriched_mention, enriched_mentions
-from tests.contracts.test_elasticsearch_store import es_test_settings
+from tests.index.stores import es_test_settings
 
 pytestmark = pytest.mark.integration
 

@@ -22,7 +22,7 @@ from index.analysis import analyze, analyze_fast
 from index.backends.elasticsearch import ElasticsearchMentionStore
 from index.base import MentionFilter, SearchRequest
 from index.testing.corpus import enriched_mention, enriched_mentions, every_field_mention, reference_matches
-from tests.contracts.test_elasticsearch_store import es_test_settings
+from tests.index.stores import es_test_settings
 
 
 # --- rendering -----------------------------------------------------------------------------------

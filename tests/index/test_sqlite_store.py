@@ -1,10 +1,11 @@
-"""The shared MentionStore and CursorStore contracts over the embedded SQLite store, plus what only
-SQLite has: the schema version guard, lock handling and a file that outlives the process."""
+"""What only the embedded SQLite store has: the schema version guard and migrations, lock handling, a
+file that outlives the process. The shared store contracts run on it in
+tests/contracts/test_mention_store.py."""
 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -17,12 +18,6 @@ from index.backends.sqlite import SQLiteMentionStore, _prepare
 from index.backends.sqlite_schema import FTS_COLUMNS, MENTION_DATA_COLUMNS, SCHEMA_VERSION
 from index.base import MentionFilter, SearchRequest, UpsertResult
 from index.query import evaluate_query, parse
-from index.testing.contracts import (
-    CursorStoreContract,
-    MentionStoreContract,
-    QueryLanguageContract,
-    SavedSearchStoreContract,
-)
 from index.testing.corpus import (
     chronological,
     enriched_mention,
@@ -30,43 +25,10 @@ from index.testing.corpus import (
     reference_matches,
     reference_terms,
 )
-from index.testing.isolation import StoreIn, WorkspaceIsolationContract
 
 
 def _settings(tmp_path: Path, busy_timeout_ms: int = 5000) -> Settings:
     return Settings(home=tmp_path, sqlite=SQLiteSettings(busy_timeout_ms=busy_timeout_ms))
-
-
-class TestSQLiteStore(
-    MentionStoreContract,
-    QueryLanguageContract,
-    CursorStoreContract,
-    SavedSearchStoreContract,
-    WorkspaceIsolationContract,
-):
-    visible_without_refresh = True
-    supports_concurrent_writers = True
-
-    @pytest.fixture
-    def store(self, tmp_path: Path) -> Iterator[SQLiteMentionStore]:
-        store = SQLiteMentionStore(workspace=DEFAULT_WORKSPACE, path=tmp_path / "earful.db")
-        store.ensure_ready()
-        yield store
-        store.close()
-
-    @pytest.fixture
-    def store_in(self, tmp_path: Path) -> Iterator[StoreIn]:
-        """Stores of other workspaces in the same file as `store`."""
-        made: list[SQLiteMentionStore] = []
-
-        def make(workspace: str) -> SQLiteMentionStore:
-            made.append(SQLiteMentionStore(workspace=workspace, path=tmp_path / "earful.db"))
-            made[-1].ensure_ready()
-            return made[-1]
-
-        yield make
-        for store in made:
-            store.close()
 
 
 def test_registered_and_built_from_settings(tmp_path: Path) -> None:
