@@ -2,7 +2,7 @@
 saved searches, workspace isolation) over every registered ``earful.stores`` entry point: the embedded
 SQLite store on a file of its own, Elasticsearch on the test cluster with an index prefix of its own.
 
-`STORE_BACKENDS` is the table: backend -> how to open stores of several workspaces on one fresh backend,
+`STORE_BACKENDS` is the table: backend -> how to open stores of any workspace on one fresh backend,
 the traits where it legitimately differs, and the markers its cases carry. Each backend's own tests
 (schema guard, migrations, failure handling) are in tests/index/.
 tests/contracts/test_registry_coverage.py checks that the table covers every entry point.
@@ -10,8 +10,7 @@ tests/contracts/test_registry_coverage.py checks that the table covers every ent
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -32,59 +31,39 @@ from index.testing.contracts import (
 from index.testing.isolation import StoreIn, WorkspaceIsolationContract
 from tests.index.stores import es_test_settings
 
+# (workspace, the stores opened before it on this backend) -> a new store of that workspace
+NewStore = Callable[[str, Sequence[Any]], Any]
+
 
 @dataclass(frozen=True)
 class StoreBackend:
-    #: Opens a fresh backend and yields `workspace -> a ready store of it`, every store on that one
-    #: backend; closes them all at exit. Fixtures it needs come from the test's request.
-    open: Callable[[pytest.FixtureRequest], AbstractContextManager[StoreIn]]
+    #: A fresh backend of the test's own: how to open a store of any workspace on it. Fixtures it needs
+    #: come from the test's request.
+    open: Callable[[pytest.FixtureRequest], NewStore]
     traits: StoreTraits
     marks: tuple[pytest.MarkDecorator, ...] = ()
 
 
-@contextmanager
-def _sqlite(request: pytest.FixtureRequest) -> Iterator[StoreIn]:
+def _sqlite(request: pytest.FixtureRequest) -> NewStore:
     """Stores of every workspace in one file, the test's own."""
     home: Path = request.getfixturevalue("tmp_path")
-    made: list[Any] = []
-
-    def open_in(workspace: str) -> Any:
-        store = STORES.create("sqlite", Settings(home=home), workspace=workspace)
-        made.append(store)
-        store.ensure_ready()
-        return store
-
-    try:
-        yield open_in
-    finally:
-        for store in made:
-            store.close()
+    return lambda workspace, before: STORES.create("sqlite", Settings(home=home), workspace=workspace)
 
 
-@contextmanager
-def _elasticsearch(request: pytest.FixtureRequest) -> Iterator[StoreIn]:
+def _elasticsearch(request: pytest.FixtureRequest) -> NewStore:
     """Stores of every workspace on the same indices, sharing the first store's client (as an API would:
     one client, a store per request). `es_prefix` deletes the indices, aliases and template after."""
     settings = es_test_settings(request.getfixturevalue("es_url"), request.getfixturevalue("es_prefix"))
-    made: list[Any] = []
 
-    def open_in(workspace: str) -> Any:
-        if made:
-            first = made[0]
-            store = STORES.load("elasticsearch")(
-                settings, workspace=workspace, client=first.client, prefix=first.prefix
-            )
-        else:
-            store = STORES.create("elasticsearch", settings, workspace=workspace)
-        made.append(store)
-        store.ensure_ready()
-        return store
+    def new(workspace: str, before: Sequence[Any]) -> Any:
+        if not before:
+            return STORES.create("elasticsearch", settings, workspace=workspace)
+        first = before[0]
+        return STORES.load("elasticsearch")(
+            settings, workspace=workspace, client=first.client, prefix=first.prefix
+        )
 
-    try:
-        yield open_in
-    finally:
-        for store in made:
-            store.close()  # only the first owns the client
+    return new
 
 
 STORE_BACKENDS: dict[str, StoreBackend] = {
@@ -105,8 +84,20 @@ def backend(request: pytest.FixtureRequest) -> str:
 
 @pytest.fixture
 def stores(backend: str, request: pytest.FixtureRequest) -> Iterator[StoreIn]:
-    with STORE_BACKENDS[backend].open(request) as open_in:
-        yield open_in
+    """`workspace -> a ready store of it`, every store on one fresh backend; all closed after (only the
+    first one of a backend that shares a client owns it)."""
+    new = STORE_BACKENDS[backend].open(request)
+    made: list[Any] = []
+
+    def open_in(workspace: str) -> Any:
+        store = new(workspace, made)
+        made.append(store)
+        store.ensure_ready()
+        return store
+
+    yield open_in
+    for store in made:
+        store.close()
 
 
 class TestMentionStores(
