@@ -1,4 +1,4 @@
-"""What a mention store is: the protocol both backends implement and `index/testing.py` checks.
+"""What a mention store is: the protocol both backends implement and `index.testing.contracts` checks.
 
 Workspaces: a store object is scoped to one workspace when it is built (``workspace=`` in its
 constructor, required) and exposes it as the read-only `workspace` property; no method reads or writes
@@ -6,7 +6,7 @@ outside it, and none takes a workspace. One scoping point instead of a parameter
 that one call site could forget; an API request builds its stores from the authenticated user's
 workspace; the backend's connection or client can be shared underneath. Public ids (a mention's, a
 saved search's) are the same in every workspace; the backends' storage keys include the workspace, so
-the same mention in two workspaces is two things. `index.workspace_testing` checks the isolation.
+the same mention in two workspaces is two things. `index.testing.isolation` checks the isolation.
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 
 from core.models import EnrichedMention, SavedSearch
 from index.base import SearchRequest
-from index.query import Node, evaluate, parse
+from index.query import Node, evaluate_query, parse
 from index.query.highlight import highlight
 
 
@@ -29,7 +29,7 @@ def page_highlights(
         return {}
     out: dict[str, dict[str, tuple[str, ...]]] = {}
     for mention in hits:
-        match = evaluate(node, mention)
+        match = evaluate_query(node, mention)
         marked = highlight(mention, match.spans) if match is not None else {}
         if marked:
             out[mention.id] = {field: tuple(fragments) for field, fragments in marked.items()}

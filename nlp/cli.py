@@ -94,7 +94,7 @@ def eval_cmd(
     """Score a labelled file and print one JSON object: n, accuracy, macro_f1, macro_recall, per_class."""
     from core.errors import InvalidInput
     from core.settings import get_settings
-    from nlp.eval import evaluate, parse_label_map, read_rows
+    from nlp.eval import evaluate_scorer, parse_label_map, read_rows
     from nlp.transformer_tagger import TransformerTagger
 
     if task not in ("sentiment", "complaint", "intent"):
@@ -102,7 +102,7 @@ def eval_cmd(
     try:
         rows = read_rows(data, text_col, label_col)
         tagger = TransformerTagger(get_settings(), heads_path=heads)
-        result: dict[str, Any] = evaluate(
+        result: dict[str, Any] = evaluate_scorer(
             task,  # type: ignore[arg-type]
             [text for text, _ in rows],
             [label for _, label in rows],

@@ -140,7 +140,7 @@ def _summary(n: int, accuracy: float, per_class: dict[str, dict[str, float | int
     }
 
 
-def evaluate(
+def evaluate_scorer(
     task: Task,
     texts: Sequence[str],
     raw_labels: Sequence[Any],
@@ -150,6 +150,7 @@ def evaluate(
     restrict_to_labels: bool = False,
     lang_hint: str | None = None,
 ) -> dict[str, Any]:
+    """Score the labelled `texts` with `scorer` and compare with the gold labels: `task`'s metrics."""
     label_map = label_map or {}
     scores = scorer.score_texts(texts, lang_hint=lang_hint)
     if task == "sentiment":

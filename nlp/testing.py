@@ -30,7 +30,7 @@ SAMPLE_TEXTS = (
 )
 
 
-def make_mention(text: str, n: int = 0, **fields: Any) -> RawMention:
+def raw_mention(text: str, n: int = 0, **fields: Any) -> RawMention:
     """A minimal valid RawMention for tagger and enricher tests."""
     data: dict[str, Any] = {
         "platform": "test",
@@ -44,7 +44,7 @@ def make_mention(text: str, n: int = 0, **fields: Any) -> RawMention:
 
 
 def sample_batch() -> list[RawMention]:
-    return [make_mention(text, n) for n, text in enumerate(SAMPLE_TEXTS)]
+    return [raw_mention(text, n) for n, text in enumerate(SAMPLE_TEXTS)]
 
 
 class TaggerContract:
@@ -99,10 +99,10 @@ class TaggerContract:
 
     def test_title_only_and_odd_text(self, tagger: Tagger) -> None:
         odd = [
-            make_mention("", 0, title="Great"),
-            make_mention("🙂🙂🙂", 1),
-            make_mention("https://example.com/x?y=1", 2),
-            make_mention("   \n\t ", 3),
-            make_mention("a" * 20_000, 4),
+            raw_mention("", 0, title="Great"),
+            raw_mention("🙂🙂🙂", 1),
+            raw_mention("https://example.com/x?y=1", 2),
+            raw_mention("   \n\t ", 3),
+            raw_mention("a" * 20_000, 4),
         ]
         assert len(tagger.tag(odd)) == len(odd)

@@ -8,6 +8,8 @@
   aliases and templates are deleted after the test.
 - `es_node_factory` (function): private throwaway single nodes that a test may stop and restart, for
   failure tests ("Elasticsearch stops mid-batch"). Each start costs 10-30 s on 2 cores: use sparingly.
+- `warm_transformer` (session): one warmed-up transformer tagger for the NLP tests and the tagger
+  contract (`model` tests): loading the encoder takes seconds.
 - `es_cleanup` (what `es_prefix` runs after each test) and `esnode` (the provisioning module itself).
 
 Process control lives in index/esnode.py (standard library only, shared with `earful es` and, through
@@ -25,9 +27,13 @@ import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import FrameType, ModuleType
+from typing import TYPE_CHECKING
 
 import pytest
 from elasticsearch import ApiError, Elasticsearch, TransportError
+
+if TYPE_CHECKING:
+    from nlp.transformer_tagger import TransformerTagger
 
 
 def load_esnode() -> ModuleType:
@@ -156,3 +162,13 @@ def es_node_factory() -> Iterator[Callable[[], LocalNode]]:
     yield make
     for node in nodes:
         node.destroy()
+
+
+@pytest.fixture(scope="session")
+def warm_transformer() -> TransformerTagger:
+    """One warmed-up transformer tagger for the whole run: loading the encoder takes seconds."""
+    from nlp.transformer_tagger import TransformerTagger
+
+    tagger = TransformerTagger()
+    tagger.warm_up()
+    return tagger

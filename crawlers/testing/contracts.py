@@ -11,6 +11,10 @@ the capability flags for what the input holds::
         @pytest.fixture
         def source_factory(self, tmp_path) -> Callable[[], Source]:
             ...
+
+A class that runs several inputs (Earful's own ``tests/contracts/test_source.py``, parametrised over the
+``earful.sources`` entry points) overrides the ``source_traits`` fixture instead of the class attributes,
+to give each input its own :class:`SourceTraits`.
 """
 
 from __future__ import annotations
@@ -61,14 +65,35 @@ def roundtrip(cursor: SourceCursor) -> SourceCursor:
     return SourceCursor.model_validate_json(cursor.model_dump_json())
 
 
+@dataclass(frozen=True)
+class SourceTraits:
+    """What a source's test input holds, and how the contract pages through it."""
+
+    #: The input holds at least this many valid mentions.
+    min_mentions: int = 3
+    #: The input holds at least one item that must be reported as rejected.
+    expects_rejected: bool = False
+    #: The limit of the paging tests: small, so that paging crosses many batch boundaries.
+    page_size: int = 2
+
+
 class SourceContract:
+    #: The defaults of :class:`SourceTraits` for the ``source_traits`` fixture (see there).
     min_mentions: int = 3
     expects_rejected: bool = False
-    page_size: int = 2  # small, so that paging crosses many batch boundaries
+    page_size: int = 2
 
     @pytest.fixture
     def source_factory(self) -> Callable[[], Source]:
         raise NotImplementedError("subclasses provide a `source_factory` fixture")
+
+    @pytest.fixture
+    def source_traits(self) -> SourceTraits:
+        """The input's traits: the class attributes, unless a class that runs several inputs overrides
+        this fixture to give each its own."""
+        return SourceTraits(
+            min_mentions=self.min_mentions, expects_rejected=self.expects_rejected, page_size=self.page_size
+        )
 
     @pytest.fixture
     def source(self, source_factory: Callable[[], Source]) -> Source:
@@ -85,10 +110,10 @@ class SourceContract:
         assert isinstance(source.name, str)
         assert source.name
 
-    def test_fetch_from_none_cursor(self, source: Source) -> None:
+    def test_fetch_from_none_cursor(self, source_traits: SourceTraits, source: Source) -> None:
         result = source.fetch(None, 1_000_000)
         assert isinstance(result, FetchResult)
-        assert len(result.mentions) >= self.min_mentions
+        assert len(result.mentions) >= source_traits.min_mentions
         assert result.cursor.source == source.name
         assert result.cursor.value is None or isinstance(result.cursor.value, str)
         for mention in result.mentions:
@@ -111,35 +136,39 @@ class SourceContract:
         assert first.cursor.value == again.cursor.value
 
     # --- paging and resumption --------------------------------------------------------------------
-    def test_paging_has_no_duplicates_and_no_gaps(self, source: Source, everything: Drained) -> None:
-        paged = drain(source, self.page_size)
+    def test_paging_has_no_duplicates_and_no_gaps(
+        self, source_traits: SourceTraits, source: Source, everything: Drained
+    ) -> None:
+        paged = drain(source, source_traits.page_size)
         assert paged.ids == everything.ids
         assert len(set(paged.ids)) == len(paged.ids)
-        assert all(len(r.mentions) <= self.page_size for r in paged.results)
+        assert all(len(r.mentions) <= source_traits.page_size for r in paged.results)
         assert len(paged.results) >= 2, "input too small to test paging"
         for result in paged.results[:-1]:  # every fetch but the last moved forward
             assert result.mentions or result.rejected
             assert result.cursor.value is not None
 
     def test_resume_in_a_fresh_source(
-        self, source_factory: Callable[[], Source], everything: Drained
+        self, source_traits: SourceTraits, source_factory: Callable[[], Source], everything: Drained
     ) -> None:
         # A crash after some batches: a new process resumes from the saved (serialised) cursor.
         first = source_factory()
         seen: list[str] = []
         cursor: SourceCursor | None = None
         for _ in range(2):
-            result = first.fetch(cursor, self.page_size)
+            result = first.fetch(cursor, source_traits.page_size)
             seen.extend(m.id for m in result.mentions)
             cursor = roundtrip(result.cursor)
             if result.exhausted:
                 break
-        rest = drain(source_factory(), self.page_size, cursor)
+        rest = drain(source_factory(), source_traits.page_size, cursor)
         assert seen + rest.ids == everything.ids
 
-    def test_exhausted_stays_exhausted(self, source: Source, everything: Drained) -> None:
+    def test_exhausted_stays_exhausted(
+        self, source_traits: SourceTraits, source: Source, everything: Drained
+    ) -> None:
         assert everything.cursor is not None
-        again = source.fetch(roundtrip(everything.cursor), self.page_size)
+        again = source.fetch(roundtrip(everything.cursor), source_traits.page_size)
         assert again.exhausted
         assert again.mentions == ()
         assert again.rejected == ()
@@ -147,10 +176,10 @@ class SourceContract:
 
     # --- rejects and ids --------------------------------------------------------------------------
     def test_rejected_items_are_reported_once_with_locator_and_reason(
-        self, source: Source, everything: Drained
+        self, source_traits: SourceTraits, source: Source, everything: Drained
     ) -> None:
-        paged = drain(source, self.page_size)
-        if self.expects_rejected:
+        paged = drain(source, source_traits.page_size)
+        if source_traits.expects_rejected:
             assert everything.rejected, "the input holds an item that must be rejected"
         for item in everything.rejected:
             assert item.source == source.name

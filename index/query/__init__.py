@@ -1,7 +1,7 @@
 """The Earful query language: Brandwatch-style boolean search with proximity and field operators.
 
 `parse` a query to a typed AST, `to_text` prints it back, `lint` warns about likely mistakes,
-`evaluate` runs it against one mention (the specification every engine follows) and `RuleSet` runs
+`evaluate_query` runs it against one mention (the specification every engine follows) and `RuleSet` runs
 thousands of alert rules on a batch. The grammar is documented in docs/query-language.md.
 """
 
@@ -21,7 +21,7 @@ from index.query.ast import (
     Term,
     Wildcard,
 )
-from index.query.evaluate import CompiledQuery, Match, MentionView, compile_query, evaluate, matches
+from index.query.evaluate import CompiledQuery, Match, MentionView, compile_query, evaluate_query, matches
 from index.query.lint import CheckResult, QueryWarning, check, lint
 from index.query.matcher import RuleMatch, RuleSet
 from index.query.parser import parse
@@ -51,7 +51,7 @@ __all__ = [
     "Wildcard",
     "check",
     "compile_query",
-    "evaluate",
+    "evaluate_query",
     "lint",
     "matches",
     "parse",

@@ -569,7 +569,7 @@ def compile_query(node: Node) -> CompiledQuery:
     return CompiledQuery(node)
 
 
-def evaluate(query: Node, mention: EnrichedMention | MentionView) -> Match | None:
+def evaluate_query(query: Node, mention: EnrichedMention | MentionView) -> Match | None:
     """Does `mention` match `query`? The match carries the matched character spans."""
     view = mention if isinstance(mention, MentionView) else MentionView(mention)
     return compile_query(query).explain(view)

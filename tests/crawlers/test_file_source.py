@@ -1,9 +1,9 @@
-"""FileSource: the shared source contract over CSV and JSONL, and line-accurate rejects."""
+"""FileSource: line-accurate rejects, field mapping, paging and resumption of CSV and JSONL exports. The
+shared source contract runs on the same samples in tests/contracts/test_source.py."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -13,92 +13,9 @@ from core.errors import ConfigError, InvalidInput, NotConfigured, SourceError
 from core.models import SourceCursor
 from core.registry import SOURCES
 from core.settings import Settings
-from crawlers.base import Source
 from crawlers.sources.file import FieldMapping, FileSource, extract_hashtags, extract_mentions
-from crawlers.testing.contracts import SourceContract, drain
-
-MAPPING = FieldMapping(
-    native_id="id",
-    text="body",
-    title="title",
-    published_at="date",
-    author_handle="user",
-    rating="stars",
-    product="product",
-)
-
-# Line numbers as an editor shows them: line 1 is the header. Row 4 has a quoted newline, so it spans
-# lines 4-5 and the next row starts on line 6.
-CSV_TEXT = (
-    "id,date,user,stars,product,title,body\n"  # 1
-    "r1,2026-11-01T10:00:00Z,@ana,5,Aria Buds,Great,Love the sound #quillfinch @quillfinch_help\n"  # 2
-    "r2,2026-11-02,bob,1,Aria Buds,,Battery died after a week\n"  # 3
-    'r3,1793700000,cy,4,Halo 700,Long one,"First line\nsecond line, with a comma"\n'  # 4-5
-    "r4,not a date,dan,3,Halo 700,,Date is wrong\n"  # 6
-    "r5,2026-11-03T08:00:00+08:00,eve,2,Halo 700,,\n"  # 7: no text
-    "r6,2026-11-03,fay,2,Halo 700\n"  # 8: too few columns
-    "r7,2026-11-04,gus,11,Halo 700,,Stars out of range\n"  # 9
-    "r8,2026-11-04,hal,three,Halo 700,,Stars not a number\n"  # 10
-    "\n"  # 11: blank lines are not rows
-    "r9,2026-11-05,ivy,4,Aria Buds,,Fine for the price\n"  # 12
-    "r10,2026-11-06,jo,5,Aria Buds,,耳机音质很好\n"  # 13
-)
-
-JSONL_LINES = [
-    {"id": 1, "text": "first", "created": "2026-11-01T00:00:00Z", "user": {"screen_name": "ana", "id": "u1"}},
-    {"id": 2, "text": "second", "created": 1793700000000, "user": {"screen_name": "@bob", "id": "u2"}},
-    "{broken json",
-    {"id": 4, "created": "2026-11-01T00:00:00Z"},
-    [1, 2, 3],
-    {"id": 6, "text": "sixth", "created": "2026-11-02T00:00:00Z", "user": {"screen_name": "cy"}},
-    {"id": 7, "text": "seventh", "created": "2026-11-03T00:00:00Z"},
-]
-JSON_MAPPING = FieldMapping(
-    native_id="id", text="text", published_at="created", author_handle="user.screen_name", author_id="user.id"
-)
-
-
-def write_jsonl(path: Path, lines: list[object]) -> Path:
-    path.write_text(
-        "".join(
-            (line if isinstance(line, str) else json.dumps(line, ensure_ascii=False)) + "\n" for line in lines
-        ),
-        encoding="utf-8",
-    )
-    return path
-
-
-class TestCsvFileSourceContract(SourceContract):
-    min_mentions = 5
-    expects_rejected = True
-
-    @pytest.fixture
-    def source_factory(self, tmp_path: Path) -> Callable[[], Source]:
-        path = tmp_path / "reviews.csv"
-        path.write_text(CSV_TEXT, encoding="utf-8")
-        return lambda: FileSource("reviews", path, mapping=MAPPING)
-
-
-class TestJsonlFileSourceContract(SourceContract):
-    min_mentions = 4
-    expects_rejected = True
-
-    @pytest.fixture
-    def source_factory(self, tmp_path: Path) -> Callable[[], Source]:
-        path = write_jsonl(tmp_path / "posts.jsonl", list(JSONL_LINES))
-        return lambda: FileSource("posts", path, mapping=JSON_MAPPING, platform="twitter")
-
-
-class TestJsonlWithoutIdsContract(SourceContract):
-    """No id column: ids are hashes of the row content, stable across instances."""
-
-    min_mentions = 3
-
-    @pytest.fixture
-    def source_factory(self, tmp_path: Path) -> Callable[[], Source]:
-        rows = [{"text": f"post {i}", "published_at": f"2026-11-0{i}T00:00:00Z"} for i in range(1, 6)]
-        path = write_jsonl(tmp_path / "noid.jsonl", list(rows))
-        return lambda: FileSource("noid", path)
+from crawlers.testing.contracts import drain
+from tests.crawlers.file_samples import CSV_TEXT, JSON_MAPPING, JSONL_LINES, MAPPING, write_jsonl
 
 
 def test_csv_rejects_carry_editor_line_numbers_and_valid_rows_come_through(tmp_path: Path) -> None:

@@ -1,13 +1,13 @@
 """The runner: one spider per subprocess, items streamed back, and SpiderSource as a Source.
 
-SpiderSource passes the shared source contract over the fixture site (the crawl runs once; fresh
-SpiderSource objects continue the same run, as after a failed task), then the crawl-specific rules:
-a completed crawl rests until `recrawl_after`, a dead child is a retryable error, health is recorded."""
+SpiderSource passes the shared source contract over the fixture site in tests/contracts/test_source.py;
+here, the crawl-specific rules: a completed crawl rests until `recrawl_after`, a dead child is a
+retryable error, health is recorded."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,7 +17,7 @@ from core.models import DEFAULT_WORKSPACE, RawMention, SourceCursor
 from crawlers.base import Source
 from crawlers.health import HealthState, HealthStore
 from crawlers.runner import RunSpec, SpiderSource, encode_line, iter_batches
-from crawlers.testing.contracts import SourceContract, drain
+from crawlers.testing.contracts import drain
 from crawlers.testing.replicas import profile_path
 from crawlers.testing.replicas.sites import FixtureSite
 from demo.site import DemoSite
@@ -46,16 +46,6 @@ def make_source(site: FixtureSite, name: str, tmp: Path | None = None, **kw: obj
         idle_timeout=120,
         **kw,  # type: ignore[arg-type]
     )
-
-
-class TestSpiderSourceContract(SourceContract):
-    min_mentions = 5
-    expects_rejected = True
-    page_size = 3
-
-    @pytest.fixture
-    def source_factory(self, site: FixtureSite) -> Callable[[], Source]:
-        return lambda: make_source(site, "contract-reviews")
 
 
 def test_completed_crawl_rests_then_crawls_again_for_newer(site: FixtureSite, tmp_path: Path) -> None:

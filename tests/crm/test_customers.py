@@ -1,12 +1,12 @@
-"""Customer directories (contract over SQLite, Elasticsearch and in memory), the master-file import and
-the `earful customers` commands."""
+"""Customer directories (what only one backend has, the factory, migrations; their contract runs in
+tests/contracts/test_customer_store.py), the master-file import and the `earful customers` commands."""
 
 from __future__ import annotations
 
 import hashlib
 import json
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -40,96 +40,42 @@ from crm.customers import (
     build_customer_directory,
 )
 from crm.master_file import import_master_file, read_master_file
-from crm.testing import (
-    ANA,
-    BO,
-    CustomerDirectoryContract,
-    LookupContract,
-    MakeDirectory,
-    MakeDirectoryIn,
-)
+from crm.testing import ANA, BO, records
 from index.backends.sqlite import SQLiteMentionStore
-from nlp.linking import CustomerDirectory, InMemoryCustomerDirectory
+from nlp.linking import CustomerDirectory
 from nlp.linking.feedback import LinkFeedbackStore
 from nlp.linking.linker import ScoredLinker
-from nlp.testing import make_mention
+from nlp.testing import raw_mention
 
 
-# --- the contract --------------------------------------------------------------------------------
-class TestSQLiteDirectory(CustomerDirectoryContract):
-    @pytest.fixture
-    def directory_in(self, tmp_path: Path) -> Iterator[MakeDirectoryIn]:
-        made: list[SQLiteCustomerDirectory] = []
-
-        def make(workspace: str, records: Sequence[Any]) -> SQLiteCustomerDirectory:
-            directory = SQLiteCustomerDirectory(tmp_path / "customers.db", workspace=workspace)
-            made.append(directory)
-            assert directory.upsert(records).created == len(records)
-            return directory
-
-        yield make
-        for directory in made:
-            directory.close()
-
-    @pytest.fixture
-    def make_directory(self, directory_in: MakeDirectoryIn) -> MakeDirectory:
-        return lambda records: directory_in(DEFAULT_WORKSPACE, records)
-
-    def test_protocols(self, directory: SQLiteCustomerDirectory) -> None:
-        assert isinstance(directory, CustomerDirectory)
-        assert isinstance(directory, LinkFeedbackStore)
-
-    def test_shares_the_mentions_file_without_touching_it(self, tmp_path: Path) -> None:
-        path = tmp_path / "earful.db"
-        with (
-            SQLiteMentionStore(workspace=DEFAULT_WORKSPACE, path=path) as mentions,
-            SQLiteCustomerDirectory(path, workspace=DEFAULT_WORKSPACE) as customers,
-        ):
-            mentions.upsert([enriched("hello", 0)])
-            customers.upsert([ANA])
-            assert mentions.count() == 1
-            assert customers.count() == 1
-        with SQLiteCustomerDirectory(path, workspace=DEFAULT_WORKSPACE) as reopened:
-            assert reopened.get(ANA.id) == ANA  # durable
-
-
-class TestInMemoryDirectory(LookupContract):
-    @pytest.fixture
-    def make_directory(self) -> MakeDirectory:
-        def make(records: Sequence[Any]) -> InMemoryCustomerDirectory:
-            directory = InMemoryCustomerDirectory()
-            for record in records:
-                directory.add(record.customer, record.order_numbers)
-            return directory
-
-        return make
+# --- what only one backend has (the contract: tests/contracts/test_customer_store.py) ---------------
+def test_sqlite_shares_the_mentions_file_without_touching_it(tmp_path: Path) -> None:
+    path = tmp_path / "earful.db"
+    with (
+        SQLiteMentionStore(workspace=DEFAULT_WORKSPACE, path=path) as mentions,
+        SQLiteCustomerDirectory(path, workspace=DEFAULT_WORKSPACE) as customers,
+    ):
+        mentions.upsert([enriched("hello", 0)])
+        customers.upsert([ANA])
+        assert mentions.count() == 1
+        assert customers.count() == 1
+    with SQLiteCustomerDirectory(path, workspace=DEFAULT_WORKSPACE) as reopened:
+        assert reopened.get(ANA.id) == ANA  # durable
 
 
 @pytest.mark.integration
-class TestElasticsearchDirectory(CustomerDirectoryContract):
-    @pytest.fixture
-    def directory_in(self, es_client: Elasticsearch, es_prefix: str) -> MakeDirectoryIn:
-        def make(workspace: str, records: Sequence[Any]) -> ElasticsearchCustomerDirectory:
-            directory = ElasticsearchCustomerDirectory(
-                client=es_client, prefix=es_prefix, workspace=workspace
-            )
-            assert directory.upsert(records).created == len(records)
-            return directory
-
-        return make
-
-    @pytest.fixture
-    def make_directory(self, directory_in: MakeDirectoryIn) -> MakeDirectory:
-        return lambda records: directory_in(DEFAULT_WORKSPACE, records)
-
-    def test_index_layout(self, directory: ElasticsearchCustomerDirectory, es_client: Elasticsearch) -> None:
-        assert isinstance(directory, CustomerDirectory)
-        assert isinstance(directory, LinkFeedbackStore)
-        mapping = es_client.indices.get_mapping(index=directory.index)[directory.index]["mappings"]
-        assert mapping["properties"]["handles"]["type"] == "keyword"
-        assert mapping["properties"]["name"]["type"] == "text"
-        found = es_client.search(index=directory.index, query={"match": {"name": "lima"}})
-        assert [hit["_id"] for hit in found["hits"]["hits"]] == [scoped_doc_id(DEFAULT_WORKSPACE, ANA.id)]
+def test_elasticsearch_index_layout(es_client: Elasticsearch, es_prefix: str) -> None:
+    directory = ElasticsearchCustomerDirectory(
+        client=es_client, prefix=es_prefix, workspace=DEFAULT_WORKSPACE
+    )
+    assert directory.upsert(records(CustomerRecord)).created == 3
+    assert isinstance(directory, CustomerDirectory)
+    assert isinstance(directory, LinkFeedbackStore)
+    mapping = es_client.indices.get_mapping(index=directory.index)[directory.index]["mappings"]
+    assert mapping["properties"]["handles"]["type"] == "keyword"
+    assert mapping["properties"]["name"]["type"] == "text"
+    found = es_client.search(index=directory.index, query={"match": {"name": "lima"}})
+    assert [hit["_id"] for hit in found["hits"]["hits"]] == [scoped_doc_id(DEFAULT_WORKSPACE, ANA.id)]
 
 
 def test_the_scored_linker_runs_on_a_stored_directory(tmp_path: Path) -> None:
@@ -138,7 +84,7 @@ def test_the_scored_linker_runs_on_a_stored_directory(tmp_path: Path) -> None:
             [CustomerRecord(customer=ANA, order_numbers=("A12345",)), CustomerRecord(customer=BO)]
         )
         linker = ScoredLinker(directory, feedback=directory)
-        by_handle = make_mention("hi", platform="demo", author=Author(platform="demo", handle="ana_l"))
+        by_handle = raw_mention("hi", platform="demo", author=Author(platform="demo", handle="ana_l"))
         link = linker.link(by_handle)
         assert link is not None
         assert (link.customer_id, link.method) == (ANA.id, "handle")
@@ -349,7 +295,7 @@ NOW = datetime(2026, 11, 20, tzinfo=UTC)
 
 
 def enriched(text: str, n: int, **fields: Any) -> EnrichedMention:
-    raw = make_mention(text, n, platform="demo", published_at=NOW - timedelta(hours=n))
+    raw = raw_mention(text, n, platform="demo", published_at=NOW - timedelta(hours=n))
     return EnrichedMention.from_raw(raw, lang="en", **fields)
 
 
@@ -405,7 +351,7 @@ def test_cli_import_show_and_feedback(home: Path, master: Path) -> None:
     with SQLiteCustomerDirectory(home / "earful.db", workspace=DEFAULT_WORKSPACE) as directory:
         assert directory.feedback_for(["demo:@zed"]) == {BO.id: "confirm"}
         linker = ScoredLinker(directory, feedback=directory)
-        later = make_mention("again", 9, platform="demo", author=Author(platform="demo", handle="ZED"))
+        later = raw_mention("again", 9, platform="demo", author=Author(platform="demo", handle="ZED"))
         assert linker.link(later) == CustomerLink(
             customer_id=BO.id, confidence=1.0, method="manual", evidence=("confirmed for demo:@zed",)
         )

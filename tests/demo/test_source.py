@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -19,9 +19,8 @@ from core.errors import ConfigError, NotConfigured, RateLimited, SourceError, So
 from core.models import SourceCursor
 from core.registry import SOURCES
 from core.settings import CrawlSettings, Settings
-from crawlers.base import Source
 from crawlers.safety import TargetGuard
-from crawlers.testing.contracts import SourceContract, drain
+from crawlers.testing.contracts import drain
 from demo.site import DemoSite, load_items
 from demo.site.generate import MALFORMED_DATE
 from demo.source import DemoSiteSource
@@ -36,16 +35,6 @@ def local(name: str, url: str, **options: Any) -> DemoSiteSource:
 def site() -> Iterator[DemoSite]:
     with DemoSite() as running:
         yield running
-
-
-class TestDemoSiteSourceContract(SourceContract):
-    min_mentions = 300
-    expects_rejected = True
-    page_size = 40  # several hundred items: pages of 40 still cross many boundaries
-
-    @pytest.fixture
-    def source_factory(self, site: DemoSite) -> Callable[[], Source]:
-        return lambda: local("demo", site.url)
 
 
 def test_everything_comes_through_mapped(site: DemoSite) -> None:

@@ -20,8 +20,8 @@ from core.settings import ElasticsearchSettings
 from index.backends.elasticsearch import ElasticsearchMentionStore
 from index.base import UpsertResult
 from index.bulk import BulkItem, BulkWriter
-from index.testing import make_mention, make_mentions
-from tests.contracts.test_elasticsearch_store import es_test_settings
+from index.testing.corpus import enriched_mention, enriched_mentions
+from tests.index.stores import es_test_settings
 
 pytestmark = pytest.mark.integration
 
@@ -154,9 +154,9 @@ def store(es_url: str, es_prefix: str) -> Iterator[ElasticsearchMentionStore]:
 def test_mapping_error_is_reported_with_its_id_and_the_rest_is_written(
     store: ElasticsearchMentionStore,
 ) -> None:
-    good = make_mentions(45, seed=21)
+    good = enriched_mentions(45, seed=21)
     # date_nanos cannot hold dates before 1970: a real per-item mapping error from Elasticsearch
-    bad = make_mention("too-old", published_at=datetime(1960, 1, 1, tzinfo=UTC))
+    bad = enriched_mention("too-old", published_at=datetime(1960, 1, 1, tzinfo=UTC))
     batch = [*good[:30], bad, *good[30:]]
     with pytest.raises(PartialWriteError) as caught:
         store.upsert(batch)
@@ -173,7 +173,7 @@ def test_mapping_error_is_reported_with_its_id_and_the_rest_is_written(
 
 
 def test_create_policy_conflicts_are_skips_not_errors(store: ElasticsearchMentionStore) -> None:
-    batch = make_mentions(25, seed=22)
+    batch = enriched_mentions(25, seed=22)
     assert store.upsert(batch[:10]) == UpsertResult(created=10)
     assert store.upsert(batch, WritePolicy.create) == UpsertResult(created=15, skipped=10)
 
@@ -187,7 +187,7 @@ def test_whole_request_429_is_retried_with_backoff(es_url: str, es_prefix: str) 
         writer = BulkWriter(
             store.client, store.es_settings, store.alias, workspace=store.workspace, sleep=sleeps.append
         )
-        batch = make_mentions(50, seed=23)
+        batch = enriched_mentions(50, seed=23)
         assert writer.write(batch) == UpsertResult(created=50)
         assert proxy.bulk_sizes == [50, 50, 50, 50]
         # doubling from 0.01, never below Retry-After (0.04), never above max_backoff (0.05)
@@ -201,7 +201,7 @@ def test_per_item_429_retries_only_the_rejected_items(es_url: str, es_prefix: st
     with ThrottlingProxy(es_url, ["split", "split", "pass"]) as proxy:
         store = _store(proxy.url, es_prefix, bulk_chunk_size=100, **FAST_RETRIES)
         store.ensure_ready()
-        batch = make_mentions(40, seed=24)
+        batch = enriched_mentions(40, seed=24)
         assert store.upsert(batch) == UpsertResult(created=40)  # each item created exactly once
         assert proxy.bulk_sizes == [40, 20, 10]
         store.refresh()
@@ -215,14 +215,14 @@ def test_429_beyond_the_retries_is_unavailable_and_retryable(es_url: str, es_pre
         store = _store(proxy.url, es_prefix, max_retries=2, initial_backoff=0.0, max_backoff=0.0)
         store.ensure_ready()
         with pytest.raises(StoreUnavailable) as caught:
-            store.upsert(make_mentions(5, seed=25))
+            store.upsert(enriched_mentions(5, seed=25))
         assert is_retryable(caught.value)
         assert proxy.bulk_sizes == [5, 5, 5]
         store.close()
     with ThrottlingProxy(es_url, ["split"] * 10) as proxy:
         store = _store(proxy.url, es_prefix, max_retries=1, initial_backoff=0.0, max_backoff=0.0)
         with pytest.raises(PartialWriteError) as partial:
-            store.upsert(make_mentions(8, seed=26))
+            store.upsert(enriched_mentions(8, seed=26))
         assert partial.value.retryable  # only rejections are left: the flow retries the batch
         assert [f["status"] for f in partial.value.failures] == [429, 429]
         store.close()
@@ -247,7 +247,7 @@ def test_node_stopping_mid_batch_then_restarting(es_node_factory: Callable[[], A
     settings = es_test_settings(node.url, "failover", bulk_chunk_size=50, max_retries=1, request_timeout=10)
     store = ElasticsearchMentionStore(settings, workspace=DEFAULT_WORKSPACE)
     store.ensure_ready()
-    batch = make_mentions(500, seed=27)
+    batch = enriched_mentions(500, seed=27)
 
     writer = _StopAfter(
         store.client, store.es_settings, store.alias, workspace=store.workspace, stop=node.stop, after=3
@@ -274,7 +274,7 @@ def test_unreachable_cluster_is_unavailable() -> None:
         Settings(elasticsearch=settings), workspace=DEFAULT_WORKSPACE, prefix="nowhere"
     )
     with pytest.raises(StoreUnavailable):
-        store.upsert([make_mention("a")])
+        store.upsert([enriched_mention("a")])
     with pytest.raises(StoreUnavailable):
         store.count()
     store.close()
@@ -310,7 +310,7 @@ def test_pipelined_chunks_go_one_at_a_time_in_order(es_url: str, es_prefix: str)
 
     store = _store(es_url, es_prefix, bulk_chunk_size=7, refresh="wait_for")
     store.ensure_ready()
-    batch = make_mentions(30, seed=28)
+    batch = enriched_mentions(30, seed=28)
     before = sys.getswitchinterval()
     writer = _Recording(store.client, store.es_settings, store.alias, workspace=store.workspace)
     assert writer.write(batch) == UpsertResult(created=30)
@@ -331,7 +331,7 @@ def test_a_failure_while_encoding_stops_the_write_and_restores_the_interpreter(
     from index import bulk
 
     before = sys.getswitchinterval()
-    good = make_mentions(3, seed=29)
+    good = enriched_mentions(3, seed=29)
 
     def items() -> Iterator[BulkItem]:
         yield from (bulk.encode(m, DEFAULT_WORKSPACE) for m in good)

@@ -21,8 +21,8 @@ from index import migrate, schema
 from index.analysis import analyze, analyze_fast
 from index.backends.elasticsearch import ElasticsearchMentionStore
 from index.base import MentionFilter, SearchRequest
-from index.testing import every_field_mention, make_mention, make_mentions, matches
-from tests.contracts.test_elasticsearch_store import es_test_settings
+from index.testing.corpus import enriched_mention, enriched_mentions, every_field_mention, reference_matches
+from tests.index.stores import es_test_settings
 
 
 # --- rendering -----------------------------------------------------------------------------------
@@ -93,7 +93,7 @@ def test_mapping_has_every_enriched_mention_field() -> None:
 
 # --- documents -----------------------------------------------------------------------------------
 def test_document_round_trips() -> None:
-    for mention in [every_field_mention(), *make_mentions(50, seed=3)]:
+    for mention in [every_field_mention(), *enriched_mentions(50, seed=3)]:
         doc_id, text = schema.identified_document_json(mention, DEFAULT_WORKSPACE)
         assert doc_id == mention.id
         source = json.loads(text)
@@ -103,13 +103,13 @@ def test_document_round_trips() -> None:
 
 
 def test_analysis_keeps_title_and_text_apart() -> None:
-    mention = make_mention("x", "机器很好", title="好耳")
+    mention = enriched_mention("x", "机器很好", title="好耳")
     assert schema.analysis_object(mention) == {
         "terms": ["好 耳", "机 器 很 好"],
         "stems": ["好 耳", "机 器 很 好"],
         "bigrams": ["好耳", "机器 器很 很好"],
     }
-    assert schema.analysis_object(make_mention("y", "Flights delayed"))["stems"] == ["flight delay"]
+    assert schema.analysis_object(enriched_mention("y", "Flights delayed"))["stems"] == ["flight delay"]
 
 
 TRICKY = (
@@ -231,7 +231,7 @@ def test_ensure_ready_creates_everything_once(client_and_prefix: tuple[Any, str]
 @pytest.mark.integration
 def test_migrate_moves_alias_and_reanalyses(client_and_prefix: tuple[Any, str], es_url: str) -> None:
     client, prefix = client_and_prefix
-    mentions = make_mentions(120, seed=11)
+    mentions = enriched_mentions(120, seed=11)
     old = _make_old_index(client, prefix, mentions)
     es_settings = es_test_settings(es_url, prefix)
     store = ElasticsearchMentionStore(es_settings, workspace=DEFAULT_WORKSPACE, client=client, prefix=prefix)
@@ -256,7 +256,7 @@ def test_migrate_moves_alias_and_reanalyses(client_and_prefix: tuple[Any, str], 
     store.ensure_ready()  # now at the code's version
     assert store.count() == 120
     for query in ("battery", "耳机", "電池"):
-        expected = {m.id for m in mentions if matches(m, text=query)}
+        expected = {m.id for m in mentions if reference_matches(m, text=query)}
         assert expected
         assert {m.id for m in store.search(SearchRequest(text=query, limit=1000)).hits} == expected
     assert [m.id for m in store.export()] == [
@@ -272,7 +272,7 @@ def test_migrate_moves_alias_and_reanalyses(client_and_prefix: tuple[Any, str], 
     )
 
     # new writes go to the new index; a second run has nothing to do; the old one can be dropped
-    store.upsert([make_mention("after-migration", published_at=datetime(2026, 11, 20, tzinfo=UTC))])
+    store.upsert([enriched_mention("after-migration", published_at=datetime(2026, 11, 20, tzinfo=UTC))])
     store.refresh()
     assert store.count(MentionFilter(since=datetime(2026, 11, 19, tzinfo=UTC))) == 1
     assert migrate.migrate(client, prefix, es_settings.elasticsearch).action == "up_to_date"
@@ -284,7 +284,7 @@ def test_migrate_delete_old_and_fresh_cluster(client_and_prefix: tuple[Any, str]
     es_settings = ElasticsearchSettings()
     assert migrate.migrate(client, prefix, es_settings, dry_run=True).action == "would_create"
     assert migrate.status(client, prefix)["state"] == "missing"
-    old = _make_old_index(client, prefix, make_mentions(10, seed=12))
+    old = _make_old_index(client, prefix, enriched_mentions(10, seed=12))
     report = migrate.migrate(client, prefix, es_settings, delete_old=True)
     assert report.old_index_deleted
     assert not client.indices.exists(index=old)
@@ -310,19 +310,19 @@ def test_writes_during_migration_wait_for_the_new_index(
     from index.bulk import BulkWriter
 
     client, prefix = client_and_prefix
-    old = _make_old_index(client, prefix, make_mentions(5, seed=13))
+    old = _make_old_index(client, prefix, enriched_mentions(5, seed=13))
     client.indices.put_settings(index=old, settings={"index.blocks.write": True})
     fast = ElasticsearchSettings(max_retries=1, initial_backoff=0.01, max_backoff=0.01)
     with pytest.raises(PartialWriteError) as caught:
         BulkWriter(client, fast, schema.alias_name(prefix), workspace=DEFAULT_WORKSPACE).write(
-            [make_mention("late")]
+            [enriched_mention("late")]
         )
     assert caught.value.retryable
     assert caught.value.failures[0]["type"] == "cluster_block_exception"
     client.indices.put_settings(index=old, settings={"index.blocks.write": False})
     assert migrate.migrate(client, prefix, fast).action == "migrated"
     BulkWriter(client, fast, schema.alias_name(prefix), workspace=DEFAULT_WORKSPACE, refresh="true").write(
-        [make_mention("late")]
+        [enriched_mention("late")]
     )
     assert client.count(index=schema.alias_name(prefix))["count"] == 6
 
@@ -383,7 +383,7 @@ def test_migrate_moves_a_version_3_index_into_the_default_workspace(
     client_and_prefix: tuple[Any, str], es_url: str
 ) -> None:
     client, prefix = client_and_prefix
-    mentions = make_mentions(60, seed=21)
+    mentions = enriched_mentions(60, seed=21)
     cursor = SourceCursor(source="feed", value="17")
     search = SavedSearch(owner="ann", name="battery", query="battery OR 电池")
     old = _make_version_3_indices(client, prefix, mentions, [cursor], [search])
@@ -405,7 +405,7 @@ def test_migrate_moves_a_version_3_index_into_the_default_workspace(
     default.ensure_ready()
     assert default.count() == 60
     assert all(default.get(m.id) == m for m in mentions)
-    expected = {m.id for m in mentions if matches(m, text="battery")}
+    expected = {m.id for m in mentions if reference_matches(m, text="battery")}
     assert {m.id for m in default.search(SearchRequest(text="battery", limit=100)).hits} == expected
     assert list(default.export()) == sorted(mentions, key=lambda m: (m.published_at, m.id))
     assert default.load_cursor("feed") == cursor

@@ -16,7 +16,7 @@ from core.models import DEFAULT_WORKSPACE, Sentiment, SentimentLabel
 from core.settings import get_settings
 from index.backends.sqlite import SQLiteMentionStore
 from index.cli.search import markup_fragment, parse_since, search_cmd
-from index.testing import make_mention
+from index.testing.corpus import enriched_mention
 
 NOW = datetime.now(UTC)
 
@@ -35,21 +35,21 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
         store.ensure_ready()
         store.upsert(
             [
-                make_mention(
+                enriched_mention(
                     "late",
                     "I want a refund, the delivery was so late [bold]",
                     sentiment=negative,
                     published_at=NOW - timedelta(hours=1),
                 ),
-                make_mention(
+                enriched_mention(
                     "slow",
                     "Money back please: shipping was slower than ever",
                     published_at=NOW - timedelta(days=2),
                 ),
-                make_mention(
+                enriched_mention(
                     "zh", "这个手机的电池很差，充电太慢", lang="zh", published_at=NOW - timedelta(days=20)
                 ),
-                make_mention("other", "lovely weather today", published_at=NOW - timedelta(hours=3)),
+                enriched_mention("other", "lovely weather today", published_at=NOW - timedelta(hours=3)),
             ]
         )
     yield tmp_path

@@ -37,8 +37,8 @@ def _mention(text: str, native_id: str = "m") -> RawMention:
 
 
 @pytest.mark.model
-def test_mixed_review_gets_a_polarity_per_aspect(warm: TransformerTagger) -> None:
-    [tags] = warm.tag(
+def test_mixed_review_gets_a_polarity_per_aspect(warm_transformer: TransformerTagger) -> None:
+    [tags] = warm_transformer.tag(
         [_mention("The sound is amazing but the delivery took three weeks and the box was crushed.")]
     )
     polarity = {a.label: a.polarity for a in tags.aspects}
@@ -48,25 +48,30 @@ def test_mixed_review_gets_a_polarity_per_aspect(warm: TransformerTagger) -> Non
 
 
 @pytest.mark.model
-def test_aspects_do_not_depend_on_the_batch(warm: TransformerTagger) -> None:
+def test_aspects_do_not_depend_on_the_batch(warm_transformer: TransformerTagger) -> None:
     texts = ["味道很好，但是送餐太慢了，等了两个小时。", "The app keeps crashing when I try to pay.", "ok"]
-    alone = [warm.tag([_mention(t)])[0].aspects for t in texts]
-    together = [tags.aspects for tags in warm.tag([_mention(t, str(i)) for i, t in enumerate(texts)])]
+    alone = [warm_transformer.tag([_mention(t)])[0].aspects for t in texts]
+    together = [
+        tags.aspects for tags in warm_transformer.tag([_mention(t, str(i)) for i, t in enumerate(texts)])
+    ]
     assert alone == together
     assert AspectLabel.app_or_website in {a.label for a in together[1]}
 
 
 @pytest.mark.model
-def test_unscored_languages_get_no_aspects(warm: TransformerTagger) -> None:
-    [tags] = warm.tag([_mention("Der Versand war langsam, aber die Qualität ist super.")])
+def test_unscored_languages_get_no_aspects(warm_transformer: TransformerTagger) -> None:
+    [tags] = warm_transformer.tag([_mention("Der Versand war langsam, aber die Qualität ist super.")])
     assert tags.sentiment is not None
     assert tags.sentiment.label is SentimentLabel.unscored
     assert tags.aspects == ()
 
 
 @pytest.mark.model
-def test_the_enricher_stores_the_aspects(warm: TransformerTagger) -> None:
-    [mention] = Enricher(warm).enrich([_mention("Great price, terrible customer service.")])
+def test_the_enricher_stores_the_aspects(warm_transformer: TransformerTagger) -> None:
+    [mention] = Enricher(warm_transformer).enrich([_mention("Great price, terrible customer service.")])
     assert mention.aspects
     assert {a.label for a in mention.aspects} >= {AspectLabel.service}
-    assert mention.aspects == warm.tag([_mention("Great price, terrible customer service.")])[0].aspects
+    assert (
+        mention.aspects
+        == warm_transformer.tag([_mention("Great price, terrible customer service.")])[0].aspects
+    )

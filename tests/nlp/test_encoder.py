@@ -10,7 +10,7 @@ from pydantic import ValidationError
 from core.errors import ModelUnavailable
 from core.settings import Settings
 from nlp.encoder import CPU_TOKEN_BUDGET, GPU_TOKEN_BUDGET, Encoder, resolve_device
-from nlp.testing import make_mention
+from nlp.testing import raw_mention
 from nlp.transformer_tagger import TransformerTagger
 
 
@@ -39,10 +39,10 @@ def test_a_missing_gpu_is_model_unavailable_not_a_silent_cpu_run() -> None:
 
 
 @pytest.mark.model
-def test_pooling_matches_the_token_states(warm: TransformerTagger) -> None:
+def test_pooling_matches_the_token_states(warm_transformer: TransformerTagger) -> None:
     """Sentence and clause vectors are the normalised means of the right token states, whatever the
     batch and padding the text went through."""
-    encoder = warm.encoder
+    encoder = warm_transformer.encoder
     texts = ["The sound is amazing but the delivery took three weeks.", "味道很好，但是送餐太慢了。", "ok"]
     ids = encoder.tokenize(texts)
     spans = [[(1, 4), (4, len(ids[0]) - 1)], [(2, 5)], []]
@@ -61,9 +61,9 @@ def test_pooling_matches_the_token_states(warm: TransformerTagger) -> None:
 
 @pytest.mark.model
 def test_batches_stay_under_the_token_budget(
-    warm: TransformerTagger, monkeypatch: pytest.MonkeyPatch
+    warm_transformer: TransformerTagger, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    encoder = warm.encoder
+    encoder = warm_transformer.encoder
     assert encoder.token_budget is None  # the device's default
     seen: list[tuple[int, int]] = []
     forward = encoder._forward
@@ -84,21 +84,21 @@ def test_batches_stay_under_the_token_budget(
 
 @pytest.mark.model
 def test_a_text_repeated_in_a_batch_is_encoded_once(
-    warm: TransformerTagger, monkeypatch: pytest.MonkeyPatch
+    warm_transformer: TransformerTagger, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     encoded: list[str] = []
-    probabilities = warm._probabilities
+    probabilities = warm_transformer._probabilities
 
     def spy(texts: list[str]) -> object:
         encoded.extend(texts)
         return probabilities(texts)
 
-    monkeypatch.setattr(warm, "_probabilities", spy)
+    monkeypatch.setattr(warm_transformer, "_probabilities", spy)
     retweet = "RT @acme: the new firmware bricked my router, support is not answering"
-    batch = [make_mention(retweet, 0), make_mention("這家外送很快，推薦！", 1), make_mention(retweet, 2)]
-    batch.append(make_mention("这家外送很快，推荐！", 3))  # the same text once converted to Simplified
-    tags = warm.tag(batch)
+    batch = [raw_mention(retweet, 0), raw_mention("這家外送很快，推薦！", 1), raw_mention(retweet, 2)]
+    batch.append(raw_mention("这家外送很快，推荐！", 3))  # the same text once converted to Simplified
+    tags = warm_transformer.tag(batch)
     assert encoded == [retweet, "这家外送很快，推荐！"]
     assert tags[0] == tags[2]
     assert tags[1] == tags[3]
-    assert tags[0] == warm.tag([make_mention(retweet, 5)])[0]  # the same tags as when alone
+    assert tags[0] == warm_transformer.tag([raw_mention(retweet, 5)])[0]  # the same tags as when alone

@@ -24,7 +24,7 @@ from nlp.enricher import Enricher
 from nlp.language import LanguageDetector
 from nlp.lexicon import LexiconTagger
 from nlp.linking import DeterministicLinker, InMemoryCustomerDirectory
-from nlp.testing import make_mention
+from nlp.testing import raw_mention
 
 FAKE = ModelRef(name="fake", version="0")
 
@@ -57,9 +57,9 @@ class CountingTagger:
 
 
 BATCH = [
-    make_mention("I love these headphones, the sound is amazing!", 0),
-    make_mention("航班延误了五个小时，太差了。", 1),
-    make_mention("Le service était vraiment horrible, je ne recommande pas.", 2),
+    raw_mention("I love these headphones, the sound is amazing!", 0),
+    raw_mention("航班延误了五个小时，太差了。", 1),
+    raw_mention("Le service était vraiment horrible, je ne recommande pas.", 2),
 ]
 
 
@@ -80,7 +80,7 @@ def test_lexicon_enrichment_fills_everything() -> None:
 
 def test_one_tagger_call_per_batch_and_detector_fills_lang() -> None:
     tagger = CountingTagger()
-    enriched = Enricher(tagger).enrich([*BATCH, make_mention("ok", 3, lang_hint="zh-TW")])
+    enriched = Enricher(tagger).enrich([*BATCH, raw_mention("ok", 3, lang_hint="zh-TW")])
     assert tagger.calls == [4]
     assert [m.lang for m in enriched] == ["en", "zh", "fr", "zh"]  # the hint settles 'ok'
     assert enriched[0].models == (FAKE, LanguageDetector().model)
@@ -117,8 +117,8 @@ def test_customer_linking_hook() -> None:
     )
     linker = DeterministicLinker(InMemoryCustomerDirectory([customer]))
     batch = [
-        make_mention("Great flight", 0, author=Author(platform="test", native_id="u1")),
-        make_mention("Great flight", 1, author=Author(platform="test", native_id="u2")),
+        raw_mention("Great flight", 0, author=Author(platform="test", native_id="u1")),
+        raw_mention("Great flight", 1, author=Author(platform="test", native_id="u2")),
     ]
     linked, unknown = Enricher(CountingTagger(), linker=linker).enrich(batch)
     assert linked.customer is not None

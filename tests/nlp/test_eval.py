@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from core.errors import InvalidInput
 from nlp.cli import nlp_app
-from nlp.eval import TextScores, evaluate, parse_label_map, read_rows
+from nlp.eval import TextScores, evaluate_scorer, parse_label_map, read_rows
 
 
 class FakeScorer:
@@ -38,7 +38,7 @@ class FakeScorer:
 def test_sentiment_metrics_by_hand() -> None:
     texts = ["good", "bad", "meh", "good", "fr: bon"]
     gold = ["positive", "negative", "positive", "negative", "positive"]
-    result = evaluate("sentiment", texts, gold, FakeScorer())
+    result = evaluate_scorer("sentiment", texts, gold, FakeScorer())
     # predictions: positive, negative, neutral, positive, unscored -> 2 of 5 right
     assert result["n"] == 5
     assert result["accuracy"] == 0.4
@@ -47,7 +47,7 @@ def test_sentiment_metrics_by_hand() -> None:
     assert result["per_class"]["neutral"]["support"] == 0
     assert result["macro_recall"] == round((1 / 3 + 0.5 + 0) / 3, 4)
     # restricted to the labels present (negative, positive): "meh" becomes positive
-    restricted = evaluate("sentiment", texts, gold, FakeScorer(), restrict_to_labels=True)
+    restricted = evaluate_scorer("sentiment", texts, gold, FakeScorer(), restrict_to_labels=True)
     assert set(restricted["per_class"]) == {"negative", "positive"}
     assert restricted["accuracy"] == 0.6
     assert restricted["macro_f1"] == round((0.6667 + 2 * 0.6667 * 0.6667 / (0.6667 + 0.6667)) / 2, 4)
@@ -57,29 +57,29 @@ def test_label_map_and_complaint() -> None:
     assert parse_label_map("1=positive, 0=negative") == {"1": "positive", "0": "negative"}
     with pytest.raises(InvalidInput):
         parse_label_map("1:positive")
-    mapped = evaluate(
+    mapped = evaluate_scorer(
         "sentiment", ["good", "bad"], ["1", "0"], FakeScorer(), label_map={"1": "positive", "0": "negative"}
     )
     assert mapped["accuracy"] == 1.0
-    result = evaluate("complaint", ["bad", "bad", "good", "good"], ["1", "0", "0", "1"], FakeScorer())
+    result = evaluate_scorer("complaint", ["bad", "bad", "good", "good"], ["1", "0", "0", "1"], FakeScorer())
     assert result["accuracy"] == 0.5
     assert result["per_class"]["1"] == {"precision": 0.5, "recall": 0.5, "f1": 0.5, "support": 2}
     with pytest.raises(InvalidInput, match="1/0"):
-        evaluate("complaint", ["bad"], ["maybe"], FakeScorer())
+        evaluate_scorer("complaint", ["bad"], ["maybe"], FakeScorer())
 
 
 def test_intent_multilabel() -> None:
     texts = ["bad?", "good", "bad"]
     gold = [["complaint", "question"], [], ["question"]]
-    result = evaluate("intent", texts, gold, FakeScorer(), restrict_to_labels=True)
+    result = evaluate_scorer("intent", texts, gold, FakeScorer(), restrict_to_labels=True)
     assert set(result["per_class"]) == {"complaint", "question"}
     assert result["accuracy"] == round(2 / 3, 4)  # exact match: rows 1 and 2
     assert result["per_class"]["question"] == {"precision": 1.0, "recall": 0.5, "f1": 0.6667, "support": 2}
     assert result["per_class"]["complaint"]["precision"] == 0.5
-    full = evaluate("intent", texts, gold, FakeScorer())
+    full = evaluate_scorer("intent", texts, gold, FakeScorer())
     assert len(full["per_class"]) == 7
     with pytest.raises(InvalidInput, match="unknown intent"):
-        evaluate("intent", ["x"], [["nonsense"]], FakeScorer())
+        evaluate_scorer("intent", ["x"], [["nonsense"]], FakeScorer())
 
 
 def test_read_rows_csv_and_jsonl(tmp_path: Path) -> None:

@@ -1,4 +1,4 @@
-"""LexiconTagger: the tagger contract, and real sentences in English and Chinese."""
+"""LexiconTagger on real sentences in English and Chinese (its contract: tests/contracts/test_tagger.py)."""
 
 from __future__ import annotations
 
@@ -9,9 +9,8 @@ import pytest
 
 from core.models import IntentLabel, SentimentLabel
 from core.registry import TAGGERS
-from nlp.base import Tagger
 from nlp.lexicon import ChineseSentiment, LexiconTagger
-from nlp.testing import TaggerContract, make_mention
+from nlp.testing import raw_mention
 
 P, N, U, Z = SentimentLabel.positive, SentimentLabel.negative, SentimentLabel.neutral, SentimentLabel.unscored
 
@@ -21,12 +20,6 @@ def warm() -> LexiconTagger:
     tagger = LexiconTagger()
     tagger.warm_up()
     return tagger
-
-
-class TestLexiconTaggerContract(TaggerContract):
-    @pytest.fixture
-    def tagger(self) -> Tagger:
-        return LexiconTagger()
 
 
 def test_model_ref_names_the_lexicon_and_vader() -> None:
@@ -175,12 +168,12 @@ def test_sentiment_nudges_intent_confidence(warm: LexiconTagger) -> None:
 
 
 def test_title_is_tagged_with_the_text_and_hint_settles_short_texts(warm: LexiconTagger) -> None:
-    [tags] = warm.tag([make_mention("Battery died after a week.", title="Disappointed")])
+    [tags] = warm.tag([raw_mention("Battery died after a week.", title="Disappointed")])
     assert tags.sentiment is not None
     assert tags.sentiment.label is N
-    [short] = warm.tag([make_mention("ok", lang_hint="en-GB")])
+    [short] = warm.tag([raw_mention("ok", lang_hint="en-GB")])
     assert short.lang == "en"
-    [unknown] = warm.tag([make_mention("ok")])
+    [unknown] = warm.tag([raw_mention("ok")])
     assert unknown.lang == "und"
 
 

@@ -6,7 +6,7 @@ import pytest
 
 from core.models import Author, Consent, Contact, Customer, Handle, RawMention
 from nlp.linking import CustomerDirectory, CustomerLinker, DeterministicLinker, InMemoryCustomerDirectory
-from nlp.testing import make_mention
+from nlp.testing import raw_mention
 
 CONSENT = Consent(profiling=True)
 ANA = Customer(
@@ -46,7 +46,7 @@ def linker() -> DeterministicLinker:
 
 
 def mention(text: str, author: Author | None = None, platform: str = "demo") -> RawMention:
-    return make_mention(text, platform=platform, author=author)
+    return raw_mention(text, platform=platform, author=author)
 
 
 def by(handle: str | None = None, user_id: str | None = None, platform: str = "demo") -> Author:

@@ -11,7 +11,7 @@ from nlp.linking.candidates import CandidateFinder, order_numbers_in
 from nlp.linking.feedback import InMemoryFeedbackStore, LinkFeedbackStore
 from nlp.linking.linker import ScoredLinker
 from nlp.linking.scorer import name_similarity
-from nlp.testing import make_mention
+from nlp.testing import raw_mention
 
 CONSENT = Consent(profiling=True)
 ANA = Customer(
@@ -65,7 +65,7 @@ def linker() -> ScoredLinker:
 
 def mention(text: str = "hi", platform: str = "demo", n: int = 0, **author: str) -> RawMention:
     who = Author(platform=platform, **author) if author else None
-    return make_mention(text, n, platform=platform, author=who)
+    return raw_mention(text, n, platform=platform, author=who)
 
 
 def test_protocols(linker: ScoredLinker) -> None:

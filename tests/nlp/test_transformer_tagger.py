@@ -1,4 +1,5 @@
-"""TransformerTagger: the tagger contract with real weights, and real sentences in English and Chinese."""
+"""TransformerTagger with real weights on real sentences in English and Chinese (its tagger contract:
+tests/contracts/test_tagger.py)."""
 
 from __future__ import annotations
 
@@ -11,20 +12,12 @@ import pytest
 from core.errors import ModelUnavailable
 from core.models import IntentLabel, SentimentLabel
 from core.settings import Settings
-from nlp.base import Tagger
 from nlp.catalog import MODEL_NAME, datasets_dir, model_cache_dir
 from nlp.encoder import Encoder, default_threads
-from nlp.testing import TaggerContract, make_mention
+from nlp.testing import raw_mention
 from nlp.transformer_tagger import TransformerTagger
 
 P, N, Z = SentimentLabel.positive, SentimentLabel.negative, SentimentLabel.unscored
-
-
-@pytest.mark.model
-class TestTransformerTaggerContract(TaggerContract):
-    @pytest.fixture
-    def tagger(self, warm: TransformerTagger) -> Tagger:
-        return warm  # one warm-up per module: loading the encoder takes seconds
 
 
 def test_model_ref_names_encoder_and_heads_before_warm_up() -> None:
@@ -79,7 +72,7 @@ def test_nothing_heavy_is_loaded_at_import() -> None:
 
 
 @pytest.mark.model
-def test_english_and_chinese_sentences(warm: TransformerTagger) -> None:
+def test_english_and_chinese_sentences(warm_transformer: TransformerTagger) -> None:
     texts = [
         "Absolutely love this phone, the camera is stunning!",
         "Worst airline ever. Lost my bag and nobody at the desk cared.",
@@ -87,7 +80,7 @@ def test_english_and_chinese_sentences(warm: TransformerTagger) -> None:
         "外卖送到都凉了，太难吃了，再也不点了。",
         "這家外送很快，推薦！",  # Traditional: converted to Simplified first
     ]
-    tags = warm.tag([make_mention(t, i) for i, t in enumerate(texts)])
+    tags = warm_transformer.tag([raw_mention(t, i) for i, t in enumerate(texts)])
     assert [t.lang for t in tags] == ["en", "en", "zh", "zh", "zh"]
     assert [t.sentiment.label for t in tags if t.sentiment] == [P, N, P, N, P]
     assert IntentLabel.complaint in {i.label for i in tags[1].intents}
@@ -95,12 +88,12 @@ def test_english_and_chinese_sentences(warm: TransformerTagger) -> None:
 
 
 @pytest.mark.model
-def test_other_languages_are_unscored(warm: TransformerTagger) -> None:
-    tags = warm.tag(
+def test_other_languages_are_unscored(warm_transformer: TransformerTagger) -> None:
+    tags = warm_transformer.tag(
         [
-            make_mention("Le service était vraiment horrible, je ne recommande pas.", 0),
-            make_mention("Der Kundenservice war wirklich schrecklich und niemand hat geholfen.", 1),
-            make_mention("   ", 2),
+            raw_mention("Le service était vraiment horrible, je ne recommande pas.", 0),
+            raw_mention("Der Kundenservice war wirklich schrecklich und niemand hat geholfen.", 1),
+            raw_mention("   ", 2),
         ]
     )
     for t in tags:
@@ -111,16 +104,16 @@ def test_other_languages_are_unscored(warm: TransformerTagger) -> None:
 
 
 @pytest.mark.model
-def test_intents_and_aspects(warm: TransformerTagger) -> None:
+def test_intents_and_aspects(warm_transformer: TransformerTagger) -> None:
     mentions = [
-        make_mention("The app crashes every time I open the settings page since the update.", 0),
-        make_mention("Please add a dark mode to the website.", 1),
-        make_mention("Does the X200 come in blue? Thinking of buying one.", 2),
+        raw_mention("The app crashes every time I open the settings page since the update.", 0),
+        raw_mention("Please add a dark mode to the website.", 1),
+        raw_mention("Does the X200 come in blue? Thinking of buying one.", 2),
     ]
-    intents = [{i.label for i in t.intents} for t in warm.tag(mentions)]
+    intents = [{i.label for i in t.intents} for t in warm_transformer.tag(mentions)]
     assert IntentLabel.bug_report in intents[0]
     assert IntentLabel.feature_request in intents[1]
     assert IntentLabel.question in intents[2]
-    aspects = warm.aspects(mentions)
+    aspects = warm_transformer.aspects(mentions)
     assert "app_or_website" in {a.label for a in aspects[0]}
     assert all(0 <= a.confidence <= 1 for group in aspects for a in group)

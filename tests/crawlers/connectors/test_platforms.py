@@ -1,16 +1,14 @@
-"""Every connector passes the shared source contract against its replica, maps the API's fields to
-RawMention (native ids, author ids), reports the replica's one broken item, and is disabled with
-NotConfigured when its credentials are missing."""
+"""Every connector maps the API's fields to RawMention (native ids, author ids), reports the replica's
+one broken item, and is disabled with NotConfigured when its credentials are missing. The shared source
+contract runs on each connector against its replica in tests/contracts/test_source.py."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, ClassVar
+from typing import Any
 
 import pytest
 
 from core.errors import NotConfigured
-from crawlers.base import Source
 from crawlers.connectors.appstore import AppStoreConnector
 from crawlers.connectors.base import Connector
 from crawlers.connectors.bluesky import BlueskyConnector
@@ -20,66 +18,9 @@ from crawlers.connectors.reddit import RedditConnector
 from crawlers.connectors.weibo import WeiboConnector
 from crawlers.connectors.x import XConnector
 from crawlers.connectors.youtube import YouTubeConnector
-from crawlers.testing.contracts import SourceContract, drain
+from crawlers.testing.contracts import drain
 from crawlers.testing.replicas.apis import CORPUS, ApiReplicas
 from tests.crawlers.connectors.conftest import Make, replica_settings
-
-
-class _Contract(SourceContract):
-    min_mentions = 5
-    expects_rejected = True
-    page_size = 2
-    cls: ClassVar[type[Connector]]
-    options: ClassVar[dict[str, Any]]
-
-    @pytest.fixture
-    def source_factory(self, make: Make) -> Callable[[], Source]:
-        return lambda: make(self.cls, {**self.options, "page_size": 3})
-
-
-class TestHackerNews(_Contract):
-    cls, options = HackerNewsConnector, {"query": "quillfinch"}
-
-
-class TestRedditSearch(_Contract):
-    cls, options = RedditConnector, {"query": "quillfinch"}
-
-
-class TestRedditComments(_Contract):
-    cls, options = RedditConnector, {"subreddit": "headphones", "mode": "comments"}
-
-
-class TestMastodonHashtag(_Contract):
-    cls, options = MastodonConnector, {"hashtag": "quillfinch"}
-
-
-class TestMastodonSearch(_Contract):
-    cls, options = MastodonConnector, {"query": "quillfinch"}
-
-
-class TestBluesky(_Contract):
-    cls, options = BlueskyConnector, {"query": "quillfinch"}
-
-
-class TestYouTubeSearch(_Contract):
-    cls, options = YouTubeConnector, {"query": "quillfinch"}
-
-
-class TestYouTubeComments(_Contract):
-    cls, options = YouTubeConnector, {"video_id": "vid9"}
-
-
-class TestX(_Contract):
-    cls, options = XConnector, {"query": "quillfinch"}
-
-
-class TestAppStore(_Contract):
-    cls, options = AppStoreConnector, {"app_id": "284882215", "country": "gb"}
-
-
-class TestWeibo(_Contract):
-    cls, options = WeiboConnector, {"query": "雀鸣"}
-
 
 ALL: list[tuple[type[Connector], dict[str, Any]]] = [
     (HackerNewsConnector, {"query": "q"}),

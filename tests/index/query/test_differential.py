@@ -38,7 +38,7 @@ from core.models import (
 )
 from index.analysis import tokenize
 from index.backends.sqlite import SQLiteMentionStore
-from index.query import MentionView, Node, RuleSet, evaluate, parse
+from index.query import MentionView, Node, RuleSet, evaluate_query, parse
 from index.query.to_es import MAX_EXPANSIONS, compile_es, es_properties, es_values
 from index.query.to_sqlite import matching
 from tests.index.query.corpus import CORPUS, WHEN, mention
@@ -197,7 +197,7 @@ class Engines:
 
     @staticmethod
     def brute_force(node: Node) -> set[str]:
-        return {view.mention.id for view in VIEWS if evaluate(node, view) is not None}
+        return {view.mention.id for view in VIEWS if evaluate_query(node, view) is not None}
 
     @staticmethod
     def rules(nodes: list[Node]) -> list[set[str]]:

@@ -7,14 +7,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from core.models import Span
-from index.query import MentionView, evaluate, matches, parse
+from index.query import MentionView, evaluate_query, matches, parse
 from index.query.evaluate import near_ordered, near_unordered
 from tests.index.query.corpus import BY_NAME, CORPUS, mention
 
 
 def hits(query: str) -> set[str]:
     node = parse(query)
-    return {m.native_id for m in CORPUS if evaluate(node, m) is not None}
+    return {m.native_id for m in CORPUS if evaluate_query(node, m) is not None}
 
 
 @pytest.mark.parametrize(
@@ -140,7 +140,7 @@ def test_semantics_on_the_corpus(query: str, expected: set[str]) -> None:
 
 def test_spans_point_into_the_original_text() -> None:
     m = BY_NAME["refund-late"]
-    found = evaluate(parse("(refund OR money) NEAR/5 (late OR slow*) AND author:sam_r"), m)
+    found = evaluate_query(parse("(refund OR money) NEAR/5 (late OR slow*) AND author:sam_r"), m)
     assert found is not None
     assert [m.text[s.start : s.end] for s in found.spans] == ["refund", "late"]
     assert {s.field for s in found.spans} == {"text"}
@@ -148,28 +148,28 @@ def test_spans_point_into_the_original_text() -> None:
 
 def test_spans_of_phrases_chinese_titles_and_raw() -> None:
     zh = BY_NAME["zh-traditional"]
-    found = evaluate(parse("手机 NEAR/0 电池"), zh)
+    found = evaluate_query(parse("手机 NEAR/0 电池"), zh)
     assert found is not None
     assert [zh.text[s.start : s.end] for s in found.spans] == ["手機", "電池"]  # the original characters
 
     wide = BY_NAME["fullwidth"]
-    found = evaluate(parse('"refund please"'), wide)
+    found = evaluate_query(parse('"refund please"'), wide)
     assert found is not None
     assert [wide.text[s.start : s.end] for s in found.spans] == ["ＲＥＦＵＮＤ ｐｌｅａｓｅ"]
 
     wifi = BY_NAME["wifi"]
-    found = evaluate(parse('title:wi-fi raw:"Wi-Fi"'), wifi)
+    found = evaluate_query(parse('title:wi-fi raw:"Wi-Fi"'), wifi)
     assert found is not None
     assert found.spans == (Span(field="text", start=4, end=9), Span(field="title", start=0, end=5))
 
     case = BY_NAME["case"]
-    found = evaluate(parse("iphone"), case)
+    found = evaluate_query(parse("iphone"), case)
     assert found is not None
     assert len(found.spans) == 3
 
 
 def test_not_and_filters_add_no_spans() -> None:
-    found = evaluate(parse("sentiment:positive -refund"), BY_NAME["apple-pie"])
+    found = evaluate_query(parse("sentiment:positive -refund"), BY_NAME["apple-pie"])
     assert found is not None
     assert found.spans == ()
 
@@ -203,7 +203,7 @@ def test_lazy_enumeration_skips_like_lucene() -> None:
 def test_a_view_is_shared_and_caches() -> None:
     view = MentionView(BY_NAME["money-back-slow"])
     assert matches(parse("slow*"), view)
-    assert evaluate(parse("slow* NEAR/1 still"), view) is not None
+    assert evaluate_query(parse("slow* NEAR/1 still"), view) is not None
     assert ("w", "slow*") in view.text.cache
 
 

@@ -1,14 +1,14 @@
 from __future__ import annotations
 
 from core.models import Span
-from index.query import evaluate, parse
+from index.query import evaluate_query, parse
 from index.query.highlight import ELLIPSIS, fragments, highlight
 from tests.index.query.corpus import BY_NAME, mention
 
 
 def test_matched_spans_are_marked_in_title_and_text() -> None:
     m = BY_NAME["wifi"]
-    found = evaluate(parse("wi-fi OR title:aurora"), m)
+    found = evaluate_query(parse("wi-fi OR title:aurora"), m)
     assert found is not None
     assert highlight(m, found.spans) == {
         "title": ["Wi-Fi problems with <em>Aurora</em> X2"],
@@ -18,7 +18,7 @@ def test_matched_spans_are_marked_in_title_and_text() -> None:
 
 def test_chinese_and_overlapping_spans_merge() -> None:
     m = BY_NAME["zh-battery"]
-    found = evaluate(parse("手机 NEAR/3 电池 OR 手"), m)
+    found = evaluate_query(parse("手机 NEAR/3 电池 OR 手"), m)
     assert found is not None
     assert highlight(m, found.spans, pre="[", post="]", escape=str) == {
         "text": ["这个[手机]的[电池]很差，充电也慢。"]
@@ -27,7 +27,7 @@ def test_chinese_and_overlapping_spans_merge() -> None:
 
 def test_raw_spans_and_plain_output() -> None:
     m = BY_NAME["case"]
-    found = evaluate(parse('raw:"iPhone"'), m)
+    found = evaluate_query(parse('raw:"iPhone"'), m)
     assert found is not None
     assert highlight(m, found.spans, pre="*", post="*", escape=str) == {
         "text": ["IPHONE or iphone or *iPhone*: all the same to the index."]
@@ -37,7 +37,7 @@ def test_raw_spans_and_plain_output() -> None:
 def test_long_text_is_cut_around_the_matches_at_spaces() -> None:
     text = " ".join(f"w{i}" for i in range(200)) + " needle " + " ".join(f"v{i}" for i in range(200))
     m = mention("long", text)
-    found = evaluate(parse("needle"), m)
+    found = evaluate_query(parse("needle"), m)
     assert found is not None
     (fragment,) = highlight(m, found.spans, fragment_size=40)["text"]
     assert fragment.startswith(ELLIPSIS)

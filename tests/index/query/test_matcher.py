@@ -5,7 +5,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from core.models import Span
-from index.query import MentionView, Node, QuerySyntaxError, RuleSet, evaluate, parse
+from index.query import MentionView, Node, QuerySyntaxError, RuleSet, evaluate_query, parse
 from index.query.matcher import anchors, mention_keys
 from tests.index.query.corpus import BY_NAME, CORPUS
 from tests.index.query.strategies import CORPUS_VALUES, CORPUS_WORDS, ast_nodes
@@ -21,7 +21,7 @@ def brute_force(rules: dict[str, Node]) -> list[list[tuple[str, tuple[Span, ...]
     for view in VIEWS:
         row = []
         for rule_id, node in rules.items():
-            found = evaluate(node, view)
+            found = evaluate_query(node, view)
             if found is not None:
                 row.append((rule_id, found.spans))
         out.append(row)
@@ -47,7 +47,7 @@ def test_ruleset_equals_evaluating_every_rule(nodes: list[Node]) -> None:
 def test_anchors_are_necessary(node: Node) -> None:
     keys = anchors(node)
     for view in VIEWS:
-        if keys is not None and evaluate(node, view) is not None:
+        if keys is not None and evaluate_query(node, view) is not None:
             assert keys & mention_keys(view), view.mention.native_id
 
 

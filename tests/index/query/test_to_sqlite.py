@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from core.models import DEFAULT_WORKSPACE
 from index.backends.sqlite import SQLiteMentionStore
-from index.query import Node, evaluate, parse
+from index.query import Node, evaluate_query, parse
 from index.query.to_sqlite import matching, sqlite_candidates
 from tests.index.query.strategies import ast_nodes
 from tests.index.query.test_differential import ALL, HAND_WRITTEN, VALUES, VIEWS, WORDS
@@ -31,7 +31,7 @@ def conn(tmp_path_factory: pytest.TempPathFactory) -> Iterator[sqlite3.Connectio
 
 
 def brute_force(node: Node) -> set[str]:
-    return {view.mention.id for view in VIEWS if evaluate(node, view) is not None}
+    return {view.mention.id for view in VIEWS if evaluate_query(node, view) is not None}
 
 
 def candidates(conn: sqlite3.Connection, node: Node) -> set[str]:

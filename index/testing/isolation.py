@@ -6,17 +6,17 @@ the same mention id stays two mentions, and nothing of one workspace is readable
 (plain text, query language, filters, facets), aggregated (terms, date histogram, sentiment share),
 exportable or deletable through the other; cursors and saved searches likewise.
 
-A backend's test class mixes it in next to `index.testing`'s contracts and provides ``store_in``, a
-callable that builds a ready store for a workspace on the same backend as ``store`` (and closes what it
-built afterwards)::
+A backend's test class mixes it in next to :mod:`index.testing.contracts`' suites and provides
+``store_in``, a callable that builds a ready store for a workspace on the same backend as ``store`` (and
+closes what it built afterwards)::
 
-    class TestSQLiteStore(MentionStoreContract, ..., WorkspaceIsolationContract):
+    class TestMyStore(MentionStoreContract, ..., WorkspaceIsolationContract):
         @pytest.fixture
         def store_in(self, tmp_path: Path) -> Iterator[StoreIn]:
             ...
 
-It lives beside `index/testing.py` rather than in it so that the suites stay small modules, one per
-concern; it uses that module's corpus and reference functions.
+It is a module of its own so that the suites stay small modules, one per concern; its expected values
+come from :mod:`index.testing.corpus`.
 """
 
 from __future__ import annotations
@@ -29,13 +29,13 @@ import pytest
 from core.errors import InvalidInput
 from core.models import EnrichedMention, SavedSearch, SentimentLabel, SourceCursor, WritePolicy
 from index.base import MentionFilter, MentionStore, SearchRequest, UpsertResult
-from index.testing import (
+from index.testing.corpus import (
     BASE_TIME,
     FACET_FIELDS,
     chronological,
-    make_mention,
-    make_mentions,
-    matches,
+    enriched_mention,
+    enriched_mentions,
+    reference_matches,
     reference_terms,
 )
 
@@ -48,7 +48,7 @@ _QUERY = "battery OR 电池 OR sentiment:negative"
 
 class WorkspaceIsolationContract:
     """Two workspaces on one backend share nothing. Uses ``store`` (the first workspace) and
-    ``store_in`` (any other), and `index.testing.MentionStoreContract.load`'s refresh convention."""
+    ``store_in`` (any other), and `index.testing.contracts.MentionStoreContract.load`'s refresh convention."""
 
     #: Mentions in the corpus of the isolation tests.
     isolation_corpus_size: int = 60
@@ -77,7 +77,7 @@ class WorkspaceIsolationContract:
         assert store.count() == len(mentions)
         assert all(store.get(m.id) == m for m in mentions)
         assert store.search(SearchRequest(text="battery", limit=0)).total == sum(
-            matches(m, text="battery") for m in mentions
+            reference_matches(m, text="battery") for m in mentions
         )
         assert list(store.export()) == chronological(mentions)
         for field in FACET_FIELDS:
@@ -97,7 +97,7 @@ class WorkspaceIsolationContract:
     def test_nothing_of_one_workspace_is_visible_from_the_other(
         self, store: MentionStore, other: Any
     ) -> None:
-        mentions = make_mentions(self.isolation_corpus_size, seed=41)
+        mentions = enriched_mentions(self.isolation_corpus_size, seed=41)
         self._load(store, mentions)
         ids = [m.id for m in mentions]
         assert other.count() == 0
@@ -119,7 +119,7 @@ class WorkspaceIsolationContract:
     def test_nothing_of_one_workspace_is_deletable_from_the_other(
         self, store: MentionStore, other: Any
     ) -> None:
-        mentions = make_mentions(10, seed=42)
+        mentions = enriched_mentions(10, seed=42)
         self._load(store, mentions)
         assert other.delete([m.id for m in mentions]) == 0
         other.refresh()
@@ -128,7 +128,7 @@ class WorkspaceIsolationContract:
         assert all(store.get(m.id) == m for m in mentions)
 
     def test_the_same_mention_in_two_workspaces_stays_two(self, store: MentionStore, other: Any) -> None:
-        mentions = make_mentions(12, seed=43)
+        mentions = enriched_mentions(12, seed=43)
         theirs = [m.model_copy(update={"text": f"{m.text} tenant b"}) for m in mentions]
         assert self._load(store, mentions) == UpsertResult(created=12)
         # another workspace's copy is a creation: no write policy looks across workspaces
@@ -145,7 +145,7 @@ class WorkspaceIsolationContract:
         assert other.get(mentions[0].id) is None
 
     def test_reads_and_aggregations_are_per_workspace(self, store: MentionStore, other: Any) -> None:
-        mentions = make_mentions(self.isolation_corpus_size, seed=44)
+        mentions = enriched_mentions(self.isolation_corpus_size, seed=44)
         mine, theirs = mentions[::2], mentions[1::2]
         self._load(store, mine)
         self._load(other, theirs)
@@ -155,7 +155,7 @@ class WorkspaceIsolationContract:
             assert share.total == len(held)
             assert sum(b.count for b in holder.date_histogram(interval="month")) == len(held)
             negative = MentionFilter(sentiments=(SentimentLabel.negative,))
-            assert holder.count(negative) == sum(matches(m, negative) for m in held)
+            assert holder.count(negative) == sum(reference_matches(m, negative) for m in held)
             page = holder.search(SearchRequest(query=_QUERY, facets=("platform",), limit=100))
             assert {m.id for m in page.hits} <= {m.id for m in held}
             assert sum(b.count for b in page.facets["platform"]) == page.total
@@ -190,6 +190,6 @@ class WorkspaceIsolationContract:
         """Two stores of one workspace on one backend are the same workspace (an API builds one per
         request): scoping is by workspace id, not by store object."""
         first, second = store_in("tenant-c"), store_in("tenant-c")
-        self._load(first, [make_mention("shared")])
+        self._load(first, [enriched_mention("shared")])
         second.refresh()
-        assert second.get(make_mention("shared").id) == make_mention("shared")
+        assert second.get(enriched_mention("shared").id) == enriched_mention("shared")

@@ -1,10 +1,11 @@
-"""The shared MentionStore and CursorStore contracts over the embedded SQLite store, plus what only
-SQLite has: the schema version guard, lock handling and a file that outlives the process."""
+"""What only the embedded SQLite store has: the schema version guard and migrations, lock handling, a
+file that outlives the process. The shared store contracts run on it in
+tests/contracts/test_mention_store.py."""
 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -16,55 +17,18 @@ from core.settings import Settings, SQLiteSettings
 from index.backends.sqlite import SQLiteMentionStore, _prepare
 from index.backends.sqlite_schema import FTS_COLUMNS, MENTION_DATA_COLUMNS, SCHEMA_VERSION
 from index.base import MentionFilter, SearchRequest, UpsertResult
-from index.query import evaluate, parse
-from index.testing import (
-    CursorStoreContract,
-    MentionStoreContract,
-    QueryLanguageContract,
-    SavedSearchStoreContract,
+from index.query import evaluate_query, parse
+from index.testing.corpus import (
     chronological,
-    make_mention,
-    make_mentions,
-    matches,
+    enriched_mention,
+    enriched_mentions,
+    reference_matches,
     reference_terms,
 )
-from index.workspace_testing import StoreIn, WorkspaceIsolationContract
 
 
 def _settings(tmp_path: Path, busy_timeout_ms: int = 5000) -> Settings:
     return Settings(home=tmp_path, sqlite=SQLiteSettings(busy_timeout_ms=busy_timeout_ms))
-
-
-class TestSQLiteStore(
-    MentionStoreContract,
-    QueryLanguageContract,
-    CursorStoreContract,
-    SavedSearchStoreContract,
-    WorkspaceIsolationContract,
-):
-    visible_without_refresh = True
-    supports_concurrent_writers = True
-
-    @pytest.fixture
-    def store(self, tmp_path: Path) -> Iterator[SQLiteMentionStore]:
-        store = SQLiteMentionStore(workspace=DEFAULT_WORKSPACE, path=tmp_path / "earful.db")
-        store.ensure_ready()
-        yield store
-        store.close()
-
-    @pytest.fixture
-    def store_in(self, tmp_path: Path) -> Iterator[StoreIn]:
-        """Stores of other workspaces in the same file as `store`."""
-        made: list[SQLiteMentionStore] = []
-
-        def make(workspace: str) -> SQLiteMentionStore:
-            made.append(SQLiteMentionStore(workspace=workspace, path=tmp_path / "earful.db"))
-            made[-1].ensure_ready()
-            return made[-1]
-
-        yield make
-        for store in made:
-            store.close()
 
 
 def test_registered_and_built_from_settings(tmp_path: Path) -> None:
@@ -87,7 +51,7 @@ def test_wal_mode_and_busy_timeout(tmp_path: Path) -> None:
 
 
 def test_reopen_keeps_data(tmp_path: Path) -> None:
-    mentions = make_mentions(20, seed=3)
+    mentions = enriched_mentions(20, seed=3)
     path = tmp_path / "sub" / "dir" / "earful.db"
     with SQLiteMentionStore(workspace=DEFAULT_WORKSPACE, path=path) as store:
         store.upsert(mentions)
@@ -98,7 +62,9 @@ def test_reopen_keeps_data(tmp_path: Path) -> None:
         assert store.load_cursor("s") == cursor
         assert store.upsert(mentions, WritePolicy.create) == UpsertResult(skipped=20)
         assert (
-            store.search(SearchRequest(text="the")).total == sum(matches(m, text="the") for m in mentions) > 0
+            store.search(SearchRequest(text="the")).total
+            == sum(reference_matches(m, text="the") for m in mentions)
+            > 0
         )
 
 
@@ -113,7 +79,7 @@ def _set_version(path: Path, version: str) -> None:
 def test_schema_version_guard(tmp_path: Path, version: str) -> None:
     path = tmp_path / "earful.db"
     with SQLiteMentionStore(workspace=DEFAULT_WORKSPACE, path=path) as store:
-        store.upsert([make_mention("a")])
+        store.upsert([enriched_mention("a")])
     _set_version(path, version)
     with SQLiteMentionStore(workspace=DEFAULT_WORKSPACE, path=path) as store:
         with pytest.raises(SchemaError) as info:
@@ -141,12 +107,12 @@ def test_locked_database_is_retryable(tmp_path: Path) -> None:
     with SQLiteMentionStore(
         _settings(tmp_path, busy_timeout_ms=50), workspace=DEFAULT_WORKSPACE, path=path
     ) as store:
-        store.upsert([make_mention("a")])
+        store.upsert([enriched_mention("a")])
         other = sqlite3.connect(path, isolation_level=None)
         other.execute("BEGIN IMMEDIATE")  # another process holds the write lock
         try:
             with pytest.raises(StoreUnavailable) as info:
-                store.upsert([make_mention("b")])
+                store.upsert([enriched_mention("b")])
             assert is_retryable(info.value)
             assert info.value.details["operation"] == "upsert"
             assert "locked" in info.value.details["sqlite_error"]
@@ -154,7 +120,7 @@ def test_locked_database_is_retryable(tmp_path: Path) -> None:
         finally:
             other.execute("ROLLBACK")
             other.close()
-        assert store.upsert([make_mention("b")]) == UpsertResult(created=1)
+        assert store.upsert([enriched_mention("b")]) == UpsertResult(created=1)
         assert store.count() == 2
 
 
@@ -172,16 +138,20 @@ def test_other_sqlite_errors_are_store_errors(tmp_path: Path) -> None:
 
 def test_failed_batch_writes_nothing(tmp_path: Path) -> None:
     with SQLiteMentionStore(workspace=DEFAULT_WORKSPACE, path=tmp_path / "earful.db") as store:
-        store.upsert([make_mention("a")])
+        store.upsert([enriched_mention("a")])
         store._conn().execute(
             "CREATE TRIGGER boom BEFORE INSERT ON mention_hashtags WHEN NEW.tag = 'boom' BEGIN "
             "SELECT RAISE(ABORT, 'boom'); END"
         )
-        batch = [make_mention("b"), make_mention("a", "changed"), make_mention("c", hashtags=("boom",))]
+        batch = [
+            enriched_mention("b"),
+            enriched_mention("a", "changed"),
+            enriched_mention("c", hashtags=("boom",)),
+        ]
         with pytest.raises(StoreError):
             store.upsert(batch)
         assert store.count() == 1
-        assert store.get(make_mention("a").id) == make_mention("a")
+        assert store.get(enriched_mention("a").id) == enriched_mention("a")
         assert store.search(SearchRequest(text="changed")).total == 0
 
 
@@ -204,10 +174,10 @@ def test_two_stores_on_one_file(tmp_path: Path) -> None:
         SQLiteMentionStore(workspace=DEFAULT_WORKSPACE, path=path) as first,
         SQLiteMentionStore(workspace=DEFAULT_WORKSPACE, path=path) as second,
     ):
-        first.upsert(make_mentions(10, seed=1))
+        first.upsert(enriched_mentions(10, seed=1))
         assert second.count() == 10
-        assert second.upsert(make_mentions(10, seed=1), WritePolicy.if_newer) == UpsertResult(skipped=10)
-        second.delete([make_mentions(1, seed=1)[0].id])
+        assert second.upsert(enriched_mentions(10, seed=1), WritePolicy.if_newer) == UpsertResult(skipped=10)
+        second.delete([enriched_mentions(1, seed=1)[0].id])
         assert first.count(MentionFilter()) == 9
 
 
@@ -227,7 +197,7 @@ def test_plan_is_redone_inside_the_transaction(
         SQLiteMentionStore(workspace=DEFAULT_WORKSPACE, path=path) as mine_store,
         SQLiteMentionStore(workspace=DEFAULT_WORKSPACE, path=path) as their_store,
     ):
-        mine, theirs = make_mention("x", "from me"), make_mention("x", "from them")
+        mine, theirs = enriched_mention("x", "from me"), enriched_mention("x", "from them")
         real_existing = SQLiteMentionStore._existing
         looks: list[int] = []
 
@@ -239,7 +209,7 @@ def test_plan_is_redone_inside_the_transaction(
             return found
 
         monkeypatch.setattr(SQLiteMentionStore, "_existing", existing)
-        assert mine_store.upsert([mine, make_mention("y")], policy) == expected
+        assert mine_store.upsert([mine, enriched_mention("y")], policy) == expected
         assert mine_store.get(mine.id) == (mine if winner == "mine" else theirs)
         assert mine_store.count() == 2
         assert mine_store.search(SearchRequest(text="from")).total == 1
@@ -286,7 +256,7 @@ def test_version_2_file_moves_into_the_default_workspace(tmp_path: Path) -> None
     """Every row of a file written before workspaces belongs to `default` once opened; nothing of it is
     visible from another workspace, and the same mentions written there stay separate rows."""
     path = tmp_path / "earful.db"
-    mentions = make_mentions(40, seed=4)
+    mentions = enriched_mentions(40, seed=4)
     cursor = SourceCursor(source="feed", value="42")
     search = SavedSearch(owner="ann", name="battery", query="battery OR 电池")
     write_version_2_file(path, mentions, [cursor], [search])
@@ -295,11 +265,11 @@ def test_version_2_file_moves_into_the_default_workspace(tmp_path: Path) -> None
         assert all(store.get(m.id) == m for m in mentions)
         assert (
             store.search(SearchRequest(text="battery")).total
-            == sum(matches(m, text="battery") for m in mentions)
+            == sum(reference_matches(m, text="battery") for m in mentions)
             > 0
         )
         assert {m.id for m in store.search(SearchRequest(query=search.query, limit=100)).hits} == {
-            m.id for m in mentions if evaluate(parse(search.query), m) is not None
+            m.id for m in mentions if evaluate_query(parse(search.query), m) is not None
         }
         for field in ("intent", "hashtag", "platform"):
             assert store.terms(field) == reference_terms(mentions, field)
@@ -329,7 +299,7 @@ def test_version_2_file_moves_into_the_default_workspace(tmp_path: Path) -> None
 def test_version_1_file_is_migrated(tmp_path: Path) -> None:
     """A file written before saved searches existed (layout 1) opens, gains the table, keeps its data."""
     path = tmp_path / "earful.db"
-    mentions = make_mentions(5, seed=4)
+    mentions = enriched_mentions(5, seed=4)
     write_version_2_file(path, mentions)
     conn = sqlite3.connect(path)
     with conn:

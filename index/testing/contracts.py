@@ -1,34 +1,44 @@
-"""Shipped contract suites for mention stores, and a deterministic corpus for tests and benchmarks.
+"""Shipped contract suites for mention stores, as pytest classes to subclass.
 
-A backend's test module subclasses the contracts and provides the ``store`` fixture: a fresh, ready,
+- :class:`MentionStoreContract`: writes and their policies, reads, filters, search, facets and
+  aggregations, export;
+- :class:`QueryLanguageContract`: the query language over the store, against the in-process evaluator;
+- :class:`CursorStoreContract` and :class:`SavedSearchStoreContract`: what the store keeps for sources
+  and users;
+- :mod:`index.testing.isolation`'s `WorkspaceIsolationContract`: two workspaces share nothing.
+
+A backend's test class subclasses the contracts and provides the ``store`` fixture: a fresh, ready,
 empty store per test, closed afterwards::
 
-    class TestSQLiteStore(MentionStoreContract, CursorStoreContract):
+    class TestMyStore(MentionStoreContract, CursorStoreContract):
         visible_without_refresh = True
 
         @pytest.fixture
-        def store(self, tmp_path: Path) -> Iterator[SQLiteMentionStore]:
-            store = SQLiteMentionStore(workspace=DEFAULT_WORKSPACE, path=tmp_path / "earful.db")
+        def store(self, tmp_path: Path) -> Iterator[MyStore]:
+            store = MyStore(workspace=DEFAULT_WORKSPACE, path=tmp_path / "earful.db")
             store.ensure_ready()
             yield store
             store.close()
 
-Capability flags (class attributes) say where backends legitimately differ; the behaviour they share is
-asserted identically. ``CursorStoreContract`` uses the ``cursor_store`` fixture, which defaults to
+Capability flags say where backends legitimately differ; the behaviour they share is asserted
+identically. Set them as class attributes, or, when one test class runs several backends (Earful's own
+``tests/contracts/test_mention_store.py``, parametrised over the ``earful.stores`` entry points), override
+the ``store_traits`` fixture. ``CursorStoreContract`` uses the ``cursor_store`` fixture, which defaults to
 ``store`` (override it when cursors live in another object).
 
-Expected values come from a small pure-Python reference (:func:`matches`, :func:`reference_terms`...)
-over the same corpus, plus literal values for the cases worth spelling out.
+Expected values come from the pure-Python reference in :mod:`index.testing.corpus`
+(:func:`~index.testing.corpus.reference_matches`, :func:`~index.testing.corpus.reference_terms`...) over
+the same corpus, plus literal values for the cases worth spelling out.
 """
 
 from __future__ import annotations
 
-import random
 import re
 import threading
 from collections import Counter
 from collections.abc import Iterator, Sequence
-from datetime import UTC, datetime, timedelta, timezone
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -36,22 +46,18 @@ import pytest
 from core.errors import InvalidInput
 from core.ids import customer_id
 from core.models import (
-    Aspect,
-    AspectLabel,
     Author,
     CustomerLink,
     EnrichedMention,
     Intent,
     IntentLabel,
-    ModelRef,
     SavedSearch,
-    Sentiment,
     SentimentLabel,
     SourceCursor,
     WritePolicy,
 )
 from index.aggregations import histogram
-from index.analysis import analyze, is_cjk, normalize, query_words
+from index.analysis import normalize
 from index.base import (
     Bucket,
     CursorStore,
@@ -63,369 +69,39 @@ from index.base import (
     SearchRequest,
     UpsertResult,
 )
-from index.query import QuerySyntaxError, evaluate, parse
+from index.query import QuerySyntaxError, evaluate_query, parse
 from index.query.highlight import highlight
+from index.testing.corpus import (
+    BASE_TIME,
+    CST,
+    FACET_FIELDS,
+    NO_FILTER,
+    chronological,
+    enriched_mention,
+    enriched_mentions,
+    every_field_mention,
+    newest_first,
+    reference_matches,
+    reference_terms,
+)
 
 __all__ = [
-    "BASE_TIME",
-    "FACET_FIELDS",
     "CursorStoreContract",
     "MentionStoreContract",
     "QueryLanguageContract",
     "SavedSearchStoreContract",
-    "chronological",
-    "facet_values",
-    "make_mention",
-    "make_mentions",
-    "matches",
-    "newest_first",
-    "reference_terms",
+    "StoreTraits",
 ]
 
-FACET_FIELDS: tuple[FacetField, ...] = (
-    "platform",
-    "source",
-    "lang",
-    "sentiment",
-    "intent",
-    "site",
-    "country",
-    "author",
-    "customer",
-    "hashtag",
-)
-BASE_TIME = datetime(2026, 11, 1, tzinfo=UTC)
-CST = timezone(timedelta(hours=8))
-MODEL = ModelRef(name="lexicon", version="1.0")
-NO_FILTER = MentionFilter()
 
-# --- corpus ----------------------------------------------------------------------------------------
-# (English, Simplified, Traditional)
-_PRODUCTS = (
-    ("headphones", "耳机", "耳機"),
-    ("speaker", "音箱", "音箱"),
-    ("watch", "手表", "手錶"),
-    ("charger", "充电器", "充電器"),
-)
-_BRANDS = (("Acme", "艾可", "艾可"), ("Nimbus", "云朵", "雲朵"), ("Orbit", "轨道", "軌道"))
-_L = SentimentLabel
-_I = IntentLabel
-# (text, title, sentiment, intents); {p} product, {b} brand.
-_EN: tuple[tuple[str, str | None, SentimentLabel, tuple[IntentLabel, ...]], ...] = (
-    (
-        "The {p} battery died after two days, I want a refund.",
-        "Battery problem",
-        _L.negative,
-        (_I.complaint,),
-    ),
-    ("Loving my new {p} from {b}! The sound is amazing.", None, _L.positive, (_I.praise,)),
-    ("Does the {b} {p} support wireless charging?", None, _L.neutral, (_I.question,)),
-    ("Thinking about buying the {p}, any deals this week?", None, _L.neutral, (_I.purchase_intent,)),
-    (
-        "Third time the app crashed while pairing my {p}. Fix it!",
-        "App crashes",
-        _L.negative,
-        (_I.bug_report, _I.complaint),
-    ),
-    (
-        "Cancelling my {b} subscription, support never answers.",
-        None,
-        _L.negative,
-        (_I.churn_risk, _I.complaint),
-    ),
-    (
-        "Would be great if {b} added a dark mode to the {p} app.",
-        "Feature idea",
-        _L.neutral,
-        (_I.feature_request,),
-    ),
-    ("Flight delayed again, but the {p} kept me sane. Thanks {b}!", None, _L.positive, (_I.praise,)),
-    (
-        "Café staff recommended the {b} {p}; the battery lasts forever.",
-        "Great battery",
-        _L.positive,
-        (_I.praise,),
-    ),
-    ("Shipping took three weeks and the {p} box was damaged.", None, _L.negative, (_I.complaint,)),
-)
-_ZH: tuple[tuple[str, str | None, SentimentLabel, tuple[IntentLabel, ...]], ...] = (
-    ("{b}的{p}质量很好，物流也很快。", None, _L.positive, (_I.praise,)),
-    ("{p}电池不行，用了两天就没电了，要求退款！", "电池问题", _L.negative, (_I.complaint,)),
-    ("请问{b}{p}支持无线充电吗？", None, _L.unscored, (_I.question,)),
-    ("打算买{b}的{p}，最近有优惠吗？", None, _L.neutral, (_I.purchase_intent,)),
-    ("這個{p}的音質很好，推薦購買。", "開箱", _L.positive, (_I.praise,)),  # Traditional
-    ("客服一直不回复，我要换别的牌子了。", None, _L.negative, (_I.churn_risk, _I.complaint)),
-    ("{p}连接手机总是断开，希望尽快修复。", None, _L.unscored, (_I.bug_report,)),
-)
-_TRADITIONAL = frozenset({4})  # indices of _ZH written in Traditional characters
-_EN_PLACES = (
-    ("twitter", "twitter-api", None),
-    ("reddit", "reddit-api", "r/headphones"),
-    ("reddit", "reddit-api", "r/gadgets"),
-    ("web", "demo", "reviews.example.com"),
-    ("appstore", "file", "apps.example.com"),
-)
-_ZH_PLACES = (
-    ("weibo", "weibo-scraper", None),
-    ("web", "demo", "bbs.example.cn"),
-    ("appstore", "file", "apps.example.com"),
-)
-_EN_COUNTRIES = ("US", "GB", "SG", None)
-_ZH_COUNTRIES = ("CN", "TW", "SG", None)
-_HANDLES = (*(f"user{i:02d}" for i in range(12)), "小明", "王芳")
-_HASHTAGS = ("acme", "nimbus", "orbit", "fail", "love", "deal", "耳机", "wireless")
-CUSTOMER_CODES = ("C001", "C002", "C003", "C004", "C005")
+@dataclass(frozen=True)
+class StoreTraits:
+    """Where a backend legitimately differs from another; everything else is asserted identically."""
 
-
-def make_mention(native_id: str, text: str = "hello world", **fields: Any) -> EnrichedMention:
-    """One mention with sensible defaults; ``fields`` override any EnrichedMention field."""
-    published = fields.pop("published_at", BASE_TIME)
-    data: dict[str, Any] = {
-        "platform": "web",
-        "native_id": native_id,
-        "source": "test",
-        "text": text,
-        "published_at": published,
-        "collected_at": published + timedelta(minutes=5),
-        "enriched_at": published + timedelta(minutes=10),
-        "lang": "en",
-        "sentiment": Sentiment(label=SentimentLabel.neutral, score=0.0, confidence=0.5),
-        "models": (MODEL,),
-    }
-    data.update(fields)
-    return EnrichedMention.model_validate(data)
-
-
-def every_field_mention() -> EnrichedMention:
-    """A mention with every optional field set (aspects included), awkward values in each: a store
-    must give it back equal, and a schema must map every path of its document."""
-    return make_mention(
-        "全-1",
-        "這個耳機的音質很好 Café ＦＬＩＧＨＴ",
-        platform="Weibo",
-        title="开箱 unboxing",
-        url="https://weibo.example.com/1",
-        site="weibo.com",
-        author=Author(
-            platform="weibo",
-            native_id="42",
-            handle="小明",
-            display_name="Xiao Ming",
-            url="https://weibo.example.com/u/42",
-            location="上海",
-            profile_text="爱音乐",
-            followers=12,
-        ),
-        published_at=datetime(2026, 11, 2, 8, 30, 15, 123456, tzinfo=CST),
-        collected_at=datetime(2026, 11, 2, 1, 0, tzinfo=UTC),
-        lang_hint="zh",
-        country="CN",
-        rating=4.5,
-        product="headphones",
-        thread_id="t1",
-        parent_native_id="p0",
-        hashtags=("耳机", "love"),
-        mentions=("acme_cn",),
-        metadata={"likes": 3, "ratio": 0.25, "verified": True, "note": None, "tag": "x"},
-        lang="zh",
-        sentiment=Sentiment(label=SentimentLabel.positive, score=0.82, confidence=0.91),
-        intents=(
-            Intent(label=IntentLabel.praise, confidence=0.7),
-            Intent(label=IntentLabel.purchase_intent, confidence=0.4),
-        ),
-        aspects=(
-            Aspect(label=AspectLabel.quality, polarity=SentimentLabel.positive, confidence=0.93),
-            Aspect(label=AspectLabel.delivery, polarity=SentimentLabel.negative, confidence=0.61),
-        ),
-        customer=CustomerLink(
-            customer_id=customer_id("C001"),
-            confidence=0.97,
-            method="handle",
-            evidence=("handle:小明", "platform:weibo"),
-        ),
-        models=(MODEL, ModelRef(name="linker", version="2026.11")),
-        enriched_at=datetime(2026, 11, 2, 9, 0, tzinfo=timezone(timedelta(hours=-5))),
-    )
-
-
-_ASPECT_SETS: tuple[tuple[Aspect, ...], ...] = (
-    (),
-    (Aspect(label=AspectLabel.delivery, polarity=SentimentLabel.negative, confidence=0.91),),
-    (
-        Aspect(label=AspectLabel.quality, polarity=SentimentLabel.positive, confidence=0.88),
-        Aspect(label=AspectLabel.price, polarity=SentimentLabel.neutral, confidence=0.6),
-    ),
-)  # chosen by position, not by the generator: adding them left every other field as it was
-
-
-def make_mentions(n: int, seed: int = 0) -> list[EnrichedMention]:
-    """``n`` deterministic mentions, about 70% English and 30% Chinese (some Traditional), spread over
-    ten days and every hour from 2026-11-01 UTC, with varied platforms, sources, sentiments, intents,
-    customers, sites, authors, countries and hashtags. Ids depend on ``seed``: different seeds never
-    collide. Every field is set explicitly (no wall-clock defaults), so two calls return equal lists."""
-    rng = random.Random(seed)
-    used = {False: 0, True: 0}
-    out: list[EnrichedMention] = []
-    for i in range(n):
-        chinese = rng.random() < 0.3
-        # templates in turn, so even a small corpus has every one of them
-        pool = _ZH if chinese else _EN
-        template = (seed + used[chinese]) % len(pool)
-        used[chinese] += 1
-        text, title, label, intents = pool[template]
-        script = (2 if template in _TRADITIONAL else 1) if chinese else 0
-        product, brand = rng.choice(_PRODUCTS)[script], rng.choice(_BRANDS)[script]
-        platform, source, site = rng.choice(_ZH_PLACES if chinese else _EN_PLACES)
-        published = BASE_TIME + timedelta(
-            days=rng.randrange(10),
-            hours=rng.randrange(24),
-            minutes=rng.randrange(60),
-            seconds=rng.randrange(60),
-        )
-        if chinese:
-            published = published.astimezone(CST)  # an offset that must survive the round trip
-        handle = rng.choice(_HANDLES) if rng.random() < 0.85 else None
-        author = (
-            None
-            if handle is None
-            else Author(
-                platform=platform,
-                handle=handle,
-                native_id=f"u-{handle}",
-                display_name=handle.title(),
-                followers=rng.randrange(10_000),
-            )
-        )
-        customer = None
-        if rng.random() < 0.3:
-            customer = CustomerLink(
-                customer_id=customer_id(rng.choice(CUSTOMER_CODES)),
-                confidence=round(rng.uniform(0.6, 1), 3),
-                method="handle",
-                evidence=(f"handle:{handle}",) if handle else (),
-            )
-        score = {_L.positive: 0.7, _L.negative: -0.6, _L.neutral: 0.0, _L.unscored: 0.0}[label]
-        tags = tuple(sorted(set(rng.sample(_HASHTAGS, rng.randrange(4)))))
-        out.append(
-            EnrichedMention(
-                platform=platform,
-                native_id=f"s{seed}-{i:07d}",
-                source=source,
-                text=text.format(p=product, b=brand)
-                + (f" #{tags[0]}" if tags and rng.random() < 0.5 else ""),
-                title=title,
-                url=f"https://{site or platform + '.example.com'}/p/{seed}/{i}",
-                site=site,
-                author=author,
-                published_at=published,
-                collected_at=published + timedelta(minutes=rng.randrange(1, 120)),
-                lang_hint="zh" if chinese else None,
-                country=rng.choice(_ZH_COUNTRIES if chinese else _EN_COUNTRIES),
-                rating=float(rng.randrange(1, 6)) if platform == "appstore" else None,
-                product=product if not chinese else None,
-                hashtags=tags,
-                metadata={"rank": i, "seed": seed},
-                lang="zh" if chinese else "en",
-                sentiment=Sentiment(
-                    label=label, score=score, confidence=0.0 if label == _L.unscored else 0.8
-                ),
-                intents=tuple(Intent(label=intent, confidence=0.75) for intent in intents),
-                aspects=_ASPECT_SETS[i % len(_ASPECT_SETS)] if label is not _L.unscored else (),
-                customer=customer,
-                models=(MODEL,),
-                enriched_at=published + timedelta(hours=2),
-            )
-        )
-    return out
-
-
-# --- reference semantics ---------------------------------------------------------------------------
-def facet_values(mention: EnrichedMention, field: FacetField) -> set[str]:
-    """The values a mention contributes to a terms aggregation (a set: a document counts once)."""
-    match field:
-        case "platform":
-            return {mention.platform}
-        case "source":
-            return {mention.source}
-        case "lang":
-            return {mention.lang}
-        case "sentiment":
-            return {mention.sentiment.label.value}
-        case "intent":
-            return {intent.label.value for intent in mention.intents}
-        case "hashtag":
-            return set(mention.hashtags)
-        case "site":
-            return {mention.site} if mention.site is not None else set()
-        case "country":
-            return {mention.country} if mention.country is not None else set()
-        case "author":
-            return {mention.author.handle} if mention.author and mention.author.handle is not None else set()
-        case "customer":
-            return {mention.customer.customer_id} if mention.customer else set()
-    raise ValueError(field)
-
-
-def _contains_run(tokens: Sequence[str], run: Sequence[str]) -> bool:
-    width = len(run)
-    return any(list(tokens[i : i + width]) == list(run) for i in range(len(tokens) - width + 1))
-
-
-def _text_matches(mention: EnrichedMention, text: str) -> bool:
-    fields = [analyze(value) for value in (mention.title, mention.text) if value]
-    for unit in query_words(text):
-        if len(unit) == 1 and not is_cjk(unit[0]):
-            found = any(unit[0] in a.stems.split() for a in fields)
-        else:
-            found = any(_contains_run(a.terms.split(), unit) for a in fields)
-        if not found:
-            return False
-    return True
-
-
-def matches(mention: EnrichedMention, filters: MentionFilter = NO_FILTER, text: str | None = None) -> bool:
-    """Whether ``mention`` matches, by the protocol's semantics (the reference the contract compares with)."""
-    f = filters
-    checks: list[tuple[tuple[Any, ...], Any]] = [
-        (f.ids, mention.id),
-        (f.platforms, mention.platform),
-        (f.sources, mention.source),
-        (f.langs, mention.lang),
-        (f.sentiments, mention.sentiment.label),
-        (f.sites, mention.site),
-        (f.countries, mention.country),
-        (f.authors, mention.author.handle if mention.author else None),
-        (f.customer_ids, mention.customer.customer_id if mention.customer else None),
-    ]
-    if any(wanted and value not in wanted for wanted, value in checks):
-        return False
-    if f.intents and not {i.label for i in mention.intents} & set(f.intents):
-        return False
-    if f.linked is not None and (mention.customer is not None) != f.linked:
-        return False
-    if f.since is not None and mention.published_at < f.since:
-        return False
-    if f.until is not None and mention.published_at >= f.until:
-        return False
-    return not text or _text_matches(mention, text)
-
-
-def chronological(mentions: Sequence[EnrichedMention]) -> list[EnrichedMention]:
-    """Oldest first, ties by id: the order of `export` and of sort='oldest'."""
-    return sorted(mentions, key=lambda m: (m.published_at, m.id))
-
-
-def newest_first(mentions: Sequence[EnrichedMention]) -> list[EnrichedMention]:
-    """Newest first, ties by id ascending: the order of sort='newest'."""
-    return sorted(sorted(mentions, key=lambda m: m.id), key=lambda m: m.published_at, reverse=True)
-
-
-def reference_terms(mentions: Sequence[EnrichedMention], field: FacetField, size: int = 10) -> list[Bucket]:
-    counts: Counter[str] = Counter()
-    for mention in mentions:
-        counts.update(facet_values(mention, field))
-    ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
-    return [Bucket(key=key, count=n) for key, n in ranked[:size]]
+    #: Several threads may call ``upsert`` on one store object at once, and every write lands.
+    supports_concurrent_writers: bool = True
+    #: Writes are visible to reads without ``refresh()`` (SQLite yes, Elasticsearch no).
+    visible_without_refresh: bool = False
 
 
 def _ids(mentions: Sequence[EnrichedMention]) -> list[str]:
@@ -442,9 +118,8 @@ def _bumped(mention: EnrichedMention, **fields: Any) -> EnrichedMention:
 class MentionStoreContract:
     """Behaviour every MentionStore must have. Subclass it in a ``Test...`` class and provide ``store``."""
 
-    #: Several threads may call ``upsert`` on one store object at once, and every write lands.
+    #: The defaults of :class:`StoreTraits` for the ``store_traits`` fixture (see there).
     supports_concurrent_writers: bool = True
-    #: Writes are visible to reads without ``refresh()`` (SQLite yes, Elasticsearch no).
     visible_without_refresh: bool = False
     #: Size of the generated corpus most read tests run on.
     corpus_size: int = 80
@@ -454,8 +129,17 @@ class MentionStoreContract:
         raise NotImplementedError("a backend's test class provides a fresh, ready, empty `store` fixture")
 
     @pytest.fixture
+    def store_traits(self) -> StoreTraits:
+        """The backend's traits: the class attributes, unless a class that runs several backends
+        overrides this fixture to give each its own."""
+        return StoreTraits(
+            supports_concurrent_writers=self.supports_concurrent_writers,
+            visible_without_refresh=self.visible_without_refresh,
+        )
+
+    @pytest.fixture
     def corpus(self, store: MentionStore) -> list[EnrichedMention]:
-        mentions = make_mentions(self.corpus_size, seed=7)
+        mentions = enriched_mentions(self.corpus_size, seed=7)
         self.load(store, mentions)
         return mentions
 
@@ -472,7 +156,7 @@ class MentionStoreContract:
         assert isinstance(store, MentionStore)
 
     def test_ensure_ready_is_idempotent(self, store: MentionStore) -> None:
-        self.load(store, [make_mention("a")])
+        self.load(store, [enriched_mention("a")])
         store.ensure_ready()
         store.ensure_ready()
         assert store.count() == 1
@@ -489,14 +173,14 @@ class MentionStoreContract:
         assert store.upsert([], WritePolicy.if_newer) == UpsertResult()
 
     def test_upsert_creates(self, store: MentionStore) -> None:
-        mentions = make_mentions(25, seed=1)
+        mentions = enriched_mentions(25, seed=1)
         result = self.load(store, mentions)
         assert result == UpsertResult(created=25, updated=0, skipped=0)
         assert result.written == 25
         assert store.count() == 25
 
     def test_same_batch_twice_is_idempotent(self, store: MentionStore) -> None:
-        mentions = make_mentions(30, seed=2)
+        mentions = enriched_mentions(30, seed=2)
         assert self.load(store, mentions) == UpsertResult(created=30)
         assert self.load(store, mentions) == UpsertResult(updated=30)
         assert store.count() == 30
@@ -506,10 +190,10 @@ class MentionStoreContract:
         assert store.search(SearchRequest(limit=100)).total == 30
 
     def test_overwrite_replaces(self, store: MentionStore) -> None:
-        old = make_mention("a", "battery died", hashtags=("fail",))
+        old = enriched_mention("a", "battery died", hashtags=("fail",))
         self.load(store, [old])
         new = _bumped(old, text="sound is amazing", hashtags=("love",), lang="zh")
-        assert self.load(store, [new, make_mention("b")]) == UpsertResult(created=1, updated=1)
+        assert self.load(store, [new, enriched_mention("b")]) == UpsertResult(created=1, updated=1)
         assert store.get(old.id) == new
         assert store.count() == 2
         assert store.search(SearchRequest(text="battery")).total == 0
@@ -518,10 +202,10 @@ class MentionStoreContract:
         assert store.count(MentionFilter(langs=("zh",))) == 1
 
     def test_create_keeps_existing(self, store: MentionStore) -> None:
-        old = make_mention("a", "battery died")
+        old = enriched_mention("a", "battery died")
         self.load(store, [old])
         newer = _bumped(old, text="all fixed", enriched_at=old.enriched_at + timedelta(days=1))
-        result = self.load(store, [newer, make_mention("b")], WritePolicy.create)
+        result = self.load(store, [newer, enriched_mention("b")], WritePolicy.create)
         assert result == UpsertResult(created=1, skipped=1)
         assert store.get(old.id) == old
         assert store.search(SearchRequest(text="fixed")).total == 0
@@ -541,7 +225,7 @@ class MentionStoreContract:
     def test_if_newer(
         self, store: MentionStore, enriched_delta: int, collected_delta: int, replaced: bool
     ) -> None:
-        old = make_mention("a", "original text")
+        old = enriched_mention("a", "original text")
         self.load(store, [old])
         incoming = _bumped(
             old,
@@ -549,12 +233,12 @@ class MentionStoreContract:
             enriched_at=old.enriched_at + timedelta(seconds=enriched_delta),
             collected_at=old.collected_at + timedelta(seconds=collected_delta),
         )
-        result = self.load(store, [incoming, make_mention("b")], WritePolicy.if_newer)
+        result = self.load(store, [incoming, enriched_mention("b")], WritePolicy.if_newer)
         assert result == UpsertResult(created=1, updated=int(replaced), skipped=int(not replaced))
         assert store.get(old.id) == (incoming if replaced else old)
 
     def test_if_newer_compares_instants_across_offsets(self, store: MentionStore) -> None:
-        old = make_mention("a", "original", enriched_at=datetime(2026, 11, 1, 12, tzinfo=UTC))
+        old = enriched_mention("a", "original", enriched_at=datetime(2026, 11, 1, 12, tzinfo=UTC))
         self.load(store, [old])
         # 19:00+08:00 is 11:00 UTC: older although its wall clock reads later.
         older = _bumped(old, text="older", enriched_at=datetime(2026, 11, 1, 19, tzinfo=CST))
@@ -564,33 +248,33 @@ class MentionStoreContract:
         assert store.get(old.id) == newer
 
     def test_duplicates_in_one_batch_apply_in_order(self, store: MentionStore) -> None:
-        a = make_mention("a", "first")
+        a = enriched_mention("a", "first")
         a2 = _bumped(a, text="second")
         assert self.load(store, [a, a2]) == UpsertResult(created=1, updated=1)
         assert store.get(a.id) == a2
-        b = make_mention("b", "first")
+        b = enriched_mention("b", "first")
         b2 = _bumped(b, text="second")
         assert self.load(store, [b, b2], WritePolicy.create) == UpsertResult(created=1, skipped=1)
         assert store.get(b.id) == b
-        c = make_mention("c", "newer", enriched_at=BASE_TIME + timedelta(days=2))
+        c = enriched_mention("c", "newer", enriched_at=BASE_TIME + timedelta(days=2))
         c_old = _bumped(c, text="older", enriched_at=BASE_TIME + timedelta(days=1))
         assert self.load(store, [c, c_old], WritePolicy.if_newer) == UpsertResult(created=1, skipped=1)
         assert store.get(c.id) == c
         assert store.count() == 3
 
-    def test_visibility(self, store: MentionStore) -> None:
-        store.upsert([make_mention("a")])
-        if self.visible_without_refresh:
+    def test_visibility(self, store: MentionStore, store_traits: StoreTraits) -> None:
+        store.upsert([enriched_mention("a")])
+        if store_traits.visible_without_refresh:
             assert store.count() == 1
         store.refresh()
         assert store.count() == 1
         store.refresh()  # refreshing with nothing pending is harmless
         assert store.count() == 1
 
-    def test_concurrent_writers(self, store: MentionStore) -> None:
-        if not self.supports_concurrent_writers:
+    def test_concurrent_writers(self, store: MentionStore, store_traits: StoreTraits) -> None:
+        if not store_traits.supports_concurrent_writers:
             pytest.skip("backend declares supports_concurrent_writers = False")
-        batches = [make_mentions(40, seed=100 + k) for k in range(4)]
+        batches = [enriched_mentions(40, seed=100 + k) for k in range(4)]
         results: list[UpsertResult] = []
         errors: list[BaseException] = []
 
@@ -633,9 +317,9 @@ class MentionStoreContract:
 
     def test_delete(self, store: MentionStore) -> None:
         a, b, c = (
-            make_mention("a", "battery", hashtags=("x",)),
-            make_mention("b", "battery"),
-            make_mention("c"),
+            enriched_mention("a", "battery", hashtags=("x",)),
+            enriched_mention("b", "battery"),
+            enriched_mention("c"),
         )
         self.load(store, [a, b, c])
         assert store.delete([a.id, b.id, "0" * 32]) == 2
@@ -689,7 +373,7 @@ class MentionStoreContract:
 
     def test_count_each_filter(self, store: MentionStore, corpus: list[EnrichedMention]) -> None:
         for filters in self._filters(corpus):
-            expected = sum(matches(m, filters) for m in corpus)
+            expected = sum(reference_matches(m, filters) for m in corpus)
             assert 0 < expected < len(corpus), filters  # the corpus makes every filter meaningful
             assert store.count(filters) == expected, filters
 
@@ -701,7 +385,7 @@ class MentionStoreContract:
 
     def test_since_inclusive_until_exclusive(self, store: MentionStore) -> None:
         t = datetime(2026, 11, 3, 12, tzinfo=UTC)
-        mentions = [make_mention(f"m{k}", published_at=t + timedelta(seconds=k)) for k in (-1, 0, 1, 2)]
+        mentions = [enriched_mention(f"m{k}", published_at=t + timedelta(seconds=k)) for k in (-1, 0, 1, 2)]
         self.load(store, mentions)
         assert store.count(MentionFilter(since=t)) == 3
         assert store.count(MentionFilter(until=t)) == 1
@@ -719,15 +403,15 @@ class MentionStoreContract:
     @pytest.fixture
     def texts(self, store: MentionStore) -> dict[str, EnrichedMention]:
         docs = {
-            "flight": make_mention("flight", "The flight was delayed by two hours"),
-            "flights": make_mention("flights", "Cheap FLIGHTS to Paris", title="Deals"),
-            "cafe": make_mention("cafe", "Best café in town"),
-            "fullwidth": make_mention("fullwidth", "ＡＣＭＥ headphones rock"),
-            "title": make_mention("title", "the sound is great", title="Acme headphones review"),
-            "zh": make_mention("zh", "这个耳机的音质很好，推荐！", lang="zh"),
-            "zh_trad": make_mention("zh_trad", "這個耳機的電池不行", lang="zh"),
-            "zh_split": make_mention("zh_split", "机器很好", title="好耳", lang="zh"),  # 好耳|机器很好
-            "mixed": make_mention("mixed", "Acme耳机battery很好", lang="zh"),
+            "flight": enriched_mention("flight", "The flight was delayed by two hours"),
+            "flights": enriched_mention("flights", "Cheap FLIGHTS to Paris", title="Deals"),
+            "cafe": enriched_mention("cafe", "Best café in town"),
+            "fullwidth": enriched_mention("fullwidth", "ＡＣＭＥ headphones rock"),
+            "title": enriched_mention("title", "the sound is great", title="Acme headphones review"),
+            "zh": enriched_mention("zh", "这个耳机的音质很好，推荐！", lang="zh"),
+            "zh_trad": enriched_mention("zh_trad", "這個耳機的電池不行", lang="zh"),
+            "zh_split": enriched_mention("zh_split", "机器很好", title="好耳", lang="zh"),  # 好耳|机器很好
+            "mixed": enriched_mention("mixed", "Acme耳机battery很好", lang="zh"),
         }
         self.load(store, list(docs.values()))
         return docs
@@ -763,7 +447,8 @@ class MentionStoreContract:
     ) -> None:
         expected_ids = {texts[key].id for key in expected}
         assert self._search_ids(store, query) == expected_ids
-        assert {m.id for m in texts.values() if matches(m, text=query)} == expected_ids  # reference agrees
+        reference = {m.id for m in texts.values() if reference_matches(m, text=query)}
+        assert reference == expected_ids  # the reference agrees
 
     def test_search_without_words_is_unconstrained(
         self, store: MentionStore, texts: dict[str, EnrichedMention]
@@ -786,7 +471,7 @@ class MentionStoreContract:
             "wireless charging",
             "無線充電",
         ):
-            expected = {m.id for m in corpus if matches(m, text=query)}
+            expected = {m.id for m in corpus if reference_matches(m, text=query)}
             assert expected, query
             assert self._search_ids(store, query) == expected, query
 
@@ -797,7 +482,7 @@ class MentionStoreContract:
             (None, MentionFilter(langs=("zh",), linked=False)),
             ("the", MentionFilter(since=BASE_TIME + timedelta(days=3), until=BASE_TIME + timedelta(days=6))),
         ]:
-            expected = [m for m in corpus if matches(m, filters, query)]
+            expected = [m for m in corpus if reference_matches(m, filters, query)]
             assert expected, (query, filters)
             page = store.search(SearchRequest(text=query, filters=filters, limit=1000))
             assert page.total == len(expected)
@@ -810,7 +495,7 @@ class MentionStoreContract:
 
     def test_sort_newest_and_oldest(self, store: MentionStore, corpus: list[EnrichedMention]) -> None:
         # ties in published_at are broken by id ascending in both orders
-        same = [make_mention(f"tie{k}", published_at=BASE_TIME + timedelta(days=3)) for k in range(5)]
+        same = [enriched_mention(f"tie{k}", published_at=BASE_TIME + timedelta(days=3)) for k in range(5)]
         self.load(store, same)
         everything = corpus + same
         newest = store.search(SearchRequest(sort="newest", limit=1000))
@@ -822,7 +507,7 @@ class MentionStoreContract:
 
     def test_sort_relevance(self, store: MentionStore, corpus: list[EnrichedMention]) -> None:
         request = SearchRequest(text="battery", sort="relevance", limit=1000)
-        expected = {m.id for m in corpus if matches(m, text="battery")}
+        expected = {m.id for m in corpus if reference_matches(m, text="battery")}
         first = store.search(request)
         assert first.total == len(expected)
         assert {m.id for m in first.hits} == expected
@@ -972,7 +657,7 @@ class MentionStoreContract:
             datetime(2026, 11, 2, 12, 0, tzinfo=UTC),
             datetime(2026, 11, 9, 23, 59, 59, tzinfo=UTC),  # Shanghai Nov 10 07:59; Monday Nov 9 UTC
         ]
-        self.load(store, [make_mention(f"h{k}", published_at=t) for k, t in enumerate(instants)])
+        self.load(store, [enriched_mention(f"h{k}", published_at=t) for k, t in enumerate(instants)])
         want = [Bucket(key=key, count=n) for key, n in expected]
         assert store.date_histogram(interval=interval, tz=tz) == want
         assert store.date_histogram(interval=interval, tz=tz) == histogram(
@@ -984,7 +669,9 @@ class MentionStoreContract:
         for interval in ("hour", "day", "week", "month"):
             for tz in ("UTC", "Asia/Shanghai", "America/Los_Angeles", "-03:30"):
                 for f in (MentionFilter(), filters):
-                    expected = histogram(((m.published_at, 1) for m in corpus if matches(m, f)), interval, tz)
+                    expected = histogram(
+                        ((m.published_at, 1) for m in corpus if reference_matches(m, f)), interval, tz
+                    )
                     got = store.date_histogram(f, interval, tz)
                     assert got == expected, (interval, tz, f)
                     assert sum(b.count for b in got) == store.count(f)
@@ -1007,7 +694,7 @@ class MentionStoreContract:
         assert store.terms(field) == expected[:10]
         zh = MentionFilter(langs=("zh",))
         assert store.terms(field, zh, size=1000) == reference_terms(
-            [m for m in corpus if matches(m, zh)], field, 1000
+            [m for m in corpus if reference_matches(m, zh)], field, 1000
         )
 
     def test_terms_multi_valued_and_ties(self, store: MentionStore) -> None:
@@ -1015,7 +702,7 @@ class MentionStoreContract:
         self.load(
             store,
             [
-                make_mention(
+                enriched_mention(
                     "a",
                     hashtags=("b", "a"),
                     intents=(
@@ -1025,17 +712,17 @@ class MentionStoreContract:
                     author=Author(platform="web", handle="zed"),
                     customer=CustomerLink(customer_id=c2, confidence=1, method="manual"),
                 ),
-                make_mention(
+                enriched_mention(
                     "b",
                     hashtags=("a",),
                     intents=(Intent(label=IntentLabel.question, confidence=1),),
                     author=Author(platform="web", handle="amy"),
                     customer=CustomerLink(customer_id=c1, confidence=1, method="manual"),
                 ),
-                make_mention(
+                enriched_mention(
                     "c", hashtags=("c", "b"), author=Author(platform="web", display_name="no handle")
                 ),
-                make_mention("d"),
+                enriched_mention("d"),
             ],
         )
         assert store.terms("hashtag") == [
@@ -1059,7 +746,7 @@ class MentionStoreContract:
     # --- sentiment share -------------------------------------------------------------------------
     def test_sentiment_share(self, store: MentionStore, corpus: list[EnrichedMention]) -> None:
         for filters in (MentionFilter(), MentionFilter(langs=("zh",)), MentionFilter(platforms=("twitter",))):
-            subset = [m for m in corpus if matches(m, filters)]
+            subset = [m for m in corpus if reference_matches(m, filters)]
             share = store.sentiment_share(filters)
             assert share.total == len(subset)
             counts = Counter(m.sentiment.label for m in subset)
@@ -1075,7 +762,7 @@ class MentionStoreContract:
 
     # --- export ----------------------------------------------------------------------------------
     def test_export_all_oldest_first(self, store: MentionStore, corpus: list[EnrichedMention]) -> None:
-        same = [make_mention(f"tie{k}", published_at=BASE_TIME + timedelta(days=2)) for k in range(6)]
+        same = [enriched_mention(f"tie{k}", published_at=BASE_TIME + timedelta(days=2)) for k in range(6)]
         self.load(store, same)
         for page_size in (7, 1000):
             exported = list(store.export(page_size=page_size))
@@ -1083,7 +770,7 @@ class MentionStoreContract:
 
     def test_export_with_filters(self, store: MentionStore, corpus: list[EnrichedMention]) -> None:
         filters = MentionFilter(langs=("en",), until=BASE_TIME + timedelta(days=6))
-        expected = chronological([m for m in corpus if matches(m, filters)])
+        expected = chronological([m for m in corpus if reference_matches(m, filters)])
         assert expected
         assert list(store.export(filters, page_size=5)) == expected
 
@@ -1091,7 +778,7 @@ class MentionStoreContract:
         self, store: MentionStore, corpus: list[EnrichedMention]
     ) -> None:
         before = {m.id for m in corpus}
-        extra = make_mentions(30, seed=8)  # published across the same days: they interleave with pages
+        extra = enriched_mentions(30, seed=8)  # published across the same days: they interleave with pages
         seen: list[str] = []
         for k, mention in enumerate(store.export(page_size=6)):
             seen.append(mention.id)
@@ -1105,7 +792,7 @@ class MentionStoreContract:
 
     # --- refresh -----------------------------------------------------------------------------------
     def test_refresh_makes_writes_searchable(self, store: MentionStore) -> None:
-        mention = make_mention("a", "refresh me please")
+        mention = enriched_mention("a", "refresh me please")
         store.upsert([mention])
         store.refresh()
         assert store.search(SearchRequest(text="refresh")).hits == (mention,)
@@ -1154,7 +841,7 @@ class QueryLanguageContract:
         """The spec: the evaluator over every mention (newest first)."""
         node = parse(query)
         return newest_first(
-            [m for m in corpus if matches(m, filters, text) and evaluate(node, m) is not None]
+            [m for m in corpus if reference_matches(m, filters, text) and evaluate_query(node, m) is not None]
         )
 
     def test_query_matches_the_evaluator(self, store: MentionStore, corpus: list[EnrichedMention]) -> None:
@@ -1194,12 +881,12 @@ class QueryLanguageContract:
 
     def test_query_on_literal_mentions(self, store: MentionStore) -> None:
         docs = {
-            "late": make_mention("late", "The refund came late, very late.", title="Refund woes"),
-            "slow": make_mention("slow", "Money back took ages and delivery was slower than ever"),
-            "far": make_mention("far", "refund requested; the parcel, after many weeks, arrived late"),
-            "zh": make_mention("zh", "这个手机的电池很差", lang="zh"),
-            "zh_far": make_mention("zh_far", "手机很好看但是电池很差", lang="zh"),
-            "case": make_mention("case", "I love my iPhone", rating=2.0),
+            "late": enriched_mention("late", "The refund came late, very late.", title="Refund woes"),
+            "slow": enriched_mention("slow", "Money back took ages and delivery was slower than ever"),
+            "far": enriched_mention("far", "refund requested; the parcel, after many weeks, arrived late"),
+            "zh": enriched_mention("zh", "这个手机的电池很差", lang="zh"),
+            "zh_far": enriched_mention("zh_far", "手机很好看但是电池很差", lang="zh"),
+            "case": enriched_mention("case", "I love my iPhone", rating=2.0),
         }
         self.load(store, list(docs.values()))
         for query, keys in [
@@ -1215,13 +902,13 @@ class QueryLanguageContract:
             ("title:refund", {"late"}),
         ]:
             expected = {docs[k].id for k in keys}
-            assert {m.id for m in docs.values() if evaluate(parse(query), m)} == expected, query
+            assert {m.id for m in docs.values() if evaluate_query(parse(query), m)} == expected, query
             page = store.search(SearchRequest(query=query, limit=100))
             assert {m.id for m in page.hits} == expected, query
             assert page.total == len(expected), query
 
     def test_query_highlights(self, store: MentionStore, corpus: list[EnrichedMention]) -> None:
-        late = make_mention("late", "The refund came late & cold.", title="Refund <late>")
+        late = enriched_mention("late", "The refund came late & cold.", title="Refund <late>")
         self.load(store, [late])
         page = store.search(SearchRequest(query="refund NEAR/2 late OR title:late", highlight=True))
         assert page.hits == (late,)
@@ -1239,7 +926,7 @@ class QueryLanguageContract:
         assert _ids(page.hits) == _ids(expected_hits)
         assert set(page.highlights) == {m.id for m in expected_hits}  # every hit has a marked word
         for hit in page.hits:
-            match = evaluate(node, hit)
+            match = evaluate_query(node, hit)
             assert match is not None
             want = {field: tuple(parts) for field, parts in highlight(hit, match.spans).items()}
             assert page.highlights[hit.id] == want
@@ -1262,7 +949,7 @@ class QueryLanguageContract:
             matched = (
                 self._query_expected(corpus, query, filters, text)
                 if query
-                else [m for m in corpus if matches(m, filters, text)]
+                else [m for m in corpus if reference_matches(m, filters, text)]
             )
             for size in (1000, 2):
                 page = store.search(
