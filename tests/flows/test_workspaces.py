@@ -18,7 +18,7 @@ from crm.testing import ANA, BO
 from flows.cli.workspaces import workspaces_app
 from flows.wiring import build_store
 from flows.workspaces import list_workspaces
-from index.testing import make_mention
+from index.testing.corpus import enriched_mention
 from index.workspaces import MENTION_TABLES, es_workspace_counts, sqlite_workspace_counts
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
@@ -33,9 +33,9 @@ def fill(settings: Settings) -> None:
     """Three workspaces, each holding other kinds (`EXPECTED`), through the workspace-scoped stores."""
     stores = {ws: build_store(settings, workspace=ws) for ws in EXPECTED}
     try:
-        stores[DEFAULT_WORKSPACE].upsert([make_mention("a"), make_mention("b")])
+        stores[DEFAULT_WORKSPACE].upsert([enriched_mention("a"), enriched_mention("b")])
         stores[DEFAULT_WORKSPACE].save_cursor(SourceCursor(source="feed", value="7"))
-        stores["acme"].upsert([make_mention("a")])  # the same mention as default's: two things
+        stores["acme"].upsert([enriched_mention("a")])  # the same mention as default's: two things
         stores["acme"].save_search(SavedSearch(name="refunds", owner="ana", query="refund"))
         stores["beta"].save_cursor(SourceCursor(source="feed", value="1"))
         for store in stores.values():

@@ -99,7 +99,7 @@ def test_plain_text_option_still_works(home: Path) -> None:
 
 def test_search_reads_one_workspace_default_unless_told(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     with SQLiteMentionStore(workspace="acme", path=home / "earful.db") as store:
-        store.upsert([make_mention("acme-1", "acme wants a refund too", published_at=NOW)])
+        store.upsert([enriched_mention("acme-1", "acme wants a refund too", published_at=NOW)])
 
     def ids(*args: str) -> list[str]:
         result = runner.invoke(app, ["refund", "--json", *args])
