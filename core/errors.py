@@ -19,6 +19,7 @@ NotConfigured               500     a component lacks its settings (credentials,
 DatasetMissing              500     training data missing from Earful's own disk
 InvalidInput                400     the client sent something that will never be valid
 QuerySyntaxError            400     a query that does not parse (position and expected tokens)
+RuleInvalid                 400     an alert rule (or a rule file) that does not validate, located
 NotFound                    404     no such thing
 SourceError                 502     a source (site, platform) failed to produce the batch
 SourceUnavailable           503     the source is down or timed out: retry later
@@ -152,6 +153,13 @@ class QuerySyntaxError(InvalidInput):
         pad = sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in line[:column])
         where = f"line {line_no}, column {column + 1}" if "\n" in self.query else f"column {column + 1}"
         return f"{line}\n{' ' * pad}^\n{where}: {self.message}"
+
+
+class RuleInvalid(InvalidInput):
+    """An alert rule that does not validate. ``details["errors"]`` lists each problem with its ``loc``
+    (file, rule index, then the field path) and message; a query error keeps its position there."""
+
+    code = "rule_invalid"
 
 
 class NotFound(EarfulError):

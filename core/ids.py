@@ -49,3 +49,17 @@ def scoped_doc_id(workspace: str, doc_id: str) -> str:
     if not workspace or not doc_id:
         raise ValueError("scoped_doc_id needs a workspace and an id")
     return _digest("scoped", workspace, doc_id)
+
+
+def rule_id(name: str) -> str:
+    """Default id of an alert rule, from the name it was created with; stored, so a rename keeps it.
+    Case and surrounding blanks do not count: "VIP complaints" and "vip complaints " are one rule."""
+    if not name.strip():
+        raise ValueError("rule_id needs a name")
+    return _digest("rule", " ".join(name.split()).casefold())
+
+
+def alert_id(rule_id: str, key: str, occurrence: str) -> str:
+    """Id of an alert decision: a hash of ``(rule, key, occurrence)`` where the occurrence is what makes
+    it unique within its key (a window's start, a digest's due time), so a replay decides the same ids."""
+    return _digest("alert", rule_id, key, occurrence)

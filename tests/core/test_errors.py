@@ -98,6 +98,7 @@ HTTP_STATUS = {
     "DatasetMissing": 500,
     "InvalidInput": 400,
     "QuerySyntaxError": 400,
+    "RuleInvalid": 400,
     "NotFound": 404,
     "SourceError": 502,
     "SourceUnavailable": 503,
