@@ -9,14 +9,12 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import threading
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from core.errors import InvalidInput, StoreError, StoreUnavailable
+from core.errors import InvalidInput
 from core.models import (
     EnrichedMention,
     SavedSearch,
@@ -35,6 +33,7 @@ from index.aggregations import (
     zone,
 )
 from index.analysis import analyze_fast as analyze  # exactly analyze(), faster: tested
+from index.backends.sqlite_db import SQLiteDatabase
 from index.backends.sqlite_query import FACET_COLUMNS, SIDE_TABLES, facet_sql, fts_query, terms_sql, where
 from index.backends.sqlite_schema import BM25_WEIGHTS, FTS_COLUMNS, MENTION_DATA_COLUMNS, ensure_schema
 from index.base import (
@@ -112,22 +111,6 @@ def _incoming(mention: EnrichedMention) -> _Incoming:
     return mention.id, mention, (to_epoch_micros(mention.enriched_at), to_epoch_micros(mention.collected_at))
 
 
-def _translate(exc: sqlite3.Error, operation: str, path: Path) -> StoreError:
-    message = str(exc)
-    details = {
-        "operation": operation,
-        "path": str(path),
-        "sqlite_error": message,
-        "sqlite_code": getattr(exc, "sqlite_errorname", None),
-    }
-    lowered = message.lower()
-    if isinstance(exc, sqlite3.OperationalError) and ("locked" in lowered or "busy" in lowered):
-        return StoreUnavailable(
-            f"SQLite store is busy ({message}) during {operation}; retry", details=details
-        )
-    return StoreError(f"SQLite store failed during {operation}: {message}", details=details)
-
-
 class SQLiteMentionStore:
     """MentionStore, SavedSearchStore and CursorStore of one workspace in one SQLite file:
     ``SQLiteMentionStore(settings, workspace=...)`` or ``(path=..., workspace=...)``.
@@ -143,71 +126,28 @@ class SQLiteMentionStore:
     def __init__(self, settings: Settings | None = None, *, workspace: str, path: Path | None = None) -> None:
         settings = settings or get_settings()
         self._workspace = check_workspace(workspace)
-        self.path = Path(path) if path is not None else settings.sqlite_path
-        self.busy_timeout_ms = settings.sqlite.busy_timeout_ms
-        self._local = threading.local()
-        self._connections: list[sqlite3.Connection] = []
-        self._guard = threading.Lock()  # protects _connections and _ready
-        self._write_lock = (
-            threading.Lock()
-        )  # in-process writers queue here instead of spinning on SQLITE_BUSY
-        self._ready = False
+        self._db = SQLiteDatabase(
+            Path(path) if path is not None else settings.sqlite_path,
+            busy_timeout_ms=settings.sqlite.busy_timeout_ms,
+            prepare=ensure_schema,
+        )
+        self._conn = self._db.connection
+        self._session = self._db.session
+        self._transaction = self._db.transaction
+        self._write_lock = self._db.write_lock
 
     @property
     def workspace(self) -> str:
         """The workspace this store reads and writes; fixed when it was built."""
         return self._workspace
 
-    # --- connections -----------------------------------------------------------------------------
-    def _open(self) -> sqlite3.Connection:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        conn = sqlite3.connect(
-            self.path, timeout=self.busy_timeout_ms / 1000, isolation_level=None, check_same_thread=False
-        )
-        conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout_ms)}")
-        mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
-        if str(mode).lower() != "wal":
-            raise StoreError(
-                f"could not switch {self.path} to WAL mode (got {mode!r})", details={"path": str(self.path)}
-            )
-        conn.execute(
-            "PRAGMA synchronous = NORMAL"
-        )  # with WAL: durable except for the last commits on power loss
-        conn.execute("PRAGMA cache_size = -65536")
-        conn.execute("PRAGMA temp_store = MEMORY")
-        return conn
+    @property
+    def path(self) -> Path:
+        return self._db.path
 
-    def _conn(self) -> sqlite3.Connection:
-        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
-        if conn is None:
-            conn = self._open()
-            with self._guard:
-                self._connections.append(conn)
-            self._local.conn = conn
-        if not self._ready:
-            with self._guard:
-                if not self._ready:
-                    ensure_schema(conn)
-                    self._ready = True
-        return conn
-
-    @contextmanager
-    def _session(self, operation: str) -> Iterator[sqlite3.Connection]:
-        """A connection for this thread; SQLite errors come out as StoreError/StoreUnavailable."""
-        try:
-            yield self._conn()
-        except sqlite3.Error as exc:
-            raise _translate(exc, operation, self.path) from exc
-
-    @contextmanager
-    def _transaction(self, conn: sqlite3.Connection, mode: str = "DEFERRED") -> Iterator[None]:
-        conn.execute(f"BEGIN {mode}")
-        try:
-            yield
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        conn.execute("COMMIT")
+    @property
+    def busy_timeout_ms(self) -> int:
+        return self._db.busy_timeout_ms
 
     def ensure_ready(self) -> None:
         with self._session("ensure_ready"):
@@ -217,11 +157,7 @@ class SQLiteMentionStore:
         """Nothing to do: a committed write is visible to every connection."""
 
     def close(self) -> None:
-        with self._guard:
-            connections, self._connections = self._connections, []
-            self._local = threading.local()
-        for conn in connections:
-            conn.close()
+        self._db.close()
 
     def __enter__(self) -> SQLiteMentionStore:
         return self
