@@ -5,10 +5,11 @@
   Each document keeps the record itself in ``doc`` (stored, not indexed) and, beside it, the keyword
   and date fields that filters and sorts read, and the ``workspace`` keyword that every query filters
   on; its ``_id`` is `core.ids.scoped_doc_id` of the workspace and the record's key.
-- Writes that are read back at once (a saved rule, an added alert, an enqueued or settled delivery)
-  use ``refresh="wait_for"``; the indices refresh every 200 ms, so that costs little. A claim does not
-  wait: a search that still sees the record before its claim carries the older sequence number, and
-  claiming with it fails.
+- Every write is read back at once (a saved rule, an added alert, an enqueued, claimed or settled
+  delivery: the next `due` must not offer a claimed record), so it uses ``refresh="wait_for"``; the
+  indices refresh every 200 ms, so that costs at most that. Correctness does not rest on it: a search
+  that still saw a record before its claim would carry the older sequence number, and claiming with
+  it fails.
 - Every read-modify-write is optimistic (``if_seq_no``/``if_primary_term``): a rule's save and an
   alert's status change retry on a conflict, an outbox claim or transition reports it (two dispatchers
   never both take one record). The revision of an outbox record is ``"<seq_no>:<primary_term>"``.
@@ -172,9 +173,7 @@ class _ElasticsearchAlertIndex:
                 return False
         return True
 
-    def _put(
-        self, key: str, fields: Mapping[str, Any], action: str, *, revision: str | None, wait: bool = True
-    ) -> str | None:
+    def _put(self, key: str, fields: Mapping[str, Any], action: str, *, revision: str | None) -> str | None:
         """Write a document (only over `revision` when given): its new revision, None on a conflict."""
         from elasticsearch import ConflictError
 
@@ -186,7 +185,7 @@ class _ElasticsearchAlertIndex:
                     index=self.index,
                     id=self._id(key),
                     document=self._body(fields),
-                    refresh="wait_for" if wait else False,
+                    refresh="wait_for",
                     if_seq_no=if_seq_no,
                     if_primary_term=if_primary_term,
                 )
@@ -442,16 +441,14 @@ class ElasticsearchOutboxStore(_ElasticsearchAlertIndex):
         sort = [{"next_attempt_at": "asc"}, {"alert_id": "asc"}, {"channel": "asc"}]
         return self._records(clauses, sort, "list due deliveries", limit)
 
-    def _swap(
-        self, record: OutboxRecord, updated: OutboxRecord, action: str, *, wait: bool = True
-    ) -> OutboxRecord | None:
+    def _swap(self, record: OutboxRecord, updated: OutboxRecord, action: str) -> OutboxRecord | None:
         common.check_pending(record)
         key = _outbox_key(record.alert_id, record.channel)
-        revision = self._put(key, _outbox_fields(updated), action, revision=record.revision, wait=wait)
+        revision = self._put(key, _outbox_fields(updated), action, revision=record.revision)
         return None if revision is None else updated.model_copy(update={"revision": revision})
 
     def claim(self, record: OutboxRecord, *, now: datetime, lease: timedelta) -> OutboxRecord | None:
-        return self._swap(record, common.claimed(record, now, lease), "claim a delivery", wait=False)
+        return self._swap(record, common.claimed(record, now, lease), "claim a delivery")
 
     def mark_sent(self, record: OutboxRecord, *, at: datetime, status: int | None = None) -> bool:
         return self._swap(record, common.sent(record, at, status), "mark a delivery sent") is not None
