@@ -22,6 +22,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -37,12 +38,22 @@ from alerts.inbox import (
 )
 from alerts.outbox import DeliveryState, OutboxRecord
 from alerts.rules import Rule
-from alerts.store import AlertFilter, AlertStore, AlertStores, EngineStateStore, OutboxStore, RuleStore
+from alerts.store import (
+    AlertFilter,
+    AlertStore,
+    AlertStores,
+    EngineStateStore,
+    OutboxStore,
+    RuleStore,
+)
 from alerts.testing import make_alert_message
 from core.errors import InvalidInput, NotFound, RuleInvalid
 from core.ids import alert_hit_id
+from core.settings import ElasticsearchSettings, Settings, StoreSettings
 
 __all__ = [
+    "BACKEND_PARAMS",
+    "BACKEND_SETTINGS",
     "OTHER_WORKSPACE",
     "T0",
     "WORKSPACE",
@@ -51,6 +62,7 @@ __all__ = [
     "OutboxStoreContract",
     "RuleStoreContract",
     "StoresIn",
+    "backend_settings",
     "make_alert",
     "make_rule",
     "message_for",
@@ -62,6 +74,35 @@ OTHER_WORKSPACE = "tenant-b"
 T0 = datetime(2025, 3, 4, 12, 0, tzinfo=UTC)
 LEASE = timedelta(minutes=2)
 SPIKE = {"kind": "spike", "window": "1h"}
+
+
+def _sqlite_settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
+    return Settings(home=tmp_path, store=StoreSettings(backend="sqlite"))
+
+
+def _elasticsearch_settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
+    es = ElasticsearchSettings(
+        hosts=[request.getfixturevalue("es_url")], index_prefix=request.getfixturevalue("es_prefix")
+    )
+    return Settings(home=tmp_path, store=StoreSettings(backend="elasticsearch"), elasticsearch=es)
+
+
+#: backend name -> the settings of a test's stores on it: a file in `tmp_path` (SQLite), the test
+#: cluster under the test's own prefix (Elasticsearch: the ``es_url`` and ``es_prefix`` fixtures of
+#: tests/conftest.py). A backend `build_alert_stores` supports without an entry here has no contract run.
+BACKEND_SETTINGS: dict[str, Callable[[pytest.FixtureRequest, Path], Settings]] = {
+    "sqlite": _sqlite_settings,
+    "elasticsearch": _elasticsearch_settings,
+}
+# As pytest params; Elasticsearch runs are integration tests (a real cluster, never skipped).
+BACKEND_PARAMS: list[Any] = [
+    pytest.param(name, marks=pytest.mark.integration, id=name) if name == "elasticsearch" else name
+    for name in BACKEND_SETTINGS
+]
+
+
+def backend_settings(request: pytest.FixtureRequest, backend: str, tmp_path: Path) -> Settings:
+    return BACKEND_SETTINGS[backend](request, tmp_path)
 
 
 def make_rule(name: str = "VIP complaints", **changes: Any) -> Rule:

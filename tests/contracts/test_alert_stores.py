@@ -11,61 +11,44 @@ import pytest
 
 from alerts.store import ALERT_STORE_BACKENDS, AlertStores, build_alert_stores
 from alerts.store_testing import (
+    BACKEND_PARAMS,
+    BACKEND_SETTINGS,
     AlertStoreContract,
     EngineStateStoreContract,
     OutboxStoreContract,
     RuleStoreContract,
     StoresIn,
+    backend_settings,
 )
 from core.errors import ConfigError
-from core.settings import ElasticsearchSettings, Settings, StoreSettings
-
-# Elasticsearch runs are integration tests (a real cluster, never skipped).
-BACKENDS = [
-    pytest.param(name, marks=pytest.mark.integration, id=name) if name == "elasticsearch" else name
-    for name in ("sqlite", "elasticsearch")
-]
+from core.settings import Settings, StoreSettings
 
 
-def backend_settings(request: pytest.FixtureRequest, backend: str, tmp_path: Path) -> Settings:
-    """Settings whose stores live in `tmp_path` (SQLite) or under the test's prefix (Elasticsearch)."""
-    if backend == "elasticsearch":
-        es = ElasticsearchSettings(
-            hosts=[request.getfixturevalue("es_url")], index_prefix=request.getfixturevalue("es_prefix")
-        )
-        return Settings(home=tmp_path, store=StoreSettings(backend=backend), elasticsearch=es)
-    return Settings(home=tmp_path, store=StoreSettings(backend=backend))
-
-
-@pytest.fixture(params=BACKENDS)
+@pytest.fixture(params=BACKEND_PARAMS)
 def backend(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
 
-@pytest.fixture
-def stores_in(request: pytest.FixtureRequest, backend: str, tmp_path: Path) -> Iterator[StoresIn]:
-    settings = backend_settings(request, backend, tmp_path)
-    made: list[AlertStores] = []
-
-    def make(workspace: str) -> AlertStores:
-        made.append(build_alert_stores(settings, workspace=workspace))
-        made[-1].ensure_ready()
-        return made[-1]
-
-    yield make
-    for stores in made:
-        stores.close()
-
-
 class TestAlertStores(RuleStoreContract, AlertStoreContract, OutboxStoreContract, EngineStateStoreContract):
     @pytest.fixture
-    def stores_in(self, stores_in: StoresIn) -> StoresIn:
-        return stores_in
+    def stores_in(self, request: pytest.FixtureRequest, backend: str, tmp_path: Path) -> Iterator[StoresIn]:
+        settings = backend_settings(request, backend, tmp_path)
+        made: list[AlertStores] = []
+
+        def make(workspace: str) -> AlertStores:
+            made.append(build_alert_stores(settings, workspace=workspace))
+            made[-1].ensure_ready()
+            return made[-1]
+
+        yield make
+        for stores in made:
+            stores.close()
 
 
 def test_every_backend_has_a_contract_run() -> None:
-    ran = {p if isinstance(p, str) else p.values[0] for p in BACKENDS}
-    assert ran == set(ALERT_STORE_BACKENDS)
+    """Each backend `build_alert_stores` supports has test settings, hence a param of this module."""
+    assert set(BACKEND_SETTINGS) == set(ALERT_STORE_BACKENDS)
+    assert {p if isinstance(p, str) else p.values[0] for p in BACKEND_PARAMS} == set(BACKEND_SETTINGS)
 
 
 def test_an_unknown_backend_is_a_config_error(tmp_path: Path) -> None:
