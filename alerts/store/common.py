@@ -5,14 +5,15 @@ the record read (the backends store the result with a compare-and-set on its rev
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
 from alerts.channels.base import AlertMessage
+from alerts.inbox import Alert, AlertStatus, transition
 from alerts.outbox import DeliveryState, OutboxRecord, clip_reason
 from alerts.rules import Rule, parse_rules
-from core.errors import InvalidInput
+from core.errors import InvalidInput, NotFound
 from core.models import utcnow
 
 
@@ -32,6 +33,74 @@ def stored_rule(rule: Rule, stored: Rule | None, now: datetime | None) -> Rule:
     now = now or utcnow()
     created = stored.created_at if stored is not None else rule.created_at
     return Rule.model_validate({**rule.model_dump(), "created_at": created, "updated_at": max(now, created)})
+
+
+AlertChange = Callable[[Alert], Alert]
+
+
+class StatusMoves:
+    """`AlertStore.ack`, `snooze` and `resolve` over one primitive each backend implements: `_move`
+    (read the alert, apply the change, write it back atomically; NotFound when absent)."""
+
+    def _move(self, alert_id: str, action: str, change: AlertChange) -> Alert:
+        raise NotImplementedError
+
+    def _to(self, alert_id: str, status: AlertStatus, by: str, at: datetime | None, **extra: Any) -> Alert:
+        def change(alert: Alert) -> Alert:
+            return transition(alert, status, by=by, at=at or utcnow(), **extra)
+
+        return self._move(alert_id, f"{status.value} an alert", change)
+
+    def ack(self, alert_id: str, *, by: str, at: datetime | None = None, note: str = "") -> Alert:
+        return self._to(alert_id, AlertStatus.acknowledged, by, at, note=note)
+
+    def snooze(
+        self, alert_id: str, *, until: datetime, by: str, at: datetime | None = None, note: str = ""
+    ) -> Alert:
+        return self._to(alert_id, AlertStatus.snoozed, by, at, until=until, note=note)
+
+    def resolve(self, alert_id: str, *, by: str, at: datetime | None = None, note: str = "") -> Alert:
+        return self._to(alert_id, AlertStatus.resolved, by, at, note=note)
+
+
+def not_found(alert_id: str) -> NotFound:
+    return NotFound(f"no alert {alert_id!r}", details={"alert": alert_id})
+
+
+class OutboxTransitions:
+    """`OutboxStore.claim` and the ``mark_*`` calls over one primitive each backend implements:
+    `_swap` (store `updated` in place of `record` if the stored revision is still `record`'s, and
+    return it with its new revision; None otherwise). Only a pending record moves."""
+
+    def _swap(self, record: OutboxRecord, updated: OutboxRecord, action: str) -> OutboxRecord | None:
+        raise NotImplementedError
+
+    def _moved(self, record: OutboxRecord, updated: OutboxRecord, action: str) -> OutboxRecord | None:
+        check_pending(record)
+        return self._swap(record, updated, action)
+
+    def claim(self, record: OutboxRecord, *, now: datetime, lease: timedelta) -> OutboxRecord | None:
+        return self._moved(record, claimed(record, now, lease), "claim a delivery")
+
+    def mark_sent(self, record: OutboxRecord, *, at: datetime, status: int | None = None) -> bool:
+        return self._moved(record, sent(record, at, status), "mark a delivery sent") is not None
+
+    def mark_retry(
+        self,
+        record: OutboxRecord,
+        *,
+        next_attempt_at: datetime,
+        reason: str,
+        at: datetime,
+        status: int | None = None,
+    ) -> bool:
+        updated = retried(record, next_attempt_at, reason, at, status)
+        return self._moved(record, updated, "reschedule a delivery") is not None
+
+    def mark_failed(
+        self, record: OutboxRecord, *, reason: str, at: datetime, status: int | None = None
+    ) -> bool:
+        return self._moved(record, failed(record, reason, at, status), "mark a delivery failed") is not None
 
 
 def check_owned(message: AlertMessage, workspace: str) -> None:

@@ -22,41 +22,48 @@ from __future__ import annotations
 
 import builtins
 import json
-import threading
 from collections.abc import Callable, Mapping
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from alerts.channels.base import AlertMessage
-from alerts.inbox import Alert, AlertStatus, transition
+from alerts.inbox import Alert, AlertStatus
 from alerts.outbox import DeliveryState, OutboxRecord
 from alerts.rules import Rule
 from alerts.store import common
 from alerts.store.base import AlertFilter
-from core.errors import NotFound, StoreError
+from core.errors import StoreError
 from core.ids import scoped_doc_id
-from core.models import check_workspace, utcnow
-from core.settings import Settings, get_settings
-from index.backends.elasticsearch import es_datetime, workspace_filter
-from index.es_client import build_client, translated
-from index.schema import WORKSPACE_FIELD, WORKSPACE_MAPPING, validate_prefix
+from core.models import utcnow
+from index.backends.elasticsearch import es_datetime
+from index.es_client import translated
+from index.es_scoped import ScopedElasticsearch
+from index.schema import WORKSPACE_FIELD, WORKSPACE_MAPPING
 
 if TYPE_CHECKING:
-    from elasticsearch import Elasticsearch
+    pass
 
 REFRESH_INTERVAL = "200ms"
 _PAGE = 1000
 _CONFLICT_RETRIES = 8
 _KEYWORD: dict[str, Any] = {"type": "keyword", "ignore_above": 8191}
 _DATE: dict[str, Any] = {"type": "date_nanos"}
-_DOC: dict[str, Any] = {"type": "object", "enabled": False}
+_DOC: dict[str, Any] = {"type": "object", "enabled": False}  # the record itself, returned as is
+_STORED_TEXT: dict[str, Any] = {"type": "keyword", "index": False, "doc_values": False}
 _META = {"managed_by": "earful", "workspaces": True}
 
 Hit = dict[str, Any]
 
 
-def _mappings(**fields: dict[str, Any]) -> dict[str, Any]:
-    return {"dynamic": "strict", "_meta": _META, "properties": {WORKSPACE_FIELD: WORKSPACE_MAPPING, **fields}}
+def _mappings(keywords: str, dates: str = "", **fields: dict[str, Any]) -> dict[str, Any]:
+    """Strict mappings: the workspace, the keyword and date fields named (space-separated), `fields`."""
+    properties = {
+        WORKSPACE_FIELD: WORKSPACE_MAPPING,
+        **dict.fromkeys(keywords.split(), _KEYWORD),
+        **dict.fromkeys(dates.split(), _DATE),
+        **fields,
+    }
+    return {"dynamic": "strict", "_meta": _META, "properties": properties}
 
 
 def _revision(found: Mapping[str, Any]) -> str:
@@ -73,79 +80,24 @@ def _if_revision(revision: str | None) -> tuple[int | None, int | None]:
     return int(seq_no), int(term)
 
 
-class _ElasticsearchAlertIndex:
+class _ElasticsearchAlertIndex(ScopedElasticsearch):
     """One workspace's view of one alerting index; subclasses name it and map it."""
 
     suffix: ClassVar[str]
     mappings: ClassVar[dict[str, Any]]
 
-    def __init__(
-        self,
-        settings: Settings | None = None,
-        *,
-        workspace: str,
-        client: Elasticsearch | None = None,
-        prefix: str | None = None,
-    ) -> None:
-        self._workspace = check_workspace(workspace)
-        self.settings = settings if settings is not None else get_settings()
-        es = self.settings.elasticsearch
-        self.prefix = validate_prefix(prefix if prefix is not None else es.index_prefix)
-        self.index = f"{self.prefix}-{self.suffix}"
-        self._client = client
-        self._owns_client = client is None
-        self._ready = False
-        self._lock = threading.Lock()
-
     @property
-    def workspace(self) -> str:
-        """The workspace this store reads and writes; fixed when it was built."""
-        return self._workspace
-
-    @property
-    def client(self) -> Elasticsearch:
-        with self._lock:
-            if self._client is None:
-                self._client = build_client(self.settings.elasticsearch)
-            return self._client
+    def index(self) -> str:
+        return f"{self.prefix}-{self.suffix}"
 
     def ensure_ready(self) -> None:
         """Create the index when missing (idempotent; a concurrent creation is fine)."""
-        client = self.client
-        index_settings = {
-            "number_of_shards": 1,
-            "number_of_replicas": self.settings.elasticsearch.number_of_replicas,
-            "refresh_interval": REFRESH_INTERVAL,
-        }
-        with translated(f"create the {self.index} index"):
-            if not client.indices.exists(index=self.index):
-                client.options(ignore_status=400).indices.create(
-                    index=self.index, mappings=self.mappings, settings=index_settings
-                )
+        self._create_index(self.index, self.mappings, refresh_interval=REFRESH_INTERVAL)
         self._ready = True
-
-    def _ensure(self) -> Elasticsearch:
-        if not self._ready:
-            self.ensure_ready()
-        return self.client
-
-    def close(self) -> None:
-        if self._client is not None and self._owns_client:
-            self._client.close()
-            self._client = None
-
-    def __enter__(self) -> _ElasticsearchAlertIndex:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
 
     # --- primitives ------------------------------------------------------------------------------
     def _id(self, key: str) -> str:
         return scoped_doc_id(self._workspace, key)
-
-    def _scoped(self, *clauses: dict[str, Any]) -> dict[str, Any]:
-        return {"bool": {"filter": [workspace_filter(self._workspace), *clauses]}}
 
     def _body(self, fields: Mapping[str, Any]) -> dict[str, Any]:
         return {**fields, WORKSPACE_FIELD: self._workspace}
@@ -252,7 +204,7 @@ class _ElasticsearchAlertIndex:
 # --- rules ---------------------------------------------------------------------------------------
 class ElasticsearchRuleStore(_ElasticsearchAlertIndex):
     suffix = "alert-rules"
-    mappings = _mappings(id=_KEYWORD, name=_KEYWORD, enabled={"type": "boolean"}, doc=_DOC)
+    mappings = _mappings("id name", enabled={"type": "boolean"}, doc=_DOC)
 
     def save(self, rule: Rule | Mapping[str, Any], *, now: datetime | None = None) -> Rule:
         checked = common.checked_rule(common.rule_data(rule))
@@ -295,17 +247,9 @@ def _alert_fields(alert: Alert) -> dict[str, Any]:
     }
 
 
-class ElasticsearchAlertStore(_ElasticsearchAlertIndex):
+class ElasticsearchAlertStore(common.StatusMoves, _ElasticsearchAlertIndex):
     suffix = "alerts"
-    mappings = _mappings(
-        id=_KEYWORD,
-        rule_id=_KEYWORD,
-        key=_KEYWORD,
-        status=_KEYWORD,
-        fired_at=_DATE,
-        snoozed_until=_DATE,
-        doc=_DOC,
-    )
+    mappings = _mappings("id rule_id key status", "fired_at snoozed_until", doc=_DOC)
 
     def _query(self, filters: AlertFilter | None) -> dict[str, Any]:
         f = filters or AlertFilter()
@@ -333,35 +277,13 @@ class ElasticsearchAlertStore(_ElasticsearchAlertIndex):
     def count(self, filters: AlertFilter | None = None) -> int:
         return self._count(self._query(filters), "count alerts")
 
-    def _move(
-        self,
-        alert_id: str,
-        status: AlertStatus,
-        by: str,
-        at: datetime | None,
-        until: datetime | None,
-        note: str,
-    ) -> Alert:
-        at = at or utcnow()
-
-        def change(source: dict[str, Any] | None) -> dict[str, Any]:
+    def _move(self, alert_id: str, action: str, change: common.AlertChange) -> Alert:
+        def changed(source: dict[str, Any] | None) -> dict[str, Any]:
             if source is None:
-                raise NotFound(f"no alert {alert_id!r}", details={"alert": alert_id})
-            alert = Alert.model_validate(source["doc"])
-            return _alert_fields(transition(alert, status, by=by, at=at, until=until, note=note))
+                raise common.not_found(alert_id)
+            return _alert_fields(change(Alert.model_validate(source["doc"])))
 
-        return Alert.model_validate(self._update(alert_id, change, f"{status.value} an alert")["doc"])
-
-    def ack(self, alert_id: str, *, by: str, at: datetime | None = None, note: str = "") -> Alert:
-        return self._move(alert_id, AlertStatus.acknowledged, by, at, None, note)
-
-    def snooze(
-        self, alert_id: str, *, until: datetime, by: str, at: datetime | None = None, note: str = ""
-    ) -> Alert:
-        return self._move(alert_id, AlertStatus.snoozed, by, at, until, note)
-
-    def resolve(self, alert_id: str, *, by: str, at: datetime | None = None, note: str = "") -> Alert:
-        return self._move(alert_id, AlertStatus.resolved, by, at, None, note)
+        return Alert.model_validate(self._update(alert_id, changed, action)["doc"])
 
     def is_muted(self, rule_id: str, key: str, now: datetime) -> bool:
         query = self._scoped(
@@ -393,16 +315,9 @@ def _from_hit(source: Mapping[str, Any], revision: str) -> OutboxRecord:
     return OutboxRecord.model_validate({**source["doc"], "revision": revision})
 
 
-class ElasticsearchOutboxStore(_ElasticsearchAlertIndex):
+class ElasticsearchOutboxStore(common.OutboxTransitions, _ElasticsearchAlertIndex):
     suffix = "alert-outbox"
-    mappings = _mappings(
-        alert_id=_KEYWORD,
-        channel=_KEYWORD,
-        state=_KEYWORD,
-        next_attempt_at=_DATE,
-        created_at=_DATE,
-        doc=_DOC,
-    )
+    mappings = _mappings("alert_id channel state", "next_attempt_at created_at", doc=_DOC)
 
     def enqueue(
         self, message: AlertMessage, channel: str, *, now: datetime, not_before: datetime | None = None
@@ -442,34 +357,9 @@ class ElasticsearchOutboxStore(_ElasticsearchAlertIndex):
         return self._records(clauses, sort, "list due deliveries", limit)
 
     def _swap(self, record: OutboxRecord, updated: OutboxRecord, action: str) -> OutboxRecord | None:
-        common.check_pending(record)
         key = _outbox_key(record.alert_id, record.channel)
         revision = self._put(key, _outbox_fields(updated), action, revision=record.revision)
         return None if revision is None else updated.model_copy(update={"revision": revision})
-
-    def claim(self, record: OutboxRecord, *, now: datetime, lease: timedelta) -> OutboxRecord | None:
-        return self._swap(record, common.claimed(record, now, lease), "claim a delivery")
-
-    def mark_sent(self, record: OutboxRecord, *, at: datetime, status: int | None = None) -> bool:
-        return self._swap(record, common.sent(record, at, status), "mark a delivery sent") is not None
-
-    def mark_retry(
-        self,
-        record: OutboxRecord,
-        *,
-        next_attempt_at: datetime,
-        reason: str,
-        at: datetime,
-        status: int | None = None,
-    ) -> bool:
-        updated = common.retried(record, next_attempt_at, reason, at, status)
-        return self._swap(record, updated, "reschedule a delivery") is not None
-
-    def mark_failed(
-        self, record: OutboxRecord, *, reason: str, at: datetime, status: int | None = None
-    ) -> bool:
-        updated = common.failed(record, reason, at, status)
-        return self._swap(record, updated, "mark a delivery failed") is not None
 
     def counts(self) -> dict[DeliveryState, int]:
         client = self._ensure()
@@ -489,11 +379,7 @@ class ElasticsearchOutboxStore(_ElasticsearchAlertIndex):
 # --- engine state --------------------------------------------------------------------------------
 class ElasticsearchEngineStateStore(_ElasticsearchAlertIndex):
     suffix = "alert-state"
-    mappings = _mappings(
-        rule_id=_KEYWORD,
-        state={"type": "keyword", "index": False, "doc_values": False},
-        updated_at=_DATE,
-    )
+    mappings = _mappings("rule_id", "updated_at", state=_STORED_TEXT)
 
     def save(self, rule_id: str, state: Mapping[str, Any]) -> None:
         text = common.state_json(rule_id, state)

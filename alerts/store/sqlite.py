@@ -21,21 +21,18 @@ import builtins
 import json
 import sqlite3
 from collections.abc import Mapping
-from datetime import datetime, timedelta
-from pathlib import Path
+from datetime import datetime
 from typing import Any
 
 from alerts.channels.base import AlertMessage
-from alerts.inbox import Alert, AlertStatus, transition
+from alerts.inbox import Alert, AlertStatus
 from alerts.outbox import DeliveryState, OutboxRecord
 from alerts.rules import Rule
 from alerts.store import common
 from alerts.store.base import AlertFilter
-from core.errors import NotFound
-from core.models import check_workspace, utcnow
-from core.settings import Settings, get_settings
+from core.models import utcnow
 from index.aggregations import to_epoch_micros
-from index.backends.sqlite_db import SQLiteDatabase
+from index.backends.sqlite_db import ScopedSQLite
 from index.backends.sqlite_schema import ensure_table_set
 
 SCHEMA_VERSION = 1
@@ -62,40 +59,12 @@ def ensure_alert_tables(conn: sqlite3.Connection) -> None:
     ensure_table_set(conn, name="alerts", version=SCHEMA_VERSION, ddl=_DDL, migrations=_MIGRATIONS)
 
 
-class _SQLiteAlertTables:
+class _SQLiteAlertTables(ScopedSQLite):
     """One workspace's view of the alerting tables: ``(settings, workspace=)`` or ``(path=, workspace=)``.
     Nothing is opened before first use."""
 
-    def __init__(self, settings: Settings | None = None, *, workspace: str, path: Path | None = None) -> None:
-        settings = settings or get_settings()
-        self._workspace = check_workspace(workspace)
-        self._db = SQLiteDatabase(
-            Path(path) if path is not None else settings.sqlite_path,
-            busy_timeout_ms=settings.sqlite.busy_timeout_ms,
-            prepare=ensure_alert_tables,
-        )
-
-    @property
-    def workspace(self) -> str:
-        """The workspace this store reads and writes; fixed when it was built."""
-        return self._workspace
-
-    @property
-    def path(self) -> Path:
-        return self._db.path
-
-    def ensure_ready(self) -> None:
-        with self._db.session("ensure_ready"):
-            pass
-
-    def close(self) -> None:
-        self._db.close()
-
-    def __enter__(self) -> _SQLiteAlertTables:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
+    def _prepare(self, conn: sqlite3.Connection) -> None:
+        ensure_alert_tables(conn)
 
     def _one(self, operation: str, sql: str, *params: Any) -> Any:
         """The first column of the first row of a query within this workspace (None without a row)."""
@@ -175,7 +144,7 @@ def _alert_row(workspace: str, alert: Alert) -> tuple[Any, ...]:
     )
 
 
-class SQLiteAlertStore(_SQLiteAlertTables):
+class SQLiteAlertStore(common.StatusMoves, _SQLiteAlertTables):
     def add(self, alert: Alert) -> bool:
         with self._db.session("add an alert") as conn, self._db.write_lock:
             cursor = conn.execute(
@@ -201,40 +170,19 @@ class SQLiteAlertStore(_SQLiteAlertTables):
         clause, params = _alert_where(filters)
         return int(self._column("count alerts", f"SELECT count(*) FROM alerts WHERE {clause}", params)[0])
 
-    def _move(
-        self,
-        alert_id: str,
-        status: AlertStatus,
-        by: str,
-        at: datetime | None,
-        until: datetime | None,
-        note: str,
-    ) -> Alert:
-        with self._db.writing(f"{status.value} an alert") as conn:
+    def _move(self, alert_id: str, action: str, change: common.AlertChange) -> Alert:
+        with self._db.writing(action) as conn:
             row = conn.execute(
                 "SELECT doc FROM alerts WHERE workspace = ? AND id = ?", (self._workspace, alert_id)
             ).fetchone()
             if row is None:
-                raise NotFound(f"no alert {alert_id!r}", details={"alert": alert_id})
-            moved = transition(
-                Alert.model_validate_json(row[0]), status, by=by, at=at or utcnow(), until=until, note=note
-            )
+                raise common.not_found(alert_id)
+            moved = change(Alert.model_validate_json(row[0]))
             conn.execute(
                 f"INSERT OR REPLACE INTO alerts ({_ALERT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 _alert_row(self._workspace, moved),
             )
         return moved
-
-    def ack(self, alert_id: str, *, by: str, at: datetime | None = None, note: str = "") -> Alert:
-        return self._move(alert_id, AlertStatus.acknowledged, by, at, None, note)
-
-    def snooze(
-        self, alert_id: str, *, until: datetime, by: str, at: datetime | None = None, note: str = ""
-    ) -> Alert:
-        return self._move(alert_id, AlertStatus.snoozed, by, at, until, note)
-
-    def resolve(self, alert_id: str, *, by: str, at: datetime | None = None, note: str = "") -> Alert:
-        return self._move(alert_id, AlertStatus.resolved, by, at, None, note)
 
     def is_muted(self, rule_id: str, key: str, now: datetime) -> bool:
         found = self._one(
@@ -262,7 +210,7 @@ def _outbox_values(record: OutboxRecord) -> tuple[str, int, str]:
     return record.state.value, to_epoch_micros(record.next_attempt_at), doc
 
 
-class SQLiteOutboxStore(_SQLiteAlertTables):
+class SQLiteOutboxStore(common.OutboxTransitions, _SQLiteAlertTables):
     def enqueue(
         self, message: AlertMessage, channel: str, *, now: datetime, not_before: datetime | None = None
     ) -> bool:
@@ -307,11 +255,9 @@ class SQLiteOutboxStore(_SQLiteAlertTables):
             "ORDER BY next_us, alert_id, channel LIMIT ?",
         )
 
-    def _swap(self, operation: str, record: OutboxRecord, updated: OutboxRecord) -> OutboxRecord | None:
-        """Store `updated` in place of `record` if the stored revision is still `record`'s."""
-        common.check_pending(record)
+    def _swap(self, record: OutboxRecord, updated: OutboxRecord, action: str) -> OutboxRecord | None:
         state, next_us, doc = _outbox_values(updated)
-        with self._db.session(operation) as conn, self._db.write_lock:
+        with self._db.session(action) as conn, self._db.write_lock:
             cursor = conn.execute(
                 "UPDATE alert_outbox SET state = ?, next_us = ?, doc = ?, version = version + 1 "
                 "WHERE workspace = ? AND alert_id = ? AND channel = ? AND version = ? AND state = ?",
@@ -329,30 +275,6 @@ class SQLiteOutboxStore(_SQLiteAlertTables):
         if cursor.rowcount != 1:
             return None
         return updated.model_copy(update={"revision": str(int(record.revision) + 1)})
-
-    def claim(self, record: OutboxRecord, *, now: datetime, lease: timedelta) -> OutboxRecord | None:
-        return self._swap("claim a delivery", record, common.claimed(record, now, lease))
-
-    def mark_sent(self, record: OutboxRecord, *, at: datetime, status: int | None = None) -> bool:
-        return self._swap("mark a delivery sent", record, common.sent(record, at, status)) is not None
-
-    def mark_retry(
-        self,
-        record: OutboxRecord,
-        *,
-        next_attempt_at: datetime,
-        reason: str,
-        at: datetime,
-        status: int | None = None,
-    ) -> bool:
-        updated = common.retried(record, next_attempt_at, reason, at, status)
-        return self._swap("reschedule a delivery", record, updated) is not None
-
-    def mark_failed(
-        self, record: OutboxRecord, *, reason: str, at: datetime, status: int | None = None
-    ) -> bool:
-        updated = common.failed(record, reason, at, status)
-        return self._swap("mark a delivery failed", record, updated) is not None
 
     def counts(self) -> dict[DeliveryState, int]:
         out = common.zero_counts()

@@ -14,8 +14,11 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Self
 
 from core.errors import StoreError, StoreUnavailable
+from core.models import check_workspace
+from core.settings import Settings, get_settings
 
 Prepare = Callable[[sqlite3.Connection], None]
 
@@ -51,6 +54,15 @@ class SQLiteDatabase:
         # in-process writers queue here instead of spinning on SQLITE_BUSY
         self.write_lock = threading.Lock()
         self._ready = False
+
+    @classmethod
+    def configured(cls, settings: Settings, prepare: Prepare, path: Path | None = None) -> SQLiteDatabase:
+        """The configured database file (`Settings.sqlite_path`), or `path`, with its busy timeout."""
+        return cls(
+            Path(path) if path is not None else settings.sqlite_path,
+            busy_timeout_ms=settings.sqlite.busy_timeout_ms,
+            prepare=prepare,
+        )
 
     def _open(self) -> sqlite3.Connection:
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -115,3 +127,43 @@ class SQLiteDatabase:
             self._local = threading.local()
         for conn in connections:
             conn.close()
+
+
+class ScopedSQLite:
+    """Base of the workspace-scoped SQLite stores (mentions, alerting): ``(settings, workspace=)`` or
+    ``(settings, workspace=, path=)``; the workspace is checked once, the database (`_db`) is the
+    configured file or `path`, and nothing is opened before first use. A subclass implements
+    `_prepare`: create, migrate or check its tables on a fresh connection."""
+
+    def __init__(self, settings: Settings | None = None, *, workspace: str, path: Path | None = None) -> None:
+        self._workspace = check_workspace(workspace)
+        self._db = SQLiteDatabase.configured(settings or get_settings(), self._prepare, path)
+
+    def _prepare(self, conn: sqlite3.Connection) -> None:
+        raise NotImplementedError
+
+    @property
+    def workspace(self) -> str:
+        """The workspace this store reads and writes; fixed when it was built."""
+        return self._workspace
+
+    @property
+    def path(self) -> Path:
+        return self._db.path
+
+    @property
+    def busy_timeout_ms(self) -> int:
+        return self._db.busy_timeout_ms
+
+    def ensure_ready(self) -> None:
+        with self._db.session("ensure_ready"):
+            pass
+
+    def close(self) -> None:
+        self._db.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()

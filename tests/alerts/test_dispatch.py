@@ -9,6 +9,7 @@ import random
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
@@ -66,6 +67,20 @@ def clock() -> ManualClock:
     return ManualClock(T0)
 
 
+@dataclass
+class Rig:
+    """An outbox and a dispatcher whose channel reaches the test's webhook receiver."""
+
+    outbox: OutboxStore
+    dispatch: Dispatcher
+
+
+@pytest.fixture
+def rig(open_outbox: OpenOutbox, receiver: WebhookReceiver, settings: Settings, clock: ManualClock) -> Rig:
+    outbox = open_outbox()
+    return Rig(outbox, dispatcher(outbox, webhook(receiver, settings), clock))
+
+
 def webhook(receiver: WebhookReceiver, settings: Settings) -> Channel:
     return build_channel({**receiver.channel_config(), "name": CHANNEL}, settings)
 
@@ -92,12 +107,9 @@ def drain(dispatch: Dispatcher, clock: ManualClock, rounds: int, step: float = R
         clock.advance(step)
 
 
-def test_due_deliveries_are_sent_once(
-    open_outbox: OpenOutbox, receiver: WebhookReceiver, settings: Settings, clock: ManualClock
-) -> None:
-    outbox = open_outbox()
+def test_due_deliveries_are_sent_once(rig: Rig, receiver: WebhookReceiver, clock: ManualClock) -> None:
+    outbox, dispatch = rig.outbox, rig.dispatch
     ids = enqueue(outbox, 3)
-    dispatch = dispatcher(outbox, webhook(receiver, settings), clock)
     report = dispatch.run_once()
     assert (report.sent, report.retried, report.failed, report.lost_races) == (3, 0, 0, 0)
     assert report.outcomes == {f"{i}/{CHANNEL}": DeliveryState.sent for i in ids}
@@ -110,11 +122,10 @@ def test_due_deliveries_are_sent_once(
 
 
 def test_a_receiver_that_is_down_loses_nothing_and_gets_each_alert_once_when_back(
-    open_outbox: OpenOutbox, receiver: WebhookReceiver, settings: Settings, clock: ManualClock
+    rig: Rig, receiver: WebhookReceiver, clock: ManualClock
 ) -> None:
-    outbox = open_outbox()
+    outbox, dispatch = rig.outbox, rig.dispatch
     ids = enqueue(outbox, 5)
-    dispatch = dispatcher(outbox, webhook(receiver, settings), clock)
     receiver.stop()  # down for "minutes": four rounds of refused connections
     drain(dispatch, clock, rounds=4)
     assert outbox.counts()[DeliveryState.pending] == 5
@@ -130,11 +141,10 @@ def test_a_receiver_that_is_down_loses_nothing_and_gets_each_alert_once_when_bac
 
 
 def test_unavailable_answers_are_retried_with_backoff_then_delivered(
-    open_outbox: OpenOutbox, receiver: WebhookReceiver, settings: Settings, clock: ManualClock
+    rig: Rig, receiver: WebhookReceiver, clock: ManualClock
 ) -> None:
-    outbox = open_outbox()
+    outbox, dispatch = rig.outbox, rig.dispatch
     [alert_id] = enqueue(outbox, 1)
-    dispatch = dispatcher(outbox, webhook(receiver, settings), clock)
     receiver.inject(Fault.unavailable, times=3)
     waits = []
     for _ in range(3):
@@ -152,11 +162,10 @@ def test_unavailable_answers_are_retried_with_backoff_then_delivered(
 
 
 def test_429_with_retry_after_waits_at_least_that_long(
-    open_outbox: OpenOutbox, receiver: WebhookReceiver, settings: Settings, clock: ManualClock
+    rig: Rig, receiver: WebhookReceiver, clock: ManualClock
 ) -> None:
-    outbox = open_outbox()
+    outbox, dispatch = rig.outbox, rig.dispatch
     [alert_id] = enqueue(outbox, 1)
-    dispatch = dispatcher(outbox, webhook(receiver, settings), clock)
     receiver.inject(Fault.rate_limited, retry_after=300)  # more than max_delay: still honoured
     assert dispatch.run_once().retried == 1
     record = outbox.get(alert_id, CHANNEL)
@@ -171,11 +180,10 @@ def test_429_with_retry_after_waits_at_least_that_long(
 
 
 def test_a_4xx_is_failed_once_and_never_retried(
-    open_outbox: OpenOutbox, receiver: WebhookReceiver, settings: Settings, clock: ManualClock
+    rig: Rig, receiver: WebhookReceiver, clock: ManualClock
 ) -> None:
-    outbox = open_outbox()
+    outbox, dispatch = rig.outbox, rig.dispatch
     [alert_id] = enqueue(outbox, 1)
-    dispatch = dispatcher(outbox, webhook(receiver, settings), clock)
     receiver.inject(Fault.rejected)
     assert dispatch.run_once().failed == 1
     drain(dispatch, clock, rounds=3, step=3600)
@@ -188,11 +196,10 @@ def test_a_4xx_is_failed_once_and_never_retried(
 
 
 def test_a_delivery_that_keeps_failing_is_failed_after_max_attempts(
-    open_outbox: OpenOutbox, receiver: WebhookReceiver, settings: Settings, clock: ManualClock
+    rig: Rig, receiver: WebhookReceiver, clock: ManualClock
 ) -> None:
-    outbox = open_outbox()
+    outbox, dispatch = rig.outbox, rig.dispatch
     [alert_id] = enqueue(outbox, 1)
-    dispatch = dispatcher(outbox, webhook(receiver, settings), clock)
     receiver.inject(Fault.unavailable, times=100)
     drain(dispatch, clock, rounds=RULES.max_attempts + 2)
     record = outbox.get(alert_id, CHANNEL)
