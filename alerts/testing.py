@@ -41,7 +41,7 @@ import uuid
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager, suppress
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from enum import StrEnum
@@ -67,6 +67,7 @@ __all__ = [
     "Fault",
     "FeishuReceiver",
     "HttpReceiver",
+    "ManualClock",
     "PlatformCodeContract",
     "Received",
     "ReceivedMail",
@@ -201,6 +202,7 @@ class HttpReceiver(_Served):
         self._stopping = threading.Event()
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
+        self._port = 0  # after the first start, the port it got: a restart listens there again
 
     # what subclasses define
     def endpoint(self) -> str:
@@ -288,7 +290,9 @@ class HttpReceiver(_Served):
             def log_message(self, format: str, *args: Any) -> None:  # quiet: the test output is ours
                 pass
 
-        self._server = _Server(("127.0.0.1", 0), Handler)
+        self._stopping.clear()
+        self._server = _Server(("127.0.0.1", self._port), Handler)
+        self._port = int(self._server.server_address[1])
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name=f"{self.name}-receiver"
         )
@@ -296,7 +300,8 @@ class HttpReceiver(_Served):
         self._thread.start()
 
     def stop(self) -> None:
-        """Stop answering (idempotent): a channel sending now gets a refused connection."""
+        """Stop answering (idempotent): a channel sending now gets a refused connection. `start` again
+        listens on the same port, so the channel's URL reaches it again (a receiver that was down)."""
         self._stopping.set()  # wakes handlers that hang
         if self._server is not None:
             self._server.shutdown()
@@ -970,3 +975,24 @@ class PlatformCodeContract:
         expected = Outcome.failed if fault is Fault.platform_error else Outcome.retry
         assert delivery.outcome is expected, delivery
         assert delivery.reason
+
+
+# --- time ----------------------------------------------------------------------------------------
+
+
+class ManualClock:
+    """A clock that moves only when told (the dispatcher's and the engine's `clock`): tests of
+    backoffs, leases and Retry-After advance it instead of sleeping."""
+
+    def __init__(self, start: datetime) -> None:
+        self.now = start
+        self._lock = threading.Lock()
+
+    def __call__(self) -> datetime:
+        with self._lock:
+            return self.now
+
+    def advance(self, seconds: float) -> datetime:
+        with self._lock:
+            self.now += timedelta(seconds=seconds)
+            return self.now

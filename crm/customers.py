@@ -50,14 +50,15 @@ from core.customer_keys import (
 from core.errors import InvalidInput, PartialWriteError, StoreError, StoreUnavailable
 from core.ids import customer_id, scoped_doc_id
 from core.models import DEFAULT_WORKSPACE, Customer, check_workspace
-from core.settings import Settings, get_settings
+from core.settings import Settings
 from index.backends.sqlite_schema import rebuild_table
-from index.es_client import build_client, translated
+from index.es_client import translated
+from index.es_scoped import ScopedElasticsearch
 from index.migrate import rescope_in_place
-from index.schema import WORKSPACE_FIELD, WORKSPACE_MAPPING, has_workspaces, validate_prefix
+from index.schema import WORKSPACE_FIELD, WORKSPACE_MAPPING, has_workspaces
 
 if TYPE_CHECKING:
-    from elasticsearch import Elasticsearch
+    pass
 
 VERDICTS = ("confirm", "reject")
 KEY_FIELDS = ("user_ids", "handles", "any_handles", "emails", "phones", "order_numbers")
@@ -470,73 +471,27 @@ FEEDBACK_MAPPINGS: dict[str, Any] = {
 }
 
 
-class ElasticsearchCustomerDirectory(_KeyLookups):
+class ElasticsearchCustomerDirectory(ScopedElasticsearch, _KeyLookups):
     """CustomerDirectory and LinkFeedbackStore over `<prefix>-customers` and `<prefix>-customer-feedback`."""
 
     name: ClassVar[str] = "elasticsearch"
     max_matches: ClassVar[int] = 50  # one key shared by more customers than this is noise
 
-    def __init__(
-        self,
-        settings: Settings | None = None,
-        *,
-        workspace: str,
-        client: Elasticsearch | None = None,
-        prefix: str | None = None,
-    ) -> None:
-        self._workspace = check_workspace(workspace)
-        self.settings = settings if settings is not None else get_settings()
-        es = self.settings.elasticsearch
-        self.prefix = validate_prefix(prefix if prefix is not None else es.index_prefix)
-        indices = customer_indices(self.prefix)
-        self.index, self.feedback_index = indices["customers"], indices["link_feedback"]
-        self._client = client
-        self._owns_client = client is None
-        self._ready = False
-        self._lock = threading.Lock()
+    @property
+    def index(self) -> str:
+        return customer_indices(self.prefix)["customers"]
 
     @property
-    def client(self) -> Elasticsearch:
-        with self._lock:
-            if self._client is None:
-                self._client = build_client(self.settings.elasticsearch)
-            return self._client
+    def feedback_index(self) -> str:
+        return f"{self.prefix}-customer-feedback"
 
     def ensure_ready(self) -> None:
         """Create both indices when missing (idempotent; a concurrent creation is fine); move the
         documents of indices written before workspaces into ``default`` (small indices: in place)."""
-        client = self.client
-        es = self.settings.elasticsearch
-        index_settings = {"number_of_shards": 1, "number_of_replicas": es.number_of_replicas}
         for index, mappings in ((self.index, CUSTOMER_MAPPINGS), (self.feedback_index, FEEDBACK_MAPPINGS)):
-            with translated(f"create the {index} index"):
-                if not client.indices.exists(index=index):
-                    client.options(ignore_status=400).indices.create(
-                        index=index, mappings=mappings, settings=index_settings
-                    )
-                elif not has_workspaces(client, index):
-                    rescope_in_place(client, index, meta=_META)
+            if not self._create_index(index, mappings) and not has_workspaces(self.client, index):
+                rescope_in_place(self.client, index, meta=_META)
         self._ready = True
-
-    def _scoped(self, *clauses: dict[str, Any]) -> dict[str, Any]:
-        """A query for this workspace's documents that match every clause."""
-        return {"bool": {"filter": [{"term": {WORKSPACE_FIELD: self._workspace}}, *clauses]}}
-
-    def _ensure(self) -> Elasticsearch:
-        if not self._ready:
-            self.ensure_ready()
-        return self.client
-
-    def close(self) -> None:
-        if self._client is not None and self._owns_client:
-            self._client.close()
-            self._client = None
-
-    def __enter__(self) -> ElasticsearchCustomerDirectory:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
 
     # --- writes ----------------------------------------------------------------------------------
     def upsert(self, items: Sequence[CustomerRecord | Customer]) -> CustomerUpsertResult:

@@ -18,7 +18,7 @@ from typing import Literal, Union, get_args, get_origin
 from pydantic import BaseModel, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from core.settings.alerts import AlertsSettings, SmtpSettings
+from core.settings.alerts import AlertsSettings, DispatchSettings, SmtpSettings
 from core.settings.base import Section, earful_version
 from core.settings.collection import (
     AppStoreSettings,
@@ -41,6 +41,7 @@ __all__ = [
     "ConnectorSettings",
     "CrawlSettings",
     "DemoSettings",
+    "DispatchSettings",
     "ElasticsearchSettings",
     "HackerNewsSettings",
     "ListenSettings",
@@ -208,7 +209,8 @@ class Settings(BaseSettings):
         default_factory=ConnectorSettings, description="Platform API credentials and endpoints"
     )
     alerts: AlertsSettings = Field(
-        default_factory=AlertsSettings, description="Alert delivery: channel timeouts and the SMTP relay"
+        default_factory=AlertsSettings,
+        description="Alert delivery: channel timeouts, the SMTP relay and the outbox's retries",
     )
 
     @property

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 
 from core.settings.base import Section
 
@@ -31,8 +31,55 @@ class SmtpSettings(Section):
     )
 
 
+class DispatchSettings(Section):
+    """How the outbox's dispatcher retries a delivery its channel could not make."""
+
+    base_delay: float = Field(
+        5.0, gt=0, description="Seconds before the first retry of a delivery; doubles with each attempt"
+    )
+    max_delay: float = Field(
+        900.0,
+        gt=0,
+        description="Longest backoff between two attempts, in seconds (a longer Retry-After is still "
+        "honoured)",
+    )
+    jitter: float = Field(
+        0.2,
+        ge=0,
+        le=1,
+        description="Fraction of each backoff drawn at random (the wait is between (1 - jitter) and 1 times "
+        "the backoff), so that retries of many deliveries spread out",
+    )
+    max_attempts: int = Field(
+        10, ge=1, description="Attempts after which a delivery still refused is marked failed with its reason"
+    )
+    lease: float = Field(
+        120.0,
+        gt=0,
+        description="Seconds a dispatcher holds a delivery while sending it; a dispatcher that dies leaves "
+        "it to be retried after this",
+    )
+    batch_size: int = Field(100, ge=1, description="Due deliveries a dispatcher reads per round")
+    poll_interval: float = Field(
+        1.0, gt=0, description="Seconds a continuously running dispatcher waits between rounds"
+    )
+
+
 class AlertsSettings(Section):
     http_timeout: float = Field(
         10.0, gt=0, description="Seconds before a channel's HTTP request (connect, send, read) times out"
     )
     smtp: SmtpSettings = Field(default_factory=SmtpSettings, description="The SMTP relay of e-mail channels")
+    dispatch: DispatchSettings = Field(
+        default_factory=DispatchSettings, description="Retries of the outbox's dispatcher"
+    )
+
+    @model_validator(mode="after")
+    def _lease_outlasts_a_send(self) -> AlertsSettings:
+        longest = max(self.http_timeout, self.smtp.timeout)
+        if self.dispatch.lease <= 2 * longest:
+            raise ValueError(
+                f"dispatch.lease ({self.dispatch.lease:g} s) must exceed twice the longest channel timeout "
+                f"({longest:g} s), or a slow send could be taken over and sent twice"
+            )
+        return self

@@ -18,7 +18,6 @@ other 4xx -> StoreError with the status, type and reason in ``details``.
 from __future__ import annotations
 
 import contextlib
-import threading
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timezone
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -30,9 +29,7 @@ from core.models import (
     SentimentLabel,
     SourceCursor,
     WritePolicy,
-    check_workspace,
 )
-from core.settings import Settings, get_settings
 from index import schema
 from index.aggregations import check_interval, key_from_epoch_millis, zone
 from index.analysis import is_cjk, query_words
@@ -47,7 +44,8 @@ from index.base import (
     UpsertResult,
 )
 from index.bulk import BulkWriter
-from index.es_client import build_client, translated
+from index.es_client import translated
+from index.es_scoped import ScopedElasticsearch
 from index.query import Node
 from index.query.to_es import compile_es
 from index.saved_searches import checked, ordered, page_highlights, request_query
@@ -191,7 +189,7 @@ def es_time_zone(tz: str) -> str:
 
 
 # --- the store -----------------------------------------------------------------------------------
-class ElasticsearchMentionStore:
+class ElasticsearchMentionStore(ScopedElasticsearch):
     """MentionStore, CursorStore and SavedSearchStore of one workspace on Elasticsearch. Thread-safe:
     one client, a writer per upsert.
 
@@ -201,61 +199,27 @@ class ElasticsearchMentionStore:
 
     name: ClassVar[str] = "elasticsearch"
 
-    def __init__(
-        self,
-        settings: Settings | None = None,
-        *,
-        workspace: str,
-        client: Elasticsearch | None = None,
-        prefix: str | None = None,
-    ) -> None:
-        self._workspace = check_workspace(workspace)
-        self.settings = settings if settings is not None else get_settings()
-        self.es_settings = self.settings.elasticsearch
-        self.prefix = schema.validate_prefix(prefix if prefix is not None else self.es_settings.index_prefix)
-        self.alias = schema.alias_name(self.prefix)
-        self.state_index = schema.state_index_name(self.prefix)
-        self.saved_searches_index = schema.saved_searches_index_name(self.prefix)
-        self._client = client
-        self._owns_client = client is None
-        self._ready = False
-        self._lock = threading.RLock()  # `_ensure` builds the client while holding it
+    @property
+    def alias(self) -> str:
+        return schema.alias_name(self.prefix)
 
     @property
-    def workspace(self) -> str:
-        """The workspace this store reads and writes; fixed when it was built."""
-        return self._workspace
+    def state_index(self) -> str:
+        return schema.state_index_name(self.prefix)
 
     @property
-    def client(self) -> Elasticsearch:
-        if self._client is None:
-            with self._lock:
-                if self._client is None:
-                    self._client = build_client(self.es_settings)
-        return self._client
+    def saved_searches_index(self) -> str:
+        return schema.saved_searches_index_name(self.prefix)
 
     # --- lifecycle -------------------------------------------------------------------------------
     def ensure_ready(self) -> None:
         schema.ensure_ready(self.client, self.prefix, self.es_settings)
         self._ready = True
 
-    def _ensure(self) -> Elasticsearch:
-        if not self._ready:
-            with self._lock:
-                if not self._ready:
-                    schema.ensure_ready(self.client, self.prefix, self.es_settings)
-                    self._ready = True
-        return self.client
-
     def refresh(self) -> None:
         client = self._ensure()
         with translated("refresh the mentions index"):
             client.indices.refresh(index=self.alias)
-
-    def close(self) -> None:
-        if self._client is not None and self._owns_client:
-            self._client.close()
-            self._client = None
 
     def writer(self) -> BulkWriter:
         return BulkWriter(self._ensure(), self.es_settings, self.alias, workspace=self._workspace)

@@ -9,23 +9,18 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import threading
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-from core.errors import InvalidInput, StoreError, StoreUnavailable
+from core.errors import InvalidInput
 from core.models import (
     EnrichedMention,
     SavedSearch,
     SentimentLabel,
     SourceCursor,
     WritePolicy,
-    check_workspace,
 )
-from core.settings import Settings, get_settings
 from index.aggregations import (
     SLOT_SECONDS,
     check_interval,
@@ -35,6 +30,7 @@ from index.aggregations import (
     zone,
 )
 from index.analysis import analyze_fast as analyze  # exactly analyze(), faster: tested
+from index.backends.sqlite_db import ScopedSQLite
 from index.backends.sqlite_query import FACET_COLUMNS, SIDE_TABLES, facet_sql, fts_query, terms_sql, where
 from index.backends.sqlite_schema import BM25_WEIGHTS, FTS_COLUMNS, MENTION_DATA_COLUMNS, ensure_schema
 from index.base import (
@@ -112,23 +108,7 @@ def _incoming(mention: EnrichedMention) -> _Incoming:
     return mention.id, mention, (to_epoch_micros(mention.enriched_at), to_epoch_micros(mention.collected_at))
 
 
-def _translate(exc: sqlite3.Error, operation: str, path: Path) -> StoreError:
-    message = str(exc)
-    details = {
-        "operation": operation,
-        "path": str(path),
-        "sqlite_error": message,
-        "sqlite_code": getattr(exc, "sqlite_errorname", None),
-    }
-    lowered = message.lower()
-    if isinstance(exc, sqlite3.OperationalError) and ("locked" in lowered or "busy" in lowered):
-        return StoreUnavailable(
-            f"SQLite store is busy ({message}) during {operation}; retry", details=details
-        )
-    return StoreError(f"SQLite store failed during {operation}: {message}", details=details)
-
-
-class SQLiteMentionStore:
+class SQLiteMentionStore(ScopedSQLite):
     """MentionStore, SavedSearchStore and CursorStore of one workspace in one SQLite file:
     ``SQLiteMentionStore(settings, workspace=...)`` or ``(path=..., workspace=...)``.
 
@@ -140,94 +120,11 @@ class SQLiteMentionStore:
 
     Nothing is opened before first use; then the file, its directory and the schema are created."""
 
-    def __init__(self, settings: Settings | None = None, *, workspace: str, path: Path | None = None) -> None:
-        settings = settings or get_settings()
-        self._workspace = check_workspace(workspace)
-        self.path = Path(path) if path is not None else settings.sqlite_path
-        self.busy_timeout_ms = settings.sqlite.busy_timeout_ms
-        self._local = threading.local()
-        self._connections: list[sqlite3.Connection] = []
-        self._guard = threading.Lock()  # protects _connections and _ready
-        self._write_lock = (
-            threading.Lock()
-        )  # in-process writers queue here instead of spinning on SQLITE_BUSY
-        self._ready = False
-
-    @property
-    def workspace(self) -> str:
-        """The workspace this store reads and writes; fixed when it was built."""
-        return self._workspace
-
-    # --- connections -----------------------------------------------------------------------------
-    def _open(self) -> sqlite3.Connection:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        conn = sqlite3.connect(
-            self.path, timeout=self.busy_timeout_ms / 1000, isolation_level=None, check_same_thread=False
-        )
-        conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout_ms)}")
-        mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
-        if str(mode).lower() != "wal":
-            raise StoreError(
-                f"could not switch {self.path} to WAL mode (got {mode!r})", details={"path": str(self.path)}
-            )
-        conn.execute(
-            "PRAGMA synchronous = NORMAL"
-        )  # with WAL: durable except for the last commits on power loss
-        conn.execute("PRAGMA cache_size = -65536")
-        conn.execute("PRAGMA temp_store = MEMORY")
-        return conn
-
-    def _conn(self) -> sqlite3.Connection:
-        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
-        if conn is None:
-            conn = self._open()
-            with self._guard:
-                self._connections.append(conn)
-            self._local.conn = conn
-        if not self._ready:
-            with self._guard:
-                if not self._ready:
-                    ensure_schema(conn)
-                    self._ready = True
-        return conn
-
-    @contextmanager
-    def _session(self, operation: str) -> Iterator[sqlite3.Connection]:
-        """A connection for this thread; SQLite errors come out as StoreError/StoreUnavailable."""
-        try:
-            yield self._conn()
-        except sqlite3.Error as exc:
-            raise _translate(exc, operation, self.path) from exc
-
-    @contextmanager
-    def _transaction(self, conn: sqlite3.Connection, mode: str = "DEFERRED") -> Iterator[None]:
-        conn.execute(f"BEGIN {mode}")
-        try:
-            yield
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        conn.execute("COMMIT")
-
-    def ensure_ready(self) -> None:
-        with self._session("ensure_ready"):
-            pass
+    def _prepare(self, conn: sqlite3.Connection) -> None:
+        ensure_schema(conn)
 
     def refresh(self) -> None:
         """Nothing to do: a committed write is visible to every connection."""
-
-    def close(self) -> None:
-        with self._guard:
-            connections, self._connections = self._connections, []
-            self._local = threading.local()
-        for conn in connections:
-            conn.close()
-
-    def __enter__(self) -> SQLiteMentionStore:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
 
     # --- writes ----------------------------------------------------------------------------------
     def _existing(self, conn: sqlite3.Connection, ids: list[str]) -> dict[str, tuple[int, tuple[int, int]]]:
@@ -280,13 +177,13 @@ class SQLiteMentionStore:
         policy = WritePolicy(policy)
         incoming = [_incoming(m) for m in mentions]
         ids = list(dict.fromkeys(mention_id for mention_id, _, _ in incoming))
-        with self._session("upsert") as conn:
+        with self._db.session("upsert") as conn:
             first_look, _ = self._plan(incoming, self._existing(conn, ids), policy)
             prepared = {
                 mention_id: (m, _prepare(self._workspace, mention_id, m))
                 for mention_id, m in first_look.items()
             }
-            with self._write_lock, self._transaction(conn, "IMMEDIATE"):
+            with self._db.write_lock, self._db.transaction(conn, "IMMEDIATE"):
                 stored = self._existing(conn, ids)
                 final, result = self._plan(incoming, stored, policy)
                 self._write(conn, final, stored, prepared)
@@ -335,7 +232,7 @@ class SQLiteMentionStore:
     def delete(self, mention_ids: Sequence[str]) -> int:
         if not mention_ids:
             return 0
-        with self._session("delete") as conn, self._write_lock, self._transaction(conn, "IMMEDIATE"):
+        with self._db.session("delete") as conn, self._db.write_lock, self._db.transaction(conn, "IMMEDIATE"):
             stored = self._existing(conn, list(dict.fromkeys(mention_ids)))
             rowids = [(rowid,) for rowid, _ in stored.values()]
             conn.executemany("DELETE FROM mention_fts WHERE rowid = ?", rowids)
@@ -346,7 +243,7 @@ class SQLiteMentionStore:
 
     # --- reads -----------------------------------------------------------------------------------
     def get(self, mention_id: str) -> EnrichedMention | None:
-        with self._session("get") as conn:
+        with self._db.session("get") as conn:
             row = conn.execute(
                 "SELECT doc FROM mentions WHERE workspace = ? AND id = ?", (self._workspace, mention_id)
             ).fetchone()
@@ -354,7 +251,7 @@ class SQLiteMentionStore:
 
     def count(self, filters: MentionFilter = _ALL) -> int:
         clause, params = where(self._workspace, filters)
-        with self._session("count") as conn:
+        with self._db.session("count") as conn:
             total: int = conn.execute(f"SELECT COUNT(*) FROM mentions m WHERE {clause}", params).fetchone()[0]
         return total
 
@@ -364,7 +261,7 @@ class SQLiteMentionStore:
         over the rowids that matched, so they agree with each other."""
         node = request_query(request)  # QuerySyntaxError before touching the database
         clause, params = where(self._workspace, request.filters, request.text)
-        with self._session("search") as conn, self._transaction(conn):  # one snapshot for everything
+        with self._db.session("search") as conn, self._db.transaction(conn):  # one snapshot for everything
             if node is not None:
                 clause, params = self._query_clause(conn, node, clause, params)
             total = conn.execute(f"SELECT COUNT(*) FROM mentions m WHERE {clause}", params).fetchone()[0]
@@ -440,7 +337,7 @@ class SQLiteMentionStore:
         clause, params = where(self._workspace, filters)
         # floor division (SQLite's / truncates toward zero, wrong before 1970)
         slot = f"(m.published_us / {_SLOT_US} - (m.published_us % {_SLOT_US} < 0))"
-        with self._session("date_histogram") as conn:
+        with self._db.session("date_histogram") as conn:
             rows = conn.execute(
                 f"SELECT {slot} AS slot, COUNT(*) FROM mentions m WHERE {clause} GROUP BY slot", params
             )
@@ -453,13 +350,13 @@ class SQLiteMentionStore:
         if size <= 0:
             return []
         sql, params = terms_sql(self._workspace, field, filters)
-        with self._session("terms") as conn:
+        with self._db.session("terms") as conn:
             rows = conn.execute(sql, [*params, size]).fetchall()
         return order_terms(((str(key), int(n)) for key, n in rows), size)
 
     def sentiment_share(self, filters: MentionFilter = _ALL) -> SentimentShare:
         clause, params = where(self._workspace, filters)
-        with self._session("sentiment_share") as conn:
+        with self._db.session("sentiment_share") as conn:
             rows = conn.execute(
                 f"SELECT m.sentiment, COUNT(*) FROM mentions m WHERE {clause} GROUP BY m.sentiment", params
             )
@@ -479,7 +376,7 @@ class SQLiteMentionStore:
                 f"SELECT m.published_us, m.id, m.doc FROM mentions m WHERE {clause}{keyset} "
                 "ORDER BY m.published_us, m.id LIMIT ?"
             )
-            with self._session("export") as conn:
+            with self._db.session("export") as conn:
                 rows = conn.execute(sql, [*params, *(after or ()), page_size]).fetchall()
             for _, _, doc in rows:
                 yield EnrichedMention.model_validate_json(doc)
@@ -493,7 +390,7 @@ class SQLiteMentionStore:
 
         Raises QuerySyntaxError when the query does not parse."""
         checked(search)
-        with self._session("save_search") as conn, self._write_lock:
+        with self._db.session("save_search") as conn, self._db.write_lock:
             conn.execute(
                 "INSERT INTO saved_searches (workspace, owner, name, doc) VALUES (?, ?, ?, ?) "
                 "ON CONFLICT (workspace, owner, name) DO UPDATE SET doc = excluded.doc",
@@ -501,7 +398,7 @@ class SQLiteMentionStore:
             )
 
     def get_search(self, owner: str, name: str) -> SavedSearch | None:
-        with self._session("get_search") as conn:
+        with self._db.session("get_search") as conn:
             row = conn.execute(
                 "SELECT doc FROM saved_searches WHERE workspace = ? AND owner = ? AND name = ?",
                 (self._workspace, owner, name),
@@ -512,12 +409,12 @@ class SQLiteMentionStore:
         sql, params = "SELECT doc FROM saved_searches WHERE workspace = ?", [self._workspace]
         if owner is not None:
             sql, params = f"{sql} AND owner = ?", [*params, owner]
-        with self._session("list_searches") as conn:
+        with self._db.session("list_searches") as conn:
             rows = conn.execute(f"{sql} ORDER BY owner, name", params).fetchall()
         return ordered([SavedSearch.model_validate_json(doc) for (doc,) in rows])
 
     def delete_search(self, owner: str, name: str) -> bool:
-        with self._session("delete_search") as conn, self._write_lock:
+        with self._db.session("delete_search") as conn, self._db.write_lock:
             cursor = conn.execute(
                 "DELETE FROM saved_searches WHERE workspace = ? AND owner = ? AND name = ?",
                 (self._workspace, owner, name),
@@ -526,14 +423,14 @@ class SQLiteMentionStore:
 
     # --- cursors ---------------------------------------------------------------------------------
     def load_cursor(self, source: str) -> SourceCursor | None:
-        with self._session("load_cursor") as conn:
+        with self._db.session("load_cursor") as conn:
             row = conn.execute(
                 "SELECT doc FROM cursors WHERE workspace = ? AND source = ?", (self._workspace, source)
             ).fetchone()
         return None if row is None else SourceCursor.model_validate_json(row[0])
 
     def save_cursor(self, cursor: SourceCursor) -> None:
-        with self._session("save_cursor") as conn, self._write_lock:
+        with self._db.session("save_cursor") as conn, self._db.write_lock:
             conn.execute(
                 "INSERT INTO cursors (workspace, source, doc) VALUES (?, ?, ?) "
                 "ON CONFLICT (workspace, source) DO UPDATE SET doc = excluded.doc",

@@ -216,3 +216,46 @@ def ensure_schema(conn: sqlite3.Connection) -> None:
     except BaseException:
         conn.execute("ROLLBACK")
         raise
+
+
+def ensure_table_set(
+    conn: sqlite3.Connection,
+    *,
+    name: str,
+    version: int,
+    ddl: tuple[str, ...],
+    migrations: dict[int, tuple[str, ...]],
+) -> None:
+    """Create, migrate or check a set of tables that keeps its own version in ``earful_meta`` (row
+    ``<name>_schema_version``), independently of the mention tables and of the other sets in the file:
+    e.g. the alerting stores' tables (``alerts.store.sqlite``). `migrations` maps a version to the
+    statements that turn its layout into the next one's, like `_MIGRATIONS`; a version this code does
+    not know, or a newer one, is a SchemaError. One IMMEDIATE transaction, as `ensure_schema`."""
+    key = f"{name}_schema_version"
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        conn.execute("CREATE TABLE IF NOT EXISTS earful_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+        row = conn.execute("SELECT value FROM earful_meta WHERE key = ?", (key,)).fetchone()
+        if row is None:
+            for statement in ddl:
+                conn.execute(statement)
+            conn.execute("INSERT INTO earful_meta (key, value) VALUES (?, ?)", (key, str(version)))
+        else:
+            found = int(row[0]) if str(row[0]).isdigit() else -1
+            if found > version or (found < version and found not in migrations):
+                newer = found > version
+                raise SchemaError(
+                    f"the {name} tables have schema version {row[0]}, "
+                    f"{'newer than' if newer else 'unknown to'} this Earful (which reads version {version})"
+                    + ("; upgrade Earful" if newer else ""),
+                    details={"tables": name, "found": row[0], "expected": version},
+                )
+            while found < version:
+                for statement in migrations[found]:
+                    conn.execute(statement)
+                found += 1
+            conn.execute("UPDATE earful_meta SET value = ? WHERE key = ?", (str(version), key))
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise

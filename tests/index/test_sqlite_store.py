@@ -45,7 +45,7 @@ def test_registered_and_built_from_settings(tmp_path: Path) -> None:
 def test_wal_mode_and_busy_timeout(tmp_path: Path) -> None:
     with SQLiteMentionStore(_settings(tmp_path, busy_timeout_ms=1234), workspace=DEFAULT_WORKSPACE) as store:
         store.ensure_ready()
-        conn = store._conn()
+        conn = store._db.connection()
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         assert conn.execute("PRAGMA busy_timeout").fetchone()[0] == 1234
 
@@ -128,7 +128,7 @@ def test_other_sqlite_errors_are_store_errors(tmp_path: Path) -> None:
     path = tmp_path / "earful.db"
     with SQLiteMentionStore(workspace=DEFAULT_WORKSPACE, path=path) as store:
         store.ensure_ready()
-        store._conn().execute("DROP TABLE mention_hashtags")
+        store._db.connection().execute("DROP TABLE mention_hashtags")
         with pytest.raises(StoreError) as info:
             store.terms("hashtag")
         assert not isinstance(info.value, StoreUnavailable)
@@ -139,7 +139,7 @@ def test_other_sqlite_errors_are_store_errors(tmp_path: Path) -> None:
 def test_failed_batch_writes_nothing(tmp_path: Path) -> None:
     with SQLiteMentionStore(workspace=DEFAULT_WORKSPACE, path=tmp_path / "earful.db") as store:
         store.upsert([enriched_mention("a")])
-        store._conn().execute(
+        store._db.connection().execute(
             "CREATE TRIGGER boom BEFORE INSERT ON mention_hashtags WHEN NEW.tag = 'boom' BEGIN "
             "SELECT RAISE(ABORT, 'boom'); END"
         )
