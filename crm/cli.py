@@ -7,6 +7,8 @@ Elasticsearch cluster and prefix). Nothing heavy is imported at module level.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -148,20 +150,9 @@ def show_cmd(
     from core.settings import get_settings
     from crm.customer360 import build_customer360
 
-    settings = get_settings()
-    directory = _directory(settings, workspace)
-    try:
-        customer = _find(directory, code)
-        if customer is None:
-            typer.echo(f"no customer with code {code!r} in workspace {workspace!r}", err=True)
-            raise typer.Exit(2)
-        store = _store(settings, workspace)
-        try:
-            view = build_customer360(customer, directory, store)
-        finally:
-            store.close()
-    finally:
-        directory.close()
+    opened = _customer_stores(get_settings(), workspace, code, wanted="customer with code")
+    with opened as (directory, customer, store):
+        view = build_customer360(customer, directory, store)
     if as_json:
         typer.echo(json.dumps(view_json(view), ensure_ascii=False, indent=2))
     else:
@@ -183,36 +174,24 @@ def link_feedback_cmd(
     from core.models import CustomerLink, EnrichedMention
     from core.settings import get_settings
 
-    settings = get_settings()
-    directory = _directory(settings, workspace)
-    try:
-        found = _find(directory, customer)
-        if found is None:
-            typer.echo(f"no customer {customer!r} in workspace {workspace!r}", err=True)
+    with _customer_stores(get_settings(), workspace, customer) as (directory, found, store):
+        mention = store.get(mention_id)
+        if mention is None:
+            typer.echo(f"no mention {mention_id!r} in workspace {workspace!r}", err=True)
             raise typer.Exit(2)
-        store = _store(settings, workspace)
-        try:
-            mention = store.get(mention_id)
-            if mention is None:
-                typer.echo(f"no mention {mention_id!r} in workspace {workspace!r}", err=True)
-                raise typer.Exit(2)
-            key = author_keys(mention)[0]
-            directory.record_feedback(key, found.id, verdict.value, mention.id)
-            link: CustomerLink | None = mention.customer
-            if verdict is VerdictArg.confirm:
-                link = CustomerLink(
-                    customer_id=found.id, confidence=1.0, method="manual", evidence=(f"confirmed for {key}",)
-                )
-            elif link is not None and link.customer_id == found.id:
-                link = None
-            if link != mention.customer:
-                data = mention.model_dump()
-                data["customer"] = link.model_dump() if link else None
-                store.upsert([EnrichedMention.model_validate(data)])
-        finally:
-            store.close()
-    finally:
-        directory.close()
+        key = author_keys(mention)[0]
+        directory.record_feedback(key, found.id, verdict.value, mention.id)
+        link: CustomerLink | None = mention.customer
+        if verdict is VerdictArg.confirm:
+            link = CustomerLink(
+                customer_id=found.id, confidence=1.0, method="manual", evidence=(f"confirmed for {key}",)
+            )
+        elif link is not None and link.customer_id == found.id:
+            link = None
+        if link != mention.customer:
+            data = mention.model_dump()
+            data["customer"] = link.model_dump() if link else None
+            store.upsert([EnrichedMention.model_validate(data)])
     typer.echo(
         f"{verdict.value}ed: author {key} {'is' if verdict is VerdictArg.confirm else 'is not'} {found.code}"
     )
@@ -220,3 +199,24 @@ def link_feedback_cmd(
 
 def _find(directory: CustomerStore, code_or_id: str) -> Customer | None:
     return directory.by_code(code_or_id) or directory.get(code_or_id)
+
+
+@contextmanager
+def _customer_stores(
+    settings: Settings, workspace: str, code_or_id: str, *, wanted: str = "customer"
+) -> Iterator[tuple[CustomerStore, Customer, MentionStore]]:
+    """The workspace's directory, the customer found in it and the mention store, closed afterwards; an
+    unknown customer ends the command with exit status 2."""
+    directory = _directory(settings, workspace)
+    try:
+        customer = _find(directory, code_or_id)
+        if customer is None:
+            typer.echo(f"no {wanted} {code_or_id!r} in workspace {workspace!r}", err=True)
+            raise typer.Exit(2)
+        store = _store(settings, workspace)
+        try:
+            yield directory, customer, store
+        finally:
+            store.close()
+    finally:
+        directory.close()
