@@ -66,6 +66,11 @@ class DispatchSettings(Section):
 
 
 class AlertsSettings(Section):
+    channels_file: Path | None = Field(
+        None,
+        description="The channels rules deliver to (YAML); default 'channels.yaml' in the workspace's "
+        "directory under home (home/workspaces/<workspace>/channels.yaml)",
+    )
     http_timeout: float = Field(
         10.0, gt=0, description="Seconds before a channel's HTTP request (connect, send, read) times out"
     )
