@@ -5,9 +5,11 @@ by size and by age, a failing source, a store outage and its spool, the hooks, s
 from __future__ import annotations
 
 import json
+import signal
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +23,7 @@ from core.settings import Settings
 from crawlers.base import FetchResult
 from crawlers.health import HealthStore
 from flows.cli.run import listen_cmd
-from flows.follow import FollowReport, run_follow
+from flows.follow import FollowReport, run_follow, stop_on_signals
 from flows.sources_config import SourcesConfig
 from flows.spool import Spool
 from flows.wiring import build_enricher
@@ -172,11 +174,18 @@ def test_new_mentions_are_indexed_and_announced_within_flush_age(
     assert len(fetched) >= 7 + 5  # the backlog, then what it published while followed
     assert _stored(store) == fetched
     assert sorted(announced.ids) == fetched  # each stored mention announced once
-    by_id = dict(zip(announced.ids, [t for b, t in zip(announced.batches, announced.times) for _ in b]))
+    by_id = dict(
+        zip(
+            announced.ids,
+            [t for b, t in zip(announced.batches, announced.times, strict=True) for _ in b],
+            strict=True,
+        )
+    )
     latency = max(by_id[i] - ticker.fetched_at[i] for i in fetched)
     assert latency <= settings.listen.flush_age
     cursor = store.load_cursor("feed")
-    assert cursor is not None and cursor.value == str(len(fetched))
+    assert cursor is not None
+    assert cursor.value == str(len(fetched))
     assert report.source("feed").cursor == cursor.value
     assert (report.source("feed").indexed, report.source("feed").fetched) == (len(fetched), len(fetched))
     assert ticker.closed
@@ -191,7 +200,7 @@ def test_each_source_waits_its_own_interval_once_caught_up(
     _follow(settings, store, clock, {"fast": fast, "slow": slow}, intervals={"slow": 30.0}, follow_for=100)
 
     def gaps(polls: list[float]) -> list[float]:
-        return [b - a for a, b in zip(polls, polls[1:])]
+        return [b - a for a, b in pairwise(polls)]
 
     assert set(gaps(slow.polls)) == {30.0}
     assert len(slow.polls) == 4  # at 0, 30, 60 and 90 s
@@ -237,7 +246,7 @@ def test_a_failing_source_backs_off_and_never_stops_the_others(
     broken, ticker = Broken("broken", clock), Ticker("feed", clock, initial=4, every=5)
     report = _follow(settings, store, clock, {"broken": broken, "feed": ticker}, follow_for=40)
 
-    assert [b - a for a, b in zip(broken.polls, broken.polls[1:])] == [1, 2, 4, 8, 8, 8, 8]
+    assert [b - a for a, b in pairwise(broken.polls)] == [1, 2, 4, 8, 8, 8, 8]
     failing = report.source("broken")
     assert (failing.status, failing.failures, failing.polls) == ("failing", 8, 8)
     assert "the platform is down" in (failing.last_error or "")
@@ -272,9 +281,26 @@ def test_stop_finishes_the_micro_batch_in_flight_saves_cursors_and_joins_backgro
     assert store.load_cursor("feed").value == "5"  # type: ignore[union-attr]
     assert ticker.closed
     thread = seen[0]
-    assert isinstance(thread, threading.Thread) and not thread.is_alive() and thread.daemon
+    assert isinstance(thread, threading.Thread)
+    assert not thread.is_alive()
+    assert thread.daemon
     assert seen[1] == 5
     assert report.background_errors == 1
+
+
+def test_sigterm_stops_the_loop_like_the_stop_event(
+    tmp_path: Path, store: SQLiteMentionStore, clock: FakeClock
+) -> None:
+    settings = _settings(tmp_path, flush_age=100)
+    ticker = Ticker("feed", clock, initial=4)
+    ticker.on_fetch = lambda n: signal.raise_signal(signal.SIGTERM) if n == 1 else None
+    before = signal.getsignal(signal.SIGTERM)
+    with stop_on_signals(threading.Event()) as stop:
+        report = _follow(settings, store, clock, {"feed": ticker}, stop=stop, follow_for=60)
+    assert signal.getsignal(signal.SIGTERM) is before  # the previous handler is back
+    assert report.stopped_by == "stop"
+    assert len(ticker.polls) == 1
+    assert store.load_cursor("feed").value == "3"  # type: ignore[union-attr]
 
 
 def test_a_failing_after_write_is_counted_and_loses_nothing(
@@ -316,7 +342,8 @@ def test_store_outage_spools_moves_cursors_then_drains_everything_once(
         assert int(cursor_while_down or 0) >= 4 + 5  # durably spooled: the cursor moved on
         assert report.source("feed").spooled > 0
         assert report.drained_files >= spooled  # and any spooled behind them before the drain
-        assert report.spool_waiting == 0 and not spool.pending()
+        assert report.spool_waiting == 0
+        assert not spool.pending()
         fetched = sorted(ticker.fetched_at)
         assert _stored(flaky) == fetched  # nothing lost
         assert sorted(announced.ids) == fetched  # each announced once: spooled ones when drained
@@ -328,7 +355,8 @@ def test_store_down_to_the_end_keeps_the_spool_for_the_next_run(tmp_path: Path, 
     settings = _settings(tmp_path)
     with FlakyStore(settings, fail_always=True) as flaky:
         first = _follow(settings, flaky, clock, {"feed": Ticker("feed", clock, initial=5)}, follow_for=5)
-        assert first.spool_waiting == 1 and flaky.count() == 0
+        assert first.spool_waiting == 1
+        assert flaky.count() == 0
         flaky.fail_always = False
         announced = Announced(clock)
         again = _follow(
@@ -339,8 +367,10 @@ def test_store_down_to_the_end_keeps_the_spool_for_the_next_run(tmp_path: Path, 
             follow_for=5,
             after_write=announced,
         )
-        assert again.drained_mentions == 5 and again.source("feed").fetched == 0
-        assert flaky.count() == 5 and len(announced.ids) == 5
+        assert again.drained_mentions == 5
+        assert again.source("feed").fetched == 0
+        assert flaky.count() == 5
+        assert len(announced.ids) == 5
 
 
 # --- the sources file and the command --------------------------------------------------------------
@@ -386,4 +416,5 @@ def test_listen_follow_for_a_few_seconds_from_the_command_line(tmp_path: Path) -
         assert stored.count() == VALID
 
     result = CliRunner().invoke(app, ["listen", "--for", "2", "--config", str(config), "--home", str(home)])
-    assert result.exit_code == 2 and "--follow" in result.output
+    assert result.exit_code == 2
+    assert "--follow" in result.output
