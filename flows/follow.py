@@ -45,7 +45,7 @@ and are joined before returning.
 **Prefect.** Follow mode is a plain loop, not a flow run: a flow run that never ends has no useful
 state, accumulates task runs without bound, and a task's retries sleep inside the call, holding up every
 other source. The loop retries on its own schedule instead (per-source backoff, the spool's drain
-probe), with the same error classification (`upsert_batch`). It calls the same :class:`Steps` as the
+probe), with the same error classification (`upsert_outcome`). It calls the same :class:`Steps` as the
 one-shot flow, :data:`PLAIN_STEPS` unless told otherwise. ``listen.max_batches`` does not apply.
 """
 
@@ -86,7 +86,7 @@ from flows.listen import (
     _settings_with,
     call_after_write,
     load_sources_config,
-    upsert_batch,
+    upsert_outcome,
 )
 from flows.sources_config import SourcesConfig
 from flows.spool import RejectedLog, Spool
@@ -416,7 +416,8 @@ class _Loop:
             # Older batches wait in the spool and the store still refuses them: behind them it goes.
             outcome = Upserted(committed=False, store_down=True)
         else:
-            outcome = upsert_batch(batch, "micro-batch", self.store, self.steps, owners)
+            label = "+".join(sorted(set(owners.values())))  # names the batch in logs
+            outcome = upsert_outcome(batch, label, self.store, self.steps, owners)
         if outcome.committed:
             return outcome
         entries_sources = sorted(set(owners.values()))

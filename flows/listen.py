@@ -192,7 +192,7 @@ def _batch_event(name: str, report: SourceReport, fetched: int, **counts: Any) -
 
 @dataclass(frozen=True)
 class Upserted:
-    """What one upsert of a batch came to (:func:`upsert_batch`): shared by the one-shot and the follow
+    """What one upsert of a batch came to (:func:`upsert_outcome`): shared by the one-shot and the follow
     loop, which differ only in what they do about it."""
 
     committed: bool  # the store has the batch, but for `refused`: cursors may move
@@ -209,7 +209,7 @@ class Upserted:
         return self.created + self.updated
 
 
-def upsert_batch(
+def upsert_outcome(
     batch: Sequence[EnrichedMention],
     name: str,
     store: Store,
@@ -253,7 +253,7 @@ def _write(
     """Upsert one batch. Returns (committed, written, refused, refused ids): not committed means the
     cursor must not move: the batch is spooled (store down) or the error is reported (a bug) and the
     batch is fetched again next run."""
-    outcome = upsert_batch(batch, name, store, steps)
+    outcome = upsert_outcome(batch, name, store, steps)
     if outcome.store_down:
         report.spooled.append(str(spool.put(name, batch)))
     report.created += outcome.created
