@@ -31,9 +31,11 @@ rules keep that safe:
   the same backoff, also while idle;
 - a drained file's mentions go to ``after_write`` before the file is deleted (`Spool.drain`'s
   ``on_indexed``): they will never be fetched again, and an alert is raised only for a stored mention.
-A micro-batch that is neither stored nor spooled (enrichment failed, a bug in the store, a full disk)
-moves no cursor: its sources are rewound to their last committed cursor and refetch it after the
-failure backoff.
+Cursors live in the store too: while it is down they are not saved (counted as ``cursor_errors``)
+and are saved at the first flush after it is back; a stop before that refetches, on the next start,
+what the spool also holds, which the idempotent upsert absorbs. A micro-batch that is neither stored
+nor spooled (enrichment failed, a bug in the store, a full disk) moves no cursor: its sources are
+rewound to their last committed cursor and refetch it after the failure backoff.
 
 **Hooks.** ``after_write`` gets the mentions a committed micro-batch stored (refused ones left out),
 after the upsert and before the cursors are saved: a crash in between refetches the batch and the hook
