@@ -351,6 +351,26 @@ def test_store_outage_spools_moves_cursors_then_drains_everything_once(
         assert report.source("feed").failures == 0  # a store outage is not the source's failure
 
 
+def test_while_the_spool_waits_newer_batches_queue_behind_it(tmp_path: Path, clock: FakeClock) -> None:
+    """A batch written before older spooled ones would be overwritten by them when they are replayed."""
+    settings = _settings(tmp_path, failure_backoff=10.0)
+    upserts: list[list[str]] = []
+
+    class Recording(FlakyStore):
+        def upsert(self, mentions: Sequence[EnrichedMention], policy: Any = None) -> Any:
+            upserts.append([m.native_id for m in mentions])
+            return super().upsert(mentions) if policy is None else super().upsert(mentions, policy)
+
+    with Recording(settings, fail_on={1}) as store:  # down for the first upsert only
+        ticker = Ticker("feed", clock, initial=2, every=3)
+        report = _follow(settings, store, clock, {"feed": ticker}, follow_for=12)
+        # t=0.5: the upsert fails, spooled, next drain at 10.5. t=5.5: feed-3 is spooled behind it
+        # without trying the store. t=10.5: both files drained, oldest first, then the new batch.
+        assert upserts == [["feed-1", "feed-2"], ["feed-1", "feed-2"], ["feed-3"], ["feed-4", "feed-5"]]
+        assert (report.drained_files, report.drained_mentions) == (2, 3)
+        assert _stored(store) == sorted(ticker.fetched_at)
+
+
 def test_store_down_to_the_end_keeps_the_spool_for_the_next_run(tmp_path: Path, clock: FakeClock) -> None:
     settings = _settings(tmp_path)
     with FlakyStore(settings, fail_always=True) as flaky:
