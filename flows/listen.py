@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
@@ -159,8 +160,14 @@ def _describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
-def _refused(batch: list[EnrichedMention], source: str, exc: PartialWriteError) -> list[Rejected]:
-    """Mentions the store refused for good become rejected items: reported, kept, not retried forever."""
+def _refused(
+    batch: Sequence[EnrichedMention],
+    source: str,
+    exc: PartialWriteError,
+    owners: Mapping[str, str] | None = None,
+) -> list[Rejected]:
+    """Mentions the store refused for good become rejected items: reported, kept, not retried forever.
+    `owners` maps a mention id to its source, for a batch of several sources (``listen --follow``)."""
     by_id = {m.id: m for m in batch}
     refused = []
     for failure in exc.failures:
@@ -168,7 +175,7 @@ def _refused(batch: list[EnrichedMention], source: str, exc: PartialWriteError) 
         mention = by_id.get(mention_id)
         refused.append(
             Rejected(
-                source=source,
+                source=(owners or {}).get(mention_id, source),
                 locator=(mention.url if mention and mention.url else f"mention:{mention_id}"),
                 reason=f"refused by the store: {failure.get('reason') or failure.get('error') or exc}",
                 raw=mention.text[:500] if mention else None,
@@ -183,41 +190,103 @@ def _batch_event(name: str, report: SourceReport, fetched: int, **counts: Any) -
     )
 
 
-def _write(
-    batch: list[EnrichedMention], name: str, store: Store, steps: Steps, spool: Spool, report: SourceReport
-) -> tuple[bool, int, list[Rejected]]:
-    """Upsert one batch (the task retries what is retryable). Returns (committed, written, refused):
-    not committed means the cursor must not move: the batch is spooled (store down) or the error is
-    reported (a bug) and the batch is fetched again next run."""
+@dataclass(frozen=True)
+class Upserted:
+    """What one upsert of a batch came to (:func:`upsert_outcome`): shared by the one-shot and the follow
+    loop, which differ only in what they do about it."""
+
+    committed: bool  # the store has the batch, but for `refused`: cursors may move
+    store_down: bool = False  # not committed because the store would not take it: the caller spools it
+    created: int = 0
+    updated: int = 0
+    skipped: int = 0
+    refused: tuple[Rejected, ...] = ()
+    refused_ids: frozenset[str] = frozenset()
+    error: BaseException | None = None
+
+    @property
+    def written(self) -> int:
+        return self.created + self.updated
+
+
+def upsert_outcome(
+    batch: Sequence[EnrichedMention],
+    name: str,
+    store: Store,
+    steps: Steps,
+    owners: Mapping[str, str] | None = None,
+) -> Upserted:
+    """Upsert one batch (the task retries what is retryable) and say what came of it; never raises for
+    the store's failures. `name` names the batch in logs and refused items (`owners`: see `_refused`)."""
     try:
         upserted = steps.upsert(store, batch)
     except PartialWriteError as exc:
         if is_retryable(exc):  # still failing after the retries: like a store that is down
-            report.spooled.append(str(spool.put(name, batch)))
-            report.fail(exc)
-            return False, 0, []
+            return Upserted(committed=False, store_down=True, error=exc)
         # Refused for good (mapping, bad value): report those as rejected, keep the rest, move on.
-        refused = _refused(batch, name, exc)
+        refused = _refused(batch, name, exc, owners)
         counts = {k: int(exc.details.get(k, 0)) for k in ("created", "updated", "skipped")}
         if "created" not in exc.details:  # the backend did not split them: count them as updated
             counts["updated"] = len(batch) - len(refused)
-        report.created += counts["created"]
-        report.updated += counts["updated"]
-        report.skipped += counts["skipped"]
-        report.errors.append(_describe(exc))
-        return True, counts["created"] + counts["updated"], refused
+        return Upserted(
+            committed=True,
+            refused=tuple(refused),
+            refused_ids=frozenset(str(f.get("id", "")) for f in exc.failures),
+            error=exc,
+            created=counts["created"],
+            updated=counts["updated"],
+            skipped=counts["skipped"],
+        )
     except StoreUnavailable as exc:
-        report.spooled.append(str(spool.put(name, batch)))
-        report.fail(exc)
-        return False, 0, []
+        return Upserted(committed=False, store_down=True, error=exc)
     except Exception as exc:
         log.error("source %r: upsert failed: %s", name, exc, exc_info=_is_bug(exc))
-        report.fail(exc)
-        return False, 0, []
-    report.created += upserted.created
-    report.updated += upserted.updated
-    report.skipped += upserted.skipped
-    return True, upserted.written, []
+        return Upserted(committed=False, error=exc)
+    return Upserted(
+        committed=True, created=upserted.created, updated=upserted.updated, skipped=upserted.skipped
+    )
+
+
+def _write(
+    batch: list[EnrichedMention], name: str, store: Store, steps: Steps, spool: Spool, report: SourceReport
+) -> tuple[bool, int, list[Rejected], frozenset[str]]:
+    """Upsert one batch. Returns (committed, written, refused, refused ids): not committed means the
+    cursor must not move: the batch is spooled (store down) or the error is reported (a bug) and the
+    batch is fetched again next run."""
+    outcome = upsert_outcome(batch, name, store, steps)
+    if outcome.store_down:
+        report.spooled.append(str(spool.put(name, batch)))
+    report.created += outcome.created
+    report.updated += outcome.updated
+    report.skipped += outcome.skipped
+    if outcome.error is not None:
+        if outcome.committed:
+            report.errors.append(_describe(outcome.error))
+        else:
+            report.fail(outcome.error)
+    return outcome.committed, outcome.written, list(outcome.refused), outcome.refused_ids
+
+
+AfterWrite = Callable[[Sequence[EnrichedMention]], object]
+
+
+def call_after_write(
+    after_write: AfterWrite | None, batch: Sequence[EnrichedMention], refused_ids: frozenset[str], name: str
+) -> str | None:
+    """Hand the mentions a committed batch actually stored (refused ones left out) to the hook. Its
+    failure is logged and returned, never raised: the batch is stored, and a hook (alerting) must not
+    stop listening. Returns the error's description, or None."""
+    if after_write is None:
+        return None
+    written = [m for m in batch if m.id not in refused_ids] if refused_ids else list(batch)
+    if not written:
+        return None
+    try:
+        after_write(written)
+    except Exception as exc:
+        log.error("%s: after_write hook failed: %s", name, exc, exc_info=_is_bug(exc))
+        return f"after_write: {_describe(exc)}"
+    return None
 
 
 def _listen_source(
@@ -230,6 +299,7 @@ def _listen_source(
     spool: Spool,
     rejected_log: RejectedLog,
     progress: ProgressHook | None,
+    after_write: AfterWrite | None = None,
 ) -> SourceReport:
     report = SourceReport(source=name)
     try:
@@ -252,13 +322,18 @@ def _listen_source(
         report.batches += 1
         report.fetched += len(result.mentions)
         report.newest_at = _newest(report.newest_at, result.mentions)
-        committed, written, refused = (
-            _write(batch, name, store, steps, spool, report) if batch else (True, 0, [])
+        committed, written, refused, refused_ids = (
+            _write(batch, name, store, steps, spool, report) if batch else (True, 0, [], frozenset())
         )
         if not committed:
             _emit(progress, _batch_event(name, report, len(result.mentions), spooled=bool(report.spooled)))
             break
         report.indexed += written
+        # Stored, cursor not yet saved: a crash here fetches the batch again, and the hook sees the
+        # same ids again (idempotent for it too), never misses them.
+        hook_error = call_after_write(after_write, batch, refused_ids, f"source {name!r}")
+        if hook_error:
+            report.errors.append(hook_error)
         moved = result.cursor.value != (cursor.value if cursor else None)
         if moved:
             new_cursor = result.cursor.model_copy(update={"source": name})
@@ -356,13 +431,17 @@ def run_listen(
     steps: Steps = PLAIN_STEPS,
     disabled: Mapping[str, str] | None = None,
     store_name: str | None = None,
+    after_write: AfterWrite | None = None,
 ) -> ListenReport:
     """Drain the spool, then listen to each source in turn, recording each one's health; the sources
     are closed at the end (spider subprocesses stopped), whatever happens. Never raises for a source's
     failure: the returned report says what happened (``report.ok``); callers decide how to fail.
 
     The run is for the store's workspace (``store.workspace``, fixed when it was built): the spool,
-    the rejected items and the health records are that workspace's, so they cannot disagree with it."""
+    the rejected items and the health records are that workspace's, so they cannot disagree with it.
+
+    `after_write` is called with the mentions of each committed batch that the store took, after the
+    upsert and before the cursor is saved; its failure is logged and listed in the source's errors."""
     workspace = store.workspace
     report = ListenReport(store=store_name or settings.store.backend, workspace=workspace)
     spool = Spool(settings.spool_dir, workspace=workspace)
@@ -385,7 +464,7 @@ def run_listen(
                 health = _health_of(source, settings, workspace)
                 runs_before, started = health.get(name).runs, utcnow()
                 source_report = _listen_source(
-                    source, name, enricher, store, settings, steps, spool, rejected_log, progress
+                    source, name, enricher, store, settings, steps, spool, rejected_log, progress, after_write
                 )
                 _close(source, name)  # done with it: a spider's subprocess must not outlive its turn
                 _record_health(health, name, runs_before, started, source_report)

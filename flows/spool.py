@@ -22,7 +22,7 @@ import json
 import logging
 import os
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -146,8 +146,18 @@ class Spool(WorkspaceFiles):
                     ) from exc
         return mentions
 
-    def drain(self, store: MentionStore, policy: WritePolicy = WritePolicy.overwrite) -> DrainReport:
+    def drain(
+        self,
+        store: MentionStore,
+        policy: WritePolicy = WritePolicy.overwrite,
+        *,
+        on_indexed: Callable[[list[EnrichedMention]], object] | None = None,
+    ) -> DrainReport:
         """Re-upsert every spooled batch, deleting each file only after its upsert succeeded.
+
+        `on_indexed` is called with each file's mentions once they are indexed, before the file is
+        deleted (``listen --follow`` announces them to its ``after_write`` hook: it moved the cursor past
+        them, so they are never fetched again); a crash in between replays the file, never skips it.
 
         A retryable failure stops the drain (the store is most likely down again) and is re-raised,
         leaving that file and the later ones in place. A file that can never go in (unreadable, or
@@ -173,6 +183,8 @@ class Spool(WorkspaceFiles):
                     "spool file %s cannot be indexed (%s); kept as %s", path.name, exc, path.name + suffix
                 )
                 continue
+            if on_indexed is not None and mentions:
+                on_indexed(mentions)
             if result is not None:
                 report.created += result.created
                 report.updated += result.updated

@@ -78,6 +78,7 @@ WITH_WORKSPACE = {
     "customers show": ["customers", "show", "C001"],
     "demo": ["demo"],
     "query check": ["query", "check", "refund"],
+    "listen": ["listen", "--follow"],
     "run": ["run"],
     "search": ["search", "refund"],
     "sources status": ["sources", "status"],
