@@ -131,6 +131,8 @@ def rule_from(ref: str, name: str | None, settings: Settings, workspace: str) ->
 
     if Path(ref).is_file():
         return pick(load_rules(ref), name)
+    if Path(ref).suffix.lower() in (".yaml", ".yml", ".json"):
+        raise InvalidInput(f"no rule file {ref} (give a file, or a saved rule's id or name)")
     with alert_stores(settings, workspace) as stores:
         return find_rule(stores.rules, ref)
 

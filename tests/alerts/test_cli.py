@@ -306,6 +306,8 @@ def test_try_a_rule_on_stored_mentions_and_on_a_text(home: Path, tmp_path: Path)
     assert "the text does not match" in miss.stdout
     assert run(home, "test", "Refund complaints", "--since", "yesterday").exit_code == 2
     assert run(home, "test", "No such rule").exit_code == 2
+    typo = run(home, "test", str(tmp_path / "rulez.yaml"))
+    assert (typo.exit_code, typo.stderr.startswith("error: no rule file")) == (2, True)
 
 
 def test_backtest_since_fires_a_threshold_rule_when_its_window_fills(home: Path, tmp_path: Path) -> None:
