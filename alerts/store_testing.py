@@ -305,6 +305,17 @@ class AlertStoreContract(_Stores):
         assert stores.alerts.count(AlertFilter(status=AlertStatus.acknowledged)) == 1
         assert stores.alerts.count(AlertFilter(key="a", since=T0 + timedelta(seconds=1))) == 2
 
+    def test_list_by_id_prefix(self, stores: AlertStores) -> None:
+        alerts = [make_alert(f"m{i}") for i in range(3)]
+        for alert in alerts:
+            stores.alerts.add(alert)
+        target = alerts[1].id
+        found = stores.alerts.list(AlertFilter(id_prefix=target[:10]))
+        assert [a.id for a in found] == [target]
+        assert stores.alerts.count(AlertFilter(id_prefix=target)) == 1
+        assert stores.alerts.count(AlertFilter(id_prefix=target + "x")) == 0
+        assert stores.alerts.count(AlertFilter(id_prefix="%")) == 0  # never a pattern
+
     def test_the_explanation_comes_back_whole(self, stores: AlertStores) -> None:
         alert = make_alert()
         stores.alerts.add(alert)

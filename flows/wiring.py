@@ -13,13 +13,15 @@ from typing import TYPE_CHECKING, Any, Protocol, cast, runtime_checkable
 
 from core.errors import ConfigError, ModelUnavailable, NotConfigured, StoreUnavailable
 from core.models import CustomerLink, EnrichedMention, ModelRef, RawMention
-from core.registry import SOURCES, STORES, TAGGERS
+from core.registry import SOURCES
 from core.settings import Settings
 from crawlers.base import Source
 from crawlers.health import HealthStore
 from flows.sources_config import SourcesConfig
+from index.backends import build_mention_store, made_ready
 from index.base import CursorStore, MentionStore
 from nlp.base import Tagger
+from nlp.base import build_tagger as build_tagger  # re-exported: flows and the demo build it from here
 
 if TYPE_CHECKING:
     from nlp.enricher import Enricher
@@ -34,38 +36,17 @@ class Store(MentionStore, CursorStore, Protocol):
 
 
 def build_store(settings: Settings, *, workspace: str, ensure_ready: bool = True) -> Store:
-    """The store named by ``settings.store.backend``, scoped to `workspace` for good (a store plugin's
-    factory takes ``(settings, workspace=...)``); ready to write to unless told otherwise."""
-    store = STORES.create(settings.store.backend, settings, workspace=workspace)
-    if not isinstance(store, MentionStore) or not isinstance(store, CursorStore):
+    """The store named by ``settings.store.backend`` (`index.backends.build_mention_store`), scoped to
+    `workspace` for good, that keeps cursors too; ready to write to unless told otherwise."""
+    store = build_mention_store(settings, workspace=workspace)
+    if not isinstance(store, CursorStore):
+        store.close()
         raise ConfigError(
             f"store {settings.store.backend!r} ({type(store).__name__}) is not both a MentionStore and a "
             "CursorStore",
             details={"backend": settings.store.backend},
         )
-    if getattr(store, "workspace", None) != workspace:
-        store.close()
-        raise ConfigError(
-            f"store {settings.store.backend!r} ({type(store).__name__}) is not scoped to {workspace!r}",
-            details={"backend": settings.store.backend, "workspace": workspace},
-        )
-    if ensure_ready:
-        try:
-            store.ensure_ready()
-        except BaseException:
-            store.close()
-            raise
-    return cast(Store, store)
-
-
-def build_tagger(settings: Settings) -> Tagger:
-    tagger = TAGGERS.create(settings.nlp.tagger, settings)
-    if not isinstance(tagger, Tagger):
-        raise ConfigError(
-            f"tagger {settings.nlp.tagger!r} does not implement the Tagger protocol",
-            details={"tagger": settings.nlp.tagger},
-        )
-    return tagger
+    return cast(Store, made_ready(store) if ensure_ready else store)
 
 
 class _Directory(Protocol):

@@ -41,6 +41,9 @@ class AlertFilter(BaseModel):
     rule_id: str | None = None
     key: str | None = None
     since: AwareDatetime | None = Field(None, description="fired_at >= since")
+    id_prefix: str | None = Field(
+        None, min_length=1, description="Alerts whose id starts with this (an id abbreviated, like git's)"
+    )
 
 
 @runtime_checkable

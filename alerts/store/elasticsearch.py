@@ -260,6 +260,8 @@ class ElasticsearchAlertStore(common.StatusMoves, _ElasticsearchAlertIndex):
         ]
         if f.since is not None:
             clauses.append({"range": {"fired_at": {"gte": es_datetime(f.since)}}})
+        if f.id_prefix is not None:
+            clauses.append({"prefix": {"id": f.id_prefix}})
         return self._scoped(*clauses)
 
     def add(self, alert: Alert) -> bool:

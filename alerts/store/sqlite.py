@@ -124,6 +124,9 @@ def _alert_where(filters: AlertFilter | None) -> tuple[str, list[Any]]:
     if f.since is not None:
         clauses.append("fired_us >= ?")
         params.append(to_epoch_micros(f.since))
+    if f.id_prefix is not None:
+        clauses.append("substr(id, 1, ?) = ?")  # not LIKE: a prefix may hold % or _
+        params.extend([len(f.id_prefix), f.id_prefix])
     return " AND ".join(clauses), params
 
 
