@@ -16,19 +16,21 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from prefect import flow
 from prefect.context import FlowRunContext
 from pydantic import BaseModel, ConfigDict, Field, computed_field
 
+from alerts.outbox import DeliveryState
 from core.errors import (
     ConfigError,
     EarfulError,
     ListenIncomplete,
+    NotConfigured,
     PartialWriteError,
     StoreUnavailable,
     is_retryable,
@@ -40,7 +42,18 @@ from crawlers.health import HealthStore, RunRecord
 from flows.sources_config import SourcesConfig
 from flows.spool import DrainReport, RejectedLog, Spool
 from flows.tasks import PLAIN_STEPS, Enriching, Steps, task_steps
-from flows.wiring import LinkingEnricher, Store, WiredSources, build_enricher, build_sources, build_store
+from flows.wiring import (
+    LinkingEnricher,
+    Store,
+    WiredSources,
+    build_alerting,
+    build_enricher,
+    build_sources,
+    build_store,
+)
+
+if TYPE_CHECKING:
+    from alerts.pipeline import AlertPipeline
 
 log = logging.getLogger(__name__)
 
@@ -85,6 +98,25 @@ class SourceReport(BaseModel):
             self.rejected_samples.extend(items[:room])
 
 
+class AlertsSummary(BaseModel):
+    """What alerting did in a run: alerts raised from its batches (and its closing tick), and what the
+    dispatch rounds at its end delivered."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    rules: int = Field(0, description="Enabled rules evaluated")
+    matched: int = Field(0, description="(rule, mention) matches")
+    raised: int = Field(0, description="New alerts stored in the inbox")
+    duplicates: int = Field(0, description="Alerts already in the inbox (a rerun, a backfill)")
+    muted: int = Field(0, description="Alerts not raised because their key is snoozed")
+    late: int = Field(0, description="Matched mentions published in an already closed window")
+    delivered: int = Field(0, description="Deliveries sent by this run's dispatch rounds")
+    failed: int = Field(0, description="Deliveries that failed for good in this run")
+    pending: int = Field(0, description="Deliveries waiting in the outbox (retries, quiet hours)")
+    disabled_channels: dict[str, str] = Field(default_factory=dict, description="Channel -> why")
+    errors: list[str] = Field(default_factory=list)
+
+
 class ListenReport(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -98,6 +130,7 @@ class ListenReport(BaseModel):
     flow_run_id: str | None = None
     drain: DrainReport = Field(default_factory=DrainReport)
     sources: list[SourceReport] = Field(default_factory=list)
+    alerts: AlertsSummary | None = Field(None, description="Alerting in this run (listen_flow)")
 
     @computed_field  # type: ignore[prop-decorator]
     @property
@@ -185,17 +218,18 @@ def _batch_event(name: str, report: SourceReport, fetched: int, **counts: Any) -
 
 def _write(
     batch: list[EnrichedMention], name: str, store: Store, steps: Steps, spool: Spool, report: SourceReport
-) -> tuple[bool, int, list[Rejected]]:
-    """Upsert one batch (the task retries what is retryable). Returns (committed, written, refused):
-    not committed means the cursor must not move: the batch is spooled (store down) or the error is
-    reported (a bug) and the batch is fetched again next run."""
+) -> tuple[bool, int, list[Rejected], list[EnrichedMention]]:
+    """Upsert one batch (the task retries what is retryable). Returns (committed, written, refused,
+    stored): not committed means the cursor must not move: the batch is spooled (store down) or the
+    error is reported (a bug) and the batch is fetched again next run. `stored`: the batch without
+    the mentions the store refused."""
     try:
         upserted = steps.upsert(store, batch)
     except PartialWriteError as exc:
         if is_retryable(exc):  # still failing after the retries: like a store that is down
             report.spooled.append(str(spool.put(name, batch)))
             report.fail(exc)
-            return False, 0, []
+            return False, 0, [], []
         # Refused for good (mapping, bad value): report those as rejected, keep the rest, move on.
         refused = _refused(batch, name, exc)
         counts = {k: int(exc.details.get(k, 0)) for k in ("created", "updated", "skipped")}
@@ -205,19 +239,39 @@ def _write(
         report.updated += counts["updated"]
         report.skipped += counts["skipped"]
         report.errors.append(_describe(exc))
-        return True, counts["created"] + counts["updated"], refused
+        refused_ids = {str(failure.get("id", "")) for failure in exc.failures}
+        stored = [m for m in batch if m.id not in refused_ids]
+        return True, counts["created"] + counts["updated"], refused, stored
     except StoreUnavailable as exc:
         report.spooled.append(str(spool.put(name, batch)))
         report.fail(exc)
-        return False, 0, []
+        return False, 0, [], []
     except Exception as exc:
         log.error("source %r: upsert failed: %s", name, exc, exc_info=_is_bug(exc))
         report.fail(exc)
-        return False, 0, []
+        return False, 0, [], []
     report.created += upserted.created
     report.updated += upserted.updated
     report.skipped += upserted.skipped
-    return True, upserted.written, []
+    return True, upserted.written, [], batch
+
+
+AfterWrite = Callable[[Sequence[EnrichedMention]], object]
+
+
+def _after_write(
+    after_write: AfterWrite | None, stored: list[EnrichedMention], name: str, report: SourceReport
+) -> None:
+    """Hand the committed batch on (alerting), before its cursor is saved: a crash in between fetches
+    the batch again, and the idempotent hand-off repeats nothing. Its failure is reported, and the
+    batch stays indexed."""
+    if after_write is None or not stored:
+        return
+    try:
+        after_write(stored)
+    except Exception as exc:
+        log.error("source %r: after_write failed: %s", name, exc, exc_info=_is_bug(exc))
+        report.errors.append(f"after_write: {_describe(exc)}")
 
 
 def _listen_source(
@@ -230,6 +284,7 @@ def _listen_source(
     spool: Spool,
     rejected_log: RejectedLog,
     progress: ProgressHook | None,
+    after_write: AfterWrite | None = None,
 ) -> SourceReport:
     report = SourceReport(source=name)
     try:
@@ -252,13 +307,14 @@ def _listen_source(
         report.batches += 1
         report.fetched += len(result.mentions)
         report.newest_at = _newest(report.newest_at, result.mentions)
-        committed, written, refused = (
-            _write(batch, name, store, steps, spool, report) if batch else (True, 0, [])
+        committed, written, refused, stored = (
+            _write(batch, name, store, steps, spool, report) if batch else (True, 0, [], [])
         )
         if not committed:
             _emit(progress, _batch_event(name, report, len(result.mentions), spooled=bool(report.spooled)))
             break
         report.indexed += written
+        _after_write(after_write, stored, name, report)
         moved = result.cursor.value != (cursor.value if cursor else None)
         if moved:
             new_cursor = result.cursor.model_copy(update={"source": name})
@@ -356,13 +412,17 @@ def run_listen(
     steps: Steps = PLAIN_STEPS,
     disabled: Mapping[str, str] | None = None,
     store_name: str | None = None,
+    after_write: AfterWrite | None = None,
 ) -> ListenReport:
     """Drain the spool, then listen to each source in turn, recording each one's health; the sources
     are closed at the end (spider subprocesses stopped), whatever happens. Never raises for a source's
     failure: the returned report says what happened (``report.ok``); callers decide how to fail.
 
     The run is for the store's workspace (``store.workspace``, fixed when it was built): the spool,
-    the rejected items and the health records are that workspace's, so they cannot disagree with it."""
+    the rejected items and the health records are that workspace's, so they cannot disagree with it.
+
+    `after_write` is called with each committed batch's stored mentions (those the store refused left
+    out), before the source's cursor is saved; its exceptions are logged and reported, never raised."""
     workspace = store.workspace
     report = ListenReport(store=store_name or settings.store.backend, workspace=workspace)
     spool = Spool(settings.spool_dir, workspace=workspace)
@@ -385,7 +445,7 @@ def run_listen(
                 health = _health_of(source, settings, workspace)
                 runs_before, started = health.get(name).runs, utcnow()
                 source_report = _listen_source(
-                    source, name, enricher, store, settings, steps, spool, rejected_log, progress
+                    source, name, enricher, store, settings, steps, spool, rejected_log, progress, after_write
                 )
                 _close(source, name)  # done with it: a spider's subprocess must not outlive its turn
                 _record_health(health, name, runs_before, started, source_report)
@@ -425,6 +485,46 @@ def load_sources_config(path: Path | str | None, settings: Settings) -> SourcesC
     return SourcesConfig.load(path)
 
 
+MAX_DISPATCH_ROUNDS = 50  # bounds the deliveries a run waits for (a round sends up to batch_size)
+
+
+def _finish_alerting(alerting: AlertPipeline) -> AlertsSummary:
+    """The end of a run's alerting: one tick (windows that closed meanwhile, digests due, flatlines),
+    then dispatch rounds until nothing is due now; what waits for a retry or the end of quiet hours
+    stays in the outbox for the next run (or `earful listen --follow`)."""
+    summary = AlertsSummary(rules=len(alerting.rules))
+    if alerting.rules:
+        alerting.tick()
+    dispatcher = alerting.dispatcher()
+    for _ in range(MAX_DISPATCH_ROUNDS):
+        try:
+            round_ = dispatcher.run_once()
+        except EarfulError as exc:  # the outbox is unreachable: deliveries wait for the next run
+            summary.errors.append(f"dispatch: {_describe(exc)}")
+            break
+        summary.delivered += round_.sent
+        summary.failed += round_.failed
+        if round_.handled + round_.lost_races < dispatcher.settings.batch_size:
+            break
+    totals = alerting.totals
+    summary.matched, summary.raised, summary.duplicates = totals.matched, totals.alerts, totals.duplicates
+    summary.muted, summary.late = totals.muted, totals.late
+    summary.errors = [*totals.errors, *summary.errors]
+    summary.disabled_channels = dict(alerting.disabled_channels)
+    try:
+        summary.pending = alerting.stores.outbox.counts()[DeliveryState.pending]
+    except EarfulError as exc:
+        summary.errors.append(f"outbox: {_describe(exc)}")
+    log.info(
+        "alerts: %d raised, %d delivered, %d pending, %d failed",
+        summary.raised,
+        summary.delivered,
+        summary.pending,
+        summary.failed,
+    )
+    return summary
+
+
 @flow(name="listen", validate_parameters=False, log_prints=False)
 def listen_flow(
     sources_file: str | None = None,
@@ -447,6 +547,10 @@ def listen_flow(
     ones; like those, they are closed when the run ends. `workspace` is the workspace the run is for
     (`SourcesConfig.workspace_for`: this one, else the sources file's, else ``default``); the store,
     the customer directory, the spool, the rejected items and the health records are all built for it.
+
+    Alerting (`flows.wiring.build_alerting`) runs inline: each committed batch goes through the
+    workspace's rules before its cursor is saved; at the end one tick closes what is due and dispatch
+    rounds deliver until nothing is due now. ``report.alerts`` sums it up.
     """
     started, body_started_at = time.monotonic(), utcnow()
     settings = _settings_with(settings or get_settings(), store, max_batches, batch_size)
@@ -458,7 +562,14 @@ def listen_flow(
     mention_store = build_store(settings, workspace=workspace)
     wired = WiredSources()
     enricher: LinkingEnricher | None = None
+    alerting: AlertPipeline | None = None
+    alerts_off: str | None = None
     try:
+        try:
+            alerting = build_alerting(settings, workspace=workspace, store=mention_store)
+        except NotConfigured as exc:
+            alerts_off = f"alerting disabled: {exc}"
+            log.warning("%s", alerts_off)
         wired = build_sources(config, settings, workspace=workspace)
         clash = sorted(set(built) & (set(wired.sources) | set(wired.disabled)))
         if clash:
@@ -472,12 +583,19 @@ def listen_flow(
             progress=progress,
             steps=steps,
             disabled=wired.disabled,
+            after_write=alerting.process if alerting is not None else None,
         )
+        if alerting is not None:
+            report.alerts = _finish_alerting(alerting)
+        else:
+            report.alerts = AlertsSummary(errors=[alerts_off or "alerting disabled"])
     finally:
         for name, source in {**wired.sources, **built}.items():  # when run_listen was never reached
             _close(source, name)
         if enricher is not None:
             enricher.close()  # the customer directory it reads
+        if alerting is not None:
+            alerting.close()
         mention_store.close()
     report.flow_started_at = body_started_at
     if context is not None and context.flow_run is not None:

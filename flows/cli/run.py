@@ -144,3 +144,16 @@ def print_report(report: ListenReport, console: Console) -> None:
             )
     for error in report.drain.errors:
         console.print(f"[red]spool: {error}[/]", highlight=False)
+    alerts = report.alerts
+    if alerts is not None and (alerts.rules or alerts.pending or alerts.errors):
+        console.print(
+            f"Alerts: {alerts.raised} raised, {alerts.delivered} delivered, {alerts.pending} pending, "
+            f"{alerts.failed} failed ({alerts.rules} rules, {alerts.matched} matches"
+            + (f", {alerts.duplicates} already raised" if alerts.duplicates else "")
+            + (f", {alerts.muted} muted" if alerts.muted else "")
+            + ")"
+        )
+        for name, reason in alerts.disabled_channels.items():
+            console.print(f"[yellow]channel {name}: disabled ({reason})[/]", highlight=False)
+        for error in alerts.errors:
+            console.print(f"[red]alerts: {error}[/]", highlight=False)
