@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -41,7 +41,7 @@ from crawlers.base import Source
 from crawlers.health import HealthStore, RunRecord
 from flows.sources_config import SourcesConfig
 from flows.spool import DrainReport, RejectedLog, Spool
-from flows.tasks import PLAIN_STEPS, Enriching, Steps, task_steps
+from flows.tasks import PLAIN_STEPS, AfterWrite, Enriching, Steps, task_steps
 from flows.wiring import (
     LinkingEnricher,
     Store,
@@ -256,9 +256,6 @@ def _write(
     return True, upserted.written, [], batch
 
 
-AfterWrite = Callable[[Sequence[EnrichedMention]], object]
-
-
 def _after_write(
     after_write: AfterWrite | None, stored: list[EnrichedMention], name: str, report: SourceReport
 ) -> None:
@@ -429,7 +426,7 @@ def run_listen(
     rejected_log = RejectedLog(settings.rejected_dir, workspace=workspace)
     try:
         try:
-            report.drain = steps.drain(spool, store)
+            report.drain = steps.drain(spool, store, after_write)
         except Exception as exc:
             # The store is still down: fetching more would only spool more. Every source waits.
             log.error("spool not drained: %s", exc)

@@ -142,7 +142,7 @@ def print_report(report: ListenReport, console: Console) -> None:
             console.print(
                 f"[yellow]{s.source}: … {s.rejected - len(s.rejected_samples)} more in {s.rejected_file}[/]"
             )
-    for error in report.drain.errors:
+    for error in [*report.drain.errors, *report.drain.after_write_errors]:
         console.print(f"[red]spool: {error}[/]", highlight=False)
     alerts = report.alerts
     if alerts is not None and (alerts.rules or alerts.pending or alerts.errors):

@@ -53,27 +53,9 @@ class Receivers:
 
     def texts(self) -> dict[str, list[str]]:
         """What arrived on each platform, as the people reading it see it."""
-        out = {kind: [_text(r, i) for i in range(len(r.accepted))] for kind, r in self.http.items()}
+        out = {kind: r.texts() for kind, r in self.http.items()}
         out["email"] = ["\n".join(mail.parts().values()) for mail in self.smtp.accepted]
         return out
-
-
-def _text(receiver: HttpReceiver, index: int) -> str:
-    request = receiver.accepted[index]
-    if isinstance(receiver, WebhookReceiver):
-        return request.body.decode("utf-8")
-    return "\n".join(_strings(request.json()))
-
-
-def _strings(value: Any) -> Iterator[str]:
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, dict):
-        for item in value.values():
-            yield from _strings(item)
-    elif isinstance(value, list):
-        for item in value:
-            yield from _strings(item)
 
 
 @pytest.fixture
