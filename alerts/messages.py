@@ -9,6 +9,7 @@ exactly what the first attempt sent.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from urllib.parse import unquote
 
 from alerts.channels.base import AlertMessage, MessageField, MessageSection
 from alerts.inbox import Alert, Explanation, Ranked
@@ -36,6 +37,11 @@ _TOPS = (
 _DECISION_TITLE = {"recovery": "Recovered", "digest": "Digest"}
 
 
+def display_key(key: str) -> str:
+    """A group_by key as people read it: ``author=小明, site=example.com`` (keys are stored URL-quoted)."""
+    return ", ".join(unquote(part) for part in key.split("&"))
+
+
 def _number(value: float | int | str) -> str:
     if isinstance(value, float):
         return f"{value:.4g}"
@@ -51,7 +57,7 @@ def _why(alert: Alert, explanation: Explanation) -> MessageSection:
     if explanation.query:
         fields.append(MessageField(label="Query", value=explanation.query))
     if alert.key:
-        fields.append(MessageField(label="Key", value=alert.key))
+        fields.append(MessageField(label="Key", value=display_key(alert.key)))
     numbers = explanation.numbers
     fields += [
         MessageField(label=label, value=_number(numbers[name])) for name, label in _NUMBERS if name in numbers
@@ -78,7 +84,7 @@ def message_for(alert: Alert, *, workspace: str) -> AlertMessage:
     prefix = _DECISION_TITLE.get(alert.decision)
     title = f"{prefix}: {alert.rule_name}" if prefix else alert.rule_name
     if alert.key:
-        title += f" ({alert.key})"
+        title += f" ({display_key(alert.key)})"
     tops = tuple(
         MessageField(label=label, value=_ranked(getattr(explanation, name)))
         for name, label in _TOPS
@@ -106,4 +112,4 @@ def message_for(alert: Alert, *, workspace: str) -> AlertMessage:
     )
 
 
-__all__ = ["message_for"]
+__all__ = ["display_key", "message_for"]

@@ -102,7 +102,8 @@ def _comparable(state: RuleState) -> str:
 
 
 class AlertPipeline:
-    """The alerting of one workspace: its enabled rules, their engine state, its channels.
+    """The alerting of one workspace: its enabled rules, their engine state, its channels. Not
+    thread-safe: one thread calls process, tick and reload_rules (the dispatcher may run in another).
 
     Owns `stores` and `owned` (closed by :meth:`close`); `mentions` (read-only: the customer's history
     and the explanation of a window after a restart) and `customers` belong to the caller."""

@@ -17,10 +17,13 @@ from alerts.channels.config import ChannelConfig
 from alerts.inbox import Alert
 from alerts.outbox import DeliveryState
 from alerts.pipeline import AlertPipeline
+from alerts.presets import preset
 from alerts.store import AlertFilter, AlertStores, build_alert_stores
 from alerts.testing import CONTRACT_TIMEOUT, Fault, ManualClock, WebhookReceiver
-from core.models import Author, EnrichedMention, Sentiment, SentimentLabel
+from core.models import Author, CustomerLink, EnrichedMention, Intent, IntentLabel, Sentiment, SentimentLabel
 from core.settings import AlertsSettings, DispatchSettings, Settings
+from crm.customers import CustomerRecord, SQLiteCustomerDirectory
+from crm.testing import ANA
 from index.backends.sqlite import SQLiteMentionStore
 from index.testing.corpus import BASE_TIME, enriched_mention
 
@@ -124,7 +127,7 @@ def test_every_match_alert_highlights_the_spans_links_the_mention_and_is_enqueue
     assert record is not None
     assert record.state is DeliveryState.pending
     assert record.message.snippet == chinese.explanation.snippet
-    assert record.message.title == f"Refunds ({chinese.key})"
+    assert record.message.title == "Refunds (author=小明)"
 
 
 def test_digest_counts_the_period_and_lists_its_top_mentions(
@@ -245,6 +248,67 @@ def test_flatline_alerts_a_silent_query_then_recovers(
     records = stores.outbox.list()
     assert {r.alert_id for r in records} == {fired.id, recovered.id}
     assert [r.message.title for r in records] == ["Forum silent", "Recovered: Forum silent"]
+
+
+def test_a_linked_customer_s_tier_history_and_complaints_are_in_the_alert(
+    settings: Settings, clock: ManualClock, stores: AlertStores, channels: dict[str, ChannelConfig]
+) -> None:
+    rule = preset("vip_complaint", owner="support", overrides={"channels": [HOOK]})
+    stores.rules.save(rule, now=T0)
+    link = CustomerLink(customer_id=ANA.id, confidence=0.9, method="handle")
+    complaint = (Intent(label=IntentLabel.complaint, confidence=0.9),)
+    gold = {"customer_tier": "gold"}
+    older = mention(
+        "0", T0 - timedelta(days=2), "broken again", customer=link, intents=complaint, metadata=gold
+    )
+    batch = [
+        mention("1", T0, "My order never came", customer=link, intents=complaint, metadata=gold),
+        mention("2", T0, "Nobody answers", author="kim", intents=complaint),  # no tier: not linked
+    ]
+    with (
+        SQLiteMentionStore(settings, workspace=WORKSPACE) as store,
+        SQLiteCustomerDirectory.from_settings(settings, workspace=WORKSPACE) as directory,
+    ):
+        store.ensure_ready()
+        directory.upsert([CustomerRecord(customer=ANA)])
+        store.upsert([older, *batch])
+        stores_ = build_alert_stores(settings, workspace=WORKSPACE)
+        with AlertPipeline(
+            stores_, settings=settings, channels=channels, mentions=store, customers=directory, clock=clock
+        ) as pipeline:
+            assert pipeline.process(batch).alerts == 1  # the one linked to a gold customer
+    alert = only_alert(stores, rule.id)
+    customer = alert.explanation.customer
+    assert customer is not None
+    assert (customer.name, customer.tier, customer.open_complaints) == ("Ana Lima", "gold", 2)
+    assert customer.last_mentions == (batch[0].id, older.id)
+    assert [link.url for link in alert.explanation.links] == [
+        "https://forum.example.com/t/1",
+        f"https://earful.example.com/customers/{ANA.id}",
+    ]
+    record = stores.outbox.get(alert.id, HOOK)
+    assert record is not None
+    assert record.message.severity.value == "critical"
+    [section] = [s for s in record.message.sections if s.title == "Customer"]
+    assert [(f.label, f.value) for f in section.fields][:3] == [
+        ("Customer", "Ana Lima"),
+        ("Tier", "gold"),
+        ("Open complaints", "2"),
+    ]
+
+
+def test_no_crm_data_means_no_customer_section(
+    settings: Settings, clock: ManualClock, stores: AlertStores, channels: dict[str, ChannelConfig]
+) -> None:
+    rule_id = save_rule(stores, "Refunds", {"kind": "every_match"})
+    link = CustomerLink(customer_id="cust-unknown", confidence=0.9, method="handle")
+    with SQLiteCustomerDirectory.from_settings(settings, workspace=WORKSPACE) as directory:
+        stores_ = build_alert_stores(settings, workspace=WORKSPACE)
+        with AlertPipeline(
+            stores_, settings=settings, channels=channels, customers=directory, clock=clock
+        ) as p:
+            assert p.process([mention("1", T0, customer=link)]).errors == []
+    assert only_alert(stores, rule_id).explanation.customer is None
 
 
 # --- idempotency and muting ------------------------------------------------------------------------
