@@ -90,8 +90,7 @@ def mention(
         published_at=when,
         author=Author(platform="web", handle=author),
         url=f"https://forum.example.com/t/{native_id}",
-        site="forum.example.com",
-        **fields,
+        **{"site": "forum.example.com", **fields},
     )
 
 
@@ -240,6 +239,8 @@ def test_flatline_alerts_a_silent_query_then_recovers(
     with pipeline_of(settings, clock, channels) as pipeline:
         pipeline.tick(T0 + timedelta(minutes=5))  # the first window judged is 09:00-10:00
         _hourly(pipeline, clock, [3, 0, 3])
+        late = pipeline.process([mention("late", T0 + timedelta(hours=1))])  # its window closed long ago
+        assert (late.matched, late.late, late.alerts) == (1, 1, 0)
     fired, recovered = sorted(stores.alerts.list(AlertFilter(rule_id=rule_id)), key=lambda a: a.fired_at)
     assert (fired.decision, recovered.decision) == ("fire", "recovery")
     assert fired.explanation.numbers["count"] == 0
@@ -354,8 +355,13 @@ def test_snoozing_one_key_leaves_the_rule_s_other_keys_alerting(
 def test_a_threshold_is_reached_across_two_processes_and_explained_from_the_store(
     settings: Settings, clock: ManualClock, stores: AlertStores, channels: dict[str, ChannelConfig]
 ) -> None:
-    rule_id = save_rule(stores, "Refund burst", {"kind": "threshold", "window": "1h", "min_count": 3})
-    first = [mention("1", T0, author="sam"), mention("2", T0 + timedelta(minutes=5), author="sam")]
+    spec = {"kind": "threshold", "window": "1h", "min_count": 3}
+    rule_id = save_rule(stores, "Refund burst", spec, group_by=["site"])
+    first = [
+        mention("1", T0, author="sam"),
+        mention("2", T0 + timedelta(minutes=5), author="sam"),
+        mention("x", T0 + timedelta(minutes=6), author="kim", site="other.example.org"),  # another key
+    ]
     with SQLiteMentionStore(settings, workspace=WORKSPACE) as store:
         store.ensure_ready()
         store.upsert(first)
@@ -370,8 +376,11 @@ def test_a_threshold_is_reached_across_two_processes_and_explained_from_the_stor
     assert report.alerts == 1
     explanation = only_alert(stores, rule_id).explanation
     assert explanation.numbers["count"] == 3
-    # the new process saw one mention of the three: the window's authors come from the store
+    # the new process saw one mention of the three: the window's authors come from the store,
+    # narrowed to the key (the mention of other.example.org is left out)
     assert [(r.key, r.count) for r in explanation.top_authors] == [("@sam", 2), ("@kim", 1)]
+    assert [(r.key, r.count) for r in explanation.top_sites] == [("forum.example.com", 3)]
+    assert "refund" in {r.key for r in explanation.top_terms}
 
 
 def test_reload_rules_picks_up_new_edited_and_disabled_rules(
