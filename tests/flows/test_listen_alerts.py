@@ -28,7 +28,7 @@ from flows.listen import ListenReport, listen_flow, run_listen
 from flows.tasks import PLAIN_STEPS
 from flows.wiring import build_enricher, build_sources
 from index.backends.sqlite import SQLiteMentionStore
-from tests.flows.helpers import file_sources, make_settings, write_export
+from tests.flows.helpers import FlakyStore, file_sources, make_settings, write_export
 
 QUERY = "refund OR 太慢"  # rows 12 (English) and 9 (Chinese) of the export
 RULE = {"name": "Refunds and slowness", "owner": "support", "query": QUERY, "spec": {"kind": "every_match"}}
@@ -156,6 +156,27 @@ def test_after_write_gets_the_committed_batches_and_its_failure_loses_nothing(tm
     assert source.status == "ok"
     assert source.cursor == "12"
     assert source.errors == ["after_write: RuntimeError: alerting bug"] * 3
+
+
+def test_a_drained_spool_batch_is_handed_to_after_write_too(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path / "home")
+    export = write_export(tmp_path)
+    seen: list[list[str]] = []
+
+    def collect(batch: Sequence[EnrichedMention]) -> None:
+        seen.append([m.native_id for m in batch])
+
+    with FlakyStore(settings, fail_on={2}) as flaky:  # the 2nd batch is spooled
+        flaky.ensure_ready()
+        assert not _run(settings, export, flaky, collect).ok
+    assert seen == [["1", "3", "4"]]
+    seen.clear()
+    with SQLiteMentionStore(settings, workspace=DEFAULT_WORKSPACE) as store:
+        report = _run(settings, export, store, collect)
+    assert report.ok
+    assert report.drain.files == 1
+    # the spooled batch, then the source again from its cursor: fetched twice, alerted once (ids)
+    assert seen == [["6", "8", "9"], ["6", "8", "9"], ["10", "11"]]
 
 
 def _run(settings: Settings, export: Path, store: SQLiteMentionStore, after_write: Any) -> ListenReport:
