@@ -451,6 +451,15 @@ class OutboxStoreContract(_Stores):
         assert [r.alert_id for r in outbox.due(T0)] == ["a2"]
         assert [r.alert_id for r in outbox.due(T0 + timedelta(hours=8))] == ["a2", "a4", "a1", "a3"]
 
+    def test_due_leaves_out_the_channels_held_back(self, stores: AlertStores) -> None:
+        outbox = stores.outbox
+        outbox.enqueue(message_for("a1"), "email", now=T0)
+        outbox.enqueue(message_for("a1"), "slack", now=T0)
+        outbox.enqueue(message_for("a2"), "wecom", now=T0)
+        due = outbox.due(T0, exclude_channels=("email", "wecom"))
+        assert [(r.alert_id, r.channel) for r in due] == [("a1", "slack")]
+        assert len(outbox.due(T0, exclude_channels=())) == 3
+
     def test_a_claim_takes_one_attempt_and_a_lease(self, stores: AlertStores) -> None:
         outbox = stores.outbox
         outbox.enqueue(message_for("a1"), "slack", now=T0)

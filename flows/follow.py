@@ -30,7 +30,7 @@ rules keep that safe:
   first and, if the store is still down, spools the new batch behind them. Drains are retried with
   the same backoff, also while idle;
 - a drained file's mentions go to ``after_write`` before the file is deleted (`Spool.drain`'s
-  ``on_indexed``): they will never be fetched again, and an alert is raised only for a stored mention.
+  ``after_write``): they will never be fetched again, and an alert is raised only for a stored mention.
 Cursors live in the store too: while it is down they are not saved (counted as ``cursor_errors``)
 and are saved at the first flush after it is back; a stop before that refetches, on the next start,
 what the spool also holds, which the idempotent upsert absorbs. A micro-batch that is neither stored
@@ -63,17 +63,18 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from types import FrameType
-from typing import Literal, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, computed_field
 
-from core.errors import ConfigError
+from core.errors import ConfigError, NotConfigured
 from core.models import EnrichedMention, RawMention, Rejected, SourceCursor, utcnow
 from core.settings import Settings, get_settings
 from crawlers.base import Source
 from crawlers.health import HealthStore
+from flows.follow_alerting import FollowAlerting
 from flows.listen import (
-    AfterWrite,
+    AlertsSummary,
     ProgressEvent,
     ProgressHook,
     SourceReport,
@@ -92,8 +93,19 @@ from flows.listen import (
 )
 from flows.sources_config import SourcesConfig
 from flows.spool import RejectedLog, Spool
-from flows.tasks import PLAIN_STEPS, Enriching, Steps
-from flows.wiring import LinkingEnricher, Store, WiredSources, build_enricher, build_sources, build_store
+from flows.tasks import PLAIN_STEPS, AfterWrite, Enriching, Steps
+from flows.wiring import (
+    LinkingEnricher,
+    Store,
+    WiredSources,
+    build_alerting,
+    build_enricher,
+    build_sources,
+    build_store,
+)
+
+if TYPE_CHECKING:
+    from alerts.pipeline import AlertPipeline
 
 log = logging.getLogger(__name__)
 
@@ -167,6 +179,7 @@ class FollowReport(BaseModel):
     background_errors: int = Field(0, description="Background callables that raised (logged)")
     cursor_errors: int = Field(0, description="Cursors not saved at once (saved at a later flush)")
     sources: list[FollowSourceReport] = Field(default_factory=list)
+    alerts: AlertsSummary | None = Field(None, description="Alerting while following (follow_listen)")
 
     @computed_field  # type: ignore[prop-decorator]
     @property
@@ -519,7 +532,7 @@ class _Loop:
     def _drain(self) -> bool:
         """Index the spooled batches, oldest first; False when the store still refuses them."""
         try:
-            drained = self.spool.drain(self.store, on_indexed=self._announce)
+            drained = self.spool.drain(self.store, after_write=self._announce)
         except Exception as exc:
             self._store_down(exc)
             return False
@@ -538,7 +551,7 @@ class _Loop:
         self.next_drain = self.clock.now() + wait
         log.warning("store unavailable; spooling, next drain in %.0fs: %s", wait, exc)
 
-    def _announce(self, mentions: list[EnrichedMention]) -> None:
+    def _announce(self, mentions: Sequence[EnrichedMention]) -> None:
         if call_after_write(self.after_write, mentions, frozenset(), "spool"):
             self._hook_failed()
 
@@ -636,9 +649,14 @@ def follow_listen(
     stop: threading.Event | None = None,
     progress: ProgressHook | None = None,
     built_sources: Mapping[str, Source] | None = None,
+    alerting: bool = True,
 ) -> FollowReport:
     """:func:`run_follow` wired from settings and a sources file, as `listen_flow` is for one run: the
-    workspace's store, sources (each with its ``poll_interval``) and enricher, closed at the end."""
+    workspace's store, sources (each with its ``poll_interval``) and enricher, closed at the end.
+
+    With `alerting`, the workspace's alert pipeline runs on every stored micro-batch, ticks about once
+    a second and delivers in the background (:mod:`flows.follow_alerting`), besides the caller's
+    `after_write` and `background`; ``report.alerts`` sums it up."""
     settings = _settings_with(settings or get_settings(), store, None, batch_size)
     config = sources if sources is not None else load_sources_config(sources_file, settings)
     workspace = config.workspace_for(workspace)
@@ -646,31 +664,59 @@ def follow_listen(
     mention_store = build_store(settings, workspace=workspace)
     wired = WiredSources()
     enricher: LinkingEnricher | None = None
+    pipeline: AlertPipeline | None = None
+    alerts_off: str | None = None
     try:
+        if alerting:
+            try:
+                pipeline = build_alerting(settings, workspace=workspace, store=mention_store)
+            except NotConfigured as exc:
+                alerts_off = f"alerting disabled: {exc}"
+                log.warning("%s", alerts_off)
+        hooks = FollowAlerting(pipeline) if pipeline is not None else None
         wired = build_sources(config, settings, workspace=workspace)
         clash = sorted(set(built) & (set(wired.sources) | set(wired.disabled)))
         if clash:
             raise ConfigError(f"source names used twice: {clash}", details={"sources": clash})
         enricher = build_enricher(settings, workspace=workspace)
-        return run_follow(
+        report = run_follow(
             {**wired.sources, **built},
             enricher,
             mention_store,
             settings,
             intervals=config.poll_intervals,
-            after_write=after_write,
-            background=background,
+            after_write=_both(hooks.after_write if hooks else None, after_write),
+            background=[*([hooks.ticker, hooks.dispatch] if hooks else []), *background],
             stop=stop,
             follow_for=follow_for,
             progress=progress,
             disabled=wired.disabled,
         )
+        if hooks is not None:
+            report.alerts = hooks.finish()
+        elif alerts_off:
+            report.alerts = AlertsSummary(errors=[alerts_off])
+        return report
     finally:
+        if pipeline is not None:
+            pipeline.close()
         for name, source in {**wired.sources, **built}.items():  # when run_follow was never reached
             _close(source, name)
         if enricher is not None:
             enricher.close()
         mention_store.close()
+
+
+def _both(first: AfterWrite | None, second: AfterWrite | None) -> AfterWrite | None:
+    """One hook calling `first` then `second` (alerting, then the caller's)."""
+    if first is None or second is None:
+        return first or second
+
+    def hook(batch: Sequence[EnrichedMention]) -> None:
+        first(batch)
+        second(batch)
+
+    return hook
 
 
 @contextmanager

@@ -20,16 +20,18 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from prefect import flow
 from prefect.context import FlowRunContext
 from pydantic import BaseModel, ConfigDict, Field, computed_field
 
+from alerts.outbox import DeliveryState
 from core.errors import (
     ConfigError,
     EarfulError,
     ListenIncomplete,
+    NotConfigured,
     PartialWriteError,
     StoreUnavailable,
     is_retryable,
@@ -40,8 +42,19 @@ from crawlers.base import Source
 from crawlers.health import HealthStore, RunRecord
 from flows.sources_config import SourcesConfig
 from flows.spool import DrainReport, RejectedLog, Spool
-from flows.tasks import PLAIN_STEPS, Enriching, Steps, task_steps
-from flows.wiring import LinkingEnricher, Store, WiredSources, build_enricher, build_sources, build_store
+from flows.tasks import PLAIN_STEPS, AfterWrite, Enriching, Steps, task_steps
+from flows.wiring import (
+    LinkingEnricher,
+    Store,
+    WiredSources,
+    build_alerting,
+    build_enricher,
+    build_sources,
+    build_store,
+)
+
+if TYPE_CHECKING:
+    from alerts.pipeline import AlertPipeline
 
 log = logging.getLogger(__name__)
 
@@ -86,6 +99,25 @@ class SourceReport(BaseModel):
             self.rejected_samples.extend(items[:room])
 
 
+class AlertsSummary(BaseModel):
+    """What alerting did in a run: alerts raised from its batches (and its closing tick), and what the
+    dispatch rounds at its end delivered."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    rules: int = Field(0, description="Enabled rules evaluated")
+    matched: int = Field(0, description="(rule, mention) matches")
+    raised: int = Field(0, description="New alerts stored in the inbox")
+    duplicates: int = Field(0, description="Alerts already in the inbox (a rerun, a backfill)")
+    muted: int = Field(0, description="Alerts not raised because their key is snoozed")
+    late: int = Field(0, description="Matched mentions published in an already closed window")
+    delivered: int = Field(0, description="Deliveries sent by this run's dispatch rounds")
+    failed: int = Field(0, description="Deliveries that failed for good in this run")
+    pending: int = Field(0, description="Deliveries waiting in the outbox (retries, quiet hours)")
+    disabled_channels: dict[str, str] = Field(default_factory=dict, description="Channel -> why")
+    errors: list[str] = Field(default_factory=list)
+
+
 class ListenReport(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -99,6 +131,7 @@ class ListenReport(BaseModel):
     flow_run_id: str | None = None
     drain: DrainReport = Field(default_factory=DrainReport)
     sources: list[SourceReport] = Field(default_factory=list)
+    alerts: AlertsSummary | None = Field(None, description="Alerting in this run (listen_flow)")
 
     @computed_field  # type: ignore[prop-decorator]
     @property
@@ -265,9 +298,6 @@ def _write(
         else:
             report.fail(outcome.error)
     return outcome.committed, outcome.written, list(outcome.refused), outcome.refused_ids
-
-
-AfterWrite = Callable[[Sequence[EnrichedMention]], object]
 
 
 def call_after_write(
@@ -448,7 +478,7 @@ def run_listen(
     rejected_log = RejectedLog(settings.rejected_dir, workspace=workspace)
     try:
         try:
-            report.drain = steps.drain(spool, store)
+            report.drain = steps.drain(spool, store, after_write)
         except Exception as exc:
             # The store is still down: fetching more would only spool more. Every source waits.
             log.error("spool not drained: %s", exc)
@@ -504,6 +534,46 @@ def load_sources_config(path: Path | str | None, settings: Settings) -> SourcesC
     return SourcesConfig.load(path)
 
 
+MAX_DISPATCH_ROUNDS = 50  # bounds the deliveries a run waits for (a round sends up to batch_size)
+
+
+def finish_alerting(alerting: AlertPipeline) -> AlertsSummary:
+    """The end of a run's alerting: one tick (windows that closed meanwhile, digests due, flatlines),
+    then dispatch rounds until nothing is due now; what waits for a retry or the end of quiet hours
+    stays in the outbox for the next run (or `earful listen --follow`)."""
+    summary = AlertsSummary(rules=len(alerting.rules))
+    if alerting.rules:
+        alerting.tick()
+    dispatcher = alerting.dispatcher()
+    for _ in range(MAX_DISPATCH_ROUNDS):
+        try:
+            round_ = dispatcher.run_once()
+        except EarfulError as exc:  # the outbox is unreachable: deliveries wait for the next run
+            summary.errors.append(f"dispatch: {_describe(exc)}")
+            break
+        summary.delivered += round_.sent
+        summary.failed += round_.failed
+        if round_.handled + round_.lost_races < dispatcher.settings.batch_size:
+            break
+    totals = alerting.totals
+    summary.matched, summary.raised, summary.duplicates = totals.matched, totals.alerts, totals.duplicates
+    summary.muted, summary.late = totals.muted, totals.late
+    summary.errors = [*totals.errors, *summary.errors]
+    summary.disabled_channels = dict(alerting.disabled_channels)
+    try:
+        summary.pending = alerting.stores.outbox.counts()[DeliveryState.pending]
+    except EarfulError as exc:
+        summary.errors.append(f"outbox: {_describe(exc)}")
+    log.info(
+        "alerts: %d raised, %d delivered, %d pending, %d failed",
+        summary.raised,
+        summary.delivered,
+        summary.pending,
+        summary.failed,
+    )
+    return summary
+
+
 @flow(name="listen", validate_parameters=False, log_prints=False)
 def listen_flow(
     sources_file: str | None = None,
@@ -526,6 +596,10 @@ def listen_flow(
     ones; like those, they are closed when the run ends. `workspace` is the workspace the run is for
     (`SourcesConfig.workspace_for`: this one, else the sources file's, else ``default``); the store,
     the customer directory, the spool, the rejected items and the health records are all built for it.
+
+    Alerting (`flows.wiring.build_alerting`) runs inline: each committed batch goes through the
+    workspace's rules before its cursor is saved; at the end one tick closes what is due and dispatch
+    rounds deliver until nothing is due now. ``report.alerts`` sums it up.
     """
     started, body_started_at = time.monotonic(), utcnow()
     settings = _settings_with(settings or get_settings(), store, max_batches, batch_size)
@@ -537,7 +611,14 @@ def listen_flow(
     mention_store = build_store(settings, workspace=workspace)
     wired = WiredSources()
     enricher: LinkingEnricher | None = None
+    alerting: AlertPipeline | None = None
+    alerts_off: str | None = None
     try:
+        try:
+            alerting = build_alerting(settings, workspace=workspace, store=mention_store)
+        except NotConfigured as exc:
+            alerts_off = f"alerting disabled: {exc}"
+            log.warning("%s", alerts_off)
         wired = build_sources(config, settings, workspace=workspace)
         clash = sorted(set(built) & (set(wired.sources) | set(wired.disabled)))
         if clash:
@@ -551,12 +632,19 @@ def listen_flow(
             progress=progress,
             steps=steps,
             disabled=wired.disabled,
+            after_write=alerting.process if alerting is not None else None,
         )
+        if alerting is not None:
+            report.alerts = finish_alerting(alerting)
+        else:
+            report.alerts = AlertsSummary(errors=[alerts_off or "alerting disabled"])
     finally:
         for name, source in {**wired.sources, **built}.items():  # when run_listen was never reached
             _close(source, name)
         if enricher is not None:
             enricher.close()  # the customer directory it reads
+        if alerting is not None:
+            alerting.close()
         mention_store.close()
     report.flow_started_at = body_started_at
     if context is not None and context.flow_run is not None:

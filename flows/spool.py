@@ -98,6 +98,9 @@ class DrainReport(BaseModel):
         "they are, renamed *.corrupt or *.failed and kept for a human",
     )
     errors: list[str] = Field(default_factory=list)
+    after_write_errors: list[str] = Field(
+        default_factory=list, description="Failures of the hand-off after a drained batch (it is indexed)"
+    )
 
 
 class Spool(WorkspaceFiles):
@@ -151,13 +154,12 @@ class Spool(WorkspaceFiles):
         store: MentionStore,
         policy: WritePolicy = WritePolicy.overwrite,
         *,
-        on_indexed: Callable[[list[EnrichedMention]], object] | None = None,
+        after_write: Callable[[Sequence[EnrichedMention]], object] | None = None,
     ) -> DrainReport:
-        """Re-upsert every spooled batch, deleting each file only after its upsert succeeded.
-
-        `on_indexed` is called with each file's mentions once they are indexed, before the file is
-        deleted (``listen --follow`` announces them to its ``after_write`` hook: it moved the cursor past
-        them, so they are never fetched again); a crash in between replays the file, never skips it.
+        """Re-upsert every spooled batch, deleting each file only after its upsert succeeded (and
+        `after_write`, alerting, had the batch: a crash in between drains and alerts it again, both
+        idempotently; an exception in `after_write` is reported in ``after_write_errors``, and the
+        file is drained all the same).
 
         A retryable failure stops the drain (the store is most likely down again) and is re-raised,
         leaving that file and the later ones in place. A file that can never go in (unreadable, or
@@ -183,12 +185,16 @@ class Spool(WorkspaceFiles):
                     "spool file %s cannot be indexed (%s); kept as %s", path.name, exc, path.name + suffix
                 )
                 continue
-            if on_indexed is not None and mentions:
-                on_indexed(mentions)
             if result is not None:
                 report.created += result.created
                 report.updated += result.updated
                 report.skipped += result.skipped
+                if after_write is not None:
+                    try:
+                        after_write(mentions)
+                    except Exception as exc:
+                        log.error("spool file %s: after_write failed: %s", path.name, exc, exc_info=True)
+                        report.after_write_errors.append(f"{path.name}: {type(exc).__name__}: {exc}")
             report.mentions += len(mentions)
             report.files += 1
             path.unlink()

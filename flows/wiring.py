@@ -24,6 +24,7 @@ from nlp.base import Tagger
 from nlp.base import build_tagger as build_tagger  # re-exported: flows and the demo build it from here
 
 if TYPE_CHECKING:
+    from alerts.pipeline import AlertPipeline
     from nlp.enricher import Enricher
     from nlp.linking.linker import CustomerLinker
 
@@ -140,6 +141,42 @@ def build_enricher(settings: Settings, tagger: Tagger | None = None, *, workspac
     directory = build_customer_directory(settings, workspace=workspace)
     linker = ScoredLinker(directory, feedback=directory, threshold=settings.nlp.link_threshold)
     return LinkingEnricher(Enricher(tagger or build_tagger(settings), linker=linker), linker, directory)
+
+
+def build_alerting(settings: Settings, *, workspace: str, store: MentionStore) -> AlertPipeline:
+    """The workspace's alerting: its alert stores on the configured backend (owned by the pipeline),
+    its enabled rules and their saved state, the channels of its channels file, and, for the
+    explanations, `store` (read-only, the caller's) and the customer directory (owned). A workspace
+    without rules costs the rule listing: batches then go through untouched. NotConfigured on a store
+    backend without alert stores (a plugin's)."""
+    from alerts.channels.catalog import workspace_channels
+    from alerts.pipeline import AlertPipeline
+    from alerts.store import ALERT_STORE_BACKENDS, build_alert_stores
+    from crm.customers import build_customer_directory
+
+    if settings.store.backend not in ALERT_STORE_BACKENDS:  # a plugin store: alerting has no stores there
+        raise NotConfigured(
+            f"alerting needs the alert stores, which the store backend {settings.store.backend!r} lacks "
+            f"(they exist for {', '.join(ALERT_STORE_BACKENDS)})"
+        )
+
+    channels = workspace_channels(settings, workspace=workspace)  # a bad file fails before anything opens
+    stores = build_alert_stores(settings, workspace=workspace)
+    directory = build_customer_directory(settings, workspace=workspace)
+    try:
+        stores.ensure_ready()
+        return AlertPipeline(
+            stores,
+            settings=settings,
+            channels=channels,
+            mentions=store,
+            customers=directory,
+            owned=[directory],
+        )
+    except BaseException:
+        stores.close()
+        directory.close()
+        raise
 
 
 @dataclass

@@ -20,7 +20,7 @@ from __future__ import annotations
 import builtins
 import json
 import sqlite3
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -250,11 +250,17 @@ class SQLiteOutboxStore(common.OutboxTransitions, _SQLiteAlertTables):
         tail = "ORDER BY created_us, alert_id, channel LIMIT ?"
         return self._records("list deliveries", where, [*params, common.check_limit(limit)], tail)
 
-    def due(self, now: datetime, limit: int = 100) -> builtins.list[OutboxRecord]:
+    def due(
+        self, now: datetime, limit: int = 100, *, exclude_channels: Collection[str] = ()
+    ) -> builtins.list[OutboxRecord]:
+        excluded = sorted(set(exclude_channels))
+        where = " AND state = ? AND next_us <= ?"
+        if excluded:
+            where += f" AND channel NOT IN ({', '.join('?' * len(excluded))})"
         return self._records(
             "list due deliveries",
-            " AND state = ? AND next_us <= ?",
-            [DeliveryState.pending.value, to_epoch_micros(now), common.check_limit(limit)],
+            where,
+            [DeliveryState.pending.value, to_epoch_micros(now), *excluded, common.check_limit(limit)],
             "ORDER BY next_us, alert_id, channel LIMIT ?",
         )
 

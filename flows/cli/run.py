@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 
     from core.settings import Settings
     from flows.follow import FollowReport
-    from flows.listen import ListenReport, SourceReport
+    from flows.listen import AlertsSummary, ListenReport, SourceReport
 
 
 def configure_prefect(prefect_home: Path | None = None, *, quiet: bool = True) -> None:
@@ -202,6 +202,7 @@ def print_follow_report(report: FollowReport, console: Console) -> None:
     ):
         if count:
             console.print(f"[yellow]{count} {what} (see the log)[/]")
+    print_alerts(report.alerts, console)
 
 
 def print_report(report: ListenReport, console: Console) -> None:
@@ -249,5 +250,22 @@ def print_report(report: ListenReport, console: Console) -> None:
             console.print(
                 f"[yellow]{s.source}: … {s.rejected - len(s.rejected_samples)} more in {s.rejected_file}[/]"
             )
-    for error in report.drain.errors:
+    for error in [*report.drain.errors, *report.drain.after_write_errors]:
         console.print(f"[red]spool: {error}[/]", highlight=False)
+    print_alerts(report.alerts, console)
+
+
+def print_alerts(alerts: AlertsSummary | None, console: Console) -> None:
+    """The alerts line of a run's report (nothing when the workspace has no rules)."""
+    if alerts is not None and (alerts.rules or alerts.pending or alerts.errors):
+        console.print(
+            f"Alerts: {alerts.raised} raised, {alerts.delivered} delivered, {alerts.pending} pending, "
+            f"{alerts.failed} failed ({alerts.rules} rules, {alerts.matched} matches"
+            + (f", {alerts.duplicates} already raised" if alerts.duplicates else "")
+            + (f", {alerts.muted} muted" if alerts.muted else "")
+            + ")"
+        )
+        for name, reason in alerts.disabled_channels.items():
+            console.print(f"[yellow]channel {name}: disabled ({reason})[/]", highlight=False)
+        for error in alerts.errors:
+            console.print(f"[red]alerts: {error}[/]", highlight=False)
