@@ -73,6 +73,9 @@ WITHOUT_WORKSPACE = {
 }
 # A valid command line for each command that takes it; a bad workspace must stop it before it runs.
 WITH_WORKSPACE = {
+    "crm import": ["crm", "import", str(ROOT / "pyproject.toml")],
+    "crm link-feedback": ["crm", "link-feedback", "m1", "C001", "confirm"],
+    "crm show": ["crm", "show", "C001"],
     "customers import": ["customers", "import", str(ROOT / "pyproject.toml")],
     "customers link-feedback": ["customers", "link-feedback", "m1", "C001", "confirm"],
     "customers show": ["customers", "show", "C001"],
