@@ -28,7 +28,6 @@ if TYPE_CHECKING:
     from index.base import MentionStore
 
 
-
 class VerdictArg(StrEnum):
     confirm = "confirm"
     reject = "reject"
