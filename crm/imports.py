@@ -102,6 +102,8 @@ TABLES: dict[Kind, tuple[Mapping[str, str], Sequence[str], Sequence[str]]] = {
 class CustomerLookup(Protocol):
     """What imports need of the customer directory (crm/customers.py's stores provide it)."""
 
+    def ensure_ready(self) -> None: ...
+
     def by_code(self, code: str) -> Customer | None: ...
 
     def order_numbers(self, customer_id: str) -> tuple[str, ...]: ...
@@ -157,11 +159,15 @@ def _run(
     parse: Callable[[Row], R],
     key: Callable[[R], str],
     store: _Writing[R],
+    customers: CustomerLookup,
     on_row: OnRow | None,
 ) -> tuple[ImportReport, list[R]]:
     """Parse the file's rows and upsert the valid ones, in one `upsert` (see the module doc)."""
     aliases, columns, required = TABLES[kind]
     rows = read_rows(path, aliases=aliases, columns=columns, required=required)
+    # opened before the store's write transaction: opening a SQLite directory writes (its schema
+    # check), which would wait on that very transaction in the same file
+    customers.ensure_ready()
     report = ImportReport()
     accepted: list[R] = []
     seen: dict[str, tuple[int, R]] = {}
@@ -251,7 +257,7 @@ def import_orders(
             channel=row.get("channel") or None,
         )
 
-    report, orders = _run(path, "orders", parse, lambda o: o.order_id, store, on_row)
+    report, orders = _run(path, "orders", parse, lambda o: o.order_id, store, customers, on_row)
     if learn_order_numbers and orders:
         by_customer: dict[str, list[str]] = {}
         for order in orders:
@@ -300,5 +306,5 @@ def import_interactions(
             **text,
         )
 
-    report, _ = _run(path, "interactions", parse, lambda i: i.id, store, on_row)
+    report, _ = _run(path, "interactions", parse, lambda i: i.id, store, customers, on_row)
     return report
