@@ -198,7 +198,8 @@ def test_interactions_import_with_chinese_headers(stores: Stores, tmp_path: Path
     assert reasons["interactions.csv:6"] == "unknown customer code 'C003'"
     assert "in the future" in reasons["interactions.csv:7"]
     assert "cost" in reasons["interactions.csv:8"]
-    assert "line 2" in reasons["interactions.csv:10"] and "notes" in reasons["interactions.csv:10"]
+    assert "line 2" in reasons["interactions.csv:10"]
+    assert "notes" in reasons["interactions.csv:10"]
     visits = stores.interactions.list(ANA.id)
     assert [i.channel for i in visits] == [InteractionChannel.visit, InteractionChannel.phone]
     visit = visits[0]
@@ -232,11 +233,37 @@ def test_master_file_new_columns_from_xlsx_with_chinese_headers(stores: Stores, 
     path = xlsx(
         tmp_path / "客户.xlsx",
         [
-            ["客户编码", "客户名称", "客户等级", "地址", "邮编", "联系人", "开户银行", "银行账号", "合同编号"]
-            + ["生日", "其他日期", "对公司态度", "评价", "问题", "信用", "竞争对手", "潜力", "负责人"],
-            ["C010", "上海茶业有限公司", "gold", "南京路 1 号", "200001", "王芳|13800138000|wf@tea.cn|采购"]
-            + ["中国银行上海分行", "6222 0000 1234 5678", "HT-2026-001;HT-2026-014", datetime(1990, 4, 1)]
-            + [
+            [
+                "客户编码",
+                "客户名称",
+                "客户等级",
+                "地址",
+                "邮编",
+                "联系人",
+                "开户银行",
+                "银行账号",
+                "合同编号",
+                "生日",
+                "其他日期",
+                "对公司态度",
+                "评价",
+                "问题",
+                "信用",
+                "竞争对手",
+                "潜力",
+                "负责人",
+            ],
+            [
+                "C010",
+                "上海茶业有限公司",
+                "gold",
+                "南京路 1 号",
+                "200001",
+                "王芳|13800138000|wf@tea.cn|采购",
+                "中国银行上海分行",
+                "6222 0000 1234 5678",
+                "HT-2026-001;HT-2026-014",
+                datetime(1990, 4, 1),
                 "成立日:2001-05-04",
                 "友好",
                 "满意",
@@ -265,7 +292,8 @@ def test_master_file_new_columns_from_xlsx_with_chinese_headers(stores: Stores, 
         "采购",
     )
     assert customer.contract_numbers == ("HT-2026-001", "HT-2026-014")
-    assert customer.birthday is not None and customer.birthday.isoformat() == "1990-04-01"
+    assert customer.birthday is not None
+    assert customer.birthday.isoformat() == "1990-04-01"
     assert [(d.label, d.day.isoformat()) for d in customer.dates] == [("成立日", "2001-05-04")]
     assessment = customer.assessment
     assert (assessment.attitude, assessment.problems, assessment.competitors) == (
