@@ -76,6 +76,18 @@ def customer_indices(prefix: str) -> dict[str, str]:
 
 
 # --- records -------------------------------------------------------------------------------------
+_LATER_FIELDS = (
+    "address",
+    "postal_code",
+    "contact_persons",
+    "bank",
+    "bank_account",
+    "contract_numbers",
+    "dates",
+    "assessment",
+)
+
+
 class CustomerRecord(BaseModel):
     """A customer as the directory stores it: the master-file row plus what `Customer` does not hold."""
 
@@ -109,9 +121,14 @@ class CustomerRecord(BaseModel):
         return {name: list(values) for name, values in out.items()}
 
     def fingerprint(self) -> str:
-        """Equal for equal records: what makes a re-import `unchanged`."""
+        """Equal for equal records: what makes a re-import `unchanged`. Master-file fields added later are
+        left out while empty, so customers stored before them keep their fingerprint."""
+        customer = self.customer.model_dump(mode="json", exclude={"id"})
+        for name in _LATER_FIELDS:
+            if getattr(self.customer, name) == Customer.model_fields[name].default:
+                del customer[name]
         body = json.dumps(
-            {"customer": self.customer.model_dump(mode="json", exclude={"id"}), "orders": self.order_numbers},
+            {"customer": customer, "orders": self.order_numbers},
             sort_keys=True,
             ensure_ascii=False,
         )
