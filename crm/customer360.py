@@ -1,6 +1,6 @@
-"""A customer's 360 view: master data and order numbers, linked mentions (count, sentiment share, latest)
-and open complaints. Built here from the customer directory and the mention store; the CLI, the demo
-(and later the API) only render it.
+"""A customer's 360 view: master data and order numbers, linked mentions (count, sentiment share, latest),
+open cases and their complaints. Built here from the customer directory, the mention store and the case
+store; the CLI, the demo (and later the API) only render it.
 """
 
 from __future__ import annotations
@@ -11,7 +11,8 @@ from pydantic import AwareDatetime, Field
 
 from core.errors import InvalidInput
 from core.models import Customer, CustomerLink, EnrichedMention, Frozen, IntentLabel, SentimentLabel
-from index.base import MentionFilter, SearchRequest
+from crm.cases import Case, CaseFilter
+from index.base import MentionFilter, SearchPage, SearchRequest
 
 if TYPE_CHECKING:
     from index.base import MentionStore
@@ -27,6 +28,15 @@ class OrderNumbers(Protocol):
     def workspace(self) -> str: ...
 
     def order_numbers(self, customer_id: str) -> tuple[str, ...]: ...
+
+
+class OpenCases(Protocol):
+    """What the view needs of the case store (`crm.cases.CaseStore` provides it)."""
+
+    @property
+    def workspace(self) -> str: ...
+
+    def list(self, filters: CaseFilter | None = None, *, limit: int | None = None) -> list[Case]: ...
 
 
 class MentionSummary(Frozen):
@@ -64,27 +74,46 @@ class Customer360(Frozen):
         default_factory=dict, description="Share of the linked mentions per sentiment label present"
     )
     latest: tuple[MentionSummary, ...] = Field((), description="The latest linked mentions, newest first")
-    open_complaints: int = Field(0, ge=0, description="Linked mentions with the complaint intent")
+    open_complaints: int = Field(
+        0,
+        ge=0,
+        description="Complaint mentions on the customer's open cases (without a case store: every "
+        "linked complaint)",
+    )
     latest_complaints: tuple[MentionSummary, ...] = Field((), description="The latest of them, newest first")
+    cases: tuple[Case, ...] = Field((), description="The customer's open cases, most recently changed first")
 
 
 def build_customer360(
-    customer: Customer, directory: OrderNumbers, store: MentionStore, *, latest: int = LATEST
+    customer: Customer,
+    directory: OrderNumbers,
+    store: MentionStore,
+    *,
+    latest: int = LATEST,
+    cases: OpenCases | None = None,
 ) -> Customer360:
-    """The 360 view of `customer` from `directory` (order numbers) and `store` (linked mentions).
+    """The 360 view of `customer` from `directory` (order numbers), `store` (linked mentions) and
+    `cases` (open cases).
 
-    There is no case workflow yet, so every linked complaint counts as open. The directory and the store
-    must be scoped to the same workspace: a view mixing two tenants is refused."""
-    if directory.workspace != store.workspace:
-        raise InvalidInput(
-            "the customer directory and the mention store belong to different workspaces",
-            details={"directory": directory.workspace, "store": store.workspace},
-        )
+    Open complaints are the complaint mentions on the customer's open cases: a complaint whose case is
+    resolved is answered. Without a case store (`cases` None) every linked complaint counts as open, as
+    before cases existed. The stores must be scoped to the same workspace: a view mixing two tenants is
+    refused."""
+    workspaces = {"directory": directory.workspace, "store": store.workspace}
+    if cases is not None:
+        workspaces["cases"] = cases.workspace
+    if len(set(workspaces.values())) > 1:
+        raise InvalidInput("the customer's stores belong to different workspaces", details=workspaces)
     linked = MentionFilter(customer_ids=(customer.id,))
-    complaints = MentionFilter(customer_ids=(customer.id,), intents=(IntentLabel.complaint,))
     share = store.sentiment_share(linked)
     newest = store.search(SearchRequest(filters=linked, sort="newest", limit=latest)).hits
-    complaint_page = store.search(SearchRequest(filters=complaints, sort="newest", limit=latest))
+    open_cases = cases.list(CaseFilter(customer_id=customer.id, open_only=True)) if cases is not None else []
+    on_cases = tuple(dict.fromkeys(m for case in open_cases for m in case.mention_ids))
+    complaints = MentionFilter(customer_ids=(customer.id,), intents=(IntentLabel.complaint,), ids=on_cases)
+    if cases is not None and not on_cases:
+        complaint_page = SearchPage(hits=(), total=0)
+    else:
+        complaint_page = store.search(SearchRequest(filters=complaints, sort="newest", limit=latest))
     return Customer360(
         customer=customer,
         order_numbers=directory.order_numbers(customer.id),
@@ -95,4 +124,5 @@ def build_customer360(
         latest=tuple(MentionSummary.of(m) for m in newest),
         open_complaints=complaint_page.total,
         latest_complaints=tuple(MentionSummary.of(m) for m in complaint_page.hits),
+        cases=tuple(open_cases),
     )

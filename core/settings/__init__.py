@@ -20,6 +20,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from core.settings.alerts import AlertsSettings, DispatchSettings, SmtpSettings
 from core.settings.base import Seconds, Section, earful_version, parse_seconds
+from core.settings.crm import CaseSettings, CrmSettings
 from core.settings.collection import (
     AppStoreSettings,
     BlueskySettings,
@@ -38,8 +39,10 @@ __all__ = [
     "AlertsSettings",
     "AppStoreSettings",
     "BlueskySettings",
+    "CaseSettings",
     "ConnectorSettings",
     "CrawlSettings",
+    "CrmSettings",
     "DemoSettings",
     "DispatchSettings",
     "ElasticsearchSettings",
@@ -241,6 +244,7 @@ class Settings(BaseSettings):
         default_factory=AlertsSettings,
         description="Alert delivery: channel timeouts, the SMTP relay and the outbox's retries",
     )
+    crm: CrmSettings = Field(default_factory=CrmSettings, description="The CRM side: cases and their SLAs")
 
     @property
     def spool_dir(self) -> Path:
