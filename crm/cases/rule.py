@@ -14,6 +14,10 @@ intent; every other mention of the batch is ignored. For each such mention, olde
    assigned to the customer's account owner when the directory knows one.
 
 A resolved or closed case is never joined: a complaint after resolution is a new problem.
+
+The rule dates what it does by the complaint (its ``published_at``, capped at `now`), not by when Earful
+processed it: the history says when the customer spoke, and a backfill of last year's mentions builds
+the same cases that listening live would have built, instead of piling them all into one case.
 """
 
 from __future__ import annotations
@@ -96,7 +100,7 @@ def assign_to_cases(
         at = min(mention.published_at, now)
         target = next((c for c in open_cases[customer] if at - c.last_activity_at <= window), None)
         if target is not None:
-            case = store.update(target.id, _joining(mention.id, now))
+            case = store.update(target.id, _joining(mention.id, at))
             if target.id not in opened:
                 joined[target.id] = None
         else:
@@ -107,7 +111,7 @@ def assign_to_cases(
                 title=case_title(mention),
                 by=RULE_ACTOR,
                 opened_at=at,
-                now=now,
+                now=at,
                 policy=policy,
                 priority=CasePriority(policy.default_priority),
                 assignee=found.owner if found is not None else None,

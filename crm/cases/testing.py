@@ -103,7 +103,8 @@ class CaseStoreContract(_Base):
         store.create(case)
         later = T0 + timedelta(hours=2)
         changed = store.update(case.id, lambda c: c.move_to("open", by="li.wei", now=later))
-        assert changed.status is CaseStatus.open and changed.first_response_at == later
+        assert changed.status is CaseStatus.open
+        assert changed.first_response_at == later
         assert store.get(case.id) == changed
         assert [h.field for h in changed.history] == ["opened", "status"]
 
@@ -118,7 +119,8 @@ class CaseStoreContract(_Base):
         with pytest.raises(InvalidInput, match="cannot move from closed to open"):
             store.update(case.id, lambda c: c.move_to("open", by="mei", now=T0))
         stored = store.get(case.id)
-        assert stored is not None and stored.status is CaseStatus.closed
+        assert stored is not None
+        assert stored.status is CaseStatus.closed
 
     def test_list_filters_and_orders_by_last_change(self, store: Any) -> None:
         first = make_case(title="first", assignee="li.wei")
@@ -156,7 +158,8 @@ class CaseStoreContract(_Base):
         case = make_case(mention_ids=("m1",))
         assert acme.create(case) is True
         assert globex.get(case.id) is None
-        assert globex.list() == [] and globex.count() == 0
+        assert globex.list() == []
+        assert globex.count() == 0
         assert globex.by_mentions(["m1"]) == {}
         with pytest.raises(NotFound):
             globex.update(case.id, lambda c: c)
@@ -169,9 +172,13 @@ class CaseRuleContract(_Base):
         report = assign_to_cases(
             [complaint("a")], store, now=T0 + timedelta(minutes=5), customers=Owners(ANA)
         )
-        assert len(report.opened) == 1 and report.joined == () and report.complaints == 1
+        assert len(report.opened) == 1
+        assert report.joined == ()
+        assert report.complaints == 1
         case = store.get(report.opened[0])
-        assert case.customer_id == ANA.id and case.assignee == "li.wei" and case.status is CaseStatus.new
+        assert case.customer_id == ANA.id
+        assert case.assignee == "li.wei"
+        assert case.status is CaseStatus.new
         assert case.mention_ids == (complaint("a").id,)
         assert case.opened_at == T0  # when the customer complained
         assert case.first_response_due == T0 + timedelta(hours=8)
@@ -181,7 +188,8 @@ class CaseRuleContract(_Base):
         first = assign_to_cases([complaint("a")], store, now=T0)
         later = T0 + timedelta(days=6, hours=23)
         second = assign_to_cases([complaint("b", at=later), complaint("c", at=later)], store, now=later)
-        assert second.opened == () and second.joined == first.opened
+        assert second.opened == ()
+        assert second.joined == first.opened
         case = store.get(first.opened[0])
         assert case.mention_ids == tuple(complaint(x).id for x in "abc")
 
@@ -189,7 +197,8 @@ class CaseRuleContract(_Base):
         first = assign_to_cases([complaint("a")], store, now=T0)
         later = T0 + timedelta(days=7, hours=1)
         second = assign_to_cases([complaint("b", at=later)], store, now=later)
-        assert len(second.opened) == 1 and second.opened != first.opened
+        assert len(second.opened) == 1
+        assert second.opened != first.opened
         assert store.count(CaseFilter(customer_id=ANA.id, open_only=True)) == 2
 
     def test_a_note_keeps_the_case_joinable(self, store: Any) -> None:
@@ -204,7 +213,8 @@ class CaseRuleContract(_Base):
         report = assign_to_cases(
             [complaint("b", at=T0 + timedelta(hours=2))], store, now=T0 + timedelta(hours=2)
         )
-        assert len(report.opened) == 1 and report.opened != (opened,)
+        assert len(report.opened) == 1
+        assert report.opened != (opened,)
 
     def test_a_pending_case_reopens_when_the_customer_complains_again(self, store: Any) -> None:
         (opened,) = assign_to_cases([complaint("a")], store, now=T0).opened
@@ -217,7 +227,9 @@ class CaseRuleContract(_Base):
         first = assign_to_cases(batch, store, now=T0 + timedelta(hours=1))
         snapshot = store.list()
         again = assign_to_cases(batch, store, now=T0 + timedelta(hours=5))
-        assert len(first.opened) == 2 and again.opened == again.joined == () and again.already == 3
+        assert len(first.opened) == 2
+        assert again.opened == again.joined == ()
+        assert again.already == 3
         assert store.list() == snapshot
 
     def test_unlinked_mentions_and_other_intents_are_ignored(self, store: Any) -> None:
@@ -242,6 +254,7 @@ class CaseRuleContract(_Base):
         policy = CaseSettings(join_days=1, default_priority="high")
         (opened,) = assign_to_cases([complaint("a")], store, now=T0, policy=policy).opened
         case = store.get(opened)
-        assert case.priority is CasePriority.high and case.first_response_due == T0 + timedelta(hours=4)
+        assert case.priority is CasePriority.high
+        assert case.first_response_due == T0 + timedelta(hours=4)
         later = T0 + timedelta(days=2)
         assert len(assign_to_cases([complaint("b", at=later)], store, now=later, policy=policy).opened) == 1

@@ -61,7 +61,8 @@ def test_an_unknown_status_is_refused_with_the_known_ones() -> None:
 
 def test_sla_targets_come_from_the_priority_policy() -> None:
     urgent = make_case(priority=CasePriority.urgent)
-    assert urgent.first_response_due == T0 + HOUR and urgent.resolution_due == T0 + timedelta(days=1)
+    assert urgent.first_response_due == T0 + HOUR
+    assert urgent.resolution_due == T0 + timedelta(days=1)
     low = make_case(priority=CasePriority.low, policy=CaseSettings(first_response_low="30m"))
     assert low.first_response_due == T0 + timedelta(minutes=30)
     assert low.resolution_due == T0 + timedelta(days=7)
@@ -70,17 +71,22 @@ def test_sla_targets_come_from_the_priority_policy() -> None:
 def test_sla_timers_on_a_fixed_clock() -> None:
     case = make_case(priority=CasePriority.high)  # 4 h to respond, 2 days to resolve
     sla = case.sla(T0 + HOUR)
-    assert sla.first_response_left == 3 * 3600 and sla.resolution_left == 47 * 3600
+    assert sla.first_response_left == 3 * 3600
+    assert sla.resolution_left == 47 * 3600
     assert not sla.breached
     late = case.sla(T0 + 5 * HOUR)
-    assert late.first_response_breached and not late.resolution_breached and late.first_response_left == -3600
+    assert late.first_response_breached
+    assert not late.resolution_breached
+    assert late.first_response_left == -3600
     responded = case.add_note("we are on it", by="li.wei", now=T0 + 2 * HOUR)
     assert responded.first_response_at == T0 + 2 * HOUR
     after = responded.sla(T0 + 5 * HOUR)
-    assert not after.first_response_breached and after.first_response_left is None
+    assert not after.first_response_breached
+    assert after.first_response_left is None
     resolved = responded.move_to("resolved", by="li.wei", now=T0 + timedelta(days=3))
     final = resolved.sla(T0 + timedelta(days=9))
-    assert final.resolution_breached and final.resolution_left is None  # resolved a day late
+    assert final.resolution_breached
+    assert final.resolution_left is None
 
 
 def test_what_counts_as_a_first_response() -> None:
@@ -97,13 +103,15 @@ def test_reopening_clears_the_resolution_but_not_its_target() -> None:
     case = make_case().move_to("resolved", by="mei", now=T0 + HOUR)
     assert case.resolved_at == T0 + HOUR
     reopened = case.move_to("open", by="mei", now=T0 + timedelta(days=4))
-    assert reopened.resolved_at is None and reopened.resolution_due == case.resolution_due
+    assert reopened.resolved_at is None
+    assert reopened.resolution_due == case.resolution_due
     assert reopened.sla(T0 + timedelta(days=4)).resolution_breached
 
 
 def test_a_new_priority_moves_the_targets_from_the_opening() -> None:
     case = make_case().reprioritise("urgent", by="mei", now=T0 + HOUR, policy=CaseSettings())
-    assert case.first_response_due == T0 + HOUR and case.resolution_due == T0 + timedelta(days=1)
+    assert case.first_response_due == T0 + HOUR
+    assert case.resolution_due == T0 + timedelta(days=1)
     assert case.reprioritise("urgent", by="mei", now=T0 + 2 * HOUR, policy=CaseSettings()) is case
 
 
@@ -127,7 +135,8 @@ def test_every_change_is_in_the_history_with_who_when_and_from_to() -> None:
         ("wang.fang", "status", "open", "resolved"),
         ("wang.fang", "note", None, "private: replaced the strap"),
     ]
-    assert case.updated_at == T0 + 5 * HOUR and [n.text for n in case.notes][-1] == "replaced the strap"
+    assert case.updated_at == T0 + 5 * HOUR
+    assert [n.text for n in case.notes][-1] == "replaced the strap"
 
 
 def test_changes_need_an_actor_and_notes_need_text() -> None:
@@ -139,4 +148,5 @@ def test_changes_need_an_actor_and_notes_need_text() -> None:
 
 def test_the_case_settings_are_a_crm_section() -> None:
     settings = Settings.model_validate({"crm": {"cases": {"join_days": 3, "resolution_high": "12h"}}})
-    assert settings.crm.cases.join_days == 3 and settings.crm.cases.resolution("high") == 12 * 3600
+    assert settings.crm.cases.join_days == 3
+    assert settings.crm.cases.resolution("high") == 12 * 3600
