@@ -474,7 +474,8 @@ def _keyword() -> dict[str, Any]:
 _META = {"managed_by": "earful", "workspaces": True}
 CUSTOMER_MAPPINGS: dict[str, Any] = {
     "dynamic": "strict",
-    "_meta": _META,
+    # owner_field: the index maps `owner` and every document has it (`_add_owner_field`)
+    "_meta": {**_META, "owner_field": True},
     "properties": {
         WORKSPACE_FIELD: WORKSPACE_MAPPING,
         "id": _keyword(),
@@ -485,7 +486,7 @@ CUSTOMER_MAPPINGS: dict[str, Any] = {
         "industry": _keyword(),
         "city": _keyword(),
         "country": _keyword(),
-        "owner": _keyword(),  # added after the first release: `_add_owner_field` migrates older indices
+        "owner": _keyword(),  # added later: `_add_owner_field` migrates older indices
         **{name: _keyword() for name in KEY_FIELDS},
         "fingerprint": {"type": "keyword", "index": False},
         "customer": {"type": "object", "enabled": False},  # the Customer itself, returned as is
@@ -531,30 +532,54 @@ class ElasticsearchCustomerDirectory(ScopedElasticsearch, _KeyLookups):
 
     def _add_owner_field(self) -> None:
         """Indices created before ``owner`` was mapped: add the field (adding a field is allowed on a
-        strict mapping, and changes nothing stored), then copy each document's ``customer.owner`` into
-        it. Idempotent: the copy only touches documents without the field, and a second run finds the
-        mapping done. Concurrent writers are fine: a document indexed meanwhile already has ``owner``
-        (conflicts=proceed leaves it alone)."""
+        strict mapping and changes nothing stored), then copy each stored ``customer.owner`` into it
+        with partial updates conditional on the document's sequence number: a customer re-imported
+        meanwhile already has the field, and its conflict is skipped. Idempotent: a second run finds
+        ``_meta.owner_field`` set (last, so an interrupted run is finished by the next). Not
+        update-by-query: it needs the reindex module, which a minimal node may lack."""
+        from elasticsearch import helpers
+
         client = self.client
         with translated("check the customers mapping"):
             mapping = client.indices.get_mapping(index=self.index)
-        properties = next(iter(mapping.body.values()))["mappings"].get("properties", {})
-        if "owner" in properties:
+        meta = dict(next(iter(mapping.body.values()))["mappings"].get("_meta") or {})
+        if meta.get("owner_field"):
             return
         with translated("add the owner field to the customers index"):
             client.indices.put_mapping(index=self.index, properties={"owner": _keyword()})
-            client.update_by_query(
-                index=self.index,
-                query={"bool": {"must_not": {"exists": {"field": "owner"}}}},
-                script={
-                    "source": "def c = ctx._source.customer; if (c != null && c.owner != null) "
-                    "{ ctx._source.owner = c.owner } else { ctx.op = 'noop' }",
-                    "lang": "painless",
-                },
-                conflicts="proceed",
-                refresh=True,
-                wait_for_completion=True,
-            )
+            client.indices.refresh(index=self.index)
+            missing = {"bool": {"must_not": {"exists": {"field": "owner"}}}}
+            operations: list[dict[str, Any]] = []
+            for hit in helpers.scan(
+                client, index=self.index, query={"query": missing}, seq_no_primary_term=True
+            ):
+                owner = (hit["_source"].get("customer") or {}).get("owner")
+                if owner is None:
+                    continue
+                operations += [
+                    {
+                        "update": {
+                            "_index": self.index,
+                            "_id": hit["_id"],
+                            "if_seq_no": hit["_seq_no"],
+                            "if_primary_term": hit["_primary_term"],
+                        }
+                    },
+                    {"doc": {"owner": owner}},
+                ]
+            for start in range(0, len(operations), 1000):
+                response = client.bulk(operations=operations[start : start + 1000], refresh=True)
+                failures = [
+                    item["update"]
+                    for item in response["items"]
+                    if item["update"].get("error") and item["update"].get("status") != 409
+                ]
+                if failures:
+                    raise StoreError(
+                        f"{len(failures)} customers of {self.index} did not get their owner field",
+                        details={"index": self.index, "failures": failures[:20]},
+                    )
+            client.indices.put_mapping(index=self.index, meta={**meta, "owner_field": True})  # done
 
     # --- writes ----------------------------------------------------------------------------------
     def upsert(self, items: Sequence[CustomerRecord | Customer]) -> CustomerUpsertResult:

@@ -25,14 +25,30 @@ class CaseSettings(Section):
     default_priority: CasePriorityName = Field(
         "normal", description="Priority of a case opened from a complaint mention"
     )
-    first_response_urgent: Seconds = Field(3600.0, gt=0, description="First-response target, urgent cases")
-    first_response_high: Seconds = Field(4 * 3600.0, gt=0, description="First-response target, high")
-    first_response_normal: Seconds = Field(8 * 3600.0, gt=0, description="First-response target, normal")
-    first_response_low: Seconds = Field(24 * 3600.0, gt=0, description="First-response target, low")
-    resolution_urgent: Seconds = Field(86400.0, gt=0, description="Resolution target, urgent cases")
-    resolution_high: Seconds = Field(2 * 86400.0, gt=0, description="Resolution target, high")
-    resolution_normal: Seconds = Field(3 * 86400.0, gt=0, description="Resolution target, normal")
-    resolution_low: Seconds = Field(7 * 86400.0, gt=0, description="Resolution target, low")
+    first_response_urgent: Seconds = Field(
+        3600.0, gt=0, description="Time to the first response of an urgent case (seconds, or 30m, 4h, 3d)"
+    )
+    first_response_high: Seconds = Field(
+        4 * 3600.0, gt=0, description="Time to the first response of a high-priority case"
+    )
+    first_response_normal: Seconds = Field(
+        8 * 3600.0, gt=0, description="Time to the first response of a normal case"
+    )
+    first_response_low: Seconds = Field(
+        24 * 3600.0, gt=0, description="Time to the first response of a low-priority case"
+    )
+    resolution_urgent: Seconds = Field(
+        86400.0, gt=0, description="Time to the resolution of an urgent case (seconds, or 30m, 4h, 3d)"
+    )
+    resolution_high: Seconds = Field(
+        2 * 86400.0, gt=0, description="Time to the resolution of a high-priority case"
+    )
+    resolution_normal: Seconds = Field(
+        3 * 86400.0, gt=0, description="Time to the resolution of a normal case"
+    )
+    resolution_low: Seconds = Field(
+        7 * 86400.0, gt=0, description="Time to the resolution of a low-priority case"
+    )
 
     def first_response(self, priority: str) -> float:
         """Seconds allowed before the first response, for a priority name."""
