@@ -153,10 +153,11 @@ class Case(Frozen):
     ) -> Case:
         """A new case, its SLA targets set from `policy`, its history starting with who opened it."""
         by = _check_actor(by)
+        title = " ".join(title.split())[:500] or "(untitled)"
         return cls(
             id=id or case_id(customer_id, f"{title}\x1f{now.isoformat()}"),
             customer_id=customer_id,
-            title=" ".join(title.split())[:500] or "(untitled)",
+            title=title,
             priority=priority,
             assignee=assignee,
             opened_at=opened_at,
@@ -164,14 +165,8 @@ class Case(Frozen):
             first_response_due=opened_at + timedelta(seconds=policy.first_response(priority.value)),
             resolution_due=opened_at + timedelta(seconds=policy.resolution(priority.value)),
             mention_ids=mention_ids,
-            history=(
-                CaseChange(at=now, by=by, field="opened", after=title),
-                *(
-                    CaseChange(at=now, by=by, field="assignee", after=assignee)
-                    for _ in [assignee]
-                    if assignee
-                ),
-            ),
+            history=(CaseChange(at=now, by=by, field="opened", after=title),)
+            + ((CaseChange(at=now, by=by, field="assignee", after=assignee),) if assignee else ()),
         )
 
     # --- reading ---------------------------------------------------------------------------------

@@ -118,7 +118,10 @@ def test_an_index_without_the_owner_field_is_migrated(
     settings = es_test_settings(es_url, es_prefix)
     index = f"{es_prefix}-customers"
     properties = {k: v for k, v in CUSTOMER_MAPPINGS["properties"].items() if k != "owner"}
-    es_client.indices.create(index=index, mappings={**CUSTOMER_MAPPINGS, "properties": properties})
+    meta = {k: v for k, v in CUSTOMER_MAPPINGS["_meta"].items() if k != "owner_field"}
+    es_client.indices.create(
+        index=index, mappings={**CUSTOMER_MAPPINGS, "_meta": meta, "properties": properties}
+    )
     for customer in (ANA, CY):
         record = CustomerRecord(customer=customer)
         body = ElasticsearchCustomerDirectory._doc(record, record.fingerprint())
@@ -131,7 +134,8 @@ def test_an_index_without_the_owner_field_is_migrated(
         )
     with ElasticsearchCustomerDirectory(settings, workspace=DEFAULT_WORKSPACE) as directory:
         assert [c.code for c in directory.by_owner(LI)] == ["C001"]
-    mapping = es_client.indices.get_mapping(index=index)[index]["mappings"]["properties"]
-    assert mapping["owner"]["type"] == "keyword"
+    mapping = es_client.indices.get_mapping(index=index)[index]["mappings"]
+    assert mapping["properties"]["owner"]["type"] == "keyword"
+    assert mapping["_meta"] == {**meta, "owner_field": True}
     with ElasticsearchCustomerDirectory(settings, workspace=DEFAULT_WORKSPACE) as directory:
         assert [c.code for c in directory.by_owner("zhao.min")] == ["C003"]  # a second start: nothing to do
