@@ -1,7 +1,8 @@
 """A customer's 360 view: master data and order numbers, linked mentions (count, sentiment share, latest),
-open complaints, the company's interactions with them and a summary of their orders. Built here from the
-customer directory, the mention store and (when given) the interaction and order stores; the CLI, the
-demo (and later the API) only render it. The merged history is `crm.timeline.timeline`.
+open complaints, the company's interactions with them, a summary of their orders and their open cases.
+Built here from the customer directory, the mention store and (when given) the interaction, order and
+case stores; the CLI, the demo (and later the API) only render it. The merged history is
+`crm.timeline.timeline`.
 """
 
 from __future__ import annotations
@@ -14,9 +15,10 @@ from pydantic import AwareDatetime, Field
 
 from core.errors import InvalidInput
 from core.models import Customer, CustomerLink, EnrichedMention, Frozen, IntentLabel, SentimentLabel
+from crm.cases import Case, CaseFilter
 from crm.interactions import Interaction
 from crm.orders import Order
-from index.base import MentionFilter, SearchRequest
+from index.base import MentionFilter, SearchPage, SearchRequest
 
 if TYPE_CHECKING:
     from crm.interactions import InteractionStore
@@ -34,6 +36,15 @@ class OrderNumbers(Protocol):
     def workspace(self) -> str: ...
 
     def order_numbers(self, customer_id: str) -> tuple[str, ...]: ...
+
+
+class OpenCases(Protocol):
+    """What the view needs of the case store (`crm.cases.CaseStore` provides it)."""
+
+    @property
+    def workspace(self) -> str: ...
+
+    def list(self, filters: CaseFilter | None = None, *, limit: int | None = None) -> list[Case]: ...
 
 
 class MentionSummary(Frozen):
@@ -95,11 +106,17 @@ class Customer360(Frozen):
         default_factory=dict, description="Share of the linked mentions per sentiment label present"
     )
     latest: tuple[MentionSummary, ...] = Field((), description="The latest linked mentions, newest first")
-    open_complaints: int = Field(0, ge=0, description="Linked mentions with the complaint intent")
+    open_complaints: int = Field(
+        0,
+        ge=0,
+        description="Complaint mentions on the customer's open cases (without a case store: every "
+        "linked complaint)",
+    )
     latest_complaints: tuple[MentionSummary, ...] = Field((), description="The latest of them, newest first")
     interactions: int = Field(0, ge=0, description="The company's recorded contacts with the customer")
     latest_interactions: tuple[Interaction, ...] = Field((), description="The latest of them, newest first")
     orders: OrderSummary = OrderSummary()
+    cases: tuple[Case, ...] = Field((), description="The customer's open cases, most recently changed first")
 
 
 def build_customer360(
@@ -110,23 +127,32 @@ def build_customer360(
     latest: int = LATEST,
     interactions: InteractionStore | None = None,
     orders: OrderStore | None = None,
+    cases: OpenCases | None = None,
 ) -> Customer360:
     """The 360 view of `customer` from `directory` (order numbers), `store` (linked mentions) and, when
-    given, the interaction and order stores (without them those sections are empty).
+    given, the interaction, order and case stores (without them those sections are empty).
 
-    There is no case workflow yet, so every linked complaint counts as open. All stores must be scoped to
-    the same workspace: a view mixing two tenants is refused."""
+    Open complaints are the complaint mentions on the customer's open cases: a complaint whose case is
+    resolved is answered. Without a case store (`cases` None) every linked complaint counts as open, as
+    before cases existed. All stores must be scoped to the same workspace: a view mixing two tenants is
+    refused."""
     scopes = {"directory": directory.workspace, "store": store.workspace}
     scopes |= {"interactions": interactions.workspace} if interactions is not None else {}
     scopes |= {"orders": orders.workspace} if orders is not None else {}
+    scopes |= {"cases": cases.workspace} if cases is not None else {}
     if len(set(scopes.values())) > 1:
         names = "the customer directory and the mention store" if len(scopes) == 2 else "the stores"
         raise InvalidInput(f"{names} belong to different workspaces", details=scopes)
     linked = MentionFilter(customer_ids=(customer.id,))
-    complaints = MentionFilter(customer_ids=(customer.id,), intents=(IntentLabel.complaint,))
     share = store.sentiment_share(linked)
     newest = store.search(SearchRequest(filters=linked, sort="newest", limit=latest)).hits
-    complaint_page = store.search(SearchRequest(filters=complaints, sort="newest", limit=latest))
+    open_cases = cases.list(CaseFilter(customer_id=customer.id, open_only=True)) if cases is not None else []
+    on_cases = tuple(dict.fromkeys(m for case in open_cases for m in case.mention_ids))
+    complaints = MentionFilter(customer_ids=(customer.id,), intents=(IntentLabel.complaint,), ids=on_cases)
+    if cases is not None and not on_cases:
+        complaint_page = SearchPage(hits=(), total=0)
+    else:
+        complaint_page = store.search(SearchRequest(filters=complaints, sort="newest", limit=latest))
     return Customer360(
         customer=customer,
         order_numbers=directory.order_numbers(customer.id),
@@ -144,4 +170,5 @@ def build_customer360(
         orders=OrderSummary.of(orders.list(customer.id), latest=latest)
         if orders is not None
         else OrderSummary(),
+        cases=tuple(open_cases),
     )

@@ -205,6 +205,29 @@ class _KeyLookups:
     def by_code(self, code: str) -> Customer | None:
         return self.get(customer_id(code))
 
+    def order_numbers(self, customer_id: str) -> tuple[str, ...]:
+        raise NotImplementedError
+
+    def upsert(self, items: Sequence[CustomerRecord | Customer]) -> CustomerUpsertResult:
+        raise NotImplementedError
+
+    def set_owner(self, customer_ids: Sequence[str], owner: str | None) -> list[Customer]:
+        """Give these customers the account owner `owner` (None: no owner); returns those that changed.
+        An upsert of the changed records, their order numbers kept: keys and fingerprints stay right."""
+        changed: list[CustomerRecord] = []
+        for cid in dict.fromkeys(customer_ids):
+            found = self.get(cid)
+            if found is not None and found.owner != owner:
+                changed.append(
+                    CustomerRecord(
+                        customer=found.model_copy(update={"owner": owner}),
+                        order_numbers=self.order_numbers(cid),
+                    )
+                )
+        if changed:
+            self.upsert(changed)
+        return [record.customer for record in changed]
+
 
 # --- SQLite --------------------------------------------------------------------------------------
 def _customers_table(name: str) -> str:
@@ -417,6 +440,17 @@ class SQLiteCustomerDirectory(_KeyLookups):
             ).fetchone()
         return Customer.model_validate_json(row[0]) if row else None
 
+    def by_owner(self, owner: str) -> list[Customer]:
+        """The customers whose account owner is `owner`, by code. The owner is read from the stored
+        JSON (SQLite's json_extract): a scan of the workspace's customers, which a handover can afford."""
+        with self._session("list customers by owner") as conn:
+            rows = conn.execute(
+                "SELECT doc FROM customers WHERE workspace = ? AND json_extract(doc, '$.owner') = ? "
+                "ORDER BY code",
+                (self._workspace, owner),
+            ).fetchall()
+        return [Customer.model_validate_json(doc) for (doc,) in rows]
+
     def order_numbers(self, customer_id: str) -> tuple[str, ...]:
         with self._session("get order numbers") as conn:
             row = conn.execute(
@@ -458,7 +492,8 @@ def _keyword() -> dict[str, Any]:
 _META = {"managed_by": "earful", "workspaces": True}
 CUSTOMER_MAPPINGS: dict[str, Any] = {
     "dynamic": "strict",
-    "_meta": _META,
+    # owner_field: the index maps `owner` and every document has it (`_add_owner_field`)
+    "_meta": {**_META, "owner_field": True},
     "properties": {
         WORKSPACE_FIELD: WORKSPACE_MAPPING,
         "id": _keyword(),
@@ -469,6 +504,7 @@ CUSTOMER_MAPPINGS: dict[str, Any] = {
         "industry": _keyword(),
         "city": _keyword(),
         "country": _keyword(),
+        "owner": _keyword(),  # added later: `_add_owner_field` migrates older indices
         **{name: _keyword() for name in KEY_FIELDS},
         "fingerprint": {"type": "keyword", "index": False},
         "customer": {"type": "object", "enabled": False},  # the Customer itself, returned as is
@@ -509,7 +545,59 @@ class ElasticsearchCustomerDirectory(ScopedElasticsearch, _KeyLookups):
         for index, mappings in ((self.index, CUSTOMER_MAPPINGS), (self.feedback_index, FEEDBACK_MAPPINGS)):
             if not self._create_index(index, mappings) and not has_workspaces(self.client, index):
                 rescope_in_place(self.client, index, meta=_META)
+        self._add_owner_field()
         self._ready = True
+
+    def _add_owner_field(self) -> None:
+        """Indices created before ``owner`` was mapped: add the field (adding a field is allowed on a
+        strict mapping and changes nothing stored), then copy each stored ``customer.owner`` into it
+        with partial updates conditional on the document's sequence number: a customer re-imported
+        meanwhile already has the field, and its conflict is skipped. Idempotent: a second run finds
+        ``_meta.owner_field`` set (last, so an interrupted run is finished by the next). Not
+        update-by-query: it needs the reindex module, which a minimal node may lack."""
+        from elasticsearch import helpers
+
+        client = self.client
+        with translated("check the customers mapping"):
+            mapping = client.indices.get_mapping(index=self.index)
+        meta = dict(next(iter(mapping.body.values()))["mappings"].get("_meta") or {})
+        if meta.get("owner_field"):
+            return
+        with translated("add the owner field to the customers index"):
+            client.indices.put_mapping(index=self.index, properties={"owner": _keyword()})
+            client.indices.refresh(index=self.index)
+            missing = {"bool": {"must_not": {"exists": {"field": "owner"}}}}
+            operations: list[dict[str, Any]] = []
+            for hit in helpers.scan(
+                client, index=self.index, query={"query": missing}, seq_no_primary_term=True
+            ):
+                owner = (hit["_source"].get("customer") or {}).get("owner")
+                if owner is None:
+                    continue
+                operations += [
+                    {
+                        "update": {
+                            "_index": self.index,
+                            "_id": hit["_id"],
+                            "if_seq_no": hit["_seq_no"],
+                            "if_primary_term": hit["_primary_term"],
+                        }
+                    },
+                    {"doc": {"owner": owner}},
+                ]
+            for start in range(0, len(operations), 1000):
+                response = client.bulk(operations=operations[start : start + 1000], refresh=True)
+                failures = [
+                    item["update"]
+                    for item in response["items"]
+                    if item["update"].get("error") and item["update"].get("status") != 409
+                ]
+                if failures:
+                    raise StoreError(
+                        f"{len(failures)} customers of {self.index} did not get their owner field",
+                        details={"index": self.index, "failures": failures[:20]},
+                    )
+            client.indices.put_mapping(index=self.index, meta={**meta, "owner_field": True})  # done
 
     # --- writes ----------------------------------------------------------------------------------
     def upsert(self, items: Sequence[CustomerRecord | Customer]) -> CustomerUpsertResult:
@@ -533,6 +621,7 @@ class ElasticsearchCustomerDirectory(ScopedElasticsearch, _KeyLookups):
             "industry": customer.industry,
             "city": customer.city,
             "country": customer.country,
+            "owner": customer.owner,
             **record.keys(),
             "fingerprint": fingerprint,
             "customer": customer.model_dump(mode="json", exclude={"id"}),
@@ -590,6 +679,26 @@ class ElasticsearchCustomerDirectory(ScopedElasticsearch, _KeyLookups):
     def get(self, customer_id: str) -> Customer | None:
         source = self._source(customer_id)
         return Customer.model_validate(source["customer"]) if source else None
+
+    def by_owner(self, owner: str) -> list[Customer]:
+        """The customers whose account owner is `owner`, by code (the ``owner`` keyword field)."""
+        client = self._ensure()
+        found: list[Customer] = []
+        after: list[Any] | None = None
+        while True:
+            with translated("list customers by owner"):
+                page = client.search(
+                    index=self.index,
+                    query=self._scoped({"term": {"owner": owner}}),
+                    sort=[{"code": "asc"}],
+                    size=1000,
+                    search_after=after,
+                    source_includes=["customer"],
+                )["hits"]["hits"]
+            found += [Customer.model_validate(hit["_source"]["customer"]) for hit in page]
+            if len(page) < 1000:
+                return found
+            after = page[-1]["sort"]
 
     def order_numbers(self, customer_id: str) -> tuple[str, ...]:
         source = self._source(customer_id)

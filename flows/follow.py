@@ -72,6 +72,7 @@ from core.models import EnrichedMention, RawMention, Rejected, SourceCursor, utc
 from core.settings import Settings, get_settings
 from crawlers.base import Source
 from crawlers.health import HealthStore
+from flows.cases import CasesSummary, CaseStep, build_case_step, each_hook
 from flows.follow_alerting import FollowAlerting
 from flows.listen import (
     AlertsSummary,
@@ -180,6 +181,7 @@ class FollowReport(BaseModel):
     cursor_errors: int = Field(0, description="Cursors not saved at once (saved at a later flush)")
     sources: list[FollowSourceReport] = Field(default_factory=list)
     alerts: AlertsSummary | None = Field(None, description="Alerting while following (follow_listen)")
+    cases: CasesSummary | None = Field(None, description="Cases opened or joined while following")
 
     @computed_field  # type: ignore[prop-decorator]
     @property
@@ -656,7 +658,9 @@ def follow_listen(
 
     With `alerting`, the workspace's alert pipeline runs on every stored micro-batch, ticks about once
     a second and delivers in the background (:mod:`flows.follow_alerting`), besides the caller's
-    `after_write` and `background`; ``report.alerts`` sums it up."""
+    `after_write` and `background`; ``report.alerts`` sums it up. Every micro-batch also goes through
+    the complaint rule (`flows.cases`); the three hooks are isolated from each other's failures
+    (`flows.cases.each_hook`); ``report.cases`` sums the rule up."""
     settings = _settings_with(settings or get_settings(), store, None, batch_size)
     config = sources if sources is not None else load_sources_config(sources_file, settings)
     workspace = config.workspace_for(workspace)
@@ -666,7 +670,9 @@ def follow_listen(
     enricher: LinkingEnricher | None = None
     pipeline: AlertPipeline | None = None
     alerts_off: str | None = None
+    case_step: CaseStep | None = None
     try:
+        case_step = build_case_step(settings, workspace=workspace)
         if alerting:
             try:
                 pipeline = build_alerting(settings, workspace=workspace, store=mention_store)
@@ -685,7 +691,7 @@ def follow_listen(
             mention_store,
             settings,
             intervals=config.poll_intervals,
-            after_write=_both(hooks.after_write if hooks else None, after_write),
+            after_write=each_hook(hooks.after_write if hooks else None, case_step, after_write),
             background=[*([hooks.ticker, hooks.dispatch] if hooks else []), *background],
             stop=stop,
             follow_for=follow_for,
@@ -696,27 +702,18 @@ def follow_listen(
             report.alerts = hooks.finish()
         elif alerts_off:
             report.alerts = AlertsSummary(errors=[alerts_off])
+        report.cases = case_step.summary
         return report
     finally:
         if pipeline is not None:
             pipeline.close()
+        if case_step is not None:
+            case_step.close()
         for name, source in {**wired.sources, **built}.items():  # when run_follow was never reached
             _close(source, name)
         if enricher is not None:
             enricher.close()
         mention_store.close()
-
-
-def _both(first: AfterWrite | None, second: AfterWrite | None) -> AfterWrite | None:
-    """One hook calling `first` then `second` (alerting, then the caller's)."""
-    if first is None or second is None:
-        return first or second
-
-    def hook(batch: Sequence[EnrichedMention]) -> None:
-        first(batch)
-        second(batch)
-
-    return hook
 
 
 @contextmanager

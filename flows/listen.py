@@ -40,6 +40,7 @@ from core.models import EnrichedMention, RawMention, Rejected, utcnow
 from core.settings import Settings, get_settings
 from crawlers.base import Source
 from crawlers.health import HealthStore, RunRecord
+from flows.cases import CasesSummary, CaseStep, build_case_step, each_hook
 from flows.sources_config import SourcesConfig
 from flows.spool import DrainReport, RejectedLog, Spool
 from flows.tasks import PLAIN_STEPS, AfterWrite, Enriching, Steps, task_steps
@@ -132,6 +133,9 @@ class ListenReport(BaseModel):
     drain: DrainReport = Field(default_factory=DrainReport)
     sources: list[SourceReport] = Field(default_factory=list)
     alerts: AlertsSummary | None = Field(None, description="Alerting in this run (listen_flow)")
+    cases: CasesSummary | None = Field(
+        None, description="Cases the complaint rule opened or joined (listen_flow)"
+    )
 
     @computed_field  # type: ignore[prop-decorator]
     @property
@@ -599,7 +603,8 @@ def listen_flow(
 
     Alerting (`flows.wiring.build_alerting`) runs inline: each committed batch goes through the
     workspace's rules before its cursor is saved; at the end one tick closes what is due and dispatch
-    rounds deliver until nothing is due now. ``report.alerts`` sums it up.
+    rounds deliver until nothing is due now. ``report.alerts`` sums it up. Each batch then goes through
+    the complaint rule (`flows.cases`), isolated from alerting's failures; ``report.cases`` sums it up.
     """
     started, body_started_at = time.monotonic(), utcnow()
     settings = _settings_with(settings or get_settings(), store, max_batches, batch_size)
@@ -613,7 +618,9 @@ def listen_flow(
     enricher: LinkingEnricher | None = None
     alerting: AlertPipeline | None = None
     alerts_off: str | None = None
+    case_step: CaseStep | None = None
     try:
+        case_step = build_case_step(settings, workspace=workspace)
         try:
             alerting = build_alerting(settings, workspace=workspace, store=mention_store)
         except NotConfigured as exc:
@@ -632,8 +639,9 @@ def listen_flow(
             progress=progress,
             steps=steps,
             disabled=wired.disabled,
-            after_write=alerting.process if alerting is not None else None,
+            after_write=each_hook(alerting.process if alerting is not None else None, case_step),
         )
+        report.cases = case_step.summary
         if alerting is not None:
             report.alerts = finish_alerting(alerting)
         else:
@@ -645,6 +653,8 @@ def listen_flow(
             enricher.close()  # the customer directory it reads
         if alerting is not None:
             alerting.close()
+        if case_step is not None:
+            case_step.close()
         mention_store.close()
     report.flow_started_at = body_started_at
     if context is not None and context.flow_run is not None:

@@ -1,13 +1,14 @@
 """The workspaces that hold data in the configured store, and how much of each kind (`earful workspaces
 list`): mentions, cursors and saved searches (`index.workspaces`), customers and link verdicts
-(`crm.customers`), in the SQLite file or under the Elasticsearch index prefix. Counting only: nothing
-is created or migrated, and no store (each scoped to one workspace) is built.
+(`crm.customers`) and cases (`crm.cases`), in the SQLite file or under the Elasticsearch index prefix.
+Counting only: nothing is created or migrated, and no store (each scoped to one workspace) is built.
 """
 
 from __future__ import annotations
 
 from core.errors import ConfigError
 from core.settings import Settings
+from crm.cases.store import CASE_TABLES, case_index
 from crm.customers import CUSTOMER_TABLES, customer_indices
 from index.es_client import build_client
 from index.workspaces import (
@@ -18,7 +19,7 @@ from index.workspaces import (
     sqlite_workspace_counts,
 )
 
-KINDS = ("mentions", "cursors", "saved_searches", "customers", "link_feedback")
+KINDS = ("mentions", "cursors", "saved_searches", "customers", "link_feedback", "cases")
 """Every kind counted, in the order they are shown."""
 
 
@@ -27,11 +28,16 @@ def list_workspaces(settings: Settings) -> WorkspaceCounts:
     workspace; only workspaces and kinds with data appear."""
     backend = settings.store.backend
     if backend == "sqlite":
-        return sqlite_workspace_counts(settings.sqlite_path, {**MENTION_TABLES, **CUSTOMER_TABLES})
+        return sqlite_workspace_counts(
+            settings.sqlite_path, {**MENTION_TABLES, **CUSTOMER_TABLES, **CASE_TABLES}
+        )
     if backend == "elasticsearch":
         prefix = settings.elasticsearch.index_prefix
         with build_client(settings.elasticsearch) as client:
-            return es_workspace_counts(client, {**mention_indices(prefix), **customer_indices(prefix)})
+            return es_workspace_counts(
+                client,
+                {**mention_indices(prefix), **customer_indices(prefix), "cases": case_index(prefix)},
+            )
     raise ConfigError(
         f"listing workspaces reads the sqlite and elasticsearch stores, not {backend!r}",
         details={"backend": backend},

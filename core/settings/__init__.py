@@ -32,14 +32,17 @@ from core.settings.collection import (
     XSettings,
     YouTubeSettings,
 )
+from core.settings.crm import CaseSettings, CrmSettings
 
 __all__ = [
     "DEVICE_PATTERN",
     "AlertsSettings",
     "AppStoreSettings",
     "BlueskySettings",
+    "CaseSettings",
     "ConnectorSettings",
     "CrawlSettings",
+    "CrmSettings",
     "DemoSettings",
     "DispatchSettings",
     "ElasticsearchSettings",
@@ -241,6 +244,7 @@ class Settings(BaseSettings):
         default_factory=AlertsSettings,
         description="Alert delivery: channel timeouts, the SMTP relay and the outbox's retries",
     )
+    crm: CrmSettings = Field(default_factory=CrmSettings, description="The CRM side: cases and their SLAs")
 
     @property
     def spool_dir(self) -> Path:

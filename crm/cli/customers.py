@@ -85,6 +85,7 @@ def view_json(view: Customer360) -> dict[str, Any]:
             "last_order": orders.last_order.isoformat() if orders.last_order else None,
             "latest": [o.model_dump(mode="json") for o in orders.latest],
         },
+        "cases": [case.model_dump(mode="json") for case in view.cases],
     }
 
 
@@ -159,7 +160,12 @@ def _print_view(view: Customer360) -> None:
             typer.echo(f"  {key:<9} {value}")
     shares = ", ".join(f"{label.value} {share:.0%}" for label, share in view.sentiment.items()) or "-"
     typer.echo(f"linked mentions: {view.mentions}  sentiment: {shares}")
-    typer.echo(f"open complaints: {view.open_complaints}")
+    typer.echo(f"open cases: {len(view.cases)}  open complaints: {view.open_complaints}")
+    for case in view.cases:
+        typer.echo(
+            f"  # {case.id}  {case.status.value:<9} {case.priority.value:<6} {case.assignee or '-':<12} "
+            f"{len(case.mention_ids)} mentions, {len(case.notes)} notes  {case.title}"
+        )
     for m in view.latest_complaints:
         typer.echo(f"  ! {m.published_at.isoformat()[:16]}  {m.platform:<9} {m.excerpt}  [{m.id}]")
     typer.echo("latest mentions:")
@@ -187,9 +193,10 @@ def show_cmd(
     as_json: bool = typer.Option(False, "--json", help="Print the view as JSON"),
     workspace: Workspace = DEFAULT_WORKSPACE,
 ) -> None:
-    """A customer's 360 view: master data, linked mentions, sentiment, latest mentions, open complaints,
-    interactions and orders."""
+    """A customer's 360 view: master data, linked mentions, sentiment, latest mentions, open cases and
+    their complaints (`earful crm case show ID` tells a case's whole story), interactions and orders."""
     from core.settings import get_settings
+    from crm.cases import build_case_store
     from crm.customer360 import build_customer360
     from crm.interactions import build_interaction_store
     from crm.orders import build_order_store
@@ -200,8 +207,11 @@ def show_cmd(
         opened as (directory, customer, store),
         build_interaction_store(settings, workspace=workspace) as interactions,
         build_order_store(settings, workspace=workspace) as orders,
+        build_case_store(settings, workspace=workspace) as cases,
     ):
-        view = build_customer360(customer, directory, store, interactions=interactions, orders=orders)
+        view = build_customer360(
+            customer, directory, store, interactions=interactions, orders=orders, cases=cases
+        )
     if as_json:
         typer.echo(json.dumps(view_json(view), ensure_ascii=False, indent=2))
     else:

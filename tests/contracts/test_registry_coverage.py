@@ -12,6 +12,7 @@ import core.registry
 from alerts.store_testing import BACKEND_SETTINGS as ALERT_BACKENDS
 from alerts.testing import CASE_BUILDERS
 from core.registry import CHANNELS, SOURCES, STORES, TAGGERS, Registry
+from tests.contracts.test_case_store import CASE_BACKENDS
 from tests.contracts.test_customer_store import CUSTOMER_BACKENDS
 from tests.contracts.test_mention_store import STORE_BACKENDS
 from tests.contracts.test_record_stores import RECORD_BACKENDS
@@ -24,6 +25,8 @@ CONTRACT_RUNS: dict[str, tuple[Registry[object], Callable[[], set[str]]]] = {
     "mention stores (test_mention_store.py)": (STORES, lambda: set(STORE_BACKENDS)),
     # the customer directory lives next to the mention store: one per store backend
     "customer stores (test_customer_store.py)": (STORES, lambda: set(CUSTOMER_BACKENDS)),
+    # so do the cases
+    "case stores (test_case_store.py)": (STORES, lambda: set(CASE_BACKENDS)),
     # the alert stores (rules, inbox, outbox, engine state) live next to the mention store too
     "alert stores (test_alert_stores.py)": (STORES, lambda: set(ALERT_BACKENDS)),
     # orders and interactions too (crm/orders.py, crm/interactions.py)

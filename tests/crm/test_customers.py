@@ -30,6 +30,7 @@ from core.models import (
     Tier,
 )
 from core.settings import get_settings
+from crm.cases import SQLiteCaseStore, assign_to_cases
 from crm.cli import customers_app
 from crm.customers import (
     CUSTOMER_MAPPINGS,
@@ -332,7 +333,13 @@ def test_cli_import_show_and_feedback(home: Path, master: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "Ana Lima (C001)  tier gold" in result.output
     assert "linked mentions: 2  sentiment: negative 50%, positive 50%" in result.output
-    assert "open complaints: 1" in result.output
+    assert "open cases: 0  open complaints: 0" in result.output  # a complaint counts once on a case
+    with SQLiteCaseStore(workspace=DEFAULT_WORKSPACE, path=home / "earful.db") as cases:
+        complained = enriched("parcel lost again", 0, customer=link, sentiment=negative, intents=complaint)
+        (case_id,) = assign_to_cases([complained], cases, now=complained.published_at).opened
+    result = runner.invoke(customers_app, ["show", "c001"])
+    assert "open cases: 1  open complaints: 1" in result.output
+    assert f"# {case_id}  new" in result.output
     assert "parcel lost again" in result.output
     assert "someone else" not in result.output
     result = runner.invoke(customers_app, ["show", "C001", "--json"])

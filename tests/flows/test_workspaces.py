@@ -106,11 +106,11 @@ def test_cli_lists_the_workspaces_as_a_table_or_json(tmp_path: Path, monkeypatch
         for line in table.splitlines()
         if line.split()[:1] in (["acme"], ["beta"], ["default"])
     }
-    # mentions, cursors, saved searches, customers, link feedback
+    # mentions, cursors, saved searches, customers, link feedback, cases
     assert rows == {
-        "acme": ["1", "0", "1", "2", "1"],
-        "beta": ["0", "1", "0", "0", "0"],
-        "default": ["2", "1", "0", "0", "0"],
+        "acme": ["1", "0", "1", "2", "1", "0"],
+        "beta": ["0", "1", "0", "0", "0", "0"],
+        "default": ["2", "1", "0", "0", "0", "0"],
     }
 
 
