@@ -20,6 +20,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from core.settings.alerts import AlertsSettings, DispatchSettings, SmtpSettings
 from core.settings.base import Seconds, Section, earful_version, parse_seconds
+from core.settings.crm import CRMSettings, ReminderSettings, ZoneName
 from core.settings.collection import (
     AppStoreSettings,
     BlueskySettings,
@@ -38,6 +39,7 @@ __all__ = [
     "AlertsSettings",
     "AppStoreSettings",
     "BlueskySettings",
+    "CRMSettings",
     "ConnectorSettings",
     "CrawlSettings",
     "DemoSettings",
@@ -49,6 +51,7 @@ __all__ = [
     "MastodonSettings",
     "NLPSettings",
     "RedditSettings",
+    "ReminderSettings",
     "SQLiteSettings",
     "Seconds",
     "Section",
@@ -58,6 +61,7 @@ __all__ = [
     "WeiboSettings",
     "XSettings",
     "YouTubeSettings",
+    "ZoneName",
     "earful_version",
     "get_settings",
     "iter_documented_fields",
@@ -241,6 +245,7 @@ class Settings(BaseSettings):
         default_factory=AlertsSettings,
         description="Alert delivery: channel timeouts, the SMTP relay and the outbox's retries",
     )
+    crm: CRMSettings = Field(default_factory=CRMSettings, description="Social CRM: reminders")
 
     @property
     def spool_dir(self) -> Path:
