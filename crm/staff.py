@@ -123,7 +123,9 @@ def parse_staff(data: Any, *, source: str = "<staff>", lines: list[int] | None =
         return StaffDirectory(source=source)
     items = data.get("staff") if isinstance(data, dict) else data
     if not isinstance(items, list):
-        raise ConfigError(f"{source}: expected 'staff:' with a list of staff members", details={"file": source})
+        raise ConfigError(
+            f"{source}: expected 'staff:' with a list of staff members", details={"file": source}
+        )
     lines = lines or []
     problems: list[str] = []
     members: dict[str, StaffMember] = {}

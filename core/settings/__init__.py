@@ -20,7 +20,6 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from core.settings.alerts import AlertsSettings, DispatchSettings, SmtpSettings
 from core.settings.base import Seconds, Section, earful_version, parse_seconds
-from core.settings.crm import CRMSettings, ReminderSettings, ZoneName
 from core.settings.collection import (
     AppStoreSettings,
     BlueskySettings,
@@ -33,6 +32,7 @@ from core.settings.collection import (
     XSettings,
     YouTubeSettings,
 )
+from core.settings.crm import CRMSettings, ReminderSettings, ZoneName
 
 __all__ = [
     "DEVICE_PATTERN",
