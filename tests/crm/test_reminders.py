@@ -12,6 +12,7 @@ from core.errors import ConfigError
 from core.models import Customer, Tier
 from core.settings import ReminderSettings, Settings
 from crm.reminders import (
+    Reminder,
     ReminderKind,
     describe,
     digest_id,
@@ -25,8 +26,8 @@ from crm.staff import StaffDirectory, load_staff, parse_staff, staff_file, works
 LEAPLING = Customer(code="L29", name="Leap Ling", birthday=date(2000, 2, 29), owner="alice")
 
 
-def _on(reminders: list[object]) -> list[date]:
-    return [r.on for r in reminders]  # type: ignore[attr-defined]
+def _on(reminders: list[Reminder]) -> list[date]:
+    return [r.on for r in reminders]
 
 
 # --- leap days -----------------------------------------------------------------------------------

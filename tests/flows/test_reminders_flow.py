@@ -59,10 +59,11 @@ def receiver() -> Iterator[WebhookReceiver]:
 
 
 def _setup(settings: Settings, receiver: WebhookReceiver, staff: dict[str, Any] = STAFF) -> Settings:
+    channels = {"channels": [{**receiver.channel_config(), "name": "hook"}]}
     for path, data in (
-        (channels_file(settings, workspace=DEFAULT_WORKSPACE), {"channels": [{**receiver.channel_config(), "name": "hook"}]}),
+        (channels_file(settings, workspace=DEFAULT_WORKSPACE), channels),
         (staff_file(settings, workspace=DEFAULT_WORKSPACE), staff),
-    ):  # fmt: skip
+    ):
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
     directory = build_customer_directory(settings, workspace=DEFAULT_WORKSPACE)
@@ -202,7 +203,8 @@ def test_the_deployment_runs_hourly_for_one_workspace() -> None:
     deployment = reminders_deployment("acme")
     assert deployment.name == "reminders-acme"
     assert deployment.parameters == {"workspace": "acme"}
-    assert deployment.schedules[0].schedule.cron == REMINDERS_CRON  # type: ignore[union-attr]
+    (schedule,) = deployment.schedules or []
+    assert schedule.schedule.cron == REMINDERS_CRON  # type: ignore[union-attr]
 
 
 @pytest.mark.integration
