@@ -230,3 +230,29 @@ def test_the_flow_uses_the_elasticsearch_outbox_once_per_day(
         expected = [digest_id("alice", date(2026, 12, 28)), digest_id("bob", date(2026, 12, 27))]
         assert sorted(r.alert_id for r in sent) == sorted(expected)
     assert len(receiver.accepted) == 2
+
+
+@pytest.mark.usefixtures("prefect_harness")
+def test_remind_send_runs_the_flow_through_its_entry_point(
+    tmp_path: Path, receiver: WebhookReceiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from core.models import utcnow
+    from core.settings import get_settings
+
+    tomorrow = utcnow().date() + timedelta(days=1)  # due within 7 days at any hour of the real today
+    settings = _setup(Settings(home=tmp_path), receiver, {"staff": [{"id": "alice", "channels": ["hook"]}]})
+    with build_customer_directory(settings, workspace=DEFAULT_WORKSPACE) as directory:
+        directory.upsert(
+            [Customer(code="T1", name="Tomorrow", birthday=tomorrow.replace(year=1992), owner="alice")]
+        )
+    monkeypatch.setenv("EARFUL_HOME", str(tmp_path))
+    monkeypatch.setenv("EARFUL_CRM__REMINDERS__SEND_HOUR", "0")
+    get_settings.cache_clear()
+    runner = CliRunner()
+    for expected in ("1 enqueued, 0 already sent today, 1 delivered", "0 enqueued, 1 already sent today"):
+        result = runner.invoke(crm_app, ["remind", "--send"])
+        assert result.exit_code == 0, result.output
+        assert expected in result.output
+    assert [json.loads(r.body)["title"] for r in receiver.accepted] == [
+        f"Customer reminders for alice, {utcnow().date().isoformat()}: 1"
+    ]
