@@ -21,14 +21,14 @@ import hashlib
 from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Literal
+from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, computed_field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, computed_field, model_validator
 
 from core.models import Customer, Tier
-from core.settings import ReminderSettings
-from crm.staff import Language, Recipient, StaffDirectory, owner_key
+from core.settings import ReminderSettings, Settings
+from crm.staff import Language, Recipient, StaffDirectory, owner_key, workspace_staff
 
 LeapDay = Literal["feb28", "mar1"]
 #: The callable that gives a customer's value tier (crm.scores): "key" for the 80/20 customers.
@@ -48,6 +48,15 @@ YEARLY = frozenset({ReminderKind.birthday, ReminderKind.anniversary})
 
 class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _drop_derived(cls, data: Any) -> Any:
+        # What model_dump adds (computed ids and flags) reads back: the JSON the UI gets round-trips.
+        if isinstance(data, dict):
+            derived = cls.model_computed_fields
+            data = {k: v for k, v in data.items() if k not in derived}
+        return data
 
 
 class Reminder(_Frozen):
@@ -248,6 +257,55 @@ def owner_digests(
     return sorted(out, key=lambda d: owner_key(d.recipient.id))
 
 
+def workspace_digests(
+    settings: Settings,
+    *,
+    workspace: str,
+    now: datetime,
+    staff: StaffDirectory | None = None,
+    value_tier: ValueTier | None = None,
+    days: int | None = None,
+    owner: str | None = None,
+    due_only: bool = False,
+) -> list[OwnerDigest]:
+    """`owner_digests` over the workspace's customer directory and staff file (or `staff`): what the
+    CLI, the API and the flow show or send. `owner` keeps one owner's digest."""
+    from crm.customers import build_customer_directory
+
+    staff = staff if staff is not None else workspace_staff(settings, workspace=workspace)
+    directory = build_customer_directory(settings, workspace=workspace)
+    try:
+        found = owner_digests(
+            directory.iter_all(),
+            now=now,
+            staff=staff,
+            settings=settings.crm.reminders,
+            value_tier=value_tier,
+            days=days,
+            due_only=due_only,
+        )
+    finally:
+        directory.close()
+    if owner is not None:
+        found = [d for d in found if owner_key(d.recipient.id) == owner_key(owner)]
+    return found
+
+
+def digest_view(item: OwnerDigest) -> dict[str, Any]:
+    """A digest as JSON for people and the UI: every reminder's fields and its line of text in the
+    recipient's language."""
+    language = item.recipient.language
+    return {
+        "id": item.digest.id,
+        "day": item.digest.day.isoformat(),
+        "local_time": item.local_time.isoformat(),
+        "recipient": item.recipient.model_dump(mode="json"),
+        "reminders": [
+            {**r.model_dump(mode="json"), "text": describe(r, language)} for r in item.digest.reminders
+        ],
+    }
+
+
 # --- words (English and Chinese) -----------------------------------------------------------------
 KIND_LABELS: Mapping[Language, Mapping[ReminderKind, str]] = {
     "en": {
@@ -336,11 +394,13 @@ __all__ = [
     "digest_id",
     "digest_summary",
     "digest_title",
+    "digest_view",
     "digests",
     "due_reminders",
     "horizons",
     "next_occurrence",
     "owner_digests",
     "subject",
+    "workspace_digests",
     "yearly_occurrence",
 ]

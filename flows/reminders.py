@@ -5,7 +5,7 @@ One run, for one workspace, at `now`:
 
 1. reads the staff directory (``staff.yaml``, `crm.staff`) and the channels (``channels.yaml``); a staff
    member or the defaults naming a channel that does not exist stops the run before anything is sent;
-2. lists the customers and computes, per owner, the digest of their local today (`owner_digests`):
+2. lists the customers and computes, per owner, the digest of their local today (`workspace_digests`):
    only owners whose local time is at or after ``crm.reminders.send_hour`` get one;
 3. enqueues each digest as an `AlertMessage` in the workspace's outbox, once per recipient channel,
    under the digest's id (owner + local date): a second run the same local day enqueues nothing, so
@@ -35,7 +35,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from alerts.channels.base import AlertMessage, Link, MessageField, MessageSection, Severity
 from alerts.outbox import DeliveryState
 from core.errors import ConfigError, EarfulError
-from core.models import DEFAULT_WORKSPACE, Customer, utcnow
+from core.models import DEFAULT_WORKSPACE, utcnow
 from core.settings import ReminderSettings, Settings, get_settings
 from crm.reminders import (
     KIND_LABELS,
@@ -45,8 +45,8 @@ from crm.reminders import (
     detail,
     digest_summary,
     digest_title,
-    owner_digests,
     subject,
+    workspace_digests,
 )
 from crm.staff import StaffDirectory, workspace_staff
 
@@ -70,7 +70,6 @@ class RemindersReport(BaseModel):
 
     workspace: str
     now: datetime
-    customers: int = 0
     digests: list[str] = Field(default_factory=list, description="Ids of the digests due in this run")
     reminders: int = 0
     enqueued: int = Field(0, description="(digest, channel) deliveries enqueued by this run")
@@ -138,16 +137,6 @@ def reminder_message(
     )
 
 
-def _customers(settings: Settings, workspace: str) -> list[Customer]:
-    from crm.customers import build_customer_directory
-
-    directory = build_customer_directory(settings, workspace=workspace)
-    try:
-        return list(directory.iter_all())
-    finally:
-        directory.close()
-
-
 @flow(name="reminders", validate_parameters=False, log_prints=False)
 def reminders_flow(
     settings: Settings | None = None,
@@ -170,9 +159,9 @@ def reminders_flow(
     staff = workspace_staff(settings, workspace=workspace)
     check_channels(staff, reminder_settings, list(channels))
 
-    customers = _customers(settings, workspace)
-    report.customers = len(customers)
-    due = owner_digests(customers, now=now, staff=staff, settings=reminder_settings, value_tier=value_tier)
+    due = workspace_digests(
+        settings, workspace=workspace, now=now, staff=staff, value_tier=value_tier, due_only=True
+    )
     stores = build_alert_stores(settings, workspace=workspace)
     try:
         stores.ensure_ready()

@@ -19,55 +19,10 @@ from core.models import DEFAULT_WORKSPACE
 from crm.cli.app import crm_app
 
 if TYPE_CHECKING:
-    from datetime import datetime
-
     from core.settings import Settings
     from crm.reminders import OwnerDigest
 
 FLOW_ENTRY_POINTS = "earful.flows"
-
-
-def due_view(
-    settings: Settings, workspace: str, now: datetime, *, days: int | None = None, owner: str | None = None
-) -> list[OwnerDigest]:
-    """Each owner's digest for their local today at `now`, sent or not; one owner's with `owner`."""
-    from crm.customers import build_customer_directory
-    from crm.reminders import owner_digests
-    from crm.staff import owner_key, workspace_staff
-
-    staff = workspace_staff(settings, workspace=workspace)
-    directory = build_customer_directory(settings, workspace=workspace)
-    try:
-        found = owner_digests(
-            directory.iter_all(),
-            now=now,
-            staff=staff,
-            settings=settings.crm.reminders,
-            days=days,
-            due_only=False,
-        )
-    finally:
-        directory.close()
-    if owner is not None:
-        found = [d for d in found if owner_key(d.recipient.id) == owner_key(owner)]
-    return found
-
-
-def digest_json(item: OwnerDigest) -> dict[str, Any]:
-    """A digest as `--json` prints it and the UI shows it: every reminder with its line of text in the
-    recipient's language."""
-    from crm.reminders import describe
-
-    language = item.recipient.language
-    return {
-        "id": item.digest.id,
-        "day": item.digest.day.isoformat(),
-        "local_time": item.local_time.isoformat(),
-        "recipient": item.recipient.model_dump(mode="json"),
-        "reminders": [
-            {**r.model_dump(mode="json"), "text": describe(r, language)} for r in item.digest.reminders
-        ],
-    }
 
 
 def _print(found: list[OwnerDigest]) -> None:
@@ -133,8 +88,10 @@ def remind_cmd(
         if report.failed or report.errors:
             raise typer.Exit(1)
         return
-    found = due_view(settings, workspace, utcnow(), days=days, owner=owner)
+    from crm.reminders import digest_view, workspace_digests
+
+    found = workspace_digests(settings, workspace=workspace, now=utcnow(), days=days, owner=owner)
     if as_json:
-        typer.echo(json.dumps([digest_json(item) for item in found], ensure_ascii=False, indent=2))
+        typer.echo(json.dumps([digest_view(item) for item in found], ensure_ascii=False, indent=2))
         return
     _print(found)

@@ -13,6 +13,7 @@ from core.models import Customer, Tier
 from core.settings import ReminderSettings, Settings
 from crm.reminders import (
     Reminder,
+    ReminderDigest,
     ReminderKind,
     describe,
     digest_id,
@@ -136,6 +137,7 @@ def test_digests_group_per_owner_and_day_without_case_and_default_the_ownerless(
         ("desk", ["N1"]),
     ]
     assert found[0].id == digest_id("ALICE", date(2026, 12, 31)) != digest_id("alice", date(2027, 1, 1))
+    assert ReminderDigest.model_validate_json(found[0].model_dump_json()) == found[0]  # what the UI reads
 
 
 # --- time zones ----------------------------------------------------------------------------------
