@@ -20,7 +20,7 @@ from alerts.store import build_alert_stores
 from alerts.testing import CONTRACT_TIMEOUT, WebhookReceiver
 from core.errors import ConfigError
 from core.models import DEFAULT_WORKSPACE, Customer, Tier
-from core.settings import Settings
+from core.settings import CRMSettings, Settings
 from crm.cli import crm_app
 from crm.customers import build_customer_directory
 from crm.reminders import digest_id
@@ -156,6 +156,9 @@ def test_a_staff_channel_that_does_not_exist_stops_the_run_before_anything_is_se
     settings = _setup(Settings(home=tmp_path), receiver, staff)
     with pytest.raises(ConfigError, match="staff member 'alice': no channel 'typo-channel'"):
         reminders_flow.fn(settings, DEFAULT_WORKSPACE, NOW)
+    wrong_default = settings.model_copy(update={"crm": CRMSettings(reminders={"default_channels": ["nope"]})})
+    with pytest.raises(ConfigError, match=r"crm\.reminders\.default_channels: no channel 'nope'"):
+        reminders_flow.fn(wrong_default, DEFAULT_WORKSPACE, NOW)
     assert receiver.received == []
 
 
