@@ -32,7 +32,7 @@ from core.settings.collection import (
     XSettings,
     YouTubeSettings,
 )
-from core.settings.crm import CaseSettings, CrmSettings
+from core.settings.crm import CaseSettings, CrmSettings, ReminderSettings, ZoneName
 
 __all__ = [
     "DEVICE_PATTERN",
@@ -52,6 +52,7 @@ __all__ = [
     "MastodonSettings",
     "NLPSettings",
     "RedditSettings",
+    "ReminderSettings",
     "SQLiteSettings",
     "Seconds",
     "Section",
@@ -61,6 +62,7 @@ __all__ = [
     "WeiboSettings",
     "XSettings",
     "YouTubeSettings",
+    "ZoneName",
     "earful_version",
     "get_settings",
     "iter_documented_fields",
@@ -244,7 +246,9 @@ class Settings(BaseSettings):
         default_factory=AlertsSettings,
         description="Alert delivery: channel timeouts, the SMTP relay and the outbox's retries",
     )
-    crm: CrmSettings = Field(default_factory=CrmSettings, description="The CRM side: cases and their SLAs")
+    crm: CrmSettings = Field(
+        default_factory=CrmSettings, description="The CRM side: cases and their SLAs, reminders"
+    )
 
     @property
     def spool_dir(self) -> Path:
