@@ -28,7 +28,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from crm.identity.matcher import DEFAULT_MIN_SCORE, IdentityRecord, find_duplicates  # noqa: E402
+from crm.identity.matcher import DEFAULT_MIN_SCORE, IdentityRecord, find_duplicates
 
 
 def _text(value: Any) -> str:
@@ -87,7 +87,9 @@ def report_febrl(*, with_ssn: bool = False, min_score: float = DEFAULT_MIN_SCORE
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--with-ssn", action="store_true", help="Use soc_sec_id as an exact key (a phone)")
     parser.add_argument("--min-score", type=float, default=DEFAULT_MIN_SCORE)
     args = parser.parse_args()
