@@ -216,6 +216,7 @@ class CustomerIdentity:
             if current is not None:
                 replaced.append(current)
             copies.append(verdict.model_copy(update={"customer_id": kept.id}))
+        self.mentions.refresh()  # every acknowledged link must be seen, or a mention stays behind
         moved = tuple(
             MovedMention(mention_id=m.id, link=m.customer)
             for m in self.mentions.export(MentionFilter(customer_ids=(gone.id,)))

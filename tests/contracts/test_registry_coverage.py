@@ -14,6 +14,7 @@ from alerts.testing import CASE_BUILDERS
 from core.registry import CHANNELS, SOURCES, STORES, TAGGERS, Registry
 from tests.contracts.test_customer_store import CUSTOMER_BACKENDS
 from tests.contracts.test_mention_store import STORE_BACKENDS
+from tests.contracts.test_merge_audit_store import MERGE_AUDIT_BACKENDS
 from tests.contracts.test_source import SOURCE_CASES
 from tests.contracts.test_tagger import TAGGER_CASES
 
@@ -23,6 +24,8 @@ CONTRACT_RUNS: dict[str, tuple[Registry[object], Callable[[], set[str]]]] = {
     "mention stores (test_mention_store.py)": (STORES, lambda: set(STORE_BACKENDS)),
     # the customer directory lives next to the mention store: one per store backend
     "customer stores (test_customer_store.py)": (STORES, lambda: set(CUSTOMER_BACKENDS)),
+    # the merge audit (crm/identity) lives next to the customer directory too
+    "merge audit stores (test_merge_audit_store.py)": (STORES, lambda: set(MERGE_AUDIT_BACKENDS)),
     # the alert stores (rules, inbox, outbox, engine state) live next to the mention store too
     "alert stores (test_alert_stores.py)": (STORES, lambda: set(ALERT_BACKENDS)),
     "taggers (test_tagger.py)": (TAGGERS, lambda: set(TAGGER_CASES)),
