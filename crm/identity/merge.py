@@ -37,8 +37,19 @@ from typing import Any
 
 from pydantic import Field
 
+from core.customer_keys import normalize_email, normalize_handle, normalize_phone, normalize_platform
 from core.errors import InvalidInput, NotFound
-from core.models import Consent, Customer, CustomerLink, EnrichedMention, Frozen, Tier, utcnow
+from core.models import (
+    Consent,
+    Contact,
+    Customer,
+    CustomerLink,
+    EnrichedMention,
+    Frozen,
+    Handle,
+    Tier,
+    utcnow,
+)
 from crm.customers import CustomerRecord, CustomerStore, LinkVerdict
 from crm.identity.audit import MergeAudit, MergeRecord, MovedMention
 from crm.identity.matcher import DEFAULT_MIN_SCORE, DuplicateCandidate, IdentityRecord, find_duplicates
@@ -86,8 +97,23 @@ def _is_default(name: str, value: Any) -> bool:
     return value is None or value == "" or value == () or value == field.default
 
 
+def _same_as(item: Any) -> Any:
+    """What makes two list items one: contacts and handles compare as the directory's keys do."""
+    if isinstance(item, Contact):
+        return item.kind, normalize_email(item.value) if item.kind == "email" else normalize_phone(item.value)
+    if isinstance(item, Handle):
+        return (
+            normalize_platform(item.platform),
+            normalize_handle(item.handle or ""),
+            (item.user_id or "").strip(),
+        )
+    return item
+
+
 def _union(first: tuple[Any, ...], second: tuple[Any, ...]) -> tuple[Any, ...]:
-    return tuple(dict.fromkeys((*first, *second)))
+    """`first`, then what `second` adds to it."""
+    seen = {_same_as(item) for item in first}
+    return (*first, *(item for item in second if _same_as(item) not in seen))
 
 
 def _consent(survivor: Consent, absorbed: Consent) -> Consent:
@@ -116,7 +142,7 @@ def merged_record(
         if name in _SPECIAL or mine == theirs:
             continue
         if isinstance(mine, tuple):
-            extra = [item for item in theirs if item not in mine]
+            extra = [item for item in theirs if _same_as(item) not in {_same_as(x) for x in mine}]
             if extra:
                 data[name] = _union(mine, theirs)
                 added += [f"{name}: {_show(item)}" for item in extra]

@@ -164,14 +164,17 @@ def test_merge_then_unmerge_restores_both_customers_exactly(stores: Stores) -> N
     assert d.get(ANA_TOO.id) is None
     merged = d.get(ANA.id)
     assert merged is not None
-    assert merged.tier is Tier.gold and merged.birthday == date(1990, 4, 1) and merged.city == "Lisbon"
+    assert merged.tier is Tier.gold
+    assert merged.birthday == date(1990, 4, 1)
+    assert merged.city == "Lisbon"
     assert [c.code for c in d.by_phone("+351912345678")] == ["C001"]  # the absorbed customer's keys
     assert [c.code for c in d.by_handle("twitter", "analima")] == ["C001"]
     assert d.order_numbers(ANA.id) == ("#A1", "#A2")
     stores.mentions.refresh()
     for m in MENTIONS[:2]:
         moved = stores.mentions.get(m.id)
-        assert moved is not None and moved.customer is not None
+        assert moved is not None
+        assert moved.customer is not None
         assert moved.customer.customer_id == ANA.id
         assert moved.customer.evidence[-1] == f"merged from C002 ({record.id})"
     assert stores.mentions.get(MENTIONS[3].id) == MENTIONS[3]
@@ -182,7 +185,9 @@ def test_merge_then_unmerge_restores_both_customers_exactly(stores: Stores) -> N
     assert (result.mentions_restored, result.mentions_left) == (2, 0)
     assert stores.snapshot() == before
     undone = stores.audit.get(record.id)
-    assert undone is not None and not undone.active and undone.undone_by == "ana"
+    assert undone is not None
+    assert not undone.active
+    assert undone.undone_by == "ana"
 
 
 def test_feedback_holds_for_the_survivor_after_a_merge(stores: Stores) -> None:
@@ -195,14 +200,17 @@ def test_feedback_holds_for_the_survivor_after_a_merge(stores: Stores) -> None:
     # the troll writes as @ana_l, ANA's handle: without the rejection copied, he would link to ANA
     stores.directory.record_feedback("demo:@ana_l", ANA_TOO.id, "reject")
     found = linker.link(by("ana_l"))
-    assert found is not None and found.customer_id == ANA.id
+    assert found is not None
+    assert found.customer_id == ANA.id
     record = stores.identity.merge("C001", "C002", by="li.wei")
     assert linker.link(by("ana_l")) is None  # rejected for the absorbed: still rejected for the survivor
     confirmed = linker.link(by("fan"))  # confirmed for the absorbed: now the survivor, by hand
-    assert confirmed is not None and (confirmed.customer_id, confirmed.method) == (ANA.id, "manual")
+    assert confirmed is not None
+    assert (confirmed.customer_id, confirmed.method) == (ANA.id, "manual")
     stores.identity.unmerge(record.id, by="li.wei")
     found = linker.link(by("ana_l"))
-    assert found is not None and found.customer_id == ANA.id
+    assert found is not None
+    assert found.customer_id == ANA.id
 
 
 def test_a_newer_verdict_of_the_survivor_wins_and_survives_the_unmerge(stores: Stores) -> None:
