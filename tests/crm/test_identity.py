@@ -87,6 +87,7 @@ class Stores:
     directory: CustomerStore
     mentions: MentionStore
     audit: MergeAudit
+    settings: Settings
 
     @property
     def identity(self) -> CustomerIdentity:
@@ -115,6 +116,7 @@ def stores_in(request: pytest.FixtureRequest) -> Iterator[StoresIn]:
             build_customer_directory(settings, workspace=workspace),
             build_mention_store(settings, workspace=workspace, ensure_ready=True),
             build_merge_audit_store(settings, workspace=workspace),
+            settings,
         )
         made.append(stores)
         return stores
@@ -211,6 +213,22 @@ def test_feedback_holds_for_the_survivor_after_a_merge(stores: Stores) -> None:
     found = linker.link(by("ana_l"))
     assert found is not None
     assert found.customer_id == ANA.id
+
+
+def test_the_listen_flows_linking_respects_feedback_across_a_merge(stores: Stores) -> None:
+    """The same through the wiring the listen flow uses (flows.wiring.build_enricher)."""
+    from flows.wiring import build_enricher
+
+    enricher = build_enricher(stores.settings, workspace="default")
+    try:
+        stores.directory.record_feedback("demo:@ana_l", ANA_TOO.id, "reject")
+        stores.identity.merge("C001", "C002", by="li.wei")
+        assert enricher.link(mention(21, None, handle="ana_l").to_raw()) is None
+        confirmed = enricher.link(mention(22, None, handle="fan").to_raw())
+        assert confirmed is not None
+        assert (confirmed.customer_id, confirmed.method) == (ANA.id, "manual")
+    finally:
+        enricher.close()
 
 
 def test_a_newer_verdict_of_the_survivor_wins_and_survives_the_unmerge(stores: Stores) -> None:
