@@ -143,6 +143,18 @@ class CustomerUpsertResult(BaseModel):
     unchanged: int = 0
 
 
+class LinkVerdict(BaseModel):
+    """One stored verdict, as merges copy and unmerges restore it (`at_us`: when, in microseconds)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    author_key: str
+    customer_id: str
+    verdict: str
+    mention_id: str | None = None
+    at_us: int
+
+
 def _as_records(items: Sequence[CustomerRecord | Customer]) -> list[CustomerRecord]:
     """Records in order, the last one winning for a code given twice."""
     records: dict[str, CustomerRecord] = {}
@@ -496,6 +508,79 @@ class SQLiteCustomerDirectory(_KeyLookups):
             out[customer] = verdict
         return out
 
+    # --- identity (crm/identity: merge and unmerge) ---------------------------------------------
+    def records(self) -> list[CustomerRecord]:
+        """Every customer of the workspace with its order numbers, by code."""
+        with self._session("list customers") as conn:
+            rows = conn.execute(
+                "SELECT doc, orders FROM customers WHERE workspace = ? ORDER BY code", (self._workspace,)
+            ).fetchall()
+        return [
+            CustomerRecord(
+                customer=Customer.model_validate_json(doc), order_numbers=tuple(json.loads(orders))
+            )
+            for doc, orders in rows
+        ]
+
+    def delete(self, customer_ids: Sequence[str]) -> int:
+        """Remove customers and their keys (not their verdicts); how many existed."""
+        removed = 0
+        with self._session("delete customers") as conn:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                for cid in dict.fromkeys(customer_ids):
+                    removed += conn.execute(
+                        "DELETE FROM customers WHERE workspace = ? AND id = ?", (self._workspace, cid)
+                    ).rowcount
+                    conn.execute(
+                        "DELETE FROM customer_keys WHERE workspace = ? AND customer_id = ?",
+                        (self._workspace, cid),
+                    )
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+        return removed
+
+    def feedback_of(self, customer_id: str) -> list[LinkVerdict]:
+        """Every verdict about this customer, oldest first."""
+        with self._session("read a customer's link feedback") as conn:
+            rows = conn.execute(
+                "SELECT author_key, customer_id, verdict, mention_id, at_us FROM customer_link_feedback "
+                "WHERE workspace = ? AND customer_id = ? ORDER BY at_us, rowid",
+                (self._workspace, customer_id),
+            ).fetchall()
+        return [
+            LinkVerdict(author_key=k, customer_id=c, verdict=v, mention_id=m, at_us=t)
+            for k, c, v, m, t in rows
+        ]
+
+    def put_feedback(self, verdicts: Sequence[LinkVerdict]) -> None:
+        """Store verdicts as given, time included (each replaces its pair's)."""
+        for verdict in verdicts:
+            _check_verdict(verdict.verdict)
+        with self._session("restore link feedback") as conn:
+            conn.executemany(
+                "INSERT OR REPLACE INTO customer_link_feedback "
+                "(workspace, author_key, customer_id, verdict, mention_id, at_us) VALUES (?,?,?,?,?,?)",
+                [
+                    (self._workspace, v.author_key, v.customer_id, v.verdict, v.mention_id, v.at_us)
+                    for v in verdicts
+                ],
+            )
+
+    def delete_feedback(self, pairs: Sequence[tuple[str, str]]) -> int:
+        """Remove the verdicts of these (author key, customer id) pairs; how many existed."""
+        with self._session("delete link feedback") as conn:
+            return sum(
+                conn.execute(
+                    "DELETE FROM customer_link_feedback WHERE workspace = ? AND author_key = ? "
+                    "AND customer_id = ?",
+                    (self._workspace, key, cid),
+                ).rowcount
+                for key, cid in pairs
+            )
+
 
 # --- Elasticsearch -------------------------------------------------------------------------------
 def _keyword() -> dict[str, Any]:
@@ -647,7 +732,6 @@ class ElasticsearchCustomerDirectory(ScopedElasticsearch, _KeyLookups):
     ) -> None:
         _check_verdict(verdict)
         client = self._ensure()
-        pair = hashlib.blake2b(f"{author_key}\x1f{customer_id}".encode(), digest_size=16).hexdigest()
         body = {
             WORKSPACE_FIELD: self._workspace,
             "author_key": author_key,
@@ -659,7 +743,7 @@ class ElasticsearchCustomerDirectory(ScopedElasticsearch, _KeyLookups):
         with translated("record link feedback"):
             client.index(
                 index=self.feedback_index,
-                id=scoped_doc_id(self._workspace, pair),
+                id=self._pair_id(author_key, customer_id),
                 document=body,
                 refresh=True,
             )
@@ -760,6 +844,93 @@ class ElasticsearchCustomerDirectory(ScopedElasticsearch, _KeyLookups):
             out.pop(source["customer_id"], None)
             out[source["customer_id"]] = source["verdict"]
         return out
+
+    # --- identity (crm/identity: merge and unmerge) ---------------------------------------------
+    def _all(self, index: str, query: dict[str, Any], sort: list[Any], action: str) -> list[dict[str, Any]]:
+        """Every matching source, paged with search_after."""
+        client = self._ensure()
+        sources: list[dict[str, Any]] = []
+        after: list[Any] | None = None
+        while True:
+            with translated(action):
+                response = client.search(index=index, query=query, sort=sort, size=1000, search_after=after)
+            hits = response["hits"]["hits"]
+            sources += [hit["_source"] for hit in hits]
+            if len(hits) < 1000:
+                return sources
+            after = hits[-1]["sort"]
+
+    def records(self) -> list[CustomerRecord]:
+        """Every customer of the workspace with its order numbers, by code."""
+        sources = self._all(self.index, self._scoped(), [{"code": "asc"}, {"id": "asc"}], "list customers")
+        return [
+            CustomerRecord(
+                customer=Customer.model_validate(source["customer"]),
+                order_numbers=tuple(source.get("orders", ())),
+            )
+            for source in sources
+        ]
+
+    def delete(self, customer_ids: Sequence[str]) -> int:
+        """Remove customers and their keys (not their verdicts); how many existed."""
+        ids = list(dict.fromkeys(customer_ids))
+        if not ids:
+            return 0
+        client = self._ensure()
+        operations = [
+            {"delete": {"_index": self.index, "_id": scoped_doc_id(self._workspace, i)}} for i in ids
+        ]
+        with translated("delete customers"):
+            response = client.bulk(operations=operations, refresh=True)
+        return sum(1 for item in response["items"] if item["delete"].get("result") == "deleted")
+
+    def _pair_id(self, author_key: str, customer_id: str) -> str:
+        pair = hashlib.blake2b(f"{author_key}\x1f{customer_id}".encode(), digest_size=16).hexdigest()
+        return scoped_doc_id(self._workspace, pair)
+
+    def feedback_of(self, customer_id: str) -> list[LinkVerdict]:
+        """Every verdict about this customer, oldest first."""
+        sources = self._all(
+            self.feedback_index,
+            self._scoped({"term": {"customer_id": customer_id}}),
+            [{"at_us": "asc"}, {"author_key": "asc"}],
+            "read a customer's link feedback",
+        )
+        return [
+            LinkVerdict.model_validate({k: v for k, v in source.items() if k != WORKSPACE_FIELD})
+            for source in sources
+        ]
+
+    def put_feedback(self, verdicts: Sequence[LinkVerdict]) -> None:
+        """Store verdicts as given, time included (each replaces its pair's)."""
+        for verdict in verdicts:
+            _check_verdict(verdict.verdict)
+        if not verdicts:
+            return
+        client = self._ensure()
+        operations: list[dict[str, Any]] = []
+        for v in verdicts:
+            operations += [
+                {"index": {"_index": self.feedback_index, "_id": self._pair_id(v.author_key, v.customer_id)}},
+                {**v.model_dump(), WORKSPACE_FIELD: self._workspace},
+            ]
+        with translated("restore link feedback"):
+            response = client.bulk(operations=operations, refresh=True)
+        if response.get("errors"):
+            failures = [item["index"] for item in response["items"] if item["index"].get("error")]
+            raise PartialWriteError(f"{len(failures)} verdicts were not restored", failures=failures)
+
+    def delete_feedback(self, pairs: Sequence[tuple[str, str]]) -> int:
+        """Remove the verdicts of these (author key, customer id) pairs; how many existed."""
+        if not pairs:
+            return 0
+        client = self._ensure()
+        operations = [
+            {"delete": {"_index": self.feedback_index, "_id": self._pair_id(key, cid)}} for key, cid in pairs
+        ]
+        with translated("delete link feedback"):
+            response = client.bulk(operations=operations, refresh=True)
+        return sum(1 for item in response["items"] if item["delete"].get("result") == "deleted")
 
 
 CustomerStore = SQLiteCustomerDirectory | ElasticsearchCustomerDirectory

@@ -9,11 +9,12 @@
                 return directory
             yield make
 
-`CustomerDirectoryContract` is four suites: `LookupContract` (the CustomerDirectory protocol; the
+`CustomerDirectoryContract` is five suites: `LookupContract` (the CustomerDirectory protocol; the
 in-memory directory of nlp/ subclasses only this one), `WritesContract` (`upsert` idempotent by code,
 replacing keys; `count`, `by_code`, `order_numbers`), `FeedbackContract` (LinkFeedbackStore) and
 `CustomerWorkspaceContract` (isolation between workspaces; it needs a ``directory_in`` fixture: a
-callable ``(workspace, records)`` -> a directory of that workspace on the same backend holding them).
+callable ``(workspace, records)`` -> a directory of that workspace on the same backend holding them)
+and `IdentityWritesContract` (what merges need: every record, deletes, verdicts per customer).
 """
 
 from __future__ import annotations
@@ -236,5 +237,45 @@ class CustomerWorkspaceContract(_Base):
         assert other.feedback_for(["demo:@ana_l"]) == {ANA.id: "reject"}
 
 
-class CustomerDirectoryContract(LookupContract, WritesContract, FeedbackContract, CustomerWorkspaceContract):
+class IdentityWritesContract(_Base):
+    """What merges and unmerges (crm/identity) need of a directory: every record, deletes, and verdicts
+    read per customer and written back exactly."""
+
+    def test_records_lists_every_customer_with_order_numbers(self, directory: Any, record: Any) -> None:
+        assert [r.customer.code for r in directory.records()] == ["C001", "C002", "C003"]
+        assert directory.records()[0] == record(customer=ANA, order_numbers=("#A12345", "7654321"))
+
+    def test_delete_removes_the_customer_and_its_keys(self, directory: Any) -> None:
+        assert directory.delete([BO.id, "no-such-id"]) == 1
+        assert directory.get(BO.id) is None
+        assert directory.by_email("bo@example.com") == []
+        assert self.codes(directory.by_handle("demo", "bochen")) == ["C003"]
+        assert directory.count() == 2
+        assert directory.delete([]) == 0
+
+    def test_verdicts_per_customer_are_written_back_exactly(self, directory: Any) -> None:
+        from crm.customers import LinkVerdict
+
+        directory.record_feedback("demo:@x", BO.id, "reject", "m1")
+        directory.record_feedback("demo:@y", BO.id, "confirm")
+        directory.record_feedback("demo:@x", ANA.id, "confirm")
+        mine = directory.feedback_of(BO.id)
+        assert [(v.author_key, v.verdict, v.mention_id) for v in mine] == [
+            ("demo:@x", "reject", "m1"),
+            ("demo:@y", "confirm", None),
+        ]
+        copy = LinkVerdict(author_key="demo:@z", customer_id=ANA.id, verdict="reject", at_us=1)
+        directory.put_feedback([copy])
+        assert directory.feedback_of(ANA.id)[0] == copy  # its old time: oldest
+        # the copy is older than the verdict on ANA for demo:@x, which still wins
+        assert directory.feedback_for(["demo:@z", "demo:@x"]) == {ANA.id: "confirm", BO.id: "reject"}
+        assert directory.delete_feedback([("demo:@z", ANA.id), ("demo:@nobody", ANA.id)]) == 1
+        assert [v.author_key for v in directory.feedback_of(ANA.id)] == ["demo:@x"]
+        with pytest.raises(InvalidInput):
+            directory.put_feedback([copy.model_copy(update={"verdict": "maybe"})])
+
+
+class CustomerDirectoryContract(
+    LookupContract, WritesContract, FeedbackContract, CustomerWorkspaceContract, IdentityWritesContract
+):
     """Everything a stored directory (crm/customers.py) must do."""

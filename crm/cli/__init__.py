@@ -8,6 +8,7 @@ from crm.cli import cases as cases
 from crm.cli import customers as customers
 from crm.cli import records as records
 from crm.cli import reminders as reminders
+from crm.cli import identity as identity
 from crm.cli.app import crm_app
 
 customers_app = crm_app

@@ -16,6 +16,7 @@ from tests.contracts.test_case_store import CASE_BACKENDS
 from tests.contracts.test_customer_store import CUSTOMER_BACKENDS
 from tests.contracts.test_mention_store import STORE_BACKENDS
 from tests.contracts.test_record_stores import RECORD_BACKENDS
+from tests.contracts.test_merge_audit_store import MERGE_AUDIT_BACKENDS
 from tests.contracts.test_source import SOURCE_CASES
 from tests.contracts.test_tagger import TAGGER_CASES
 
@@ -27,6 +28,8 @@ CONTRACT_RUNS: dict[str, tuple[Registry[object], Callable[[], set[str]]]] = {
     "customer stores (test_customer_store.py)": (STORES, lambda: set(CUSTOMER_BACKENDS)),
     # so do the cases
     "case stores (test_case_store.py)": (STORES, lambda: set(CASE_BACKENDS)),
+    # the merge audit (crm/identity) lives next to the customer directory too
+    "merge audit stores (test_merge_audit_store.py)": (STORES, lambda: set(MERGE_AUDIT_BACKENDS)),
     # the alert stores (rules, inbox, outbox, engine state) live next to the mention store too
     "alert stores (test_alert_stores.py)": (STORES, lambda: set(ALERT_BACKENDS)),
     # orders and interactions too (crm/orders.py, crm/interactions.py)
