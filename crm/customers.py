@@ -406,6 +406,20 @@ class SQLiteCustomerDirectory(_KeyLookups):
             ).fetchone()
         return tuple(json.loads(row[0])) if row else ()
 
+    def iter_all(self, batch_size: int = 1000) -> Iterator[Customer]:
+        """Every customer of the workspace by code, read in pages of `batch_size`."""
+        after = ""
+        while True:
+            with self._session("list customers") as conn:
+                rows = conn.execute(
+                    "SELECT code, doc FROM customers WHERE workspace = ? AND code > ? ORDER BY code LIMIT ?",
+                    (self._workspace, after, batch_size),
+                ).fetchall()
+            yield from (Customer.model_validate_json(doc) for _, doc in rows)
+            if len(rows) < batch_size:
+                return
+            after = rows[-1][0]
+
     def count(self) -> int:
         with self._session("count customers") as conn:
             return int(
@@ -604,6 +618,26 @@ class ElasticsearchCustomerDirectory(ScopedElasticsearch, _KeyLookups):
     def order_numbers(self, customer_id: str) -> tuple[str, ...]:
         source = self._source(customer_id)
         return tuple(source.get("orders", ())) if source else ()
+
+    def iter_all(self, batch_size: int = 1000) -> Iterator[Customer]:
+        """Every customer of the workspace by code, paged with search_after on the code."""
+        client = self._ensure()
+        after: list[Any] | None = None
+        while True:
+            params: dict[str, Any] = {"search_after": after} if after is not None else {}
+            with translated("list customers"):
+                hits = client.search(
+                    index=self.index,
+                    query=self._scoped(),
+                    sort=[{"code": "asc"}],
+                    size=batch_size,
+                    source_includes=["customer"],
+                    **params,
+                )["hits"]["hits"]
+            yield from (Customer.model_validate(hit["_source"]["customer"]) for hit in hits)
+            if len(hits) < batch_size:
+                return
+            after = hits[-1]["sort"]
 
     def count(self) -> int:
         client = self._ensure()

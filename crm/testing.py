@@ -155,6 +155,11 @@ class WritesContract(_Base):
         assert directory.order_numbers(ANA.id) == ("#A12345", "7654321")
         assert directory.order_numbers(BO.id) == ()
 
+    def test_iter_all_lists_every_customer_by_code_in_pages(self, directory: Any, record: Any) -> None:
+        assert [c.code for c in directory.iter_all()] == ["C001", "C002", "C003"]
+        assert [c.code for c in directory.iter_all(batch_size=2)] == ["C001", "C002", "C003"]
+        assert next(iter(directory.iter_all(batch_size=1))) == ANA
+
 
 class FeedbackContract(_Base):
     def test_feedback_newest_verdict_wins(self, directory: Any) -> None:
@@ -203,6 +208,7 @@ class CustomerWorkspaceContract(_Base):
         assert other.by_email("ana.lima@example.com") == []
         assert other.by_phone("+86 138-0013-8000") == []
         assert other.by_order_number("A12345") == []
+        assert list(other.iter_all()) == []
         assert directory.count() == 3
 
     def test_the_same_code_in_two_workspaces_stays_two_customers(
