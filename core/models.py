@@ -244,6 +244,42 @@ class Consent(Frozen):
     updated_at: AwareDatetime | None = None
 
 
+class ContactPerson(Frozen):
+    """Someone to talk to at a customer (a company's buyer, a family member): name and how to reach them."""
+
+    name: str = Field(min_length=1)
+    phone: str | None = None
+    email: str | None = None
+    role: str | None = Field(None, description="Their role at the customer: buyer, accounts...")
+
+
+class CustomerDate(Frozen):
+    """A date worth remembering beyond birthday, anniversary and contract renewal."""
+
+    label: str = Field(min_length=1, description="What the date is: founding day, first order...")
+    day: date
+
+
+class Assessment(Frozen):
+    """The master file's statistical and analytical notes: how the customer regards the company, from
+    surveys, staff or outside sources. Free text, as people write it."""
+
+    attitude: str | None = Field(None, description="Attitude toward the company")
+    evaluation: str | None = Field(None, description="The customer's evaluation of the company")
+    problems: str | None = Field(None, description="Problems and frictions")
+    credit: str | None = Field(None, description="Credit standing")
+    competitors: str | None = Field(None, description="Dealings with competitors")
+    potential: str | None = Field(None, description="Needs and potential")
+
+
+def mask_account(account: str | None) -> str | None:
+    """A bank account as people may see it: only the last four characters."""
+    if not account:
+        return account
+    tail = account.replace(" ", "")[-4:]
+    return f"****{tail}" if len(account.replace(" ", "")) > 4 else "****"
+
+
 class Customer(Frozen):
     """A row of the customer master file."""
 
@@ -261,6 +297,15 @@ class Customer(Frozen):
     consent: Consent = Consent()
     city: str | None = None
     country: str | None = None
+    address: str | None = None
+    postal_code: str | None = None
+    contact_persons: tuple[ContactPerson, ...] = ()
+    bank: str | None = Field(None, description="The customer's bank")
+    # kept out of reprs (and so out of logs); shown through `mask_account`
+    bank_account: str | None = Field(None, repr=False, description="Account number: sensitive")
+    contract_numbers: tuple[str, ...] = ()
+    dates: tuple[CustomerDate, ...] = Field((), description="Other dates to remember")
+    assessment: Assessment = Assessment()
 
     @computed_field  # type: ignore[prop-decorator]
     @property

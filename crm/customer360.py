@@ -1,19 +1,26 @@
-"""A customer's 360 view: master data and order numbers, linked mentions (count, sentiment share, latest)
-and open complaints. Built here from the customer directory and the mention store; the CLI, the demo
-(and later the API) only render it.
+"""A customer's 360 view: master data and order numbers, linked mentions (count, sentiment share, latest),
+open complaints, the company's interactions with them and a summary of their orders. Built here from the
+customer directory, the mention store and (when given) the interaction and order stores; the CLI, the
+demo (and later the API) only render it. The merged history is `crm.timeline.timeline`.
 """
 
 from __future__ import annotations
 
+from datetime import datetime
+from decimal import Decimal
 from typing import TYPE_CHECKING, Protocol
 
 from pydantic import AwareDatetime, Field
 
 from core.errors import InvalidInput
 from core.models import Customer, CustomerLink, EnrichedMention, Frozen, IntentLabel, SentimentLabel
+from crm.interactions import Interaction
+from crm.orders import Order
 from index.base import MentionFilter, SearchRequest
 
 if TYPE_CHECKING:
+    from crm.interactions import InteractionStore
+    from crm.orders import OrderStore
     from index.base import MentionStore
 
 LATEST = 5
@@ -54,6 +61,30 @@ class MentionSummary(Frozen):
         )
 
 
+class OrderSummary(Frozen):
+    """The customer's consumption record in brief."""
+
+    count: int = Field(0, ge=0)
+    totals: dict[str, Decimal] = Field(default_factory=dict, description="Amount spent, per currency")
+    first_order: datetime | None = None
+    last_order: datetime | None = None
+    latest: tuple[Order, ...] = Field((), description="The latest orders, newest first")
+
+    @classmethod
+    def of(cls, orders: list[Order], *, latest: int) -> OrderSummary:
+        """From all of one customer's orders, newest first (as `OrderStore.list` returns them)."""
+        totals: dict[str, Decimal] = {}
+        for order in orders:
+            totals[order.currency] = totals.get(order.currency, Decimal(0)) + order.amount
+        return cls(
+            count=len(orders),
+            totals=dict(sorted(totals.items())),
+            first_order=orders[-1].ordered_at if orders else None,
+            last_order=orders[0].ordered_at if orders else None,
+            latest=tuple(orders[:latest]),
+        )
+
+
 class Customer360(Frozen):
     """Everything known about one customer, at one moment."""
 
@@ -66,20 +97,31 @@ class Customer360(Frozen):
     latest: tuple[MentionSummary, ...] = Field((), description="The latest linked mentions, newest first")
     open_complaints: int = Field(0, ge=0, description="Linked mentions with the complaint intent")
     latest_complaints: tuple[MentionSummary, ...] = Field((), description="The latest of them, newest first")
+    interactions: int = Field(0, ge=0, description="The company's recorded contacts with the customer")
+    latest_interactions: tuple[Interaction, ...] = Field((), description="The latest of them, newest first")
+    orders: OrderSummary = OrderSummary()
 
 
 def build_customer360(
-    customer: Customer, directory: OrderNumbers, store: MentionStore, *, latest: int = LATEST
+    customer: Customer,
+    directory: OrderNumbers,
+    store: MentionStore,
+    *,
+    latest: int = LATEST,
+    interactions: InteractionStore | None = None,
+    orders: OrderStore | None = None,
 ) -> Customer360:
-    """The 360 view of `customer` from `directory` (order numbers) and `store` (linked mentions).
+    """The 360 view of `customer` from `directory` (order numbers), `store` (linked mentions) and, when
+    given, the interaction and order stores (without them those sections are empty).
 
-    There is no case workflow yet, so every linked complaint counts as open. The directory and the store
-    must be scoped to the same workspace: a view mixing two tenants is refused."""
-    if directory.workspace != store.workspace:
-        raise InvalidInput(
-            "the customer directory and the mention store belong to different workspaces",
-            details={"directory": directory.workspace, "store": store.workspace},
-        )
+    There is no case workflow yet, so every linked complaint counts as open. All stores must be scoped to
+    the same workspace: a view mixing two tenants is refused."""
+    scopes = {"directory": directory.workspace, "store": store.workspace}
+    scopes |= {"interactions": interactions.workspace} if interactions is not None else {}
+    scopes |= {"orders": orders.workspace} if orders is not None else {}
+    if len(set(scopes.values())) > 1:
+        names = "the customer directory and the mention store" if len(scopes) == 2 else "the stores"
+        raise InvalidInput(f"{names} belong to different workspaces", details=scopes)
     linked = MentionFilter(customer_ids=(customer.id,))
     complaints = MentionFilter(customer_ids=(customer.id,), intents=(IntentLabel.complaint,))
     share = store.sentiment_share(linked)
@@ -95,4 +137,11 @@ def build_customer360(
         latest=tuple(MentionSummary.of(m) for m in newest),
         open_complaints=complaint_page.total,
         latest_complaints=tuple(MentionSummary.of(m) for m in complaint_page.hits),
+        interactions=interactions.count(customer.id) if interactions is not None else 0,
+        latest_interactions=tuple(interactions.list(customer.id, limit=latest))
+        if interactions is not None
+        else (),
+        orders=OrderSummary.of(orders.list(customer.id), latest=latest)
+        if orders is not None
+        else OrderSummary(),
     )

@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 from crm.cli import customers as customers
+from crm.cli import records as records
 from crm.cli import scores as scores
 from crm.cli.app import crm_app
 

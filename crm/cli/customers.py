@@ -1,5 +1,5 @@
-"""`earful crm` (alias `earful customers`): import the master file, show a customer's 360 view, give
-link feedback.
+"""`earful crm` (alias `earful customers`): show a customer's 360 view, give link feedback. Imports,
+interactions and the timeline: crm/cli/records.py.
 
 The directory and the mention store are the configured ones (`store.backend`: the SQLite file, or the
 Elasticsearch cluster and prefix). Nothing heavy is imported at module level.
@@ -11,7 +11,6 @@ import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import StrEnum
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import typer
@@ -25,6 +24,8 @@ if TYPE_CHECKING:
     from core.settings import Settings
     from crm.customer360 import Customer360, MentionSummary
     from crm.customers import CustomerStore
+    from crm.interactions import Interaction
+    from crm.orders import Order
     from index.base import MentionStore
 
 
@@ -45,37 +46,10 @@ def _store(settings: Settings, workspace: str) -> MentionStore:
     return build_mention_store(settings, workspace=workspace)
 
 
-@crm_app.command("import")
-def import_cmd(
-    file: Path = typer.Argument(..., exists=True, dir_okay=False, readable=True, help="Master file (CSV)"),
-    workspace: Workspace = DEFAULT_WORKSPACE,
-) -> None:
-    """Import (or re-import) a customer master file into a workspace, idempotent by code. Columns:
-    docs/customers.md."""
-    from core.errors import InvalidInput
-    from core.settings import get_settings
-    from crm.master_file import import_master_file
-
-    directory = _directory(get_settings(), workspace)
-    try:
-        report = import_master_file(file, directory)
-    except InvalidInput as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from exc
-    finally:
-        directory.close()
-    typer.echo(
-        f"imported {report.imported} customers: {report.created} new, {report.updated} updated, "
-        f"{report.unchanged} unchanged; {len(report.rejected)} rows rejected"
-    )
-    for rejected in report.rejected:
-        typer.echo(f"  {rejected.locator}: {rejected.reason}")
-    if report.rejected:
-        raise typer.Exit(1)  # scripts notice; the valid rows are imported all the same
-
-
 def view_json(view: Customer360) -> dict[str, Any]:
-    """The view as `--json` prints it (the shape predates Customer360: order numbers sit in `customer`)."""
+    """The view as `--json` prints it (the shape predates Customer360: order numbers sit in `customer`).
+    The bank account is masked, as everywhere it is shown."""
+    from core.models import mask_account
 
     def brief(m: MentionSummary) -> dict[str, Any]:
         return {
@@ -88,8 +62,11 @@ def view_json(view: Customer360) -> dict[str, Any]:
             "link": {"method": m.link.method, "confidence": m.link.confidence} if m.link else None,
         }
 
+    customer = view.customer.model_dump(mode="json")
+    customer["bank_account"] = mask_account(view.customer.bank_account)
+    orders = view.orders
     return {
-        "customer": {**view.customer.model_dump(mode="json"), "order_numbers": list(view.order_numbers)},
+        "customer": {**customer, "order_numbers": list(view.order_numbers)},
         "mentions": view.mentions,
         "sentiment": {label.value: share for label, share in view.sentiment.items()},
         "latest": [brief(m) for m in view.latest],
@@ -97,6 +74,64 @@ def view_json(view: Customer360) -> dict[str, Any]:
             "count": view.open_complaints,
             "latest": [brief(m) for m in view.latest_complaints],
         },
+        "interactions": {
+            "count": view.interactions,
+            "latest": [i.model_dump(mode="json") for i in view.latest_interactions],
+        },
+        "orders": {
+            "count": orders.count,
+            "totals": {currency: str(total) for currency, total in orders.totals.items()},
+            "first_order": orders.first_order.isoformat() if orders.first_order else None,
+            "last_order": orders.last_order.isoformat() if orders.last_order else None,
+            "latest": [o.model_dump(mode="json") for o in orders.latest],
+        },
+    }
+
+
+def interaction_line(i: Interaction) -> str:
+    parts = [i.at.isoformat()[:16], f"{i.channel.value:<8}", i.staff or "-"]
+    parts += [f"@ {i.where}"] if i.where else []
+    parts += [f"-> {i.outcome}"] if i.outcome else []
+    parts += [i.notes] if i.notes else []
+    return "  ".join(parts) + f"  [{i.id}]"
+
+
+def order_line(o: Order) -> str:
+    products = f"  {', '.join(o.products)}" if o.products else ""
+    channel = f"  {o.channel}" if o.channel else ""
+    return f"{o.ordered_at.isoformat()[:10]}  {o.order_id}  {o.amount} {o.currency}{channel}{products}"
+
+
+def _master_details(c: Customer) -> dict[str, str | None]:
+    """The master file's fields beyond identity and contact, as `show` prints them."""
+    from core.models import mask_account
+
+    a = c.assessment
+    people = "; ".join(
+        " ".join(x for x in (p.name, p.role and f"({p.role})", p.phone, p.email) if x)
+        for p in c.contact_persons
+    )
+    return {
+        "address": " ".join(x for x in (c.address, c.postal_code) if x),
+        "contacts": people,
+        "bank": " ".join(x for x in (c.bank, mask_account(c.bank_account)) if x),
+        "contracts": ", ".join(c.contract_numbers),
+        "owner": c.owner,
+        "dates": ", ".join(
+            f"{label} {day.isoformat()}"
+            for label, day in (
+                ("anniversary", c.anniversary),
+                ("renewal", c.contract_renewal),
+                *((d.label, d.day) for d in c.dates),
+            )
+            if day
+        ),
+        "attitude": a.attitude,
+        "evaluation": a.evaluation,
+        "problems": a.problems,
+        "credit": a.credit,
+        "rivals": a.competitors,
+        "potential": a.potential,
     }
 
 
@@ -117,6 +152,7 @@ def _print_view(view: Customer360) -> None:
         "orders": ", ".join(view.order_numbers),
         "consent": f"marketing {'yes' if c.consent.marketing else 'no'}, "
         f"profiling {'yes' if c.consent.profiling else 'no'}",
+        **_master_details(c),
     }
     for key, value in details.items():
         if value:
@@ -130,6 +166,19 @@ def _print_view(view: Customer360) -> None:
     for m in view.latest:
         when = m.published_at.isoformat()[:16]
         typer.echo(f"  {when}  {m.platform:<9} {m.sentiment.value:<8} {m.excerpt}  [{m.id}]")
+    typer.echo(f"interactions: {view.interactions}")
+    for i in view.latest_interactions:
+        typer.echo(f"  {interaction_line(i)}")
+    o = view.orders
+    totals = ", ".join(f"{total} {currency}" for currency, total in o.totals.items()) or "-"
+    span = (
+        f"  first {o.first_order.date()}  last {o.last_order.date()}"
+        if o.first_order and o.last_order
+        else ""
+    )
+    typer.echo(f"orders: {o.count}  total {totals}{span}")
+    for order in o.latest:
+        typer.echo(f"  {order_line(order)}")
 
 
 @crm_app.command("show")
@@ -138,13 +187,21 @@ def show_cmd(
     as_json: bool = typer.Option(False, "--json", help="Print the view as JSON"),
     workspace: Workspace = DEFAULT_WORKSPACE,
 ) -> None:
-    """A customer's 360 view: master data, linked mentions, sentiment, latest mentions, open complaints."""
+    """A customer's 360 view: master data, linked mentions, sentiment, latest mentions, open complaints,
+    interactions and orders."""
     from core.settings import get_settings
     from crm.customer360 import build_customer360
+    from crm.interactions import build_interaction_store
+    from crm.orders import build_order_store
 
-    opened = _customer_stores(get_settings(), workspace, code, wanted="customer with code")
-    with opened as (directory, customer, store):
-        view = build_customer360(customer, directory, store)
+    settings = get_settings()
+    opened = _customer_stores(settings, workspace, code, wanted="customer with code")
+    with (
+        opened as (directory, customer, store),
+        build_interaction_store(settings, workspace=workspace) as interactions,
+        build_order_store(settings, workspace=workspace) as orders,
+    ):
+        view = build_customer360(customer, directory, store, interactions=interactions, orders=orders)
     if as_json:
         typer.echo(json.dumps(view_json(view), ensure_ascii=False, indent=2))
     else:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -23,8 +24,12 @@ from core.models import (
     SentimentLabel,
 )
 from crm.customer360 import EXCERPT_CHARS, Customer360, build_customer360
+from crm import records_testing
 from crm.customers import CustomerRecord, SQLiteCustomerDirectory
+from crm.interactions import SQLiteInteractionStore
+from crm.orders import SQLiteOrderStore
 from crm.testing import ANA, BO
+from crm.timeline import TimelineEntry, timeline
 from index.backends.sqlite import SQLiteMentionStore
 
 NOW = datetime(2026, 3, 1, 12, tzinfo=UTC)
@@ -119,3 +124,72 @@ def test_a_view_across_two_workspaces_is_refused(
         pytest.raises(InvalidInput, match="different workspaces"),
     ):
         build_customer360(ANA, directory, other)
+
+
+# --- interactions, orders and the timeline -------------------------------------------------------
+def test_the_view_and_the_timeline_hold_interactions_and_orders(
+    stores: tuple[SQLiteCustomerDirectory, SQLiteMentionStore], tmp_path: Path
+) -> None:
+    directory, store = stores
+    link = CustomerLink(customer_id=ANA.id, confidence=0.85, method="handle", evidence=("handle",))
+    store.upsert([mention(n, f"mention {n}", customer=link) for n in (1, 5)])  # 1 and 5 hours before NOW
+    store.refresh()
+    path = tmp_path / "earful.db"
+    with (
+        SQLiteOrderStore(path=path, workspace=DEFAULT_WORKSPACE) as orders,
+        SQLiteInteractionStore(path=path, workspace=DEFAULT_WORKSPACE) as interactions,
+    ):
+        orders.upsert(
+            [
+                records_testing.order(0, ANA.id, amount="10", ordered_at=NOW - timedelta(hours=2)),
+                records_testing.order(1, ANA.id, amount="5.5", ordered_at=NOW - timedelta(hours=4)),
+                records_testing.order(
+                    2, ANA.id, amount="7", currency="EUR", ordered_at=NOW - timedelta(days=9)
+                ),
+                records_testing.order(3, BO.id),
+            ]
+        )
+        call = records_testing.interaction(0, ANA.id, at=NOW - timedelta(hours=3), outcome="refund agreed")
+        interactions.upsert([call, records_testing.interaction(1, BO.id)])
+
+        view = build_customer360(ANA, directory, store, interactions=interactions, orders=orders, latest=2)
+        assert (view.interactions, view.latest_interactions) == (1, (call,))
+        summary = view.orders
+        assert summary.count == 3
+        assert summary.totals == {"CNY": Decimal("15.5"), "EUR": Decimal("7")}
+        assert (summary.first_order, summary.last_order) == (
+            NOW - timedelta(days=9),
+            NOW - timedelta(hours=2),
+        )
+        assert [o.order_id for o in summary.latest] == ["o0", "o1"]
+        assert build_customer360(ANA, directory, store).orders.count == 0  # without the stores: empty
+
+        page = timeline(ANA.id, mentions=store, interactions=interactions, orders=orders, limit=3)
+        assert [(e.kind, e.ref) for e in page.entries] == [
+            ("mention", mention(1).id),
+            ("order", "o0"),
+            ("interaction", call.id),
+        ]
+        assert page.next_offset == 3
+        assert page.entries[1].title == "order o0: 10 CNY via tmall"
+        assert page.entries[2].title == "phone by li.wei"
+        assert page.entries[2].detail == "outcome: refund agreed; call 0"
+        rest = timeline(ANA.id, mentions=store, interactions=interactions, orders=orders, limit=3, offset=3)
+        assert [(e.kind, e.ref) for e in rest.entries] == [
+            ("order", "o1"),
+            ("mention", mention(5).id),
+            ("order", "o2"),
+        ]
+        assert rest.next_offset is None
+
+        def notes(customer_id: str, n: int) -> list[TimelineEntry]:  # another kind plugs in as a source
+            return [TimelineEntry(kind="note", at=NOW, title="VIP: call before visiting", ref="n1")][:n]
+
+        first = timeline(ANA.id, orders=orders, sources=[notes], limit=1).entries[0]
+        assert (first.kind, first.ref) == ("note", "n1")
+
+        with (
+            SQLiteOrderStore(path=path, workspace="tenant-b") as other,
+            pytest.raises(InvalidInput, match="different workspaces"),
+        ):
+            build_customer360(ANA, directory, store, orders=other)
