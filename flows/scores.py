@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from prefect import flow, task
 from prefect.cache_policies import NONE
+from prefect.context import FlowRunContext
 
 from core.models import DEFAULT_WORKSPACE
 from core.settings import Settings, get_settings
@@ -60,6 +61,8 @@ def scores_flow(
     are for in-process callers that have them; they are typed Any because Prefect builds a JSON
     schema of a deployed flow's parameters, which a protocol or a callable has not."""
     settings = settings or get_settings()
+    if FlowRunContext.get() is None:  # `scores_flow.fn()`: the plain call, no Prefect API
+        return recompute_scores(settings, workspace=workspace, orders=orders, open_cases=open_cases, now=now)
     task_options: dict[str, Any] = {
         "retries": settings.listen.task_retries,
         "retry_delay_seconds": settings.listen.task_retry_delay,

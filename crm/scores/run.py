@@ -4,20 +4,18 @@ linked mentions of the lookback window and the open cases; then replace the stor
 `recompute_scores` is what runs after an import (the import commands call it directly: crm may not
 import flows) and what the Prefect flow `flows.scores.scores_flow` wraps for the nightly run.
 
-Orders come from `crm.orders.build_order_store` (part "records" of issue 16; looked up when called, so
-this module imports before that store exists) unless given. Open cases come from the `open_cases`
-callable (customer id -> count) when given: the cases store wires itself in there.
+Orders come from the workspace's order store (`crm.orders.build_order_store`) unless given. Open cases
+come from the `open_cases` callable (customer id -> count) when given: the cases store wires itself in
+there.
 """
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Protocol
 
-from core.errors import NotConfigured
 from core.models import IntentLabel, SentimentLabel, utcnow
 from core.settings import Settings
 from crm.scores.score import (
@@ -67,16 +65,6 @@ def mention_signals(store: MentionStore, *, since: datetime) -> MentionSignals:
     return counts
 
 
-def order_store(settings: Settings, workspace: str) -> OrderReader:
-    """The workspace's order store (`crm.orders`), found when called."""
-    try:
-        orders = importlib.import_module("crm.orders")
-    except ModuleNotFoundError as exc:
-        raise NotConfigured("scores need the order store (crm.orders), which is not installed") from exc
-    store: OrderReader = orders.build_order_store(settings, workspace=workspace)
-    return store
-
-
 def recompute_scores(
     settings: Settings,
     *,
@@ -88,13 +76,14 @@ def recompute_scores(
 ) -> RecomputeReport:
     """Score every customer of `workspace` and replace its stored scores (module docstring)."""
     from crm.customers import build_customer_directory
+    from crm.orders import build_order_store
     from index.backends import build_mention_store
 
     now = now or utcnow()
     policy = policy or ScorePolicy()
     directory = build_customer_directory(settings, workspace=workspace)
     mentions = build_mention_store(settings, workspace=workspace)
-    reader = orders if orders is not None else order_store(settings, workspace)
+    reader = orders if orders is not None else build_order_store(settings, workspace=workspace)
     scores = build_score_store(settings, workspace=workspace)
     try:
         customers = list(directory.iter_all())

@@ -215,3 +215,21 @@ class ScoreStoreContract:
         assert other.get(BIG.id).computed_at == NOW + timedelta(hours=1)
         other.replace_all([])
         assert store.count() == len(CUSTOMERS)
+
+
+def as_orders(purchases: list[Sale], customers: list[Customer]) -> list[Any]:
+    """The purchases as `crm.orders.Order`s (order ids by position), for tests over the real stores."""
+    from crm.orders import Order
+
+    codes = {c.id: c.code for c in customers}
+    return [
+        Order(
+            order_id=f"O{i:05d}",
+            customer_id=sale.customer_id,
+            customer_code=codes[sale.customer_id],
+            ordered_at=sale.ordered_at,
+            amount=sale.amount,
+            currency="CNY",
+        )
+        for i, sale in enumerate(purchases)
+    ]
