@@ -230,19 +230,38 @@ class ElasticsearchScoreStore(ScopedElasticsearch):
                 raise PartialWriteError(
                     f"{len(failures)} customer scores were not indexed", failures=failures
                 )
-        with translated("delete older customer scores"):
-            client.delete_by_query(
-                index=self.index,
-                query={
-                    "bool": {
-                        "filter": [{"term": {WORKSPACE_FIELD: self._workspace}}],
-                        "must_not": [{"term": {"run": run_key}}],
-                    }
-                },
-                refresh=True,
-                conflicts="proceed",
-            )
+        # the workspace's scores of earlier runs: found by search (the distribution Earful tests on has
+        # no delete-by-query), deleted in bulk
+        stale = self._ids(self._scoped(), must_not={"term": {"run": run_key}})
+        for start in range(0, len(stale), _PAGE):
+            deletes = [
+                {"delete": {"_index": self.index, "_id": doc_id}} for doc_id in stale[start : start + _PAGE]
+            ]
+            with translated("delete older customer scores"):
+                client.bulk(operations=deletes, refresh=True)
         return len(scores)
+
+    def _ids(self, query: dict[str, Any], *, must_not: dict[str, Any]) -> builtins.list[str]:
+        """The ``_id`` of every document matching `query` but not `must_not`."""
+        client = self._ensure()
+        query = {"bool": {**query["bool"], "must_not": [must_not]}}
+        ids: builtins.list[str] = []
+        after: builtins.list[Any] | None = None
+        while True:
+            with translated("find older customer scores"):
+                page = client.search(
+                    index=self.index,
+                    query=query,
+                    sort=[{"customer_id": "asc"}],
+                    size=_PAGE,
+                    search_after=after,
+                    source=False,
+                    track_total_hits=False,
+                )["hits"]["hits"]
+            ids += [hit["_id"] for hit in page]
+            if len(page) < _PAGE:
+                return ids
+            after = page[-1]["sort"]
 
     def get(self, customer_id: str) -> CustomerScore | None:
         client = self._ensure()
