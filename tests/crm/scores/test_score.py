@@ -3,8 +3,12 @@ explanation of each score."""
 
 from __future__ import annotations
 
+import math
 from datetime import timedelta
 from decimal import Decimal
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from core.models import Customer
 from crm.scores.pareto import ValueTier
@@ -126,3 +130,29 @@ def test_a_small_workspace_is_scored_without_the_models() -> None:
     assert lapsed is not None
     assert lapsed.risk > 0.5
     assert "expected every" in lapsed.reasons[0].text
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 14), st.integers(0, 720), st.integers(0, 5000)),
+        min_size=1,
+        max_size=80,
+    )
+)
+def test_any_workspace_scores_without_errors_or_nonsense(rows: list[tuple[int, int, int]]) -> None:
+    people = [customer(f"H{i:02d}") for i in range(15)]
+    purchases = [
+        Sale(people[who].id, NOW - timedelta(days=days, hours=1), Decimal(cents) / 100)
+        for who, days, cents in rows
+    ]
+    for score in score_customers(people, purchases, now=NOW).scores:
+        assert score.churn is not None
+        assert 0.0 <= score.churn.risk <= 1.0
+        if score.lifetime is not None:
+            assert 0.0 <= score.lifetime.p_alive <= 1.0
+            assert math.isfinite(score.lifetime.expected_purchases)
+            assert score.lifetime.expected_purchases >= 0
+            assert score.lifetime.clv is None or (
+                math.isfinite(score.lifetime.clv) and score.lifetime.clv >= 0
+            )
