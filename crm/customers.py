@@ -47,10 +47,11 @@ from core.customer_keys import (
     normalize_phone,
     normalize_platform,
 )
-from core.errors import InvalidInput, PartialWriteError, StoreError, StoreUnavailable
+from core.errors import InvalidInput, StoreError, StoreUnavailable
 from core.ids import customer_id, scoped_doc_id
 from core.models import DEFAULT_WORKSPACE, Customer, check_workspace
 from core.settings import Settings
+from crm.record_store import upsert_fingerprinted
 from index.backends.sqlite_schema import rebuild_table
 from index.es_client import translated
 from index.es_scoped import ScopedElasticsearch
@@ -75,6 +76,18 @@ def customer_indices(prefix: str) -> dict[str, str]:
 
 
 # --- records -------------------------------------------------------------------------------------
+_LATER_FIELDS = (
+    "address",
+    "postal_code",
+    "contact_persons",
+    "bank",
+    "bank_account",
+    "contract_numbers",
+    "dates",
+    "assessment",
+)
+
+
 class CustomerRecord(BaseModel):
     """A customer as the directory stores it: the master-file row plus what `Customer` does not hold."""
 
@@ -108,9 +121,14 @@ class CustomerRecord(BaseModel):
         return {name: list(values) for name, values in out.items()}
 
     def fingerprint(self) -> str:
-        """Equal for equal records: what makes a re-import `unchanged`."""
+        """Equal for equal records: what makes a re-import `unchanged`. Master-file fields added later are
+        left out while empty, so customers stored before them keep their fingerprint."""
+        customer = self.customer.model_dump(mode="json", exclude={"id"})
+        for name in _LATER_FIELDS:
+            if getattr(self.customer, name) == Customer.model_fields[name].default:
+                del customer[name]
         body = json.dumps(
-            {"customer": self.customer.model_dump(mode="json", exclude={"id"}), "orders": self.order_numbers},
+            {"customer": customer, "orders": self.order_numbers},
             sort_keys=True,
             ensure_ascii=False,
         )
@@ -512,38 +530,10 @@ class ElasticsearchCustomerDirectory(ScopedElasticsearch, _KeyLookups):
         records = _as_records(items)
         if not records:
             return CustomerUpsertResult()
-        client = self._ensure()
-        scoped = {scoped_doc_id(self._workspace, r.id): r.id for r in records}
-        with translated("read stored customers"):
-            found = client.mget(index=self.index, ids=list(scoped), source_includes=["fingerprint"])
-        stored = {
-            scoped[doc["_id"]]: doc["_source"]["fingerprint"] for doc in found["docs"] if doc.get("found")
-        }
-        operations: list[dict[str, Any]] = []
-        created = updated = unchanged = 0
-        for record in records:
-            fingerprint = record.fingerprint()
-            if stored.get(record.id) == fingerprint:
-                unchanged += 1
-                continue
-            created, updated = (created, updated + 1) if record.id in stored else (created + 1, updated)
-            operations += [
-                {"index": {"_index": self.index, "_id": scoped_doc_id(self._workspace, record.id)}},
-                {**self._doc(record, fingerprint), WORKSPACE_FIELD: self._workspace},
-            ]
-        if operations:
-            with translated("index customers"):
-                response = client.bulk(operations=operations, refresh=True)
-            if response.get("errors"):
-                failures = [
-                    {"id": scoped.get(item["index"].get("_id")), "reason": item["index"].get("error")}
-                    for item in response["items"]
-                    if item["index"].get("error")
-                ]
-                raise PartialWriteError(
-                    f"{len(failures)} of {len(operations) // 2} customers were not indexed", failures=failures
-                )
-        return CustomerUpsertResult(created=created, updated=updated, unchanged=unchanged)
+        counts = upsert_fingerprinted(
+            self, self.index, "customers", {r.id: r for r in records}, CustomerRecord.fingerprint, self._doc
+        )
+        return CustomerUpsertResult(**counts.model_dump())
 
     @staticmethod
     def _doc(record: CustomerRecord, fingerprint: str) -> dict[str, Any]:

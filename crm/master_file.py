@@ -42,7 +42,7 @@ it starts on. A code given twice: the first row is kept, the second rejected.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Protocol
 
@@ -50,7 +50,17 @@ from pydantic import ValidationError
 
 from core.customer_keys import MASTER_FILE_COLUMNS, MASTER_FILE_REQUIRED
 from core.errors import validation_reason
-from core.models import Assessment, Consent, Contact, ContactPerson, Customer, CustomerDate, Handle, Rejected
+from core.models import (
+    Assessment,
+    Consent,
+    Contact,
+    ContactPerson,
+    Customer,
+    CustomerDate,
+    Handle,
+    Rejected,
+    mask_account,
+)
 from crm.customers import CustomerRecord, CustomerUpsertResult
 from crm.tabular import ImportReport, Row, parse_bool, parse_date, read_rows, rejected, split_list
 
@@ -119,6 +129,8 @@ def read_master_file(path: Path | str) -> MasterFile:
     out = MasterFile()
     seen: dict[str, int] = {}
     for row in read_rows(path, aliases=HEADER_ALIASES, columns=COLUMNS, required=REQUIRED):
+        if account := row.get("bank_account"):  # a rejected row's text is shown: never the account
+            row = replace(row, raw=row.raw.replace(account, mask_account(account) or ""))
         try:
             record = parse_row(row)
         except (ValueError, ValidationError) as exc:

@@ -20,7 +20,7 @@ from __future__ import annotations
 import builtins
 import hashlib
 import sqlite3
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar, Generic, TypeVar
@@ -37,6 +37,7 @@ from index.es_scoped import ScopedElasticsearch
 from index.schema import WORKSPACE_FIELD, WORKSPACE_MAPPING
 
 R = TypeVar("R", bound=BaseModel)
+T = TypeVar("T")
 _META = {"managed_by": "earful", "workspaces": True}
 
 
@@ -181,6 +182,50 @@ class SQLiteRecords(ScopedSQLite, Generic[R]):
 
 
 # --- Elasticsearch -------------------------------------------------------------------------------
+def upsert_fingerprinted(
+    store: ScopedElasticsearch,
+    index: str,
+    what: str,
+    records: Mapping[str, T],
+    fingerprint_of: Callable[[T], str],
+    body_of: Callable[[T, str], dict[str, Any]],
+) -> UpsertCounts:
+    """Index `records` (id -> record) in `store`'s workspace, skipping those whose stored fingerprint is
+    theirs; one bulk request, refreshed before it returns (the customer directory writes this way too).
+    `body_of(record, fingerprint)` is the document, less the workspace field."""
+    if not records:
+        return UpsertCounts()
+    client = store._ensure()
+    workspace = store.workspace
+    scoped = {scoped_doc_id(workspace, key): key for key in records}
+    with translated(f"read stored {what}"):
+        found = client.mget(index=index, ids=builtins.list(scoped), source_includes=["fingerprint"])
+    stored = {scoped[d["_id"]]: d["_source"]["fingerprint"] for d in found["docs"] if d.get("found")}
+    operations: builtins.list[dict[str, Any]] = []
+    created = updated = unchanged = 0
+    for key, record in records.items():
+        print_ = fingerprint_of(record)
+        if stored.get(key) == print_:
+            unchanged += 1
+            continue
+        created, updated = (created, updated + 1) if key in stored else (created + 1, updated)
+        action = {"index": {"_index": index, "_id": scoped_doc_id(workspace, key)}}
+        operations += [action, {**body_of(record, print_), WORKSPACE_FIELD: workspace}]
+    if operations:
+        with translated(f"index {what}"):
+            response = client.bulk(operations=operations, refresh=True)
+        if response.get("errors"):
+            failures = [
+                {"id": scoped.get(item["index"].get("_id")), "reason": item["index"].get("error")}
+                for item in response["items"]
+                if item["index"].get("error")
+            ]
+            raise PartialWriteError(
+                f"{len(failures)} of {len(operations) // 2} {what} were not indexed", failures=failures
+            )
+    return UpsertCounts(created=created, updated=updated, unchanged=unchanged)
+
+
 class ElasticsearchRecords(ScopedElasticsearch, Generic[R]):
     """One workspace's records of one kind in ``<prefix>-<suffix>``; subclasses set `kind`."""
 
@@ -218,46 +263,18 @@ class ElasticsearchRecords(ScopedElasticsearch, Generic[R]):
         records = {kind.key(record): record for record in items}
         if not records:
             return UpsertCounts()
-        client = self._ensure()
-        scoped = {scoped_doc_id(self._workspace, key): key for key in records}
-        with translated(f"read stored {kind.index_suffix}"):
-            found = client.mget(index=self.index, ids=builtins.list(scoped), source_includes=["fingerprint"])
-        stored = {scoped[d["_id"]]: d["_source"]["fingerprint"] for d in found["docs"] if d.get("found")}
-        operations: builtins.list[dict[str, Any]] = []
-        created = updated = unchanged = 0
-        for key, record in records.items():
-            print_ = fingerprint(record)
-            if stored.get(key) == print_:
-                unchanged += 1
-                continue
-            created, updated = (created, updated + 1) if key in stored else (created + 1, updated)
-            body = {
-                WORKSPACE_FIELD: self._workspace,
-                "id": key,
+
+        def body(record: R, print_: str) -> dict[str, Any]:
+            return {
+                "id": kind.key(record),
                 "customer_id": kind.customer(record),
                 "at_us": to_epoch_micros(kind.at(record)),
                 "fingerprint": print_,
                 "doc": record.model_dump(mode="json"),
                 **kind.es_fields(record),
             }
-            operations += [
-                {"index": {"_index": self.index, "_id": scoped_doc_id(self._workspace, key)}},
-                body,
-            ]
-        if operations:
-            with translated(f"index {kind.index_suffix}"):
-                response = client.bulk(operations=operations, refresh=True)
-            if response.get("errors"):
-                failures = [
-                    {"id": scoped.get(item["index"].get("_id")), "reason": item["index"].get("error")}
-                    for item in response["items"]
-                    if item["index"].get("error")
-                ]
-                raise PartialWriteError(
-                    f"{len(failures)} of {len(operations) // 2} {kind.index_suffix} were not indexed",
-                    failures=failures,
-                )
-        return UpsertCounts(created=created, updated=updated, unchanged=unchanged)
+
+        return upsert_fingerprinted(self, self.index, kind.index_suffix, records, fingerprint, body)
 
     def get(self, record_id: str) -> R | None:
         client = self._ensure()

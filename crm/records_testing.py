@@ -141,6 +141,7 @@ class OrderStoreContract(_RecordContract):
         return str(record.order_id)
 
     def changed(self, record: Any) -> Order:
+        assert isinstance(record, Order)
         return record.model_copy(update={"amount": record.amount + 1})
 
     def test_an_order_round_trips_exactly(self, store: Any) -> None:
@@ -175,6 +176,7 @@ class InteractionStoreContract(_RecordContract):
         return str(record.id)
 
     def changed(self, record: Any) -> Interaction:
+        assert isinstance(record, Interaction)
         return record.model_copy(update={"outcome": "called back"})
 
     def test_an_interaction_round_trips_exactly(self, store: Any) -> None:

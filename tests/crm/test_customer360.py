@@ -23,8 +23,8 @@ from core.models import (
     Sentiment,
     SentimentLabel,
 )
-from crm.customer360 import EXCERPT_CHARS, Customer360, build_customer360
 from crm import records_testing
+from crm.customer360 import EXCERPT_CHARS, Customer360, build_customer360
 from crm.customers import CustomerRecord, SQLiteCustomerDirectory
 from crm.interactions import SQLiteInteractionStore
 from crm.orders import SQLiteOrderStore
