@@ -47,7 +47,7 @@ from core.customer_keys import (
     normalize_phone,
     normalize_platform,
 )
-from core.errors import InvalidInput, StoreError, StoreUnavailable
+from core.errors import InvalidInput, PartialWriteError, StoreError, StoreUnavailable
 from core.ids import customer_id, scoped_doc_id
 from core.models import DEFAULT_WORKSPACE, Customer, check_workspace
 from core.settings import Settings

@@ -15,8 +15,9 @@ from core.registry import CHANNELS, SOURCES, STORES, TAGGERS, Registry
 from tests.contracts.test_case_store import CASE_BACKENDS
 from tests.contracts.test_customer_store import CUSTOMER_BACKENDS
 from tests.contracts.test_mention_store import STORE_BACKENDS
-from tests.contracts.test_record_stores import RECORD_BACKENDS
 from tests.contracts.test_merge_audit_store import MERGE_AUDIT_BACKENDS
+from tests.contracts.test_record_stores import RECORD_BACKENDS
+from tests.contracts.test_score_store import SCORE_BACKENDS
 from tests.contracts.test_source import SOURCE_CASES
 from tests.contracts.test_tagger import TAGGER_CASES
 
@@ -34,6 +35,8 @@ CONTRACT_RUNS: dict[str, tuple[Registry[object], Callable[[], set[str]]]] = {
     "alert stores (test_alert_stores.py)": (STORES, lambda: set(ALERT_BACKENDS)),
     # orders and interactions too (crm/orders.py, crm/interactions.py)
     "order and interaction stores (test_record_stores.py)": (STORES, lambda: set(RECORD_BACKENDS)),
+    # the customer scores live next to the mention store too
+    "score stores (test_score_store.py)": (STORES, lambda: set(SCORE_BACKENDS)),
     "taggers (test_tagger.py)": (TAGGERS, lambda: set(TAGGER_CASES)),
     "channels (test_channels.py)": (CHANNELS, lambda: set(CASE_BUILDERS)),
 }
