@@ -210,12 +210,18 @@ def snippet_text(snippet: str | None, limit: int = 220) -> Text:
     return text
 
 
+def _value(label: str, value: str, limit: int = 160) -> str:
+    if label == "Last mentions":  # mention ids: how many is what a table can say
+        return f"{len(value.split(','))} (earful alerts show)"
+    return value if len(value) <= limit else value[: limit - 1] + "…"
+
+
 def _fields(sections: Iterator[MessageSection]) -> str:
     lines: list[str] = []
     for section in sections:
         if section.title:
             lines.append(f"[bold]{escape(section.title)}[/]")
-        lines += [f"{escape(f.label)}: {escape(f.value)}" for f in section.fields]
+        lines += [f"{escape(f.label)}: {escape(_value(f.label, f.value))}" for f in section.fields]
     return "\n".join(lines)
 
 

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from alerts.outbox import DeliveryState
+from alerts.store import build_alert_stores
 from core.ids import customer_id
 from core.models import DEFAULT_WORKSPACE
 from core.settings import Settings
@@ -89,6 +91,7 @@ def test_demo_indexes_the_site_and_shows_what_it_indexed(tmp_path: Path) -> None
 
     _assert_customers_linked(out, home)
     _assert_tagged_by_the_transformer(out, home, int(indexed.group(1)))
+    delivered = _assert_alerts_delivered(out, home)
 
     # Again on the same home: nothing new is fetched (cursor), nothing doubles, the tables are the same.
     again = _run_demo(home)
@@ -100,6 +103,11 @@ def test_demo_indexes_the_site_and_shows_what_it_indexed(tmp_path: Path) -> None
     assert linked.group(0) in again.stdout
     with SQLiteMentionStore(Settings(home=home), workspace=DEFAULT_WORKSPACE) as store:
         assert store.count() == int(indexed.group(1))
+    # The same alerts, all delivered by the first run: nothing is delivered twice.
+    assert "Complaint from a VIP customer (intent:complaint AND tier:(gold OR platinum); already there)" in (
+        again.stdout
+    )
+    assert demo_alerts(again.stdout) == (delivered, 0, delivered), again.stdout
 
     _assert_another_workspace_starts_empty(home, int(indexed.group(1)))
 
@@ -121,6 +129,37 @@ def _assert_another_workspace_starts_empty(home: Path, in_default: int) -> None:
     with SQLiteMentionStore(Settings(home=home), workspace=DEFAULT_WORKSPACE) as store:
         assert store.count() == in_default
     assert len(list((home / "health" / "workspaces" / "acme").glob("*.json"))) == 3
+    assert "tier:(gold OR platinum); created)" in out  # the presets are the workspace's own
+    total, now, earlier = demo_alerts(out)
+    assert (now, earlier) == (total, 0)
+
+
+def demo_alerts(out: str) -> tuple[int, int, int]:
+    """(delivered, in this run, in an earlier run), as the demo's alert table says."""
+    found = re.search(
+        r"Alerts delivered to the demo-webhook webhook: (\d+) \((\d+) in this run, (\d+) in an", out
+    )
+    assert found is not None, out
+    total, now, earlier = (int(n) for n in found.groups())
+    return total, now, earlier
+
+
+def _assert_alerts_delivered(out: str, home: Path) -> int:
+    """The VIP complaint preset fired on the demo's data; each alert reached the demo's receiver once,
+    with its explanation; the inbox and the outbox agree with the table."""
+    assert "Complaint from a VIP customer (intent:complaint AND tier:(gold OR platinum); created)" in out
+    total, now, earlier = demo_alerts(out)
+    assert total >= 3
+    assert (now, earlier) == (total, 0)
+    assert "Query: intent:complaint AND tier:(gold OR platinum)" in out  # why
+    assert re.search(r"Tier: (gold|platinum)", out)  # the customer's tier
+    assert "repeated deliveries" not in out
+    with build_alert_stores(Settings(home=home), workspace=DEFAULT_WORKSPACE) as stores:
+        assert stores.alerts.count() == total
+        records = stores.outbox.list(limit=1000)
+        assert len(records) == total
+        assert {r.state for r in records} == {DeliveryState.sent}
+    return total
 
 
 def _assert_customers_linked(out: str, home: Path) -> None:
