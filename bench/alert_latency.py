@@ -374,6 +374,7 @@ def listener_command(sources: Path, home: Path, safety_seconds: float) -> list[s
 def listener_env(home: Path, tagger: str | None, extra: Mapping[str, str]) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("EARFUL_", "PREFECT_"))}
     env.update({"EARFUL_HOME": str(home), "EARFUL_STORE__BACKEND": "sqlite", **DISPATCH_ENV, **extra})
+    env["COLUMNS"] = "160"  # the listener's closing report, readable in its log
     if tagger:
         env["EARFUL_NLP__TAGGER"] = tagger
     return env

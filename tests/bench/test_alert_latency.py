@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 import random
+import re
 import subprocess
 import sys
 import time
@@ -242,3 +243,46 @@ def test_stopping_the_listener_stops_its_whole_process_group() -> None:
             break
         time.sleep(0.05)
     assert not Path(f"/proc/{child}").exists() or Path(f"/proc/{child}/stat").read_text().split()[2] == "Z"
+
+
+@pytest.mark.slow
+def test_the_whole_benchmark_with_tiny_numbers() -> None:
+    """Both runs, end to end (a real `earful listen --follow`, the quick tagger, the receiver stopped for a
+    second): every expected alert arrives once, the last line is the normal run's p95, and nothing the
+    benchmark started is left running."""
+    script = Path(__file__).resolve().parents[2] / "bench" / "alert_latency.py"
+    args = ["--rate", "5", "--seconds", "3", "--rules", "10", "--tagger", "lexicon", "--complaints", "0.5"]
+    done = subprocess.run(
+        [sys.executable, str(script), *args, "--stop-receiver", "1", "--drain", "30"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    out = done.stdout
+    assert done.returncode == 0, out + done.stderr
+    assert "EARFUL_ALERTS__DISPATCH__BASE_DELAY=0.5" in out.splitlines()[0]
+    runs = re.findall(
+        r"alerts: expected=(\d+) received=(\d+) duplicated=(\d+) lost=(\d+) unexpected=(\d+)", out
+    )
+    assert len(runs) == 2, out
+    for expected, received, duplicated, lost, unexpected in runs:
+        assert int(expected) > 0, out
+        assert (received, duplicated, lost, unexpected) == (expected, "0", "0", "0"), out
+    assert out.count("lost=0 duplicated=0") == 2
+    assert "receiver back on the same port" in out
+    assert re.search(r"peak memory \(VmHWM\): \d+ MiB", out)
+    p95 = re.fullmatch(r"alert_p95_s=(\d+\.\d+)", out.strip().splitlines()[-1])
+    assert p95 is not None, out
+    normal = re.search(r"== normal run\n.*\n  latency emission -> receipt: .*p95 (\d+\.\d+) s", out)
+    assert normal is not None, out
+    assert float(p95.group(1)) == pytest.approx(float(normal.group(1)), abs=0.01)
+    homes = set(re.findall(r"\(log (\S+)/listener\.log\)", out))
+    assert len(homes) == 2
+    for home in homes:
+        assert not Path(home).exists()  # removed
+        for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+            try:
+                assert home not in cmdline.read_text(errors="replace"), cmdline
+            except OSError:  # the process ended meanwhile
+                continue
