@@ -225,6 +225,25 @@ def _fields(sections: Iterator[MessageSection]) -> str:
     return "\n".join(lines)
 
 
+def _delivered_table(records: list[OutboxRecord], this_run: set[str]) -> Table:
+    table = Table(show_lines=True)
+    for column in ("sent", "alert", "why", "customer", "mention"):
+        table.add_column(column, overflow="fold")
+    for record in records:
+        message = record.message
+        style = _SEVERITY_STYLES.get(str(message.severity), "")
+        sent = record.sent_at.strftime("%H:%M:%S") if record.sent_at else "-"
+        table.add_row(
+            f"{sent}\n{'this run' if record.alert_id in this_run else 'earlier run'}",
+            f"[{style}]{escape(str(message.severity))}[/] {escape(message.title)}\n"
+            f"[dim]{escape(message.summary)}[/]",
+            _fields(s for s in message.sections if s.title.lower() != "customer"),
+            _fields(s for s in message.sections if s.title.lower() == "customer") or "-",
+            snippet_text(message.snippet),
+        )
+    return table
+
+
 def show_delivered(
     settings: Settings, console: Console, *, workspace: str, received: Received | None = None
 ) -> list[OutboxRecord]:
@@ -237,22 +256,10 @@ def show_delivered(
         f"Alerts delivered to the {DEMO_CHANNEL} webhook: {len(records)} ({now} in this run, "
         f"{len(records) - now} in an earlier run; each alert is delivered once)"
     )
-    table = Table(title=title, title_justify="left", show_lines=True)
-    for column in ("sent", "alert", "why", "customer", "mention"):
-        table.add_column(column, overflow="fold")
-    for record in records[:SHOWN_ALERTS]:
-        message = record.message
-        style = _SEVERITY_STYLES.get(str(message.severity), "")
-        sent = record.sent_at.strftime("%H:%M:%S") if record.sent_at else "-"
-        table.add_row(
-            f"{sent}\n{'this run' if record.alert_id in this_run else 'earlier run'}",
-            f"[{style}]{escape(str(message.severity))}[/] {escape(message.title)}\n"
-            f"[dim]{escape(message.summary)}[/]",
-            _fields(s for s in message.sections if s.title.lower() != "customer"),
-            _fields(s for s in message.sections if s.title.lower() == "customer") or "-",
-            snippet_text(message.snippet),
-        )
-    console.print(table)
+    console.print()
+    console.print(f"[bold]{title}[/]", soft_wrap=True, highlight=False)  # one line, whatever the width
+    if records:
+        console.print(_delivered_table(records[:SHOWN_ALERTS], this_run))
     if len(records) > SHOWN_ALERTS:
         console.print(f"[dim]… {len(records) - SHOWN_ALERTS} more: earful alerts list[/]")
     if pending:
