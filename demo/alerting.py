@@ -53,7 +53,7 @@ from core.settings import Settings
 DEMO_CHANNEL = "demo-webhook"
 DEMO_OWNER = "demo"
 DEMO_PRESETS = ("vip_complaint",)
-SHOWN_ALERTS = 20  # rows of the table; `earful alerts list` shows them all
+SHOWN_ALERTS = 10  # rows of the table; `earful alerts list` shows them all
 _SEVERITY_STYLES = {"critical": "bold red", "warning": "yellow", "info": "cyan"}
 
 
@@ -210,19 +210,22 @@ def snippet_text(snippet: str | None, limit: int = 220) -> Text:
     return text
 
 
+_HIDDEN = frozenset({"Rule", "Key"})  # the rule has its column; the key repeats the customer's id
+
+
 def _value(label: str, value: str, limit: int = 160) -> str:
     if label == "Last mentions":  # mention ids: how many is what a table can say
-        return f"{len(value.split(','))} (earful alerts show)"
+        return str(len(value.split(",")))
     return value if len(value) <= limit else value[: limit - 1] + "…"
 
 
 def _fields(sections: Iterator[MessageSection]) -> str:
-    lines: list[str] = []
-    for section in sections:
-        if section.title:
-            lines.append(f"[bold]{escape(section.title)}[/]")
-        lines += [f"{escape(f.label)}: {escape(_value(f.label, f.value))}" for f in section.fields]
-    return "\n".join(lines)
+    return "\n".join(
+        f"{escape(f.label)}: {escape(_value(f.label, f.value))}"
+        for section in sections
+        for f in section.fields
+        if f.label not in _HIDDEN
+    )
 
 
 def _delivered_table(records: list[OutboxRecord], this_run: set[str]) -> Table:
@@ -232,11 +235,10 @@ def _delivered_table(records: list[OutboxRecord], this_run: set[str]) -> Table:
     for record in records:
         message = record.message
         style = _SEVERITY_STYLES.get(str(message.severity), "")
-        sent = record.sent_at.strftime("%H:%M:%S") if record.sent_at else "-"
+        sent = record.sent_at.strftime("%Y-%m-%d %H:%M:%S") if record.sent_at else "-"
         table.add_row(
             f"{sent}\n{'this run' if record.alert_id in this_run else 'earlier run'}",
-            f"[{style}]{escape(str(message.severity))}[/] {escape(message.title)}\n"
-            f"[dim]{escape(message.summary)}[/]",
+            f"[{style}]{escape(str(message.severity))}[/]\n{escape(message.title)}",
             _fields(s for s in message.sections if s.title.lower() != "customer"),
             _fields(s for s in message.sections if s.title.lower() == "customer") or "-",
             snippet_text(message.snippet),
