@@ -283,6 +283,9 @@ class HttpReceiver(_Served):
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # The reply goes out in two writes (headers, then body): without TCP_NODELAY the body waits
+            # for the client's delayed ACK, 40 ms on Linux, on every request a receiver answers.
+            disable_nagle_algorithm = True
 
             def do_POST(self) -> None:
                 receiver._handle(self)

@@ -150,6 +150,8 @@ class DemoReceiver:
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
+            disable_nagle_algorithm = True  # headers and body in two writes: no 40 ms delayed-ACK stall
+
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 status = receiver._accept(self.headers, body) if self.path == "/alerts" else 404

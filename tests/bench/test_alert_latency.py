@@ -286,3 +286,19 @@ def test_the_whole_benchmark_with_tiny_numbers() -> None:
                 assert home not in cmdline.read_text(errors="replace"), cmdline
             except OSError:  # the process ended meanwhile
                 continue
+
+
+def test_the_receiver_adds_no_delayed_ack_stall(tmp_path: Path) -> None:
+    """A reply in two writes without TCP_NODELAY waits 40 ms for the client's delayed ACK: on a burst of
+    alerts that would be the receiver's latency, not Earful's."""
+    with TimedWebhookReceiver("bench-secret-0123456789") as receiver:
+        channel = build_channel(receiver.channel_config(), Settings(home=tmp_path))
+        try:
+            assert channel.send(make_alert_message(alert_id="warm")).ok
+            started = time.perf_counter()
+            for i in range(20):
+                assert channel.send(make_alert_message(alert_id=f"a{i}")).ok
+            elapsed = time.perf_counter() - started
+        finally:
+            channel.close()
+    assert elapsed < 0.6  # 20 x 40 ms = 0.8 s with the stall; about 2 ms a request without
