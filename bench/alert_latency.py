@@ -38,7 +38,10 @@ each giving the deterministic alert id ``alert_hit_id(rule, '', mention)``. The 
 mentions are complaints; the bench never guesses it. Then: latency = first arrival - emission of each
 expected alert; ``received`` = expected alerts that arrived, ``duplicated`` = arrivals beyond the first of
 an alert id, ``lost`` = expected alerts that never arrived, ``unexpected`` = alert ids that match no
-emitted mention. "From fetch" latency uses the mention's ``collected_at`` (when the file source read it).
+emitted mention. Each latency is also cut in three, from the stored mention: emission -> fetch (its
+``collected_at``: the poll interval), fetch -> tagged (its ``enriched_at``: the micro-batch's wait and the
+tagger), tagged -> receipt (upsert, rules, inbox, outbox, the dispatcher's round, the request). The
+listener's CPU time and the machine's load average say how much of the two shared cores it had.
 
 The second run (``--stop-receiver 20``) stops the receiver ``--stop-receiver`` seconds in the middle of the
 emission and restarts it on the same port: the outbox retries with backoff, and everything must arrive
@@ -311,6 +314,16 @@ def peak_rss_kib(pid: int) -> int | None:
     return None
 
 
+def cpu_seconds(pid: int) -> float | None:
+    """CPU time the process used so far (user + system, /proc/<pid>/stat); None once it is gone."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as f:
+            fields = f.read().rpartition(")")[2].split()  # after the command name, which may hold spaces
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
+    except (OSError, ValueError, IndexError):
+        return None
+
+
 class MemorySampler(threading.Thread):
     """Reads VmHWM every `interval` seconds; `peak` keeps the last value read (it only grows)."""
 
@@ -456,6 +469,7 @@ class StoreView:
     indexed: int = 0
     expected: dict[str, float] = field(default_factory=dict)  # alert id -> emission time
     collected: dict[str, float] = field(default_factory=dict)  # alert id -> when the source read it
+    enriched: dict[str, float] = field(default_factory=dict)  # alert id -> when its batch was tagged
 
 
 def read_store(home: Path, emitted: Mapping[str, Emitted], rule: Rule) -> StoreView:
@@ -471,6 +485,7 @@ def read_store(home: Path, emitted: Mapping[str, Emitted], rule: Rule) -> StoreV
             alert = alert_hit_id(rule.id, "", mention.id)
             view.expected[alert] = emitted[mention.id].emitted_at
             view.collected[alert] = mention.collected_at.timestamp()
+            view.enriched[alert] = mention.enriched_at.timestamp()
     return view
 
 
@@ -482,10 +497,23 @@ class RunResult:
     complaints_written: int
     indexed: int
     tally: Tally
-    from_fetch: tuple[float, ...]
+    stages: dict[str, tuple[float, ...]]  # where the time went, per received expected alert
     peak_rss_kib: int
     stopped: tuple[float, float] | None
     seconds: float
+    cpu_s: float  # the listener's CPU time from the first emitted line to the end of the drain
+    wall_s: float
+    load: tuple[float, float]  # the machine's 1-minute load average when the emission began and ended
+
+
+def stages(view: StoreView, first: Mapping[str, float]) -> dict[str, tuple[float, ...]]:
+    """Each received expected alert's latency cut at the fetch and at the end of its batch's tagging."""
+    received = [i for i in view.expected if i in first]
+    return {
+        "emission -> fetch": tuple(view.collected[i] - view.expected[i] for i in received),
+        "fetch -> tagged": tuple(view.enriched[i] - view.collected[i] for i in received),
+        "tagged -> receipt": tuple(first[i] - view.enriched[i] for i in received),
+    }
 
 
 class ListenerDied(RuntimeError):
@@ -576,6 +604,7 @@ def _measure(
         feed, rate=args.rate, seconds=args.seconds, seed=args.seed, complaints=args.complaints, chinese=0.3
     )
     window = stop_window(args.seconds, stop) if stop else None
+    cpu_began, wall_began, load_began = cpu_seconds(proc.pid) or 0.0, time.monotonic(), os.getloadavg()[0]
     emitter.start()
     try:
         if window is not None:
@@ -584,6 +613,7 @@ def _measure(
     finally:
         emitter.stopping.set()
         emitter.join()
+    load_ended = os.getloadavg()[0]
     emitted = {e.mention_id: e for e in emitter.emitted}
 
     def drained() -> bool:
@@ -599,21 +629,28 @@ def _measure(
         flush=True,
     )
     peak = memory.sample()
+    cpu = (cpu_seconds(proc.pid) or cpu_began) - cpu_began
+    wall = time.monotonic() - wall_began
     stop_process_group(proc)  # the final flush, if any, before the store is read for the last time
     view = read_store(home, emitted, rule)
     result = tally(view.expected, receiver.snapshot(), ignore=frozenset({warm_alert}))
-    first = {a.alert_id: a.at for a in sorted(receiver.snapshot(), key=lambda a: -a.at) if a.verified}
-    from_fetch = tuple(first[i] - view.collected[i] for i in view.expected if i in first)
+    first: dict[str, float] = {}
+    for arrival in receiver.snapshot():
+        if arrival.verified:
+            first[arrival.alert_id] = min(arrival.at, first.get(arrival.alert_id, math.inf))
     return RunResult(
         name=name,
         emitted=len(emitted),
         complaints_written=sum(e.complaint for e in emitted.values()),
         indexed=view.indexed,
         tally=result,
-        from_fetch=from_fetch,
+        stages=stages(view, first),
         peak_rss_kib=peak,
         stopped=window,
         seconds=args.seconds,
+        cpu_s=cpu,
+        wall_s=wall,
+        load=(load_began, load_ended),
     )
 
 
@@ -651,10 +688,8 @@ def report(run: RunResult) -> None:
         f"  latency emission -> receipt: p50 {_s(t.p(50))}, p95 {_s(t.p(95))}, p99 {_s(t.p(99))}, "
         f"max {_s(percentile(t.latencies, 100))}"
     )
-    print(
-        f"  latency fetch -> receipt:    p50 {_s(percentile(run.from_fetch, 50))}, "
-        f"p95 {_s(percentile(run.from_fetch, 95))}"
-    )
+    for stage, values in run.stages.items():
+        print(f"    {stage + ':':<20} p50 {_s(percentile(values, 50))}, p95 {_s(percentile(values, 95))}")
     print(
         f"  alerts: expected={t.expected} received={t.received} duplicated={t.duplicated} lost={t.lost} "
         f"unexpected={t.unexpected} rejected={t.rejected}"
@@ -662,6 +697,11 @@ def report(run: RunResult) -> None:
     if t.lost_ids:
         print(f"  lost alert ids (first 5): {', '.join(t.lost_ids[:5])}")
     print(f"  listener peak memory (VmHWM): {run.peak_rss_kib / 1024:.0f} MiB")
+    print(
+        f"  listener CPU: {run.cpu_s:.1f} s in {run.wall_s:.1f} s of emission and drain "
+        f"({run.cpu_s / run.wall_s:.0%} of one core); machine load average {run.load[0]:.1f} at the "
+        f"start, {run.load[1]:.1f} at the end ({os.cpu_count()} cores, shared)"
+    )
     if run.stopped is None:
         p95 = t.p(95)
         met = not math.isnan(p95) and p95 <= TARGET_P95_S and t.lost == 0 and t.duplicated == 0

@@ -5,6 +5,7 @@ receiver, stopping the listener's process group)."""
 from __future__ import annotations
 
 import math
+import os
 import random
 import re
 import subprocess
@@ -23,13 +24,16 @@ from bench.alert_latency import (
     Arrival,
     Emitter,
     Feed,
+    StoreView,
     TimedWebhookReceiver,
     bench_rules,
     complaint_rule,
+    cpu_seconds,
     feed_line,
     peak_rss_kib,
     percentile,
     read_store,
+    stages,
     stop_process_group,
     stop_window,
     tally,
@@ -211,7 +215,7 @@ def test_the_receiver_times_verified_deliveries_and_comes_back_on_its_port(tmp_p
 
 
 def test_peak_memory_is_read_from_proc() -> None:
-    peak = peak_rss_kib(__import__("os").getpid())
+    peak = peak_rss_kib(os.getpid())
     assert peak is not None
     assert peak > 10_000  # KiB: a Python process with pydantic loaded
     assert peak_rss_kib(2**22 + 12345) is None  # no such process
@@ -302,3 +306,24 @@ def test_the_receiver_adds_no_delayed_ack_stall(tmp_path: Path) -> None:
         finally:
             channel.close()
     assert elapsed < 0.6  # 20 x 40 ms = 0.8 s with the stall; about 2 ms a request without
+
+
+def test_latency_is_cut_at_the_fetch_and_the_tagging() -> None:
+    view = StoreView(
+        indexed=2,
+        expected={"a": 100.0, "b": 100.0},
+        collected={"a": 100.5, "b": 101.0},
+        enriched={"a": 102.0, "b": 102.0},
+    )
+    cut = stages(view, {"a": 103.0})  # b never arrived: not in the stages
+    assert cut == {"emission -> fetch": (0.5,), "fetch -> tagged": (1.5,), "tagged -> receipt": (1.0,)}
+
+
+def test_cpu_time_is_read_from_proc() -> None:
+    began = cpu_seconds(os.getpid())
+    assert began is not None
+    sum(i * i for i in range(2_000_000))  # some CPU
+    now = cpu_seconds(os.getpid())
+    assert now is not None
+    assert now > began
+    assert cpu_seconds(2**22 + 12345) is None
