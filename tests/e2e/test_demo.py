@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import csv
-import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -21,28 +18,15 @@ from index.backends.sqlite import SQLiteMentionStore
 from index.base import MentionFilter
 from nlp.catalog import MODEL_NAME
 from nlp.transformer_tagger import TransformerTagger
+from tests.demo.helpers import demo_alerts, run_demo_cli
 
-EARFUL = Path(sys.executable).with_name("earful")
 # The default tagger: the transformer, its real model (built into the model cache on a first run).
 pytestmark = [pytest.mark.slow, pytest.mark.model]
 
 
-def _run_demo(home: Path, *options: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("EARFUL_", "PREFECT_"))}
-    env["COLUMNS"] = "200"  # rich wraps to the terminal width; keep lines whole for the assertions
-    return subprocess.run(
-        [str(EARFUL), "demo", "--home", str(home), *options],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=300,
-        check=False,
-    )
-
-
 def test_demo_indexes_the_site_and_shows_what_it_indexed(tmp_path: Path) -> None:
     home = tmp_path / "home"
-    done = _run_demo(home)
+    done = run_demo_cli(home)
     out = done.stdout
     assert done.returncode == 0, out + done.stderr
     assert "Traceback" not in out + done.stderr
@@ -94,7 +78,7 @@ def test_demo_indexes_the_site_and_shows_what_it_indexed(tmp_path: Path) -> None
     delivered = _assert_alerts_delivered(out, home)
 
     # Again on the same home: nothing new is fetched (cursor), nothing doubles, the tables are the same.
-    again = _run_demo(home)
+    again = run_demo_cli(home)
     assert again.returncode == 0, again.stdout + again.stderr
     assert re.search(rf"^{indexed.group(1)} mentions in the sqlite store", again.stdout, re.MULTILINE)
     assert "imported 40 customers (0 new, 0 updated, 40 unchanged)" in again.stdout  # idempotent
@@ -115,7 +99,7 @@ def test_demo_indexes_the_site_and_shows_what_it_indexed(tmp_path: Path) -> None
 def _assert_another_workspace_starts_empty(home: Path, in_default: int) -> None:
     """The demo in another workspace of the same home (the quick tagger): its own cursors, so it fetches
     everything again, its own customers, health and mentions; the default workspace's stay as they were."""
-    done = _run_demo(home, "--workspace", "acme", "--tagger", "lexicon")
+    done = run_demo_cli(home, "--workspace", "acme", "--tagger", "lexicon")
     out = done.stdout
     assert done.returncode == 0, out + done.stderr
     assert "workspace acme" in out
@@ -132,16 +116,6 @@ def _assert_another_workspace_starts_empty(home: Path, in_default: int) -> None:
     assert "tier:(gold OR platinum); created)" in out  # the presets are the workspace's own
     total, now, earlier = demo_alerts(out)
     assert (now, earlier) == (total, 0)
-
-
-def demo_alerts(out: str) -> tuple[int, int, int]:
-    """(delivered, in this run, in an earlier run), as the demo's alert table says."""
-    found = re.search(
-        r"Alerts delivered to the demo-webhook webhook: (\d+) \((\d+) in this run, (\d+) in an", out
-    )
-    assert found is not None, out
-    total, now, earlier = (int(n) for n in found.groups())
-    return total, now, earlier
 
 
 def _assert_alerts_delivered(out: str, home: Path) -> int:
