@@ -12,19 +12,20 @@ from __future__ import annotations
 import csv
 import io
 import statistics
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
-from itertools import pairwise
+from itertools import groupby, pairwise
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict
 
-from alerts.engine import Decision, Observation, RuleEngine
+from alerts.engine import Decision, DecisionKind, Observation, RuleEngine, observe
 from alerts.engine.windows import window_bounds
-from alerts.rules import Digest, EveryMatch, Rule, SentimentDip
+from alerts.rules import Digest, EveryMatch, Flatline, Rule, SentimentDip, Spike
 from core.errors import InvalidInput
-from core.models import AwareDatetime
+from core.models import AwareDatetime, EnrichedMention
+from index.base import MentionFilter, MentionStore, SearchRequest
 
 
 class CountRow(BaseModel):
@@ -112,6 +113,42 @@ def load_counts(path: Path | str, *, zone: str = "UTC") -> list[CountRow]:
     return parse_counts(text, zone=zone, source=str(path))
 
 
+class _Replay:
+    """Drives a rule's engine over past data the way a live one would have been driven: it judges each
+    window when it closes and makes each digest when it is due, not only when the next data comes."""
+
+    def __init__(self, rule: Rule, origin: datetime) -> None:
+        self.rule = rule
+        self.engine = RuleEngine(rule)
+        self.engine.start(origin)
+        self.decisions: list[Decision] = []
+        self.late = 0
+
+    def _next_moment(self) -> float | None:
+        """When the engine next decides without new data: a window's close, a digest's due time (a
+        threshold slides and decides only on data)."""
+        spec, state = self.rule.spec, self.engine.state
+        if isinstance(spec, Digest):
+            return state.next_due
+        if not isinstance(spec, Spike | SentimentDip | Flatline) or not state.closed_until:
+            return None
+        end = window_bounds(state.closed_until, int(spec.window.total_seconds()), self.rule.timezone)[1]
+        return end + spec.late_allowance.total_seconds()
+
+    def close_until(self, moment: datetime) -> None:
+        """Step the engine at every moment it would have decided something before `moment`."""
+        while True:
+            due = self._next_moment()
+            if due is None or due >= moment.timestamp():
+                return
+            self.step([], datetime.fromtimestamp(due, UTC))
+
+    def step(self, observations: Sequence[Observation], now: datetime) -> None:
+        step = self.engine.step(observations, now)
+        self.decisions.extend(step.decisions)
+        self.late += len(step.late)
+
+
 def backtest(rule: Rule, rows: Sequence[CountRow], *, interval: timedelta | None = None) -> BacktestReport:
     """Run `rule` over `rows` (sorted) and report every decision. `interval`: the rows' spacing,
     by default the median gap between timestamps (one row: the rule's window)."""
@@ -127,31 +164,102 @@ def backtest(rule: Rule, rows: Sequence[CountRow], *, interval: timedelta | None
         interval = statistics.median_low(gaps) if gaps else window
     if interval <= timedelta(0):
         raise InvalidInput("the interval between rows must be positive")
-    engine = RuleEngine(rule)
-    engine.start(rows[0].timestamp)
-    decisions: list[Decision] = []
-    late = 0
+    replay = _Replay(rule, rows[0].timestamp)
     seconds, allowance = int(window.total_seconds()), rule.spec.late_allowance.total_seconds()
-
-    def close_until(moment: datetime) -> None:
-        # A live engine is stepped often: judge each window when it closes, not at the next row.
-        while True:
-            closed = engine.state.closed_until
-            close_at = window_bounds(closed, seconds, rule.timezone)[1] + allowance if closed else None
-            if close_at is None or close_at >= moment.timestamp():
-                return
-            decisions.extend(engine.step([], datetime.fromtimestamp(close_at, UTC)).decisions)
-
     for i, row in enumerate(rows, start=1):
         o = Observation(
             mention_id=f"row{i}", published_at=row.timestamp, weight=row.value, negative=row.negative or 0
         )
-        close_until(row.timestamp + interval)
-        step = engine.step([o], row.timestamp + interval)
-        decisions.extend(step.decisions)
-        late += len(step.late)
+        replay.close_until(row.timestamp + interval)
+        replay.step([o], row.timestamp + interval)
     last_end = window_bounds(rows[-1].timestamp.timestamp(), seconds, rule.timezone)[1]
-    close_until(datetime.fromtimestamp(last_end + allowance + 1, UTC))  # the series' last window, no further
+    # the series' last window, no further
+    replay.close_until(datetime.fromtimestamp(last_end + allowance + 1, UTC))
     return BacktestReport(
-        rule_id=rule.id, rows=len(rows), interval=interval, decisions=tuple(decisions), late=late
+        rule_id=rule.id,
+        rows=len(rows),
+        interval=interval,
+        decisions=tuple(replay.decisions),
+        late=replay.late,
+    )
+
+
+def stored_mentions(
+    store: MentionStore,
+    query: str,
+    *,
+    since: datetime,
+    until: datetime,
+    page_size: int = 1000,
+) -> Iterator[EnrichedMention]:
+    """The mentions of `store` published in [since, until) that match `query`, oldest first (by
+    publication time, then id), read a page at a time. Each page starts at the last one's newest
+    instant (to the millisecond, the coarsest precision of a backend), skipping the ids already read
+    there, so the offset stays small however long the period."""
+    start, offset = since, 0
+    seen: set[str] = set()  # ids read at or after `start`
+    while True:
+        request = SearchRequest(
+            query=query,
+            filters=MentionFilter(since=start, until=until),
+            sort="oldest",
+            limit=page_size,
+            offset=offset,
+        )
+        hits = store.search(request).hits
+        for mention in hits:
+            if mention.id not in seen:
+                seen.add(mention.id)
+                yield mention
+        if len(hits) < page_size:
+            return
+        boundary = hits[-1].published_at.replace(microsecond=hits[-1].published_at.microsecond // 1000 * 1000)
+        if boundary <= start:  # a whole page within one millisecond: read deeper there
+            offset += len(hits)
+            continue
+        start, offset = boundary, 0
+        seen = {m.id for m in hits if m.published_at >= boundary}
+
+
+class StoredBacktest(BaseModel):
+    """What a rule would have decided over the stored mentions of a period."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    rule_id: str
+    since: AwareDatetime
+    until: AwareDatetime
+    mentions: int
+    decisions: tuple[Decision, ...]
+    late: int
+
+    def count(self, kind: DecisionKind) -> int:
+        return sum(d.kind is kind for d in self.decisions)
+
+
+def backtest_stored(
+    rule: Rule, store: MentionStore, *, since: datetime, until: datetime, page_size: int = 1000
+) -> StoredBacktest:
+    """Run `rule` over the stored mentions it matches that were published in [since, until): each
+    instant's mentions go through `observe` and the engine with the clock at their publication time
+    (so nothing is late), windows are judged and digests made when they are due, and the windows
+    closed by `until` are judged at the end. Nothing is stored or sent."""
+    if until <= since:
+        raise InvalidInput("the backtest period is empty: its start is not before its end")
+    replay = _Replay(rule, since)
+    read = 0
+    found = stored_mentions(store, rule.query, since=since, until=until, page_size=page_size)
+    for published, batch in groupby(found, key=lambda m: m.published_at):
+        mentions = list(batch)
+        read += len(mentions)
+        replay.close_until(published)
+        replay.step([observe(m, rule.group_by) for m in mentions], published)
+    replay.close_until(until)
+    return StoredBacktest(
+        rule_id=rule.id,
+        since=since,
+        until=until,
+        mentions=read,
+        decisions=tuple(replay.decisions),
+        late=replay.late,
     )

@@ -14,7 +14,9 @@ settles it:
   ``jitter`` of itself, and never sooner than the ``retry_after`` the endpoint asked for; after
   ``max_attempts`` attempts -> ``mark_failed`` with the last reason;
 - ``failed`` (a 4xx: bad URL, secret or payload) -> ``mark_failed`` at once, never retried;
-- a record whose channel is not in the mapping -> ``mark_failed`` ("channel ... is not configured");
+- a record whose channel is not in the mapping -> ``mark_failed`` ("channel ... is not configured"),
+  unless the channel is ``held`` (named but not buildable here, e.g. e-mail without an SMTP host):
+  its records stay pending, untouched, until a dispatcher that can send them runs;
 - a channel that raises (the built-in ones never do) -> retried like ``retry``; the reason names the
   exception's type only, since its text may quote a URL with a token in it.
 
@@ -28,7 +30,7 @@ from __future__ import annotations
 import logging
 import random
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -75,9 +77,12 @@ class Dispatcher:
         *,
         settings: DispatchSettings | None = None,
         rng: random.Random | None = None,
+        held: Collection[str] = (),
     ) -> None:
         self.outbox = outbox
         self.channels = dict(channels)
+        # Channels this installation cannot build (NotConfigured): their records wait, pending.
+        self.held = frozenset(held)
         self.clock = clock
         self.settings = settings or DispatchSettings()
         self._rng = rng or random.Random()
@@ -86,7 +91,7 @@ class Dispatcher:
         """One round over the records due at `now` (default: the clock's now), at most `batch_size`."""
         report = DispatchReport()
         now = now or self.clock()
-        for record in self.outbox.due(now, self.settings.batch_size):
+        for record in self.outbox.due(now, self.settings.batch_size, exclude_channels=self.held):
             self._deliver(record, now, report)
         return report
 

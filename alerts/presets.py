@@ -3,10 +3,11 @@ validated :class:`~alerts.rules.Rule`. `earful demo` creates them; users start f
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from alerts.rules import Rule
+from alerts.rules import Rule, parse_rules
 from core.errors import RuleInvalid
 
 
@@ -67,14 +68,29 @@ PRESETS: dict[str, Preset] = {
 
 
 def preset(name: str, *, owner: str, overrides: dict[str, Any] | None = None, **params: str) -> Rule:
-    """The preset `name` for `owner`, its placeholders filled from `params`, `overrides` applied."""
+    """The preset `name` for `owner`, its placeholders filled from `params`, `overrides` applied.
+    RuleInvalid (located as ``preset NAME:rules[0].field``) when the result is not a valid rule."""
     if name not in PRESETS:
-        raise RuleInvalid(f"no preset {name!r}; presets: {', '.join(PRESETS)}")
+        raise RuleInvalid(f"no preset {name!r}; presets: {', '.join(PRESETS)}", details={"preset": name})
     found = PRESETS[name]
     missing = [p for p in found.params if p not in params]
     if missing:
-        raise RuleInvalid(f"preset {name!r} needs {', '.join(missing)}")
+        raise RuleInvalid(f"preset {name!r} needs {', '.join(missing)}", details={"preset": name})
     data = dict(found.template)
     for text_field in ("name", "query"):
         data[text_field] = data[text_field].format(**params)
-    return Rule.model_validate({**data, "owner": owner, **(overrides or {})})
+    return parse_rules({**data, "owner": owner, **(overrides or {})}, source=f"preset {name}")[0]
+
+
+def preset_from_params(
+    name: str, *, owner: str, params: Mapping[str, str], channels: Sequence[str] = ()
+) -> Rule:
+    """A preset as the command line gives it: `params` fill the preset's placeholders (``query``,
+    ``platform``) and override any other field of the rule (``name``, ``severity``, ``cooldown``,
+    ``timezone``...); `channels` are the channels it delivers to."""
+    placeholders = PRESETS[name].params if name in PRESETS else ()
+    fill = {k: v for k, v in params.items() if k in placeholders}
+    overrides: dict[str, Any] = {k: v for k, v in params.items() if k not in placeholders}
+    if channels:
+        overrides["channels"] = list(channels)
+    return preset(name, owner=owner, overrides=overrides, **fill)

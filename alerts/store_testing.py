@@ -305,6 +305,17 @@ class AlertStoreContract(_Stores):
         assert stores.alerts.count(AlertFilter(status=AlertStatus.acknowledged)) == 1
         assert stores.alerts.count(AlertFilter(key="a", since=T0 + timedelta(seconds=1))) == 2
 
+    def test_list_by_id_prefix(self, stores: AlertStores) -> None:
+        alerts = [make_alert(f"m{i}") for i in range(3)]
+        for alert in alerts:
+            stores.alerts.add(alert)
+        target = alerts[1].id
+        found = stores.alerts.list(AlertFilter(id_prefix=target[:10]))
+        assert [a.id for a in found] == [target]
+        assert stores.alerts.count(AlertFilter(id_prefix=target)) == 1
+        assert stores.alerts.count(AlertFilter(id_prefix=target + "x")) == 0
+        assert stores.alerts.count(AlertFilter(id_prefix="%")) == 0  # never a pattern
+
     def test_the_explanation_comes_back_whole(self, stores: AlertStores) -> None:
         alert = make_alert()
         stores.alerts.add(alert)
@@ -439,6 +450,15 @@ class OutboxStoreContract(_Stores):
         assert [r.alert_id for r in outbox.due(T0 + timedelta(minutes=5), limit=2)] == ["a2", "a4"]
         assert [r.alert_id for r in outbox.due(T0)] == ["a2"]
         assert [r.alert_id for r in outbox.due(T0 + timedelta(hours=8))] == ["a2", "a4", "a1", "a3"]
+
+    def test_due_leaves_out_the_channels_held_back(self, stores: AlertStores) -> None:
+        outbox = stores.outbox
+        outbox.enqueue(message_for("a1"), "email", now=T0)
+        outbox.enqueue(message_for("a1"), "slack", now=T0)
+        outbox.enqueue(message_for("a2"), "wecom", now=T0)
+        due = outbox.due(T0, exclude_channels=("email", "wecom"))
+        assert [(r.alert_id, r.channel) for r in due] == [("a1", "slack")]
+        assert len(outbox.due(T0, exclude_channels=())) == 3
 
     def test_a_claim_takes_one_attempt_and_a_lease(self, stores: AlertStores) -> None:
         outbox = stores.outbox

@@ -263,9 +263,17 @@ class HttpReceiver(_Served):
         """Requests that passed the platform's checks."""
         return [r for r in self.received if r.verified]
 
+    def text_of(self, request: Received) -> str:
+        """The human-visible text of a request: every string in its JSON, one a line."""
+        return "\n".join(_strings(request.json()))
+
+    def texts(self) -> list[str]:
+        """The text of every accepted request, in arrival order."""
+        return [self.text_of(request) for request in self.accepted]
+
     def last_text(self) -> str:
-        """The human-visible text of the last accepted request: every string in its JSON, one a line."""
-        return "\n".join(_strings(self.accepted[-1].json()))
+        """The human-visible text of the last accepted request."""
+        return self.text_of(self.accepted[-1])
 
     # server
     @property
@@ -410,8 +418,8 @@ class WebhookReceiver(HttpReceiver):
             return "bad signature"
         return ""
 
-    def last_text(self) -> str:
-        return self.accepted[-1].body.decode("utf-8")  # the message itself, as JSON
+    def text_of(self, request: Received) -> str:
+        return request.body.decode("utf-8")  # the message itself, as JSON
 
 
 class SlackReceiver(HttpReceiver):

@@ -4,17 +4,22 @@
 ``EARFUL_WORKSPACE``, default ``default``); `SourcesWorkspace` is the same option for commands that read
 a sources file, whose own ``workspace:`` key applies when the option is not given. A bad name raises
 InvalidInput while the command line is parsed, before anything is opened: the root (`core.cli.main`)
-prints it as one JSON line and exits with status 2.
+prints it as one JSON line and exits with status 2. `Home` (``--home``) and `home_settings` give a
+command the settings of another home (tests, a second installation).
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Final
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, Final
 
 import typer
 
 from core.errors import InvalidInput
 from core.models import DEFAULT_WORKSPACE, check_workspace
+
+if TYPE_CHECKING:
+    from core.settings import Settings
 
 WORKSPACE_ENV: Final = "EARFUL_WORKSPACE"
 
@@ -41,3 +46,14 @@ SourcesWorkspace = Annotated[
         f"{DEFAULT_WORKSPACE!r}. A file naming another workspace is an error"
     ),
 ]
+
+Home = Annotated[
+    Path | None, typer.Option("--home", help="Earful's home: database, spool, state", file_okay=False)
+]
+
+
+def home_settings(home: Path | None) -> Settings:
+    """The settings of a command given ``--home``: the environment's, with that home when given."""
+    from core.settings import Settings, get_settings
+
+    return Settings(home=home.expanduser().resolve()) if home is not None else get_settings()

@@ -265,17 +265,7 @@ class Customer(Frozen):
         return customer_id(self.code)
 
 
-# --- alerting ------------------------------------------------------------------------------------
-class AlertRule(Frozen):
-    id: str = Field(min_length=1)
-    name: str
-    query: str = Field(min_length=1)
-    owner: str
-    channels: tuple[str, ...] = ()
-    enabled: bool = True
-    created_at: AwareDatetime = Field(default_factory=utcnow)
-
-
+# --- searches and alert hits (alert rules: alerts.rules.Rule) -------------------------------------
 class SavedSearch(Frozen):
     """A query saved under a name by its owner."""
 

@@ -44,13 +44,9 @@ def _directory(settings: Settings, workspace: str) -> CustomerStore:
 
 
 def _store(settings: Settings, workspace: str) -> MentionStore:
-    from core.registry import STORES
-    from index.base import MentionStore
+    from index.backends import build_mention_store
 
-    store = STORES.create(settings.store.backend, settings, workspace=workspace)
-    if not isinstance(store, MentionStore):
-        raise typer.BadParameter(f"store {settings.store.backend!r} is not a MentionStore")
-    return store
+    return build_mention_store(settings, workspace=workspace)
 
 
 @customers_app.command("import")

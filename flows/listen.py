@@ -16,19 +16,22 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from prefect import flow
 from prefect.context import FlowRunContext
 from pydantic import BaseModel, ConfigDict, Field, computed_field
 
+from alerts.outbox import DeliveryState
 from core.errors import (
     ConfigError,
     EarfulError,
     ListenIncomplete,
+    NotConfigured,
     PartialWriteError,
     StoreUnavailable,
     is_retryable,
@@ -39,8 +42,19 @@ from crawlers.base import Source
 from crawlers.health import HealthStore, RunRecord
 from flows.sources_config import SourcesConfig
 from flows.spool import DrainReport, RejectedLog, Spool
-from flows.tasks import PLAIN_STEPS, Enriching, Steps, task_steps
-from flows.wiring import LinkingEnricher, Store, WiredSources, build_enricher, build_sources, build_store
+from flows.tasks import PLAIN_STEPS, AfterWrite, Enriching, Steps, task_steps
+from flows.wiring import (
+    LinkingEnricher,
+    Store,
+    WiredSources,
+    build_alerting,
+    build_enricher,
+    build_sources,
+    build_store,
+)
+
+if TYPE_CHECKING:
+    from alerts.pipeline import AlertPipeline
 
 log = logging.getLogger(__name__)
 
@@ -85,6 +99,25 @@ class SourceReport(BaseModel):
             self.rejected_samples.extend(items[:room])
 
 
+class AlertsSummary(BaseModel):
+    """What alerting did in a run: alerts raised from its batches (and its closing tick), and what the
+    dispatch rounds at its end delivered."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    rules: int = Field(0, description="Enabled rules evaluated")
+    matched: int = Field(0, description="(rule, mention) matches")
+    raised: int = Field(0, description="New alerts stored in the inbox")
+    duplicates: int = Field(0, description="Alerts already in the inbox (a rerun, a backfill)")
+    muted: int = Field(0, description="Alerts not raised because their key is snoozed")
+    late: int = Field(0, description="Matched mentions published in an already closed window")
+    delivered: int = Field(0, description="Deliveries sent by this run's dispatch rounds")
+    failed: int = Field(0, description="Deliveries that failed for good in this run")
+    pending: int = Field(0, description="Deliveries waiting in the outbox (retries, quiet hours)")
+    disabled_channels: dict[str, str] = Field(default_factory=dict, description="Channel -> why")
+    errors: list[str] = Field(default_factory=list)
+
+
 class ListenReport(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -98,6 +131,7 @@ class ListenReport(BaseModel):
     flow_run_id: str | None = None
     drain: DrainReport = Field(default_factory=DrainReport)
     sources: list[SourceReport] = Field(default_factory=list)
+    alerts: AlertsSummary | None = Field(None, description="Alerting in this run (listen_flow)")
 
     @computed_field  # type: ignore[prop-decorator]
     @property
@@ -159,8 +193,14 @@ def _describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
-def _refused(batch: list[EnrichedMention], source: str, exc: PartialWriteError) -> list[Rejected]:
-    """Mentions the store refused for good become rejected items: reported, kept, not retried forever."""
+def _refused(
+    batch: Sequence[EnrichedMention],
+    source: str,
+    exc: PartialWriteError,
+    owners: Mapping[str, str] | None = None,
+) -> list[Rejected]:
+    """Mentions the store refused for good become rejected items: reported, kept, not retried forever.
+    `owners` maps a mention id to its source, for a batch of several sources (``listen --follow``)."""
     by_id = {m.id: m for m in batch}
     refused = []
     for failure in exc.failures:
@@ -168,7 +208,7 @@ def _refused(batch: list[EnrichedMention], source: str, exc: PartialWriteError) 
         mention = by_id.get(mention_id)
         refused.append(
             Rejected(
-                source=source,
+                source=(owners or {}).get(mention_id, source),
                 locator=(mention.url if mention and mention.url else f"mention:{mention_id}"),
                 reason=f"refused by the store: {failure.get('reason') or failure.get('error') or exc}",
                 raw=mention.text[:500] if mention else None,
@@ -183,41 +223,100 @@ def _batch_event(name: str, report: SourceReport, fetched: int, **counts: Any) -
     )
 
 
-def _write(
-    batch: list[EnrichedMention], name: str, store: Store, steps: Steps, spool: Spool, report: SourceReport
-) -> tuple[bool, int, list[Rejected]]:
-    """Upsert one batch (the task retries what is retryable). Returns (committed, written, refused):
-    not committed means the cursor must not move: the batch is spooled (store down) or the error is
-    reported (a bug) and the batch is fetched again next run."""
+@dataclass(frozen=True)
+class Upserted:
+    """What one upsert of a batch came to (:func:`upsert_outcome`): shared by the one-shot and the follow
+    loop, which differ only in what they do about it."""
+
+    committed: bool  # the store has the batch, but for `refused`: cursors may move
+    store_down: bool = False  # not committed because the store would not take it: the caller spools it
+    created: int = 0
+    updated: int = 0
+    skipped: int = 0
+    refused: tuple[Rejected, ...] = ()
+    refused_ids: frozenset[str] = frozenset()
+    error: BaseException | None = None
+
+    @property
+    def written(self) -> int:
+        return self.created + self.updated
+
+
+def upsert_outcome(
+    batch: Sequence[EnrichedMention],
+    name: str,
+    store: Store,
+    steps: Steps,
+    owners: Mapping[str, str] | None = None,
+) -> Upserted:
+    """Upsert one batch (the task retries what is retryable) and say what came of it; never raises for
+    the store's failures. `name` names the batch in logs and refused items (`owners`: see `_refused`)."""
     try:
         upserted = steps.upsert(store, batch)
     except PartialWriteError as exc:
         if is_retryable(exc):  # still failing after the retries: like a store that is down
-            report.spooled.append(str(spool.put(name, batch)))
-            report.fail(exc)
-            return False, 0, []
+            return Upserted(committed=False, store_down=True, error=exc)
         # Refused for good (mapping, bad value): report those as rejected, keep the rest, move on.
-        refused = _refused(batch, name, exc)
+        refused = _refused(batch, name, exc, owners)
         counts = {k: int(exc.details.get(k, 0)) for k in ("created", "updated", "skipped")}
         if "created" not in exc.details:  # the backend did not split them: count them as updated
             counts["updated"] = len(batch) - len(refused)
-        report.created += counts["created"]
-        report.updated += counts["updated"]
-        report.skipped += counts["skipped"]
-        report.errors.append(_describe(exc))
-        return True, counts["created"] + counts["updated"], refused
+        return Upserted(
+            committed=True,
+            refused=tuple(refused),
+            refused_ids=frozenset(str(f.get("id", "")) for f in exc.failures),
+            error=exc,
+            created=counts["created"],
+            updated=counts["updated"],
+            skipped=counts["skipped"],
+        )
     except StoreUnavailable as exc:
-        report.spooled.append(str(spool.put(name, batch)))
-        report.fail(exc)
-        return False, 0, []
+        return Upserted(committed=False, store_down=True, error=exc)
     except Exception as exc:
         log.error("source %r: upsert failed: %s", name, exc, exc_info=_is_bug(exc))
-        report.fail(exc)
-        return False, 0, []
-    report.created += upserted.created
-    report.updated += upserted.updated
-    report.skipped += upserted.skipped
-    return True, upserted.written, []
+        return Upserted(committed=False, error=exc)
+    return Upserted(
+        committed=True, created=upserted.created, updated=upserted.updated, skipped=upserted.skipped
+    )
+
+
+def _write(
+    batch: list[EnrichedMention], name: str, store: Store, steps: Steps, spool: Spool, report: SourceReport
+) -> tuple[bool, int, list[Rejected], frozenset[str]]:
+    """Upsert one batch. Returns (committed, written, refused, refused ids): not committed means the
+    cursor must not move: the batch is spooled (store down) or the error is reported (a bug) and the
+    batch is fetched again next run."""
+    outcome = upsert_outcome(batch, name, store, steps)
+    if outcome.store_down:
+        report.spooled.append(str(spool.put(name, batch)))
+    report.created += outcome.created
+    report.updated += outcome.updated
+    report.skipped += outcome.skipped
+    if outcome.error is not None:
+        if outcome.committed:
+            report.errors.append(_describe(outcome.error))
+        else:
+            report.fail(outcome.error)
+    return outcome.committed, outcome.written, list(outcome.refused), outcome.refused_ids
+
+
+def call_after_write(
+    after_write: AfterWrite | None, batch: Sequence[EnrichedMention], refused_ids: frozenset[str], name: str
+) -> str | None:
+    """Hand the mentions a committed batch actually stored (refused ones left out) to the hook. Its
+    failure is logged and returned, never raised: the batch is stored, and a hook (alerting) must not
+    stop listening. Returns the error's description, or None."""
+    if after_write is None:
+        return None
+    written = [m for m in batch if m.id not in refused_ids] if refused_ids else list(batch)
+    if not written:
+        return None
+    try:
+        after_write(written)
+    except Exception as exc:
+        log.error("%s: after_write hook failed: %s", name, exc, exc_info=_is_bug(exc))
+        return f"after_write: {_describe(exc)}"
+    return None
 
 
 def _listen_source(
@@ -230,6 +329,7 @@ def _listen_source(
     spool: Spool,
     rejected_log: RejectedLog,
     progress: ProgressHook | None,
+    after_write: AfterWrite | None = None,
 ) -> SourceReport:
     report = SourceReport(source=name)
     try:
@@ -252,13 +352,18 @@ def _listen_source(
         report.batches += 1
         report.fetched += len(result.mentions)
         report.newest_at = _newest(report.newest_at, result.mentions)
-        committed, written, refused = (
-            _write(batch, name, store, steps, spool, report) if batch else (True, 0, [])
+        committed, written, refused, refused_ids = (
+            _write(batch, name, store, steps, spool, report) if batch else (True, 0, [], frozenset())
         )
         if not committed:
             _emit(progress, _batch_event(name, report, len(result.mentions), spooled=bool(report.spooled)))
             break
         report.indexed += written
+        # Stored, cursor not yet saved: a crash here fetches the batch again, and the hook sees the
+        # same ids again (idempotent for it too), never misses them.
+        hook_error = call_after_write(after_write, batch, refused_ids, f"source {name!r}")
+        if hook_error:
+            report.errors.append(hook_error)
         moved = result.cursor.value != (cursor.value if cursor else None)
         if moved:
             new_cursor = result.cursor.model_copy(update={"source": name})
@@ -356,20 +461,24 @@ def run_listen(
     steps: Steps = PLAIN_STEPS,
     disabled: Mapping[str, str] | None = None,
     store_name: str | None = None,
+    after_write: AfterWrite | None = None,
 ) -> ListenReport:
     """Drain the spool, then listen to each source in turn, recording each one's health; the sources
     are closed at the end (spider subprocesses stopped), whatever happens. Never raises for a source's
     failure: the returned report says what happened (``report.ok``); callers decide how to fail.
 
     The run is for the store's workspace (``store.workspace``, fixed when it was built): the spool,
-    the rejected items and the health records are that workspace's, so they cannot disagree with it."""
+    the rejected items and the health records are that workspace's, so they cannot disagree with it.
+
+    `after_write` is called with the mentions of each committed batch that the store took, after the
+    upsert and before the cursor is saved; its failure is logged and listed in the source's errors."""
     workspace = store.workspace
     report = ListenReport(store=store_name or settings.store.backend, workspace=workspace)
     spool = Spool(settings.spool_dir, workspace=workspace)
     rejected_log = RejectedLog(settings.rejected_dir, workspace=workspace)
     try:
         try:
-            report.drain = steps.drain(spool, store)
+            report.drain = steps.drain(spool, store, after_write)
         except Exception as exc:
             # The store is still down: fetching more would only spool more. Every source waits.
             log.error("spool not drained: %s", exc)
@@ -385,7 +494,7 @@ def run_listen(
                 health = _health_of(source, settings, workspace)
                 runs_before, started = health.get(name).runs, utcnow()
                 source_report = _listen_source(
-                    source, name, enricher, store, settings, steps, spool, rejected_log, progress
+                    source, name, enricher, store, settings, steps, spool, rejected_log, progress, after_write
                 )
                 _close(source, name)  # done with it: a spider's subprocess must not outlive its turn
                 _record_health(health, name, runs_before, started, source_report)
@@ -425,6 +534,46 @@ def load_sources_config(path: Path | str | None, settings: Settings) -> SourcesC
     return SourcesConfig.load(path)
 
 
+MAX_DISPATCH_ROUNDS = 50  # bounds the deliveries a run waits for (a round sends up to batch_size)
+
+
+def finish_alerting(alerting: AlertPipeline) -> AlertsSummary:
+    """The end of a run's alerting: one tick (windows that closed meanwhile, digests due, flatlines),
+    then dispatch rounds until nothing is due now; what waits for a retry or the end of quiet hours
+    stays in the outbox for the next run (or `earful listen --follow`)."""
+    summary = AlertsSummary(rules=len(alerting.rules))
+    if alerting.rules:
+        alerting.tick()
+    dispatcher = alerting.dispatcher()
+    for _ in range(MAX_DISPATCH_ROUNDS):
+        try:
+            round_ = dispatcher.run_once()
+        except EarfulError as exc:  # the outbox is unreachable: deliveries wait for the next run
+            summary.errors.append(f"dispatch: {_describe(exc)}")
+            break
+        summary.delivered += round_.sent
+        summary.failed += round_.failed
+        if round_.handled + round_.lost_races < dispatcher.settings.batch_size:
+            break
+    totals = alerting.totals
+    summary.matched, summary.raised, summary.duplicates = totals.matched, totals.alerts, totals.duplicates
+    summary.muted, summary.late = totals.muted, totals.late
+    summary.errors = [*totals.errors, *summary.errors]
+    summary.disabled_channels = dict(alerting.disabled_channels)
+    try:
+        summary.pending = alerting.stores.outbox.counts()[DeliveryState.pending]
+    except EarfulError as exc:
+        summary.errors.append(f"outbox: {_describe(exc)}")
+    log.info(
+        "alerts: %d raised, %d delivered, %d pending, %d failed",
+        summary.raised,
+        summary.delivered,
+        summary.pending,
+        summary.failed,
+    )
+    return summary
+
+
 @flow(name="listen", validate_parameters=False, log_prints=False)
 def listen_flow(
     sources_file: str | None = None,
@@ -447,6 +596,10 @@ def listen_flow(
     ones; like those, they are closed when the run ends. `workspace` is the workspace the run is for
     (`SourcesConfig.workspace_for`: this one, else the sources file's, else ``default``); the store,
     the customer directory, the spool, the rejected items and the health records are all built for it.
+
+    Alerting (`flows.wiring.build_alerting`) runs inline: each committed batch goes through the
+    workspace's rules before its cursor is saved; at the end one tick closes what is due and dispatch
+    rounds deliver until nothing is due now. ``report.alerts`` sums it up.
     """
     started, body_started_at = time.monotonic(), utcnow()
     settings = _settings_with(settings or get_settings(), store, max_batches, batch_size)
@@ -458,7 +611,14 @@ def listen_flow(
     mention_store = build_store(settings, workspace=workspace)
     wired = WiredSources()
     enricher: LinkingEnricher | None = None
+    alerting: AlertPipeline | None = None
+    alerts_off: str | None = None
     try:
+        try:
+            alerting = build_alerting(settings, workspace=workspace, store=mention_store)
+        except NotConfigured as exc:
+            alerts_off = f"alerting disabled: {exc}"
+            log.warning("%s", alerts_off)
         wired = build_sources(config, settings, workspace=workspace)
         clash = sorted(set(built) & (set(wired.sources) | set(wired.disabled)))
         if clash:
@@ -472,12 +632,19 @@ def listen_flow(
             progress=progress,
             steps=steps,
             disabled=wired.disabled,
+            after_write=alerting.process if alerting is not None else None,
         )
+        if alerting is not None:
+            report.alerts = finish_alerting(alerting)
+        else:
+            report.alerts = AlertsSummary(errors=[alerts_off or "alerting disabled"])
     finally:
         for name, source in {**wired.sources, **built}.items():  # when run_listen was never reached
             _close(source, name)
         if enricher is not None:
             enricher.close()  # the customer directory it reads
+        if alerting is not None:
+            alerting.close()
         mention_store.close()
     report.flow_started_at = body_started_at
     if context is not None and context.flow_run is not None:

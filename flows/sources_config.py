@@ -6,6 +6,7 @@ sources:
   - name: support-export          # unique; also the cursor key and the mentions' `source`
     type: file                    # an entry point in `earful.sources`
     enabled: true                 # optional, default true
+    poll_interval: 5m             # optional, `listen --follow` only: default EARFUL_LISTEN__POLL_INTERVAL
     path: exports/tickets.csv     # everything else is the type's own configuration
     mapping: {native_id: ticket_id, text: body}
 ```
@@ -29,19 +30,28 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from core.errors import ConfigError
 from core.models import DEFAULT_WORKSPACE, WorkspaceId
+from core.settings import Seconds
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
 _PATH_KEYS = re.compile(r"^(path|.+_path|.+_file|.+_dir)$")
 
 
 class SourceConfig(BaseModel):
-    """One entry of ``sources:``; keys other than name/type/enabled are the source's configuration."""
+    """One entry of ``sources:``; keys other than name/type/enabled/poll_interval are the source's
+    configuration."""
 
     model_config = ConfigDict(frozen=True, extra="allow")
 
     name: str = Field(description="Unique name: cursor key, spool and rejected file name, mentions' `source`")
     type: str = Field(min_length=1, description="Source type: an entry point in `earful.sources`")
     enabled: bool = Field(True, description="A disabled source is listed in the report, never fetched")
+    # Declared, so it is the flow's and never reaches the source's own options (`from_config`).
+    poll_interval: Seconds | None = Field(
+        None,
+        gt=0,
+        description="`listen --follow`: wait between polls once caught up ('30s', '5m' or seconds); "
+        "default `listen.poll_interval`",
+    )
 
     @field_validator("name")
     @classmethod
@@ -91,6 +101,11 @@ class SourcesConfig(BaseModel):
     @property
     def enabled(self) -> tuple[SourceConfig, ...]:
         return tuple(s for s in self.sources if s.enabled)
+
+    @property
+    def poll_intervals(self) -> dict[str, float]:
+        """The sources that set their own ``poll_interval``, in seconds."""
+        return {s.name: s.poll_interval for s in self.sources if s.poll_interval is not None}
 
     @classmethod
     def load(cls, path: Path | str) -> SourcesConfig:

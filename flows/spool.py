@@ -22,7 +22,7 @@ import json
 import logging
 import os
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -98,6 +98,9 @@ class DrainReport(BaseModel):
         "they are, renamed *.corrupt or *.failed and kept for a human",
     )
     errors: list[str] = Field(default_factory=list)
+    after_write_errors: list[str] = Field(
+        default_factory=list, description="Failures of the hand-off after a drained batch (it is indexed)"
+    )
 
 
 class Spool(WorkspaceFiles):
@@ -146,8 +149,17 @@ class Spool(WorkspaceFiles):
                     ) from exc
         return mentions
 
-    def drain(self, store: MentionStore, policy: WritePolicy = WritePolicy.overwrite) -> DrainReport:
-        """Re-upsert every spooled batch, deleting each file only after its upsert succeeded.
+    def drain(
+        self,
+        store: MentionStore,
+        policy: WritePolicy = WritePolicy.overwrite,
+        *,
+        after_write: Callable[[Sequence[EnrichedMention]], object] | None = None,
+    ) -> DrainReport:
+        """Re-upsert every spooled batch, deleting each file only after its upsert succeeded (and
+        `after_write`, alerting, had the batch: a crash in between drains and alerts it again, both
+        idempotently; an exception in `after_write` is reported in ``after_write_errors``, and the
+        file is drained all the same).
 
         A retryable failure stops the drain (the store is most likely down again) and is re-raised,
         leaving that file and the later ones in place. A file that can never go in (unreadable, or
@@ -177,6 +189,12 @@ class Spool(WorkspaceFiles):
                 report.created += result.created
                 report.updated += result.updated
                 report.skipped += result.skipped
+                if after_write is not None:
+                    try:
+                        after_write(mentions)
+                    except Exception as exc:
+                        log.error("spool file %s: after_write failed: %s", path.name, exc, exc_info=True)
+                        report.after_write_errors.append(f"{path.name}: {type(exc).__name__}: {exc}")
             report.mentions += len(mentions)
             report.files += 1
             path.unlink()

@@ -27,6 +27,8 @@ from crawlers.base import FetchResult, Source
 from flows.spool import DrainReport, Spool
 from index.base import CursorStore, MentionStore, UpsertResult
 
+AfterWrite = Callable[[Sequence[EnrichedMention]], object]  # what a committed batch is handed to
+
 
 class Enriching(Protocol):
     """What the flow needs of `nlp.enricher.Enricher`."""
@@ -65,8 +67,8 @@ def _save_cursor(store: CursorStore, cursor: SourceCursor) -> None:
     store.save_cursor(cursor)
 
 
-def _drain(spool: Spool, store: MentionStore) -> DrainReport:
-    return spool.drain(store)
+def _drain(spool: Spool, store: MentionStore, after_write: AfterWrite | None = None) -> DrainReport:
+    return spool.drain(store, after_write=after_write)
 
 
 # --- the tasks -----------------------------------------------------------------------------------
@@ -119,9 +121,10 @@ def save_cursor(store: CursorStore, cursor: SourceCursor) -> None:
 
 
 @task(name="drain-spool", cache_policy=NONE, persist_result=False, retry_condition_fn=retry_if_retryable)
-def drain_spool(spool: Spool, store: MentionStore) -> DrainReport:
-    """Index the batches earlier runs could not, before anything new."""
-    return _drain(spool, store)
+def drain_spool(spool: Spool, store: MentionStore, after_write: AfterWrite | None = None) -> DrainReport:
+    """Index the batches earlier runs could not, before anything new (each then handed to
+    `after_write`, like a fetched batch)."""
+    return _drain(spool, store, after_write)
 
 
 # --- the seam ------------------------------------------------------------------------------------
@@ -132,7 +135,7 @@ class Steps:
     upsert: Callable[[MentionStore, Sequence[EnrichedMention]], UpsertResult]
     load_cursor: Callable[[CursorStore, str], SourceCursor | None]
     save_cursor: Callable[[CursorStore, SourceCursor], None]
-    drain: Callable[[Spool, MentionStore], DrainReport]
+    drain: Callable[[Spool, MentionStore, AfterWrite | None], DrainReport]
 
 
 PLAIN_STEPS = Steps(

@@ -13,16 +13,19 @@ from typing import TYPE_CHECKING, Any, Protocol, cast, runtime_checkable
 
 from core.errors import ConfigError, ModelUnavailable, NotConfigured, StoreUnavailable
 from core.models import Customer, CustomerLink, EnrichedMention, ModelRef, RawMention
-from core.registry import SOURCES, STORES, TAGGERS
+from core.registry import SOURCES
 from core.settings import Settings
 from crawlers.base import Source
 from crawlers.health import HealthStore
 from flows.sources_config import SourcesConfig
+from index.backends import build_mention_store, made_ready
 from index.base import CursorStore, MentionStore
 from index.query.fields import TIER_METADATA_KEY
 from nlp.base import Tagger
+from nlp.base import build_tagger as build_tagger  # re-exported: flows and the demo build it from here
 
 if TYPE_CHECKING:
+    from alerts.pipeline import AlertPipeline
     from nlp.enricher import Enricher
     from nlp.linking.linker import CustomerLinker
 
@@ -35,38 +38,17 @@ class Store(MentionStore, CursorStore, Protocol):
 
 
 def build_store(settings: Settings, *, workspace: str, ensure_ready: bool = True) -> Store:
-    """The store named by ``settings.store.backend``, scoped to `workspace` for good (a store plugin's
-    factory takes ``(settings, workspace=...)``); ready to write to unless told otherwise."""
-    store = STORES.create(settings.store.backend, settings, workspace=workspace)
-    if not isinstance(store, MentionStore) or not isinstance(store, CursorStore):
+    """The store named by ``settings.store.backend`` (`index.backends.build_mention_store`), scoped to
+    `workspace` for good, that keeps cursors too; ready to write to unless told otherwise."""
+    store = build_mention_store(settings, workspace=workspace)
+    if not isinstance(store, CursorStore):
+        store.close()
         raise ConfigError(
             f"store {settings.store.backend!r} ({type(store).__name__}) is not both a MentionStore and a "
             "CursorStore",
             details={"backend": settings.store.backend},
         )
-    if getattr(store, "workspace", None) != workspace:
-        store.close()
-        raise ConfigError(
-            f"store {settings.store.backend!r} ({type(store).__name__}) is not scoped to {workspace!r}",
-            details={"backend": settings.store.backend, "workspace": workspace},
-        )
-    if ensure_ready:
-        try:
-            store.ensure_ready()
-        except BaseException:
-            store.close()
-            raise
-    return cast(Store, store)
-
-
-def build_tagger(settings: Settings) -> Tagger:
-    tagger = TAGGERS.create(settings.nlp.tagger, settings)
-    if not isinstance(tagger, Tagger):
-        raise ConfigError(
-            f"tagger {settings.nlp.tagger!r} does not implement the Tagger protocol",
-            details={"tagger": settings.nlp.tagger},
-        )
-    return tagger
+    return cast(Store, made_ready(store) if ensure_ready else store)
 
 
 class _Directory(Protocol):
@@ -187,6 +169,42 @@ def build_enricher(settings: Settings, tagger: Tagger | None = None, *, workspac
     directory = build_customer_directory(settings, workspace=workspace)
     linker = ScoredLinker(directory, feedback=directory, threshold=settings.nlp.link_threshold)
     return LinkingEnricher(Enricher(tagger or build_tagger(settings), linker=linker), linker, directory)
+
+
+def build_alerting(settings: Settings, *, workspace: str, store: MentionStore) -> AlertPipeline:
+    """The workspace's alerting: its alert stores on the configured backend (owned by the pipeline),
+    its enabled rules and their saved state, the channels of its channels file, and, for the
+    explanations, `store` (read-only, the caller's) and the customer directory (owned). A workspace
+    without rules costs the rule listing: batches then go through untouched. NotConfigured on a store
+    backend without alert stores (a plugin's)."""
+    from alerts.channels.catalog import workspace_channels
+    from alerts.pipeline import AlertPipeline
+    from alerts.store import ALERT_STORE_BACKENDS, build_alert_stores
+    from crm.customers import build_customer_directory
+
+    if settings.store.backend not in ALERT_STORE_BACKENDS:  # a plugin store: alerting has no stores there
+        raise NotConfigured(
+            f"alerting needs the alert stores, which the store backend {settings.store.backend!r} lacks "
+            f"(they exist for {', '.join(ALERT_STORE_BACKENDS)})"
+        )
+
+    channels = workspace_channels(settings, workspace=workspace)  # a bad file fails before anything opens
+    stores = build_alert_stores(settings, workspace=workspace)
+    directory = build_customer_directory(settings, workspace=workspace)
+    try:
+        stores.ensure_ready()
+        return AlertPipeline(
+            stores,
+            settings=settings,
+            channels=channels,
+            mentions=store,
+            customers=directory,
+            owned=[directory],
+        )
+    except BaseException:
+        stores.close()
+        directory.close()
+        raise
 
 
 @dataclass

@@ -45,6 +45,8 @@ _STOPWORDS: dict[str, frozenset[str]] = {
         "nl": "de het een en of maar is zijn was ik jij hij zij wij niet met voor op van te dat erg ook",
     }.items()
 }
+#: Every language's function words: words that say nothing about what a text is about.
+STOPWORDS: frozenset[str] = frozenset().union(*_STOPWORDS.values())
 _CLD2_MAP = {"zh-Hant": "zh", "zh": "zh", "un": UNDETERMINED, "xx-Qaai": UNDETERMINED}
 
 

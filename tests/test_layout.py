@@ -16,6 +16,7 @@ COMMANDS = {
     "demo",
     "es",
     "index",
+    "listen",
     "nlp",
     "query",
     "run",

@@ -17,15 +17,19 @@ from __future__ import annotations
 
 import os
 import re
+import uuid
 from collections.abc import Mapping
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from alerts.channels.config import ChannelConfig, parse_channel_config
-from core.errors import ConfigError
+from alerts.channels.base import AlertMessage, Delivery, Severity
+from alerts.channels.config import ChannelConfig, build_channel, parse_channel_config
+from core.errors import ConfigError, NotFound
+from core.models import utcnow
 from core.settings import Settings
 from core.workspaces import workspace_dir
 
@@ -114,6 +118,38 @@ def workspace_channels(settings: Settings, *, workspace: str) -> dict[str, Chann
     return load_channels(channels_file(settings, workspace=workspace))
 
 
+def probe_message(workspace: str, channel: str, now: datetime | None = None) -> AlertMessage:
+    """The message `send_probe` sends: plainly a test, with a fresh id (each probe is a new delivery)."""
+    return AlertMessage(
+        alert_id=f"test-{uuid.uuid4().hex[:16]}",
+        workspace=workspace,
+        rule="Channel test",
+        title=f"Test message from Earful to {channel}",
+        severity=Severity.info,
+        summary="If you can read this, Earful's alerts reach this channel. Nothing needs to be done.",
+        created_at=now or utcnow(),
+    )
+
+
+def send_probe(settings: Settings, *, workspace: str, name: str) -> Delivery:
+    """Send one test message through `workspace`'s channel `name` now, bypassing the outbox, and
+    return the channel's answer. NotFound when the workspace has no channel of that name."""
+    configs = workspace_channels(settings, workspace=workspace)
+    config = configs.get(name)
+    if config is None:
+        where = channels_file(settings, workspace=workspace)
+        known = ", ".join(configs) or "none"
+        raise NotFound(
+            f"no channel {name!r} in {where} (channels: {known})",
+            details={"channel": name, "file": str(where)},
+        )
+    channel = build_channel(config, settings)
+    try:
+        return channel.send(probe_message(workspace, name))
+    finally:
+        channel.close()
+
+
 def dump_channel(config: BaseModel) -> dict[str, Any]:
     """A channel's configuration as shown to people: secrets masked."""
     return config.model_dump(mode="json", by_alias=True)
@@ -125,5 +161,7 @@ __all__ = [
     "dump_channel",
     "load_channels",
     "parse_channels",
+    "probe_message",
+    "send_probe",
     "workspace_channels",
 ]

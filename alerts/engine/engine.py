@@ -481,13 +481,17 @@ class AlertEngine:
         self._saved = dict(state.rules) if state is not None else {}
         self.set_rules(rules)
 
-    def set_rules(self, rules: Iterable[Rule]) -> None:
+    def set_rules(self, rules: Iterable[Rule], states: Mapping[str, RuleState] | None = None) -> None:
         """Replace the rule set: a rule whose query, kind parameters, group_by and zone are unchanged
-        keeps its state; a removed rule's state is dropped."""
+        keeps its state; a removed rule's state is dropped. A rule new to the engine starts from its
+        entry in `states` (a saved state: a rule enabled again), else from the state it was built with."""
         engines: dict[str, RuleEngine] = {}
         for rule in rules:
             old = self._engines.get(rule.id)
-            engines[rule.id] = RuleEngine(rule, old.state if old else self._saved.pop(rule.id, None))
+            saved = self._saved.pop(rule.id, None)
+            if old is None and states is not None and rule.id in states:
+                saved = states[rule.id]
+            engines[rule.id] = RuleEngine(rule, old.state if old else saved)
         self._engines = engines
 
     @property

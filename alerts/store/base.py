@@ -19,7 +19,7 @@ dispatcher run on an injectable clock, and so do the tests.
 from __future__ import annotations
 
 import builtins
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from datetime import datetime, timedelta
 from typing import Any, Protocol, runtime_checkable
 
@@ -41,6 +41,9 @@ class AlertFilter(BaseModel):
     rule_id: str | None = None
     key: str | None = None
     since: AwareDatetime | None = Field(None, description="fired_at >= since")
+    id_prefix: str | None = Field(
+        None, min_length=1, description="Alerts whose id starts with this (an id abbreviated, like git's)"
+    )
 
 
 @runtime_checkable
@@ -117,8 +120,11 @@ class OutboxStore(Protocol):
         """Oldest first (created_at, alert id, channel)."""
         ...
 
-    def due(self, now: datetime, limit: int = 100) -> builtins.list[OutboxRecord]:
-        """Pending records whose next attempt is at or before `now`, the most overdue first."""
+    def due(
+        self, now: datetime, limit: int = 100, *, exclude_channels: Collection[str] = ()
+    ) -> builtins.list[OutboxRecord]:
+        """Pending records whose next attempt is at or before `now`, the most overdue first; records of
+        `exclude_channels` (channels held back: not configured on this installation) are left out."""
         ...
 
     def claim(self, record: OutboxRecord, *, now: datetime, lease: timedelta) -> OutboxRecord | None:

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import builtins
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -260,6 +260,8 @@ class ElasticsearchAlertStore(common.StatusMoves, _ElasticsearchAlertIndex):
         ]
         if f.since is not None:
             clauses.append({"range": {"fired_at": {"gte": es_datetime(f.since)}}})
+        if f.id_prefix is not None:
+            clauses.append({"prefix": {"id": f.id_prefix}})
         return self._scoped(*clauses)
 
     def add(self, alert: Alert) -> bool:
@@ -348,11 +350,15 @@ class ElasticsearchOutboxStore(common.OutboxTransitions, _ElasticsearchAlertInde
         sort = [{"created_at": "asc"}, {"alert_id": "asc"}, {"channel": "asc"}]
         return self._records(clauses, sort, "list deliveries", limit)
 
-    def due(self, now: datetime, limit: int = 100) -> builtins.list[OutboxRecord]:
+    def due(
+        self, now: datetime, limit: int = 100, *, exclude_channels: Collection[str] = ()
+    ) -> builtins.list[OutboxRecord]:
         clauses: builtins.list[dict[str, Any]] = [
             {"term": {"state": DeliveryState.pending.value}},
             {"range": {"next_attempt_at": {"lte": es_datetime(now)}}},
         ]
+        if exclude_channels:
+            clauses.append({"bool": {"must_not": {"terms": {"channel": sorted(set(exclude_channels))}}}})
         sort = [{"next_attempt_at": "asc"}, {"alert_id": "asc"}, {"channel": "asc"}]
         return self._records(clauses, sort, "list due deliveries", limit)
 

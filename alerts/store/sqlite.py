@@ -20,7 +20,7 @@ from __future__ import annotations
 import builtins
 import json
 import sqlite3
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -124,6 +124,9 @@ def _alert_where(filters: AlertFilter | None) -> tuple[str, list[Any]]:
     if f.since is not None:
         clauses.append("fired_us >= ?")
         params.append(to_epoch_micros(f.since))
+    if f.id_prefix is not None:
+        clauses.append("substr(id, 1, ?) = ?")  # not LIKE: a prefix may hold % or _
+        params.extend([len(f.id_prefix), f.id_prefix])
     return " AND ".join(clauses), params
 
 
@@ -247,11 +250,17 @@ class SQLiteOutboxStore(common.OutboxTransitions, _SQLiteAlertTables):
         tail = "ORDER BY created_us, alert_id, channel LIMIT ?"
         return self._records("list deliveries", where, [*params, common.check_limit(limit)], tail)
 
-    def due(self, now: datetime, limit: int = 100) -> builtins.list[OutboxRecord]:
+    def due(
+        self, now: datetime, limit: int = 100, *, exclude_channels: Collection[str] = ()
+    ) -> builtins.list[OutboxRecord]:
+        excluded = sorted(set(exclude_channels))
+        where = " AND state = ? AND next_us <= ?"
+        if excluded:
+            where += f" AND channel NOT IN ({', '.join('?' * len(excluded))})"
         return self._records(
             "list due deliveries",
-            " AND state = ? AND next_us <= ?",
-            [DeliveryState.pending.value, to_epoch_micros(now), common.check_limit(limit)],
+            where,
+            [DeliveryState.pending.value, to_epoch_micros(now), *excluded, common.check_limit(limit)],
             "ORDER BY next_us, alert_id, channel LIMIT ?",
         )
 

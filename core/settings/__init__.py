@@ -13,13 +13,13 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 from types import UnionType
-from typing import Literal, Union, get_args, get_origin
+from typing import Annotated, Literal, Union, get_args, get_origin
 
 from pydantic import BaseModel, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from core.settings.alerts import AlertsSettings, DispatchSettings, SmtpSettings
-from core.settings.base import Section, earful_version
+from core.settings.base import Seconds, Section, earful_version, parse_seconds
 from core.settings.collection import (
     AppStoreSettings,
     BlueskySettings,
@@ -50,6 +50,7 @@ __all__ = [
     "NLPSettings",
     "RedditSettings",
     "SQLiteSettings",
+    "Seconds",
     "Section",
     "Settings",
     "SmtpSettings",
@@ -60,6 +61,7 @@ __all__ = [
     "earful_version",
     "get_settings",
     "iter_documented_fields",
+    "parse_seconds",
 ]
 
 # Where the encoder may run (nlp.device; nlp.encoder.Encoder checks the same values)
@@ -136,6 +138,33 @@ class ListenSettings(Section):
     sources_file: Path | None = Field(None, description="YAML file describing the sources to listen to")
     task_retries: int = Field(3, ge=0, description="Retries of a task that failed with a retryable error")
     task_retry_delay: float = Field(2.0, ge=0, description="Seconds between task retries")
+    poll_interval: Seconds = Field(
+        60.0,
+        gt=0,
+        description="`listen --follow`: how long a caught-up source waits before it is polled again "
+        "('30s', '5m' or seconds); a source's own `poll_interval` in the sources file wins",
+    )
+    flush_size: int = Field(
+        200, ge=1, description="`listen --follow`: buffered mentions that make a micro-batch flush at once"
+    )
+    flush_age: Seconds = Field(
+        1.0,
+        ge=0,
+        description="`listen --follow`: seconds the oldest buffered mention waits before its micro-batch "
+        "is flushed (enriched, indexed, cursors saved)",
+    )
+    follow_for: Seconds | None = Field(
+        None, gt=0, description="`listen --follow` stops after this many seconds; none: until interrupted"
+    )
+    failure_backoff: Seconds = Field(
+        5.0,
+        gt=0,
+        description="`listen --follow`: first wait before a failing source is polled again (or the spool "
+        "drained again while the store is down); doubles on each consecutive failure",
+    )
+    max_failure_backoff: Seconds = Field(
+        300.0, gt=0, description="`listen --follow`: longest wait of that backoff, in seconds"
+    )
 
 
 class NLPSettings(Section):
@@ -232,6 +261,8 @@ def _type_name(annotation: object) -> str:
     """A readable type for the docs: `Path | None`, `'false' | 'true'`, `list[str]`."""
     args = get_args(annotation)
     origin = get_origin(annotation)
+    if origin is Annotated:  # `Seconds | None`: pydantic strips the metadata only at the top level
+        return _type_name(args[0])
     if origin is Literal:
         return " | ".join(repr(a) for a in args)
     if origin in (Union, UnionType):

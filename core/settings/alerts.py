@@ -74,6 +74,12 @@ class AlertsSettings(Section):
     http_timeout: float = Field(
         10.0, gt=0, description="Seconds before a channel's HTTP request (connect, send, read) times out"
     )
+    public_url: str | None = Field(
+        None,
+        pattern=r"^https?://[^\s/]+",
+        description="Base URL of Earful's web UI (https://earful.example.com); alerts then link to the "
+        "customer at <public_url>/customers/<id>",
+    )
     smtp: SmtpSettings = Field(default_factory=SmtpSettings, description="The SMTP relay of e-mail channels")
     dispatch: DispatchSettings = Field(
         default_factory=DispatchSettings, description="Retries of the outbox's dispatcher"

@@ -119,8 +119,8 @@ def search_cmd(
     import json
 
     from core.errors import QuerySyntaxError
-    from core.registry import STORES
     from core.settings import get_settings
+    from index.backends import build_mention_store
     from index.base import MentionFilter, SearchRequest
 
     if sort not in ("newest", "oldest", "relevance"):
@@ -152,7 +152,7 @@ def search_cmd(
         }
     )
     settings = get_settings()
-    store = STORES.create(settings.store.backend, settings, workspace=workspace)
+    store = build_mention_store(settings, workspace=workspace)
     try:
         page = store.search(request)
     except QuerySyntaxError as exc:  # a backend may find what the parser let through

@@ -9,11 +9,14 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from alerts.backtest import backtest, parse_counts
+from alerts.backtest import backtest, parse_counts, stored_mentions
 from alerts.cli import alerts_app
 from alerts.presets import PRESETS, preset
 from alerts.rules import EveryMatch, Flatline
 from core.errors import InvalidInput, RuleInvalid
+from core.models import DEFAULT_WORKSPACE
+from index.backends.sqlite import SQLiteMentionStore
+from index.testing.corpus import enriched_mention
 from tests.alerts.engine_support import T0, make_rule
 
 SPIKE = {"kind": "spike", "window": "1h", "periods": 6, "min_count": 10}
@@ -114,3 +117,18 @@ def test_presets_build_valid_rules() -> None:
     assert set(PRESETS) == {"vip_complaint", "negative_spike", "sentiment_dip", "source_silent"}
     with pytest.raises(RuleInvalid, match="needs query"):
         preset("negative_spike", owner="me")
+
+
+def test_stored_mentions_page_oldest_first_without_gaps_or_repeats(tmp_path: Path) -> None:
+    t = datetime(2026, 11, 1, tzinfo=UTC)
+    # seven at one instant (more than a page), some a microsecond apart, one outside the period
+    times = [t] * 7 + [t + timedelta(microseconds=1), t + timedelta(microseconds=2), t + timedelta(hours=1)]
+    mentions = [enriched_mention(f"n{i}", "refund", published_at=at) for i, at in enumerate(times)]
+    mentions.append(enriched_mention("late", "refund", published_at=t + timedelta(days=2)))
+    mentions.append(enriched_mention("other", "hello", published_at=t))
+    with SQLiteMentionStore(workspace=DEFAULT_WORKSPACE, path=tmp_path / "m.db") as store:
+        store.ensure_ready()
+        store.upsert(mentions)
+        read = list(stored_mentions(store, "refund", since=t, until=t + timedelta(days=1), page_size=3))
+    expected = sorted(mentions[:10], key=lambda m: (m.published_at, m.id))
+    assert [m.id for m in read] == [m.id for m in expected]

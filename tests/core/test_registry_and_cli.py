@@ -58,7 +58,6 @@ def test_help_is_fast_and_imports_nothing_heavy() -> None:
 # --- --workspace, one option on every command that reads or writes stored things ------------------
 # The commands that read or write no workspace's data: the cluster, the index schema, the models.
 WITHOUT_WORKSPACE = {
-    "alerts backtest",  # a rule file over a counts file: nothing stored is read (until --since lands)
     "alerts validate",
     "config",
     "es start",
@@ -73,11 +72,26 @@ WITHOUT_WORKSPACE = {
 }
 # A valid command line for each command that takes it; a bad workspace must stop it before it runs.
 WITH_WORKSPACE = {
+    "alerts ack": ["alerts", "ack", "abcd"],
+    "alerts add": ["alerts", "add", "--preset", "vip_complaint", "--owner", "me"],
+    "alerts backtest": ["alerts", "backtest", str(ROOT / "pyproject.toml"), "--since", "30d"],
+    "alerts channels": ["alerts", "channels"],
+    "alerts disable": ["alerts", "disable", "r"],
+    "alerts enable": ["alerts", "enable", "r"],
+    "alerts list": ["alerts", "list"],
+    "alerts remove": ["alerts", "remove", "r"],
+    "alerts resolve": ["alerts", "resolve", "abcd"],
+    "alerts rules": ["alerts", "rules"],
+    "alerts show": ["alerts", "show", "abcd"],
+    "alerts snooze": ["alerts", "snooze", "abcd", "--for", "1h"],
+    "alerts test": ["alerts", "test", "r"],
+    "alerts test-channel": ["alerts", "test-channel", "oncall"],
     "customers import": ["customers", "import", str(ROOT / "pyproject.toml")],
     "customers link-feedback": ["customers", "link-feedback", "m1", "C001", "confirm"],
     "customers show": ["customers", "show", "C001"],
     "demo": ["demo"],
     "query check": ["query", "check", "refund"],
+    "listen": ["listen", "--follow"],
     "run": ["run"],
     "search": ["search", "refund"],
     "sources status": ["sources", "status"],

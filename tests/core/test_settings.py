@@ -29,7 +29,12 @@ def test_nested_environment_variables(monkeypatch: pytest.MonkeyPatch, tmp_path:
     monkeypatch.setenv("EARFUL_ELASTICSEARCH__HOSTS", '["http://10.0.0.1:9200","http://10.0.0.2:9200"]')
     monkeypatch.setenv("EARFUL_ELASTICSEARCH__API_KEY", "c2VjcmV0")
     monkeypatch.setenv("EARFUL_LISTEN__BATCH_SIZE", "250")
+    monkeypatch.setenv("EARFUL_LISTEN__POLL_INTERVAL", "5m")  # durations as people write them
+    monkeypatch.setenv("EARFUL_LISTEN__FLUSH_AGE", "250ms")
+    monkeypatch.setenv("EARFUL_LISTEN__FOLLOW_FOR", "90")
     settings = Settings()
+    assert (settings.listen.poll_interval, settings.listen.flush_age) == (300.0, 0.25)
+    assert settings.listen.follow_for == 90.0
     assert settings.store.backend == "elasticsearch"
     assert settings.elasticsearch.hosts == ["http://10.0.0.1:9200", "http://10.0.0.2:9200"]
     assert settings.elasticsearch.api_key is not None

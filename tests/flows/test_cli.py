@@ -14,13 +14,14 @@ from core.errors import ConfigError
 from core.models import DEFAULT_WORKSPACE, Rejected
 from core.registry import STORES
 from core.settings import Settings
-from flows.cli.run import print_report, run_cmd
+from flows.cli.run import listen_cmd, print_report, run_cmd
 from flows.listen import ListenReport, SourceReport
 from index.backends.sqlite import SQLiteMentionStore
 from tests.flows.helpers import MAPPING, REJECTED_LOCATORS, VALID, FlakyStore, write_export
 
 app = typer.Typer()
 app.command("run")(run_cmd)
+app.command("listen")(listen_cmd)
 
 
 @app.callback()
@@ -53,6 +54,30 @@ def test_run_prints_the_report_as_json_and_exits_0(tmp_path: Path) -> None:
     assert (source["indexed"], source["rejected"]) == (VALID, 3)
     assert [r["locator"] for r in source["rejected_samples"]] == REJECTED_LOCATORS
     assert report["totals"]["indexed"] == VALID
+
+
+@pytest.mark.usefixtures("prefect_harness")
+def test_listen_without_follow_is_run(tmp_path: Path) -> None:
+    config = _sources_file(tmp_path)
+    result = CliRunner().invoke(
+        app,
+        [
+            "listen",
+            "--config",
+            str(config),
+            "--home",
+            str(tmp_path / "h"),
+            "--max-batches",
+            "1",
+            "--batch-size",
+            "3",
+            "--json",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["flow_run_id"]  # the listen flow, under Prefect, as `earful run`
+    assert (report["sources"][0]["batches"], report["sources"][0]["indexed"]) == (1, 3)
 
 
 @pytest.mark.usefixtures("prefect_harness")

@@ -78,3 +78,30 @@ def test_node_stops_mid_run_batch_spooled_cursor_kept_rerun_indexes_all_once(
         assert store.count() == VALID
         ids = [m.id for m in store.export()]
         assert len(ids) == len(set(ids)) == VALID
+
+
+def test_follow_indexes_into_elasticsearch_and_saves_the_cursor(
+    tmp_path: Path, es_url: str, es_prefix: str
+) -> None:
+    from flows.follow import follow_listen
+
+    settings = make_settings(
+        tmp_path / "home",
+        store={"backend": "elasticsearch"},
+        elasticsearch={"hosts": [es_url], "index_prefix": es_prefix},
+        listen={"flush_age": 0.1, "poll_interval": 0.2},
+    )
+    announced: list[str] = []
+    report = follow_listen(
+        sources=file_sources(write_export(tmp_path)),
+        settings=settings,
+        follow_for=1.5,
+        after_write=lambda mentions: announced.extend(m.id for m in mentions),
+    )
+    assert report.stopped_by == "limit"
+    assert (report.source("export").indexed, report.source("export").cursor) == (VALID, LAST_LINE)
+    with closing(ElasticsearchMentionStore(settings, workspace=DEFAULT_WORKSPACE)) as store:
+        store.refresh()
+        assert sorted(m.id for m in store.export()) == sorted(announced)
+        assert len(announced) == VALID
+        assert store.load_cursor("export").value == LAST_LINE  # type: ignore[union-attr]

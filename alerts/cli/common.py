@@ -1,0 +1,153 @@
+"""What the `earful alerts` commands share: the rule-file argument, errors shown as located lines with
+the exit status of their kind, the workspace's stores opened and closed, picking one rule of a file,
+and who did it. Nothing heavy at module level."""
+
+from __future__ import annotations
+
+import functools
+import getpass
+import html
+import os
+import re
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
+
+import typer
+
+from core.errors import EarfulError, InvalidInput
+
+if TYPE_CHECKING:
+    from rich.text import Text
+
+    from alerts.rules import Rule
+    from alerts.store import AlertStores
+    from core.settings import Settings
+    from index.base import MentionStore
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+RuleFile = typer.Argument(..., exists=True, dir_okay=False, readable=True, help="Rules (YAML or JSON)")
+_MARK = re.compile(r"(</?em>)")
+#: Exit status of a command whose input is wrong (a bad rule, an unknown id, a bad duration).
+BAD_INPUT = 2
+#: Exit status of a command that failed otherwise (a store or channel down, a broken configuration).
+FAILED = 1
+
+
+def error_lines(exc: EarfulError) -> list[str]:
+    """The error as lines: each located problem of a rule file on its own (``file:rules[1].spec.window:
+    ...``, ``file:7: ...``), else the message."""
+    problems: list[Any] = exc.details.get("errors") or []
+    lines = [
+        f"{p['file']}:rules[{p['rule']}].{'.'.join(p['loc']) or 'rule'}: {p['message']}"
+        if isinstance(p, dict)
+        else str(p)
+        for p in problems
+    ]
+    return lines or [" ".join(str(exc).split()) or type(exc).__name__]
+
+
+def reported(command: Callable[P, R]) -> Callable[P, R]:
+    """`command`, with the errors of the error tree shown as ``error: ...`` lines on stderr (never a
+    traceback) and exit status 2 for bad input (a 4xx error: invalid, not found), 1 otherwise."""
+
+    @functools.wraps(command)
+    def run(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return command(*args, **kwargs)
+        except EarfulError as exc:
+            for line in error_lines(exc):
+                typer.echo(f"error: {line}", err=True)
+            raise typer.Exit(BAD_INPUT if 400 <= exc.http_status < 500 else FAILED) from None
+
+    return run
+
+
+def warn(message: str) -> None:
+    typer.echo(f"warning: {message}", err=True)
+
+
+def who(by: str | None) -> str:
+    """``--by``, else the user running the command."""
+    if by:
+        return by
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):  # no passwd entry (a container): the environment, else a placeholder
+        return os.environ.get("USER") or os.environ.get("USERNAME") or "unknown"
+
+
+@contextmanager
+def alert_stores(settings: Settings, workspace: str) -> Iterator[AlertStores]:
+    from alerts.store import build_alert_stores
+
+    with build_alert_stores(settings, workspace=workspace) as stores:
+        yield stores
+
+
+@contextmanager
+def mention_store(settings: Settings, workspace: str) -> Iterator[MentionStore]:
+    from index.backends import build_mention_store
+
+    store = build_mention_store(settings, workspace=workspace)
+    try:
+        yield store
+    finally:
+        store.close()
+
+
+def snippet_text(snippet: str) -> Text:
+    """A stored snippet (HTML-escaped, matches in ``<em>``) for the terminal: matches in bold, the rest
+    as typed (nothing in it is read as markup)."""
+    from rich.text import Text
+
+    out = Text()
+    depth = 0
+    for piece in _MARK.split(snippet):
+        if piece in ("<em>", "</em>"):
+            depth = depth + 1 if piece == "<em>" else max(depth - 1, 0)
+        elif piece:
+            out.append(html.unescape(piece), style="bold yellow" if depth else "")
+    return out
+
+
+def pick(rules: Sequence[Rule], name: str | None) -> Rule:
+    """The rule of a file that ``--rule`` names (name or id); the only one when not given."""
+    chosen = [r for r in rules if name in (None, r.name, r.id)]
+    if len(chosen) != 1:
+        names = ", ".join(repr(r.name) for r in rules)
+        wanted = f"no rule {name!r} in the file" if name is not None else "pick one rule with --rule"
+        raise InvalidInput(f"{wanted} (the file has {names})")
+    return chosen[0]
+
+
+def rule_from(ref: str, name: str | None, settings: Settings, workspace: str) -> Rule:
+    """A rule given as a file (``--rule`` picks one of several) or as a saved rule's id or name."""
+    from alerts.manage import find_rule
+    from alerts.rules import load_rules
+
+    if Path(ref).is_file():
+        return pick(load_rules(ref), name)
+    if Path(ref).suffix.lower() in (".yaml", ".yml", ".json"):
+        raise InvalidInput(f"no rule file {ref} (give a file, or a saved rule's id or name)")
+    with alert_stores(settings, workspace) as stores:
+        return find_rule(stores.rules, ref)
+
+
+__all__ = [
+    "BAD_INPUT",
+    "FAILED",
+    "RuleFile",
+    "alert_stores",
+    "error_lines",
+    "mention_store",
+    "pick",
+    "reported",
+    "rule_from",
+    "snippet_text",
+    "warn",
+    "who",
+]
