@@ -154,22 +154,24 @@ class Tally:
         return percentile(self.latencies, q)
 
 
+def first_arrivals(arrivals: Sequence[Arrival]) -> dict[str, float]:
+    """When each alert id first arrived verified (arrivals need not be in order)."""
+    first: dict[str, float] = {}
+    for arrival in arrivals:
+        if arrival.verified:
+            first[arrival.alert_id] = min(arrival.at, first.get(arrival.alert_id, math.inf))
+    return first
+
+
 def tally(
     expected: Mapping[str, float], arrivals: Sequence[Arrival], *, ignore: frozenset[str] = frozenset()
 ) -> Tally:
     """Match `arrivals` with `expected` (alert id -> emission time). Only verified arrivals count; ids in
     `ignore` (the warm-up's) count nowhere."""
-    first: dict[str, float] = {}
-    counts: Counter[str] = Counter()
-    rejected = 0
-    for arrival in arrivals:
-        if not arrival.verified:
-            rejected += 1
-            continue
-        if arrival.alert_id in ignore:
-            continue
-        counts[arrival.alert_id] += 1
-        first[arrival.alert_id] = min(arrival.at, first.get(arrival.alert_id, math.inf))
+    counted = [a for a in arrivals if a.verified and a.alert_id not in ignore]
+    rejected = sum(not a.verified for a in arrivals)
+    counts = Counter(a.alert_id for a in counted)
+    first = first_arrivals(counted)
     latencies = tuple(first[i] - emitted for i, emitted in expected.items() if i in first)
     lost_ids = tuple(sorted(i for i in expected if i not in first))
     return Tally(
@@ -653,18 +655,15 @@ def _measure(
     wall = time.monotonic() - wall_began
     stop_process_group(proc)  # the final flush, if any, before the store is read for the last time
     view = read_store(home, emitted, rule)
-    result = tally(view.expected, receiver.snapshot(), ignore=frozenset({warm_alert}))
-    first: dict[str, float] = {}
-    for arrival in receiver.snapshot():
-        if arrival.verified:
-            first[arrival.alert_id] = min(arrival.at, first.get(arrival.alert_id, math.inf))
+    arrivals = receiver.snapshot()
+    result = tally(view.expected, arrivals, ignore=frozenset({warm_alert}))
     return RunResult(
         name=name,
         emitted=len(emitted),
         complaints_written=sum(e.complaint for e in emitted.values()),
         indexed=view.indexed,
         tally=result,
-        stages=stages(view, first),
+        stages=stages(view, first_arrivals(arrivals)),
         peak_rss_kib=peak,
         stopped=window,
         seconds=args.seconds,
