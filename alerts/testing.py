@@ -34,6 +34,7 @@ import logging
 import shutil
 import socket
 import ssl
+import sys
 import tempfile
 import threading
 import time
@@ -380,6 +381,11 @@ class _Server(ThreadingHTTPServer):
                 with suppress(OSError):
                     sock.shutdown(socket.SHUT_RDWR)
             self._open.clear()
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return  # a client that closed or reset its kept-alive connection: nothing to report
+        super().handle_error(request, client_address)
 
 
 def _strings(value: Any) -> Iterator[str]:
