@@ -255,6 +255,9 @@ class Customer(Frozen):
     contacts: tuple[Contact, ...] = ()
     handles: tuple[Handle, ...] = ()
     birthday: date | None = None
+    anniversary: date | None = Field(None, description="A date the customer celebrates with the company")
+    contract_renewal: date | None = Field(None, description="When the customer's contract is up for renewal")
+    owner: str | None = Field(None, description="The staff member who owns the account")
     consent: Consent = Consent()
     city: str | None = None
     country: str | None = None

@@ -15,6 +15,9 @@ others optional; an unknown column fails the whole file, since a misspelt column
 | handles            | twitter:@analima;demo:ana_l       | `platform:handle;...`                            |
 | user_ids           | twitter:12345;demo:u1             | `platform:id;...` (the platform's stable user id)|
 | birthday           | 1990-04-01                        | ISO date                                         |
+| anniversary        | 2019-06-15                        | ISO date: first purchase, wedding...             |
+| contract_renewal   | 2027-01-31                        | ISO date the contract is up for renewal          |
+| owner              | li.wei                            | the staff member who owns the account            |
 | consent_marketing  | yes                               | yes/no, true/false, 1/0, y/n; empty = no         |
 | consent_profiling  | yes                               | the same; without it the customer is never linked|
 | city               | Lisbon                            | matched against the author's location            |
@@ -152,7 +155,10 @@ def parse_row(row: dict[str, str]) -> CustomerRecord:
         industry=get("industry") or None,
         contacts=tuple(contacts),
         handles=_handles(get("handles"), get("user_ids")),
-        birthday=_date(get("birthday")),
+        birthday=_date("birthday", get("birthday")),
+        anniversary=_date("anniversary", get("anniversary")),
+        contract_renewal=_date("contract_renewal", get("contract_renewal")),
+        owner=get("owner") or None,
         consent=Consent(
             marketing=_bool("consent_marketing", get("consent_marketing")),
             profiling=_bool("consent_profiling", get("consent_profiling")),
@@ -198,13 +204,13 @@ def _bool(column: str, value: str | None) -> bool:
     raise ValueError(f"{column}: {value!r} is not yes/no")
 
 
-def _date(value: str | None) -> date | None:
+def _date(column: str, value: str | None) -> date | None:
     if not value:
         return None
     try:
         return date.fromisoformat(value)
     except ValueError:
-        raise ValueError(f"birthday: {value!r} is not an ISO date (YYYY-MM-DD)") from None
+        raise ValueError(f"{column}: {value!r} is not an ISO date (YYYY-MM-DD)") from None
 
 
 def _reason(exc: Exception) -> str:

@@ -12,6 +12,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 COMMANDS = {
     "alerts",
+    "crm",
     "customers",
     "demo",
     "es",

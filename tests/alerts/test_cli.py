@@ -272,6 +272,7 @@ def store_mentions(home: Path, *mentions: object) -> None:
     store = build_mention_store(Settings(home=home), workspace=DEFAULT_WORKSPACE, ensure_ready=True)
     try:
         store.upsert(list(mentions))  # type: ignore[arg-type]
+        store.refresh()  # searchable now, not at Elasticsearch's next periodic refresh
     finally:
         store.close()
 

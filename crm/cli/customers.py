@@ -1,4 +1,5 @@
-"""`earful customers`: import the master file, show a customer's 360 view, give link feedback.
+"""`earful crm` (alias `earful customers`): import the master file, show a customer's 360 view, give
+link feedback.
 
 The directory and the mention store are the configured ones (`store.backend`: the SQLite file, or the
 Elasticsearch cluster and prefix). Nothing heavy is imported at module level.
@@ -17,6 +18,7 @@ import typer
 
 from core.cli_options import Workspace
 from core.models import DEFAULT_WORKSPACE
+from crm.cli.app import crm_app
 
 if TYPE_CHECKING:
     from core.models import Customer
@@ -24,12 +26,6 @@ if TYPE_CHECKING:
     from crm.customer360 import Customer360, MentionSummary
     from crm.customers import CustomerStore
     from index.base import MentionStore
-
-customers_app = typer.Typer(
-    name="customers",
-    help="The customer master file: import it, look a customer up, confirm or reject links.",
-    no_args_is_help=True,
-)
 
 
 class VerdictArg(StrEnum):
@@ -49,7 +45,7 @@ def _store(settings: Settings, workspace: str) -> MentionStore:
     return build_mention_store(settings, workspace=workspace)
 
 
-@customers_app.command("import")
+@crm_app.command("import")
 def import_cmd(
     file: Path = typer.Argument(..., exists=True, dir_okay=False, readable=True, help="Master file (CSV)"),
     workspace: Workspace = DEFAULT_WORKSPACE,
@@ -136,7 +132,7 @@ def _print_view(view: Customer360) -> None:
         typer.echo(f"  {when}  {m.platform:<9} {m.sentiment.value:<8} {m.excerpt}  [{m.id}]")
 
 
-@customers_app.command("show")
+@crm_app.command("show")
 def show_cmd(
     code: str = typer.Argument(..., help="Customer code (or customer id)"),
     as_json: bool = typer.Option(False, "--json", help="Print the view as JSON"),
@@ -155,7 +151,7 @@ def show_cmd(
         _print_view(view)
 
 
-@customers_app.command("link-feedback")
+@crm_app.command("link-feedback")
 def link_feedback_cmd(
     mention_id: str = typer.Argument(..., help="The mention whose author is judged"),
     customer: str = typer.Argument(..., help="Customer id or code"),
