@@ -34,6 +34,7 @@ import logging
 import shutil
 import socket
 import ssl
+import sys
 import tempfile
 import threading
 import time
@@ -291,6 +292,9 @@ class HttpReceiver(_Served):
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # The reply goes out in two writes (headers, then body): without TCP_NODELAY the body waits
+            # for the client's delayed ACK, 40 ms on Linux, on every request a receiver answers.
+            disable_nagle_algorithm = True
 
             def do_POST(self) -> None:
                 receiver._handle(self)
@@ -377,6 +381,11 @@ class _Server(ThreadingHTTPServer):
                 with suppress(OSError):
                     sock.shutdown(socket.SHUT_RDWR)
             self._open.clear()
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return  # a client that closed or reset its kept-alive connection: nothing to report
+        super().handle_error(request, client_address)
 
 
 def _strings(value: Any) -> Iterator[str]:

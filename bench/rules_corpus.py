@@ -63,6 +63,7 @@ PHRASES = (
 ZH_BRANDS = tuple(a + b for a in "星飞云青海极白麒金银" for b in "辰鱼雀竹豚光鹭麟")
 ZH_PRODUCTS = ("手机", "耳机", "充电器", "平板", "手表", "音箱", "路由器", "相机")
 ZH_COMPLAINTS = _words("电池 充电 退款 发货 质量 客服 屏幕 卡顿 发热 坏了 太慢 投诉")
+ZH_PRAISE = _words("喜欢 推荐 满意 好用 不错 很棒 流畅 值得")
 ZH_FILLER = _words("这个 我的 真的 非常 今天 已经 还是 一直 很 的 了 不 又 都")
 PLATFORMS = ("twitter", "reddit", "appstore", "weibo", "web", "mastodon")
 COUNTRIES = ("US", "GB", "DE", "FR", "CN", "JP", "AU", "CA")
@@ -70,7 +71,8 @@ HANDLES = (*(f"user{i:03d}" for i in range(200)), "zentro_help", "aurora_audio",
 WHEN = datetime(2026, 11, 1, tzinfo=UTC)
 
 
-def _english_text(rng: random.Random) -> str:
+def english_text(rng: random.Random, *, complaints: bool = True) -> str:
+    """A tweet-length English post; without `complaints`, praise takes the complaint words' place."""
     words: list[str] = []
     for _ in range(rng.randint(8, 40)):
         roll = rng.random()
@@ -79,7 +81,7 @@ def _english_text(rng: random.Random) -> str:
         elif roll < 0.24:
             words.append(rng.choice(PRODUCTS))
         elif roll < 0.34:
-            words.append(rng.choice(COMPLAINTS))
+            words.append(rng.choice(COMPLAINTS if complaints else PRAISE))
         elif roll < 0.40:
             words.append(rng.choice(PRAISE))
         elif roll < 0.50:
@@ -94,7 +96,8 @@ def _english_text(rng: random.Random) -> str:
     return text[0].upper() + text[1:] + rng.choice((".", "!", "?", "!!", " :(", ""))
 
 
-def _chinese_text(rng: random.Random) -> str:
+def chinese_text(rng: random.Random, *, complaints: bool = True) -> str:
+    """A Chinese post, brands sometimes in Latin letters; without `complaints`, no complaint words."""
     parts: list[str] = []
     for _ in range(rng.randint(6, 20)):
         roll = rng.random()
@@ -103,7 +106,7 @@ def _chinese_text(rng: random.Random) -> str:
         elif roll < 0.36:
             parts.append(rng.choice(ZH_PRODUCTS))
         elif roll < 0.56:
-            parts.append(rng.choice(ZH_COMPLAINTS))
+            parts.append(rng.choice(ZH_COMPLAINTS if complaints else ZH_PRAISE))
         elif roll < 0.60:
             parts.append(rng.choice(BRANDS).capitalize())  # mixed-script posts name brands in Latin letters
         else:
@@ -113,13 +116,37 @@ def _chinese_text(rng: random.Random) -> str:
     return "".join(parts)
 
 
+_EN_COMPLAINTS = (
+    "My {brand} {product} is {complaint} after two days and support ignores me. I want a refund!",
+    "Worst purchase ever: the {brand} {product} arrived {complaint}. Nobody answers my emails, refund now.",
+    "Still waiting for my {brand} {product} refund, it was {complaint} out of the box. Terrible service.",
+    "{brand} {product} is {complaint} again. I am cancelling and I will never buy from you again.",
+)
+_ZH_COMPLAINTS = (
+    "我的{brand}{product}用了两天就坏了，客服一直不回复，我要退款！",
+    "{brand}{product}质量太差了，发货还慢，要求退款，投诉！",
+    "买的{brand}{product}充电发热严重，联系客服三次都没人管，太失望了，要投诉。",
+)
+
+
+def complaint_text(rng: random.Random, *, chinese: bool = False) -> str:
+    """An unmistakable complaint about a product (what a complaint rule is meant to catch)."""
+    if chinese:
+        return rng.choice(_ZH_COMPLAINTS).format(brand=rng.choice(ZH_BRANDS), product=rng.choice(ZH_PRODUCTS))
+    return rng.choice(_EN_COMPLAINTS).format(
+        brand=rng.choice(BRANDS).capitalize(),
+        product=rng.choice(PRODUCTS),
+        complaint=rng.choice(("broken", "cracked", "dead", "faulty", "defective", "damaged", "crashing")),
+    )
+
+
 def make_mentions(n: int, seed: int = 7) -> list[EnrichedMention]:
     """`n` mentions, about 70% English and 30% Chinese, with authors, hashtags, ratings and titles."""
     rng = random.Random(seed)
     out: list[EnrichedMention] = []
     for i in range(n):
         chinese = rng.random() < 0.3
-        text = _chinese_text(rng) if chinese else _english_text(rng)
+        text = chinese_text(rng) if chinese else english_text(rng)
         platform = "weibo" if chinese and rng.random() < 0.7 else rng.choice(PLATFORMS)
         review = platform == "appstore" or rng.random() < 0.1
         label = rng.choice(list(SentimentLabel))

@@ -34,7 +34,7 @@ def demo_cmd(
     workspace: Workspace = DEFAULT_WORKSPACE,
 ) -> None:
     """Serve a demo site of reviews and posts on localhost, listen to it into a workspace, and show what
-    was indexed."""
+    was indexed and the alerts delivered to a local webhook."""
     from core.settings import Settings, get_settings
     from flows.cli.run import configure_prefect
 

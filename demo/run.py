@@ -2,8 +2,13 @@
 (the embedded SQLite one by default) with progress bars, then show what was indexed. The demo customer
 master file (demo/site/data/customers.csv) is imported first, so mentions link to customers.
 
+Alerting (demo/alerting.py): the presets that fit the demo's data are created in the workspace (once),
+a webhook receiver runs on loopback while the flow runs, the workspace's channels file points the
+demo's channel at it, and the alerts the flow delivered are shown with their explanations.
+
 Zero configuration, offline: the demo site is in-process, Prefect runs with a temporary local server
-under Earful's home, and a second run finds nothing new (cursors) but shows the same tables.
+under Earful's home, and a second run finds nothing new (cursors) but shows the same tables, and the
+same alerts, delivered by the first run and never again.
 
 Mentions are tagged by the configured tagger (`nlp.tagger`, the transformer by default; `tagger=` picks
 another for one run). Its model loads before the flow with a progress line, the first run building the
@@ -343,6 +348,8 @@ def _next_steps(
         f'  {env}.venv/bin/earful search "delivery" --json',
         "[bold]A customer's 360 view[/] (master data, linked mentions, sentiment, open complaints):",
         f"  {env}.venv/bin/earful customers show {customer_code or 'CODE'}",
+        "[bold]Alerts[/] (the inbox: acknowledge, snooze one key, resolve):",
+        f"  {env}.venv/bin/earful alerts list",
         "[bold]Source health[/] (last success, items per run, errors, freshness):",
         f"  {env}.venv/bin/earful sources status",
         "[bold]Listen to your own exports, sites and platforms[/] (see examples/sources.yaml):",
@@ -469,6 +476,15 @@ def run_demo(
         else settings.model_copy(update={"store": settings.store.model_copy(update={"backend": store})})
     )
     import_demo_customers(effective, console, workspace)
+    from demo.alerting import (
+        DemoReceiver,
+        describe_presets,
+        ensure_presets,
+        show_delivered,
+        write_demo_channel,
+    )
+
+    console.print(describe_presets(ensure_presets(effective, workspace=workspace)), highlight=False)
     t = time.monotonic()
     warm_up_tagger(effective, console)
     timings.mark("model_load", t)
@@ -480,13 +496,21 @@ def run_demo(
     # Context managers and the finally: the site, the API replica and the spider's subprocess stop
     # whatever happens (an error, Ctrl-C).
     try:
-        with DemoSite(settings.demo.host, settings.demo.port) as site, ApiReplicas() as apis:
+        with (
+            DemoSite(settings.demo.host, settings.demo.port) as site,
+            ApiReplicas() as apis,
+            DemoReceiver(settings.demo.host) as receiver,
+        ):
             reviews = sum(1 for item in site.items if item["type"] == "review")
             console.print(
                 f"Demo site with {len(site.items)} items about fictional brands at {site.url}; "
                 f"its feed, its {reviews} review pages' items (spider) and a replayed Hacker News API "
                 f"at {apis.base('hackernews')}"
             )
+            # The listen flow raises alerts from each stored batch and delivers them at its end, through
+            # the workspace's channels: the demo's entry points at this receiver while it runs.
+            write_demo_channel(effective, workspace=workspace, url=receiver.url, secret=receiver.secret)
+            console.print(f"Alert webhook receiver at {receiver.url} (checks Earful's signature)")
             t = time.monotonic()
             # Timed: flows.listen imports Prefect, a good part of its start-up (only flows/ imports Prefect).
             from core.errors import ListenIncomplete
@@ -534,6 +558,7 @@ def run_demo(
         customer_code = show_linked_customers(mention_store, effective, console)
     finally:
         mention_store.close()
+    show_delivered(effective, console, workspace=workspace, received=receiver.received)
     console.print()
     for line in _next_steps(settings, default_home, store, customer_code, workspace):
         console.print(line, soft_wrap=True, highlight=False)  # commands stay on one line, copy-pastable

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol, cast, runtime_checkable
 
 from core.errors import ConfigError, ModelUnavailable, NotConfigured, StoreUnavailable
-from core.models import CustomerLink, EnrichedMention, ModelRef, RawMention
+from core.models import Customer, CustomerLink, EnrichedMention, ModelRef, RawMention
 from core.registry import SOURCES
 from core.settings import Settings
 from crawlers.base import Source
@@ -20,6 +20,7 @@ from crawlers.health import HealthStore
 from flows.sources_config import SourcesConfig
 from index.backends import build_mention_store, made_ready
 from index.base import CursorStore, MentionStore
+from index.query.fields import TIER_METADATA_KEY
 from nlp.base import Tagger
 from nlp.base import build_tagger as build_tagger  # re-exported: flows and the demo build it from here
 
@@ -51,9 +52,12 @@ def build_store(settings: Settings, *, workspace: str, ensure_ready: bool = True
 
 
 class _Directory(Protocol):
-    """What the wiring needs of a customer directory besides the lookups: its size, and closing it."""
+    """What the wiring needs of a customer directory besides the linker's lookups: its size, a customer
+    by id (for the tier), and closing it."""
 
     def count(self) -> int: ...
+
+    def get(self, customer_id: str) -> Customer | None: ...
 
     def close(self) -> None: ...
 
@@ -108,7 +112,31 @@ class LinkingEnricher:
             self._unavailable(exc)
             has_customers = False
         self.enricher.linker = self if has_customers else None
-        return self.enricher.enrich(batch)
+        enriched = self.enricher.enrich(batch)
+        return self._with_tiers(enriched) if has_customers else enriched
+
+    def _with_tiers(self, mentions: list[EnrichedMention]) -> list[EnrichedMention]:
+        """Each linked mention carries its customer's tier (``metadata['customer_tier']``), which the
+        query language's ``tier:`` reads in searches and alert rules (the VIP complaint preset): looked
+        up once per customer and batch, so a tier changed by an import applies from the next batch."""
+        tiers: dict[str, str | None] = {}
+        out: list[EnrichedMention] = []
+        for mention in mentions:
+            link = mention.customer
+            if link is not None and link.customer_id not in tiers and not self._down:
+                try:
+                    customer = self.directory.get(link.customer_id)
+                except StoreUnavailable as exc:
+                    self._unavailable(exc)
+                    customer = None
+                tiers[link.customer_id] = customer.tier.value if customer is not None else None
+            tier = tiers.get(link.customer_id) if link is not None else None
+            if tier is not None:
+                mention = mention.model_copy(
+                    update={"metadata": {**mention.metadata, TIER_METADATA_KEY: tier}}
+                )
+            out.append(mention)
+        return out
 
     def link(self, mention: RawMention) -> CustomerLink | None:
         """`CustomerLinker` for the Enricher: the real linker, until the directory fails in this batch."""

@@ -3,7 +3,7 @@
 # Benchmarks that need Elasticsearch start (and stop) their own node unless EARFUL_TEST_ES_URL is set.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-for bench in index_throughput match_rules crawl enrich_throughput; do
+for bench in index_throughput match_rules crawl enrich_throughput alert_latency; do
   echo "== bench/$bench.py"
   .venv/bin/python "bench/$bench.py" "$@"
 done

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import csv
-import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from alerts.outbox import DeliveryState
+from alerts.store import build_alert_stores
 from core.ids import customer_id
 from core.models import DEFAULT_WORKSPACE
 from core.settings import Settings
@@ -19,28 +18,15 @@ from index.backends.sqlite import SQLiteMentionStore
 from index.base import MentionFilter
 from nlp.catalog import MODEL_NAME
 from nlp.transformer_tagger import TransformerTagger
+from tests.demo.helpers import demo_alerts, run_demo_cli
 
-EARFUL = Path(sys.executable).with_name("earful")
 # The default tagger: the transformer, its real model (built into the model cache on a first run).
 pytestmark = [pytest.mark.slow, pytest.mark.model]
 
 
-def _run_demo(home: Path, *options: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("EARFUL_", "PREFECT_"))}
-    env["COLUMNS"] = "200"  # rich wraps to the terminal width; keep lines whole for the assertions
-    return subprocess.run(
-        [str(EARFUL), "demo", "--home", str(home), *options],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=300,
-        check=False,
-    )
-
-
 def test_demo_indexes_the_site_and_shows_what_it_indexed(tmp_path: Path) -> None:
     home = tmp_path / "home"
-    done = _run_demo(home)
+    done = run_demo_cli(home)
     out = done.stdout
     assert done.returncode == 0, out + done.stderr
     assert "Traceback" not in out + done.stderr
@@ -89,9 +75,10 @@ def test_demo_indexes_the_site_and_shows_what_it_indexed(tmp_path: Path) -> None
 
     _assert_customers_linked(out, home)
     _assert_tagged_by_the_transformer(out, home, int(indexed.group(1)))
+    delivered = _assert_alerts_delivered(out, home)
 
     # Again on the same home: nothing new is fetched (cursor), nothing doubles, the tables are the same.
-    again = _run_demo(home)
+    again = run_demo_cli(home)
     assert again.returncode == 0, again.stdout + again.stderr
     assert re.search(rf"^{indexed.group(1)} mentions in the sqlite store", again.stdout, re.MULTILINE)
     assert "imported 40 customers (0 new, 0 updated, 40 unchanged)" in again.stdout  # idempotent
@@ -100,6 +87,11 @@ def test_demo_indexes_the_site_and_shows_what_it_indexed(tmp_path: Path) -> None
     assert linked.group(0) in again.stdout
     with SQLiteMentionStore(Settings(home=home), workspace=DEFAULT_WORKSPACE) as store:
         assert store.count() == int(indexed.group(1))
+    # The same alerts, all delivered by the first run: nothing is delivered twice.
+    assert "Complaint from a VIP customer (intent:complaint AND tier:(gold OR platinum); already there)" in (
+        again.stdout
+    )
+    assert demo_alerts(again.stdout) == (delivered, 0, delivered), again.stdout
 
     _assert_another_workspace_starts_empty(home, int(indexed.group(1)))
 
@@ -107,7 +99,7 @@ def test_demo_indexes_the_site_and_shows_what_it_indexed(tmp_path: Path) -> None
 def _assert_another_workspace_starts_empty(home: Path, in_default: int) -> None:
     """The demo in another workspace of the same home (the quick tagger): its own cursors, so it fetches
     everything again, its own customers, health and mentions; the default workspace's stay as they were."""
-    done = _run_demo(home, "--workspace", "acme", "--tagger", "lexicon")
+    done = run_demo_cli(home, "--workspace", "acme", "--tagger", "lexicon")
     out = done.stdout
     assert done.returncode == 0, out + done.stderr
     assert "workspace acme" in out
@@ -121,6 +113,27 @@ def _assert_another_workspace_starts_empty(home: Path, in_default: int) -> None:
     with SQLiteMentionStore(Settings(home=home), workspace=DEFAULT_WORKSPACE) as store:
         assert store.count() == in_default
     assert len(list((home / "health" / "workspaces" / "acme").glob("*.json"))) == 3
+    assert "tier:(gold OR platinum); created)" in out  # the presets are the workspace's own
+    total, now, earlier = demo_alerts(out)
+    assert (now, earlier) == (total, 0)
+
+
+def _assert_alerts_delivered(out: str, home: Path) -> int:
+    """The VIP complaint preset fired on the demo's data; each alert reached the demo's receiver once,
+    with its explanation; the inbox and the outbox agree with the table."""
+    assert "Complaint from a VIP customer (intent:complaint AND tier:(gold OR platinum); created)" in out
+    total, now, earlier = demo_alerts(out)
+    assert total >= 3
+    assert (now, earlier) == (total, 0)
+    assert "Query: intent:complaint AND tier:(gold OR" in out  # why (the cell may wrap after OR)
+    assert re.search(r"Tier: (gold|platinum)", out)  # the customer's tier
+    assert "repeated deliveries" not in out
+    with build_alert_stores(Settings(home=home), workspace=DEFAULT_WORKSPACE) as stores:
+        assert stores.alerts.count() == total
+        records = stores.outbox.list(limit=1000)
+        assert len(records) == total
+        assert {r.state for r in records} == {DeliveryState.sent}
+    return total
 
 
 def _assert_customers_linked(out: str, home: Path) -> None:

@@ -20,7 +20,9 @@ from flows.listen import listen_flow
 from flows.sources_config import SourceConfig, SourcesConfig
 from flows.wiring import LinkingEnricher, build_enricher
 from index.backends.sqlite import SQLiteMentionStore
-from index.base import MentionFilter
+from index.base import MentionFilter, SearchRequest
+from index.query import RuleSet
+from index.query.fields import TIER_METADATA_KEY
 from tests.flows.helpers import make_settings
 
 PLATFORM = "shop"
@@ -118,6 +120,24 @@ def test_mentions_carry_customer_links_with_method_confidence_and_evidence(
     with SQLiteMentionStore(settings, workspace=DEFAULT_WORKSPACE) as store:
         assert store.count(MentionFilter(customer_ids=(ana.id,))) == 2
         assert store.count(MentionFilter(linked=True)) == 4
+
+
+def test_linked_mentions_carry_the_customer_tier_that_tier_queries_read(
+    settings: Settings, export: Path, directory: SQLiteCustomerDirectory
+) -> None:
+    """`tier:` in a rule (the VIP complaint preset) or a search reads the linked customer's tier, which
+    the flow stamps on each linked mention; an unlinked mention has none."""
+    listen_flow.fn(sources=_sources(export), settings=settings)
+    mentions = _by_native_id(settings)
+    tiers = {native_id: m.metadata.get(TIER_METADATA_KEY) for native_id, m in mentions.items()}
+    assert tiers == {"1": "gold", "2": "silver", "3": None, "4": "bronze", "5": None, "6": "gold"}
+    ruleset = RuleSet()
+    ruleset.add("vip", "tier:(gold OR platinum)")
+    batch = list(mentions.values())
+    assert {m.native_id for m, hits in zip(batch, ruleset.match(batch), strict=True) if hits} == {"1", "6"}
+    with SQLiteMentionStore(settings, workspace=DEFAULT_WORKSPACE) as store:
+        page = store.search(SearchRequest(query="tier:gold", limit=10))
+        assert {hit.native_id for hit in page.hits} == {"1", "6"}
 
 
 def test_a_customer_without_profiling_consent_is_never_linked(
