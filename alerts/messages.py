@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from urllib.parse import unquote
 
 from alerts.channels.base import AlertMessage, MessageField, MessageSection
-from alerts.inbox import Alert, Explanation, Ranked
+from alerts.inbox import Alert, CustomerSummary, Explanation, Ranked
 
 # Numbers of the explanation, in the order and with the labels the "Why" section shows them.
 _NUMBERS = (
@@ -37,9 +37,13 @@ _TOPS = (
 _DECISION_TITLE = {"recovery": "Recovered", "digest": "Digest"}
 
 
-def display_key(key: str) -> str:
-    """A group_by key as people read it: ``author=小明, site=example.com`` (keys are stored URL-quoted)."""
-    return ", ".join(unquote(part) for part in key.split("&"))
+def display_key(key: str, customer: CustomerSummary | None = None) -> str:
+    """A group_by key as people read it: ``author=小明, site=example.com`` (keys are stored URL-quoted);
+    ``customer=<id>`` reads as the customer's name when the alert's customer is that one."""
+    parts = [unquote(part) for part in key.split("&")]
+    if customer is not None and customer.name:
+        parts = [f"customer={customer.name}" if p == f"customer={customer.customer_id}" else p for p in parts]
+    return ", ".join(parts)
 
 
 def _number(value: float | int | str) -> str:
@@ -57,7 +61,7 @@ def _why(alert: Alert, explanation: Explanation) -> MessageSection:
     if explanation.query:
         fields.append(MessageField(label="Query", value=explanation.query))
     if alert.key:
-        fields.append(MessageField(label="Key", value=display_key(alert.key)))
+        fields.append(MessageField(label="Key", value=display_key(alert.key, explanation.customer)))
     numbers = explanation.numbers
     fields += [
         MessageField(label=label, value=_number(numbers[name])) for name, label in _NUMBERS if name in numbers
@@ -84,7 +88,7 @@ def message_for(alert: Alert, *, workspace: str) -> AlertMessage:
     prefix = _DECISION_TITLE.get(alert.decision)
     title = f"{prefix}: {alert.rule_name}" if prefix else alert.rule_name
     if alert.key:
-        title += f" ({display_key(alert.key)})"
+        title += f" ({display_key(alert.key, explanation.customer)})"
     tops = tuple(
         MessageField(label=label, value=_ranked(getattr(explanation, name)))
         for name, label in _TOPS
