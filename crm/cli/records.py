@@ -100,8 +100,26 @@ def import_cmd(
     )
     for rejected in report.rejected:
         typer.echo(f"  {rejected.locator}: {rejected.reason}")
+    if what == "orders" and report.imported:
+        _recompute(workspace)
     if report.rejected:
         raise typer.Exit(1)  # scripts notice; the valid rows are imported all the same
+
+
+def _recompute(workspace: str) -> None:
+    """Scores move with every order: recompute the workspace's (open cases from its case store) so
+    they are fresh when the import returns; the nightly flow does the same for the calendar."""
+    from time import perf_counter
+
+    from core.settings import get_settings
+    from crm.scores import recompute_scores
+
+    started = perf_counter()
+    scored = recompute_scores(get_settings(), workspace=workspace)
+    typer.echo(
+        f"scores recomputed in {perf_counter() - started:.2f}s: {scored.scored} customers scored, "
+        f"{scored.skipped} skipped"
+    )
 
 
 @interaction_app.command("add")
