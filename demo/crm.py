@@ -80,7 +80,7 @@ def order_rows(codes: list[str], today: date) -> list[dict[str, str]]:
     buyers = [code for i, code in enumerate(codes) if i % 8 != 7][: len(codes) - NO_ORDERS]
     lapsed = set(rng.sample(buyers, LAPSED))
     for i, code in enumerate(buyers):
-        weight = min(rng.paretovariate(1.2), 15.0)
+        weight = min(rng.paretovariate(1.16), 20.0)
         count = max(1, min(40, round(weight * rng.uniform(1.0, 3.0))))
         basket = 120.0 * weight**0.5 * rng.uniform(0.7, 1.3)
         first = rng.randint(120, ORDER_DAYS)
