@@ -1,7 +1,7 @@
 """A customer's 360 view: master data and order numbers, linked mentions (count, sentiment share, latest),
 open complaints, the company's interactions with them, a summary of their orders and their open cases.
 Built here from the customer directory, the mention store and (when given) the interaction, order and
-case stores; the CLI, the demo (and later the API) only render it. The merged history is
+case and score stores; the CLI, the demo (and later the API) only render it. The merged history is
 `crm.timeline.timeline`.
 """
 
@@ -18,6 +18,7 @@ from core.models import Customer, CustomerLink, EnrichedMention, Frozen, IntentL
 from crm.cases import Case, CaseFilter
 from crm.interactions import Interaction
 from crm.orders import Order
+from crm.scores import CustomerScore
 from index.base import MentionFilter, SearchPage, SearchRequest
 
 if TYPE_CHECKING:
@@ -45,6 +46,15 @@ class OpenCases(Protocol):
     def workspace(self) -> str: ...
 
     def list(self, filters: CaseFilter | None = None, *, limit: int | None = None) -> list[Case]: ...
+
+
+class StoredScores(Protocol):
+    """What the view needs of the score store (`crm.scores.ScoreStore` provides it)."""
+
+    @property
+    def workspace(self) -> str: ...
+
+    def get(self, customer_id: str) -> CustomerScore | None: ...
 
 
 class MentionSummary(Frozen):
@@ -117,6 +127,9 @@ class Customer360(Frozen):
     latest_interactions: tuple[Interaction, ...] = Field((), description="The latest of them, newest first")
     orders: OrderSummary = OrderSummary()
     cases: tuple[Case, ...] = Field((), description="The customer's open cases, most recently changed first")
+    score: CustomerScore | None = Field(
+        None, description="The stored score (RFM, segment, value tier, CLV, churn risk), when there is one"
+    )
 
 
 def build_customer360(
@@ -128,6 +141,7 @@ def build_customer360(
     interactions: InteractionStore | None = None,
     orders: OrderStore | None = None,
     cases: OpenCases | None = None,
+    scores: StoredScores | None = None,
 ) -> Customer360:
     """The 360 view of `customer` from `directory` (order numbers), `store` (linked mentions) and, when
     given, the interaction, order and case stores (without them those sections are empty).
@@ -140,6 +154,7 @@ def build_customer360(
     scopes |= {"interactions": interactions.workspace} if interactions is not None else {}
     scopes |= {"orders": orders.workspace} if orders is not None else {}
     scopes |= {"cases": cases.workspace} if cases is not None else {}
+    scopes |= {"scores": scores.workspace} if scores is not None else {}
     if len(set(scopes.values())) > 1:
         names = "the customer directory and the mention store" if len(scopes) == 2 else "the stores"
         raise InvalidInput(f"{names} belong to different workspaces", details=scopes)
@@ -171,4 +186,5 @@ def build_customer360(
         if orders is not None
         else OrderSummary(),
         cases=tuple(open_cases),
+        score=scores.get(customer.id) if scores is not None else None,
     )

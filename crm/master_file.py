@@ -41,7 +41,7 @@ it starts on. A code given twice: the first row is kept, the second rejected.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Protocol
@@ -121,8 +121,10 @@ class MasterFile:
     rejected: list[Rejected] = field(default_factory=list)
 
 
-def read_master_file(path: Path | str) -> MasterFile:
-    """Every valid row as a CustomerRecord, every bad one as a Rejected with `file.csv:LINE`.
+def read_master_file(path: Path | str, *, refused: Mapping[str, str] | None = None) -> MasterFile:
+    """Every valid row as a CustomerRecord, every bad one as a Rejected with `file.csv:LINE`. A row of
+    a customer id in `refused` is rejected with its reason (the absorbed customers of active merges:
+    importing them would silently recreate a merged customer).
 
     Raises InvalidInput when the file itself is unusable (missing, no header, unknown or missing columns).
     """
@@ -135,6 +137,9 @@ def read_master_file(path: Path | str) -> MasterFile:
             record = parse_row(row)
         except (ValueError, ValidationError) as exc:
             out.rejected.append(rejected(SOURCE, row, _reason(exc)))
+            continue
+        if refused and record.id in refused:
+            out.rejected.append(rejected(SOURCE, row, refused[record.id]))
             continue
         first = seen.setdefault(record.id, row.line)
         if first != row.line:
@@ -270,14 +275,20 @@ class _OrderIds(Protocol):
 
 
 def import_master_file(
-    path: Path | str, directory: _Upserting, *, batch_size: int = 1000, orders: _OrderIds | None = None
+    path: Path | str,
+    directory: _Upserting,
+    *,
+    batch_size: int = 1000,
+    orders: _OrderIds | None = None,
+    refused: Mapping[str, str] | None = None,
 ) -> ImportReport:
     """Read the file and upsert its valid rows (idempotent by code: importing it twice changes nothing).
 
     With `orders` (the workspace's order store), each customer's order numbers are the file's plus the
     ids of their imported orders, so that re-importing the master file keeps what order imports taught
-    linking (crm.imports.import_orders adds them the other way round)."""
-    master = read_master_file(path)
+    linking (crm.imports.import_orders adds them the other way round). `refused`: see
+    `read_master_file`."""
+    master = read_master_file(path, refused=refused)
     records = master.records
     if orders is not None:
         known = orders.order_ids_by_customer()

@@ -257,6 +257,16 @@ def owner_digests(
     return sorted(out, key=lambda d: owner_key(d.recipient.id))
 
 
+def stored_value_tiers(settings: Settings, *, workspace: str) -> ValueTier:
+    """Each customer's value tier from `workspace`'s score store (read once now; None for a customer
+    never scored): what puts key customers first in the CLI, the API and the flow."""
+    from crm.scores import build_score_store
+
+    with build_score_store(settings, workspace=workspace) as scores:
+        tiers = {s.customer_id: s.tier.value for s in scores.list() if s.tier is not None}
+    return lambda customer: tiers.get(customer.id)
+
+
 def workspace_digests(
     settings: Settings,
     *,
@@ -269,10 +279,12 @@ def workspace_digests(
     due_only: bool = False,
 ) -> list[OwnerDigest]:
     """`owner_digests` over the workspace's customer directory and staff file (or `staff`): what the
-    CLI, the API and the flow show or send. `owner` keeps one owner's digest."""
+    CLI, the API and the flow show or send. `value_tier` defaults to the stored scores' tiers; `owner`
+    keeps one owner's digest."""
     from crm.customers import build_customer_directory
 
     staff = staff if staff is not None else workspace_staff(settings, workspace=workspace)
+    value_tier = value_tier if value_tier is not None else stored_value_tiers(settings, workspace=workspace)
     directory = build_customer_directory(settings, workspace=workspace)
     try:
         found = owner_digests(

@@ -35,6 +35,7 @@ from rich.table import Table
 
 from core.models import DEFAULT_WORKSPACE, AspectLabel, ModelRef, SentimentLabel
 from core.settings import Settings
+from demo.crm import import_demo_records, show_crm
 from index.base import Bucket, SearchRequest
 
 if TYPE_CHECKING:
@@ -240,14 +241,15 @@ def import_demo_customers(settings: Settings, console: Console, workspace: str =
     the file holds."""
     from crm.customers import build_customer_directory
     from crm.master_file import import_master_file
+    from crm.orders import build_order_store
     from demo.site.customers import data_path
 
     path = data_path()
-    directory = build_customer_directory(settings, workspace=workspace)
-    try:
-        report = import_master_file(path, directory)
-    finally:
-        directory.close()
+    with (
+        build_customer_directory(settings, workspace=workspace) as directory,
+        build_order_store(settings, workspace=workspace) as orders,
+    ):
+        report = import_master_file(path, directory, orders=orders)  # keeps the imported order ids
     console.print(
         f"Customer master file {path.name}: imported {report.imported} customers "
         f"({report.created} new, {report.updated} updated, {report.unchanged} unchanged)",
@@ -476,6 +478,7 @@ def run_demo(
         else settings.model_copy(update={"store": settings.store.model_copy(update={"backend": store})})
     )
     import_demo_customers(effective, console, workspace)
+    import_demo_records(effective, console, workspace)  # demo/crm.py: orders and interactions
     from demo.alerting import (
         DemoReceiver,
         describe_presets,
@@ -556,6 +559,7 @@ def run_demo(
         show_store(mention_store, console, report, settings)
         show_models(mention_store, console)
         customer_code = show_linked_customers(mention_store, effective, console)
+        show_crm(effective, mention_store, console)  # demo/crm.py: scores, birthdays, an open case
     finally:
         mention_store.close()
     show_delivered(effective, console, workspace=workspace, received=receiver.received)

@@ -146,7 +146,8 @@ def reminders_flow(
     value_tier: ValueTier | None = None,
 ) -> RemindersReport:
     """Enqueue and deliver the reminder digests due at `now` (default: the current time) in
-    `workspace`. `value_tier` gives a customer's value tier (the scores' ``key`` sorts them first)."""
+    `workspace`. `value_tier` gives a customer's value tier (the scores' ``key`` sorts them first;
+    default: the workspace's score store, `crm.reminders.stored_value_tiers`)."""
     from alerts.channels.catalog import workspace_channels
     from alerts.pipeline import AlertPipeline
     from alerts.store import build_alert_stores

@@ -57,9 +57,9 @@ def scores_flow(
     now: datetime | None = None,
 ) -> RecomputeReport:
     """Recompute `workspace`'s scores. `orders` (an `OrderReader`; default: the workspace's order
-    store), `open_cases` (`OpenCases`; default: none counted) and `now` (default: the current time)
-    are for in-process callers that have them; they are typed Any because Prefect builds a JSON
-    schema of a deployed flow's parameters, which a protocol or a callable has not."""
+    store), `open_cases` (`OpenCases`; default: the open cases of the workspace's case store) and `now`
+    (default: the current time) are for in-process callers that have them; they are typed Any because
+    Prefect builds a JSON schema of a deployed flow's parameters, which a protocol or a callable has not."""
     settings = settings or get_settings()
     if FlowRunContext.get() is None:  # `scores_flow.fn()`: the plain call, no Prefect API
         return recompute_scores(settings, workspace=workspace, orders=orders, open_cases=open_cases, now=now)

@@ -1,7 +1,9 @@
 """The workspaces that hold data in the configured store, and how much of each kind (`earful workspaces
 list`): mentions, cursors and saved searches (`index.workspaces`), customers and link verdicts
-(`crm.customers`) and cases (`crm.cases`), in the SQLite file or under the Elasticsearch index prefix.
-Counting only: nothing is created or migrated, and no store (each scoped to one workspace) is built.
+(`crm.customers`), orders and interactions (`crm.orders`, `crm.interactions`), scores (`crm.scores`),
+cases (`crm.cases`) and merges (`crm.identity.audit`), in the SQLite file or under the Elasticsearch
+index prefix. Counting only: nothing is created or migrated, and no store (each scoped to one
+workspace) is built.
 """
 
 from __future__ import annotations
@@ -10,6 +12,10 @@ from core.errors import ConfigError
 from core.settings import Settings
 from crm.cases.store import CASE_TABLES, case_index
 from crm.customers import CUSTOMER_TABLES, customer_indices
+from crm.identity.audit import MERGE_TABLES, merge_index
+from crm.interactions import INTERACTIONS
+from crm.orders import ORDERS
+from crm.scores.store import SCORE_TABLES, score_indices
 from index.es_client import build_client
 from index.workspaces import (
     MENTION_TABLES,
@@ -19,7 +25,18 @@ from index.workspaces import (
     sqlite_workspace_counts,
 )
 
-KINDS = ("mentions", "cursors", "saved_searches", "customers", "link_feedback", "cases")
+KINDS = (
+    "mentions",
+    "cursors",
+    "saved_searches",
+    "customers",
+    "link_feedback",
+    "orders",
+    "interactions",
+    "scores",
+    "cases",
+    "merges",
+)
 """Every kind counted, in the order they are shown."""
 
 
@@ -28,15 +45,25 @@ def list_workspaces(settings: Settings) -> WorkspaceCounts:
     workspace; only workspaces and kinds with data appear."""
     backend = settings.store.backend
     if backend == "sqlite":
+        records = {"orders": ORDERS.table, "interactions": INTERACTIONS.table}
         return sqlite_workspace_counts(
-            settings.sqlite_path, {**MENTION_TABLES, **CUSTOMER_TABLES, **CASE_TABLES}
+            settings.sqlite_path,
+            {**MENTION_TABLES, **CUSTOMER_TABLES, **records, **SCORE_TABLES, **CASE_TABLES, **MERGE_TABLES},
         )
     if backend == "elasticsearch":
         prefix = settings.elasticsearch.index_prefix
         with build_client(settings.elasticsearch) as client:
             return es_workspace_counts(
                 client,
-                {**mention_indices(prefix), **customer_indices(prefix), "cases": case_index(prefix)},
+                {
+                    **mention_indices(prefix),
+                    **customer_indices(prefix),
+                    "orders": f"{prefix}-{ORDERS.index_suffix}",
+                    "interactions": f"{prefix}-{INTERACTIONS.index_suffix}",
+                    **score_indices(prefix),
+                    "cases": case_index(prefix),
+                    "merges": merge_index(prefix),
+                },
             )
     raise ConfigError(
         f"listing workspaces reads the sqlite and elasticsearch stores, not {backend!r}",

@@ -7,3 +7,6 @@ for bench in index_throughput match_rules crawl enrich_throughput alert_latency;
   echo "== bench/$bench.py"
   .venv/bin/python "bench/$bench.py" "$@"
 done
+# the CRM reference checks (CDNOW, FEBRL 4) take no options
+echo "== bench/crm_reference.py"
+.venv/bin/python bench/crm_reference.py

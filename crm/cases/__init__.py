@@ -29,6 +29,7 @@ from crm.cases.store import (
     ElasticsearchCaseStore,
     SQLiteCaseStore,
     build_case_store,
+    open_case_counts,
 )
 
 __all__ = [
@@ -50,4 +51,5 @@ __all__ = [
     "build_case_store",
     "case_id",
     "is_case_complaint",
+    "open_case_counts",
 ]

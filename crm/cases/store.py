@@ -376,6 +376,15 @@ class ElasticsearchCaseStore(ScopedElasticsearch):
         return {mention: sorted(cases) for mention, cases in out.items()}
 
 
+def open_case_counts(store: CaseStore) -> dict[str, int]:
+    """customer id -> how many open cases they have (one read of the open cases): what churn risk
+    counts (`crm.scores.recompute_scores`' ``open_cases``)."""
+    counts: dict[str, int] = {}
+    for case in store.list(CaseFilter(open_only=True)):
+        counts[case.customer_id] = counts.get(case.customer_id, 0) + 1
+    return counts
+
+
 def build_case_store(settings: Settings, *, workspace: str) -> SQLiteCaseStore | ElasticsearchCaseStore:
     """The workspace's cases next to its mention store: tables in the same SQLite file, or an index under
     the same prefix of the same cluster. Nothing is opened before first use."""

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from crm.customers import CustomerStore
     from crm.interactions import Interaction
     from crm.orders import Order
+    from crm.scores import CustomerScore
     from index.base import MentionStore
 
 
@@ -86,6 +87,7 @@ def view_json(view: Customer360) -> dict[str, Any]:
             "latest": [o.model_dump(mode="json") for o in orders.latest],
         },
         "cases": [case.model_dump(mode="json") for case in view.cases],
+        "score": view.score.model_dump(mode="json") if view.score else None,
     }
 
 
@@ -185,6 +187,26 @@ def _print_view(view: Customer360) -> None:
     typer.echo(f"orders: {o.count}  total {totals}{span}")
     for order in o.latest:
         typer.echo(f"  {order_line(order)}")
+    for line in score_lines(view.score):
+        typer.echo(line)
+
+
+def score_lines(score: CustomerScore | None) -> list[str]:
+    """The stored score in a few lines (nothing when the customer has never been scored)."""
+    if score is None:
+        return []
+    if score.skipped:
+        return [f"score: skipped ({score.skipped})"]
+    rfm = f"RFM {score.rfm.code} {score.rfm.segment.value}" if score.rfm else "no orders"
+    tier = f"value tier {score.tier.value}" if score.tier else "no value tier"
+    clv = score.lifetime.clv if score.lifetime and score.lifetime.clv is not None else None
+    lines = [
+        f"score ({score.computed_at.date()}): {rfm}, {tier}, CLV {'-' if clv is None else f'{clv:,.2f}'}"
+    ]
+    if score.churn is not None:
+        lines.append(f"churn risk: {score.churn.risk:.2f}")
+        lines += [f"  - {reason.text}" for reason in score.churn.reasons]
+    return lines
 
 
 @crm_app.command("show")
@@ -200,6 +222,7 @@ def show_cmd(
     from crm.customer360 import build_customer360
     from crm.interactions import build_interaction_store
     from crm.orders import build_order_store
+    from crm.scores import build_score_store
 
     settings = get_settings()
     opened = _customer_stores(settings, workspace, code, wanted="customer with code")
@@ -208,9 +231,10 @@ def show_cmd(
         build_interaction_store(settings, workspace=workspace) as interactions,
         build_order_store(settings, workspace=workspace) as orders,
         build_case_store(settings, workspace=workspace) as cases,
+        build_score_store(settings, workspace=workspace) as scores,
     ):
         view = build_customer360(
-            customer, directory, store, interactions=interactions, orders=orders, cases=cases
+            customer, directory, store, interactions=interactions, orders=orders, cases=cases, scores=scores
         )
     if as_json:
         typer.echo(json.dumps(view_json(view), ensure_ascii=False, indent=2))

@@ -62,11 +62,26 @@ def _import(
     ):
         if kind == "customers":
             # the order ids that order imports taught linking survive a master-file re-import
-            return import_master_file(file, directory, orders=orders)
+            return import_master_file(
+                file, directory, orders=orders, refused=absorbed_customers(settings, workspace)
+            )
         if kind == "orders":
             return import_orders(file, orders, directory, tz=tz, default_currency=currency)
         with build_interaction_store(settings, workspace=workspace) as interactions:
             return import_interactions(file, interactions, directory, tz=tz)
+
+
+def absorbed_customers(settings: Settings, workspace: str) -> dict[str, str]:
+    """customer id -> why a master-file row of theirs is refused: they were absorbed by an active merge
+    (importing them would recreate the merged customer and block the merge's unmerge)."""
+    from crm.identity.audit import build_merge_audit_store
+
+    with build_merge_audit_store(settings, workspace=workspace) as audit:
+        return {
+            m.absorbed_id: f"{m.absorbed_code} was absorbed into {m.survivor_code} by merge {m.id}; "
+            "unmerge first or import under the survivor's code"
+            for m in audit.list(active_only=True)
+        }
 
 
 @crm_app.command("import")
@@ -100,8 +115,26 @@ def import_cmd(
     )
     for rejected in report.rejected:
         typer.echo(f"  {rejected.locator}: {rejected.reason}")
+    if what == "orders" and report.imported:
+        _recompute(workspace)
     if report.rejected:
         raise typer.Exit(1)  # scripts notice; the valid rows are imported all the same
+
+
+def _recompute(workspace: str) -> None:
+    """Scores move with every order: recompute the workspace's (open cases from its case store) so
+    they are fresh when the import returns; the nightly flow does the same for the calendar."""
+    from time import perf_counter
+
+    from core.settings import get_settings
+    from crm.scores import recompute_scores
+
+    started = perf_counter()
+    scored = recompute_scores(get_settings(), workspace=workspace)
+    typer.echo(
+        f"scores recomputed in {perf_counter() - started:.2f}s: {scored.scored} customers scored, "
+        f"{scored.skipped} skipped"
+    )
 
 
 @interaction_app.command("add")

@@ -19,7 +19,7 @@ from __future__ import annotations
 import builtins
 import sqlite3
 from collections.abc import Sequence
-from typing import Any, ClassVar, Protocol, runtime_checkable
+from typing import Any, ClassVar, Final, Protocol, runtime_checkable
 
 from pydantic import AwareDatetime, Field
 
@@ -193,12 +193,19 @@ MERGE_MAPPINGS: dict[str, Any] = {
 }
 
 
+MERGE_TABLES: Final = {"merges": "customer_merges"}  # as `earful workspaces list` counts kinds
+
+
+def merge_index(prefix: str) -> str:
+    return f"{prefix}-customer-merges"
+
+
 class ElasticsearchMergeAuditStore(ScopedElasticsearch):
     max_records: ClassVar[int] = 10_000  # merges are manual: a workspace never gets near this
 
     @property
     def index(self) -> str:
-        return f"{self.prefix}-customer-merges"
+        return merge_index(self.prefix)
 
     def ensure_ready(self) -> None:
         self._create_index(self.index, MERGE_MAPPINGS)

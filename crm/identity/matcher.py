@@ -63,15 +63,13 @@ class IdentityRecord(Frozen):
         for handle in customer.handles:
             if handle.user_id and handle.user_id.strip():
                 keys[f"user_id:{normalize_platform(handle.platform)}:{handle.user_id.strip()}"] = None
-        address = getattr(customer, "address", None)  # master-file columns of the records part
-        postcode = getattr(customer, "postal_code", None)
         return cls(
             id=customer.id,
             code=customer.code,
             name=customer.name,
-            address=address if isinstance(address, str) else None,
+            address=customer.address,
             city=customer.city,
-            postcode=postcode if isinstance(postcode, str) else None,
+            postcode=customer.postal_code,
             birthday=customer.birthday.strftime("%Y%m%d") if customer.birthday else None,
             keys=tuple(keys),
         )

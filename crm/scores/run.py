@@ -5,8 +5,9 @@ linked mentions of the lookback window and the open cases; then replace the stor
 import flows) and what the Prefect flow `flows.scores.scores_flow` wraps for the nightly run.
 
 Orders come from the workspace's order store (`crm.orders.build_order_store`) unless given. Open cases
-come from the `open_cases` callable (customer id -> count) when given: the cases store wires itself in
-there.
+come from the `open_cases` callable (customer id -> count) when given, else from the workspace's case
+store (`workspace_open_cases`), so every caller (import, flow, `earful crm scores --recompute`) counts
+them the same way.
 """
 
 from __future__ import annotations
@@ -65,6 +66,15 @@ def mention_signals(store: MentionStore, *, since: datetime) -> MentionSignals:
     return counts
 
 
+def workspace_open_cases(settings: Settings, *, workspace: str) -> OpenCases:
+    """customer id -> their open cases in `workspace`'s case store, read once now."""
+    from crm.cases import build_case_store, open_case_counts
+
+    with build_case_store(settings, workspace=workspace) as cases:
+        counts = open_case_counts(cases)
+    return lambda customer_id: counts.get(customer_id, 0)
+
+
 def recompute_scores(
     settings: Settings,
     *,
@@ -81,6 +91,8 @@ def recompute_scores(
 
     now = now or utcnow()
     policy = policy or ScorePolicy()
+    if open_cases is None:
+        open_cases = workspace_open_cases(settings, workspace=workspace)
     directory = build_customer_directory(settings, workspace=workspace)
     mentions = build_mention_store(settings, workspace=workspace)
     reader = orders if orders is not None else build_order_store(settings, workspace=workspace)

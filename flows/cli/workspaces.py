@@ -28,7 +28,8 @@ def list_cmd(
 ) -> None:
     """The workspaces that hold data in the configured store, and how much of each kind.
 
-    Kinds: mentions, cursors, saved searches, customers and link verdicts (link feedback)."""
+    Kinds: mentions, cursors, saved searches, customers, link verdicts (link feedback), orders,
+    interactions, scores, cases and merges."""
     from rich import box
     from rich.console import Console
     from rich.table import Table

@@ -64,6 +64,18 @@ def test_duplicates_merge_merges_unmerge(home: Path) -> None:
     result = runner.invoke(crm_app, ["merge", "C001", "C002"])
     assert result.exit_code == 2
     assert "C002 was absorbed into C001" in result.output
+
+    # a master file still listing the absorbed code: that row is refused, with where and why
+    (home / "customers.csv").write_text("code,name\nC002,Ana  LIMA\n", encoding="utf-8")
+    result = runner.invoke(crm_app, ["import", str(home / "customers.csv")])
+    assert result.exit_code == 1, result.output
+    assert "imported 0 customers: 0 new, 0 updated, 0 unchanged; 1 rows rejected" in result.output
+    assert (
+        f"  customers.csv:2: C002 was absorbed into C001 by merge {merge_id}; unmerge first or import "
+        "under the survivor's code"
+    ) in result.output
+    with SQLiteCustomerDirectory(home / "earful.db", workspace=DEFAULT_WORKSPACE) as directory:
+        assert directory.get(ANA_TOO.id) is None
     assert runner.invoke(crm_app, ["merge", "C001", "C001"]).exit_code == 2
 
     result = runner.invoke(crm_app, ["unmerge", merge_id, "--by", "ana"])

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,10 +15,10 @@ from core.settings import get_settings
 from crm.cli import crm_app
 
 CUSTOMERS = (
-    "客户编码,客户名称,客户等级,地址,邮编,联系人,开户银行,银行账号,合同编号,信用\n"
+    "客户编码,客户名称,客户等级,地址,邮编,联系人,开户银行,银行账号,合同编号,信用,画像同意\n"
     "C001,Ana Lima,gold,1 Rua Augusta,1100-048,Rui|+351 912 345 678||buyer,BPI,PT50 0010 0000 1234 5678 9,"
-    "HT-1;HT-2,good\n"
-    "C002,Bo Chen,,,,,,,,\n"
+    "HT-1;HT-2,good,yes\n"
+    "C002,Bo Chen,,,,,,,,,\n"
 )
 ORDERS = (
     "customer_code,order_id,ordered_at,amount,currency,products,channel\n"
@@ -48,6 +49,8 @@ def test_import_add_show_and_timeline(home: Path) -> None:
     assert result.exit_code == 1, result.output  # a rejected row: reported, and the exit code says so
     assert "imported 2 orders: 2 new, 0 updated, 0 unchanged; 1 rows rejected" in result.output
     assert "  orders.csv:4: unknown customer code 'C009'" in result.output
+    # scores follow every order import, the open cases counted from the case store
+    assert re.search(r"^scores recomputed in \d+\.\d\ds: 1 customers scored, 1 skipped$", result.output, re.M)
     again = runner.invoke(
         crm_app, ["import", str(home / "orders.csv"), "--kind", "orders", "--timezone", "Asia/Shanghai"]
     )
@@ -81,11 +84,14 @@ def test_import_add_show_and_timeline(home: Path) -> None:
     assert "interactions: 1" in out
     assert "sent the invoice" in out
     assert "orders: 2  total 120.50 CNY  first 2026-02-01  last 2026-02-03" in out
+    assert re.search(r"^score \(\d{4}-\d\d-\d\d\): RFM \d{3} [a-z' ]+, value tier key, CLV ", out, re.M), out
+    assert re.search(r"^churn risk: \d\.\d\d$", out, re.M), out
     view = json.loads(runner.invoke(crm_app, ["show", "C001", "--json"]).output)
     assert view["customer"]["bank_account"] == "****6789"
     assert view["orders"]["count"] == 2
     assert view["orders"]["totals"] == {"CNY": "120.50"}
     assert view["interactions"]["latest"][0]["channel"] == "wechat"
+    assert view["score"]["value"]["tier"] == "key"
 
     result = runner.invoke(crm_app, ["timeline", "C001", "--limit", "2"])
     assert result.exit_code == 0, result.output

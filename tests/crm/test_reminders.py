@@ -258,3 +258,32 @@ def test_a_missing_staff_file_is_an_empty_directory_in_the_workspace_dir(tmp_pat
     assert staff_file(settings, workspace="acme") == tmp_path / "workspaces" / "acme" / "staff.yaml"
     assert len(workspace_staff(settings, workspace="acme")) == 0
     assert isinstance(load_staff(tmp_path / "nowhere.yaml"), StaffDirectory)
+
+
+def test_workspace_digests_read_the_value_tiers_from_the_score_store(tmp_path: Path) -> None:
+    from decimal import Decimal
+
+    from crm.customers import CustomerRecord, build_customer_directory
+    from crm.reminders import workspace_digests
+    from crm.scores import CustomerScore, ValueTier, build_score_store
+    from crm.scores.score import ValueScore
+
+    settings = Settings(home=tmp_path)
+    plain = Customer(code="P", name="Plain", birthday=date(1990, 1, 1))
+    key = Customer(code="K", name="Key by value", birthday=date(1990, 1, 7))
+    now = datetime(2026, 12, 31, 12, tzinfo=UTC)
+    with build_customer_directory(settings, workspace="acme") as directory:
+        directory.upsert([CustomerRecord(customer=plain), CustomerRecord(customer=key)])
+    before = workspace_digests(settings, workspace="acme", now=now)
+    assert [r.customer_code for d in before for r in d.digest.reminders] == ["P", "K"]  # by date
+    value = ValueScore(tier=ValueTier.key, rank=1, revenue=Decimal(100), share=1.0, cumulative_share=1.0)
+    with build_score_store(settings, workspace="acme") as scores:
+        scores.replace_all(
+            [CustomerScore(customer_id=key.id, customer_code="K", computed_at=now, value=value)]
+        )
+    after = workspace_digests(settings, workspace="acme", now=now)
+    assert [r.customer_code for d in after for r in d.digest.reminders] == [
+        "K",
+        "P",
+    ]  # the key customer first
+    assert [r.value_tier for d in after for r in d.digest.reminders] == ["key", None]

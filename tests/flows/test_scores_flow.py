@@ -23,6 +23,8 @@ from core.models import (
     SentimentLabel,
 )
 from core.settings import Settings
+from crm.cases import build_case_store
+from crm.cases.testing import make_case
 from crm.customers import build_customer_directory
 from crm.orders import build_order_store
 from crm.scores import ValueTier, build_score_store
@@ -86,6 +88,7 @@ def test_the_flow_scores_every_customer_from_the_stores(settings: Settings) -> N
     assert [r.signal for r in lapsed.churn.reasons][:2] == ["recency", "intents"]
     assert "2 recent mentions about leaving or complaining" in {r.text for r in lapsed.churn.reasons}
     assert lapsed.churn.signals["negative"] == 0.5  # 2 of 2 in the window, shrunk: 2 / (2 + 2)
+    assert lapsed.churn.signals["cases"] == 0  # no case yet
     # a rerun replaces the scores (a customer gone from the master file loses theirs)
     again = scores_flow.fn(settings=settings, workspace=DEFAULT_WORKSPACE, now=NOW + timedelta(days=1))
     assert again.scored == report.scored
@@ -93,6 +96,31 @@ def test_the_flow_scores_every_customer_from_the_stores(settings: Settings) -> N
     assert big is not None
     assert big.computed_at == NOW + timedelta(days=1)
     store.close()
+
+
+def test_the_flow_counts_open_cases_from_the_case_store(settings: Settings) -> None:
+    with build_case_store(settings, workspace=DEFAULT_WORKSPACE) as cases:
+        cases.create(make_case(LAPSED, "Cancelling everything"))
+        cases.create(make_case(LAPSED, "Refund missing"))
+        closed = make_case(BIG, "Answered")
+        cases.create(closed)
+        cases.update(closed.id, lambda c: c.move_to("resolved", by="li.wei", now=NOW))
+    scores_flow.fn(settings=settings, workspace=DEFAULT_WORKSPACE, now=NOW)
+    with build_score_store(settings, workspace=DEFAULT_WORKSPACE) as store:
+        lapsed, big = store.get(LAPSED.id), store.get(BIG.id)
+    assert lapsed is not None
+    assert lapsed.churn is not None
+    assert "2 open complaints or cases" in {r.text for r in lapsed.churn.reasons}
+    assert big is not None
+    assert big.churn is not None
+    assert big.churn.signals["cases"] == 0  # a resolved case is not open
+    # a caller's own count wins over the store's
+    scores_flow.fn(settings=settings, workspace=DEFAULT_WORKSPACE, now=NOW, open_cases=lambda _: 0)
+    with build_score_store(settings, workspace=DEFAULT_WORKSPACE) as store:
+        again = store.get(LAPSED.id)
+    assert again is not None
+    assert again.churn is not None
+    assert again.churn.signals["cases"] == 0
 
 
 @pytest.mark.usefixtures("prefect_harness")

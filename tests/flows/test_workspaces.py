@@ -13,7 +13,16 @@ from typer.testing import CliRunner
 
 from core.models import DEFAULT_WORKSPACE, SavedSearch, SourceCursor
 from core.settings import Settings, get_settings
-from crm.customers import build_customer_directory
+from crm.cases import build_case_store
+from crm.cases.testing import make_case
+from crm.customers import CustomerRecord, build_customer_directory
+from crm.identity.audit import build_merge_audit_store
+from crm.identity.testing import merge_record
+from crm.interactions import build_interaction_store
+from crm.orders import build_order_store
+from crm.records_testing import interaction, order
+from crm.scores import build_score_store
+from crm.scores.testing import example_scores
 from crm.testing import ANA, BO
 from flows.cli.workspaces import workspaces_app
 from flows.wiring import build_store
@@ -23,7 +32,17 @@ from index.workspaces import MENTION_TABLES, es_workspace_counts, sqlite_workspa
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 EXPECTED = {
-    "acme": {"mentions": 1, "saved_searches": 1, "customers": 2, "link_feedback": 1},
+    "acme": {
+        "mentions": 1,
+        "saved_searches": 1,
+        "customers": 2,
+        "link_feedback": 1,
+        "orders": 2,
+        "interactions": 1,
+        "scores": 1,
+        "cases": 1,
+        "merges": 1,
+    },
     "beta": {"cursors": 1},
     DEFAULT_WORKSPACE: {"mentions": 2, "cursors": 1},
 }
@@ -49,6 +68,17 @@ def fill(settings: Settings) -> None:
         directory.record_feedback("demo:@zed", BO.id, "confirm")
     finally:
         directory.close()
+    # the CRM records of acme: one or two of each kind
+    with build_order_store(settings, workspace="acme") as orders:
+        orders.upsert([order(1, ANA.id), order(2, BO.id)])
+    with build_interaction_store(settings, workspace="acme") as interactions:
+        interactions.upsert([interaction(1, ANA.id)])
+    with build_score_store(settings, workspace="acme") as scores:
+        scores.replace_all(example_scores()[:1])
+    with build_case_store(settings, workspace="acme") as cases:
+        cases.create(make_case())
+    with build_merge_audit_store(settings, workspace="acme") as merges:
+        merges.add(merge_record("m1", CustomerRecord(customer=ANA), CustomerRecord(customer=BO)))
 
 
 def test_sqlite_counts_each_workspace_by_kind(tmp_path: Path) -> None:
@@ -99,18 +129,19 @@ def test_cli_lists_the_workspaces_as_a_table_or_json(tmp_path: Path, monkeypatch
     result = runner.invoke(workspaces_app, ["list", "--json"])
     assert result.exit_code == 0, result.output
     assert json.loads(result.output) == EXPECTED
-    table = runner.invoke(workspaces_app, ["list"]).output
+    table = runner.invoke(workspaces_app, ["list"], env={"COLUMNS": "200"}).output  # one line per row
     assert "Workspaces in the sqlite store" in table
     rows = {
         line.split()[0]: line.split()[1:]
         for line in table.splitlines()
         if line.split()[:1] in (["acme"], ["beta"], ["default"])
     }
-    # mentions, cursors, saved searches, customers, link feedback, cases
+    # mentions, cursors, saved searches, customers, link feedback, orders, interactions, scores, cases,
+    # merges
     assert rows == {
-        "acme": ["1", "0", "1", "2", "1", "0"],
-        "beta": ["0", "1", "0", "0", "0", "0"],
-        "default": ["2", "1", "0", "0", "0", "0"],
+        "acme": ["1", "0", "1", "2", "1", "2", "1", "1", "1", "1"],
+        "beta": ["0", "1", "0", "0", "0", "0", "0", "0", "0", "0"],
+        "default": ["2", "1", "0", "0", "0", "0", "0", "0", "0", "0"],
     }
 
 
