@@ -10,6 +10,7 @@ from crm.cli import identity as identity
 from crm.cli import records as records
 from crm.cli import reminders as reminders
 from crm.cli import scores as scores
+from crm.cli import segments as segments
 from crm.cli.app import crm_app
 
 customers_app = crm_app
