@@ -365,23 +365,19 @@ class ElasticsearchRecords(ScopedElasticsearch, Generic[R]):
         """Every record of the workspace, by id, read `batch_size` at a time."""
         return self._pages(self._scoped(), [{"id": "asc"}], batch_size, None)
 
-    def _delete_where(self, query: dict[str, Any]) -> int:
-        client = self._ensure()
-        with translated(f"delete {self.kind.index_suffix}"):
-            response = client.delete_by_query(
-                index=self.index, query=query, refresh=True, conflicts="proceed"
-            )
-        return int(response.get("deleted", 0))
-
     def delete(self, ids: Sequence[str]) -> int:
         """Remove the records with these ids; returns how many there were."""
         if not ids:
             return 0
-        return self._delete_where(self._scoped({"terms": {"id": builtins.list(ids)}}))
+        return self._delete_where(
+            self.index, {"terms": {"id": builtins.list(ids)}}, what=self.kind.index_suffix
+        )
 
     def delete_customer(self, customer_id: str) -> int:
         """Remove every record of one customer (privacy: crm/privacy.py); returns how many."""
-        return self._delete_where(self._query(customer_id, None, None))
+        return self._delete_where(
+            self.index, {"term": {"customer_id": customer_id}}, what=self.kind.index_suffix
+        )
 
     def count(self, customer_id: str | None = None) -> int:
         client = self._ensure()

@@ -85,6 +85,16 @@ class ScopedElasticsearch:
         """A query for this workspace's documents that match every clause."""
         return {"bool": {"filter": [{"term": {WORKSPACE_FIELD: self._workspace}}, *clauses]}}
 
+    def _delete_where(self, index: str, *clauses: dict[str, Any], what: str) -> int:
+        """Delete this workspace's documents in `index` matching every clause (refreshed before it
+        returns); how many were deleted. Used by privacy erasure (flows/privacy.py)."""
+        client = self._ensure()
+        with translated(f"delete {what}"):
+            response = client.options(ignore_status=404).delete_by_query(
+                index=index, query=self._scoped(*clauses), refresh=True, conflicts="proceed"
+            )
+        return int(response.get("deleted", 0))
+
     def close(self) -> None:
         """Close the client if this store built it."""
         if self._client is not None and self._owns_client:
