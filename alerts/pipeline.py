@@ -209,7 +209,7 @@ class AlertPipeline:
         for mention, found in zip(batch, self._ruleset.match(batch), strict=True):
             for match in found:
                 rule = self._rules[match.rule_id]
-                if rule.segments and not self._in_segments(mention, rule.segments, now):
+                if rule.segments and not self._in_segments(mention, rule, now, report):
                     continue
                 observation = observe(mention, rule.group_by)
                 observations.setdefault(rule.id, []).append(observation)
@@ -227,11 +227,20 @@ class AlertPipeline:
         self.totals.add(report)
         return report
 
-    def _in_segments(self, mention: EnrichedMention, names: Sequence[str], now: datetime) -> bool:
-        """Whether the mention's linked customer is in one of the segments (unlinked: never)."""
+    def _in_segments(
+        self, mention: EnrichedMention, rule: Rule, now: datetime, report: AlertBatchReport
+    ) -> bool:
+        """Whether the mention's linked customer is in one of the rule's segments (unlinked: never).
+        Memberships that cannot be read count as none, and the report says so: a rule aimed at some
+        customers does not alert on everyone's mentions while the CRM is down."""
         if mention.customer is None:
             return False
-        return mention.customer.customer_id in self.segments.members(names, now)
+        try:
+            members = self.segments.members(rule.segments, now)
+        except EarfulError as exc:
+            report.problem(f"rule {rule.name!r}: segments not evaluated: {exc}")
+            return False
+        return mention.customer.customer_id in members
 
     def tick(self, now: datetime | None = None) -> AlertBatchReport:
         """Step every rule without new mentions: windows close, digests fall due, a silent source is a
