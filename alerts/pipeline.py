@@ -10,7 +10,10 @@ Order of operations in :meth:`AlertPipeline.process`, and why (docs/alerts.md, "
 support team's phone"):
 
 1. ``RuleSet.match`` on the in-memory batch, the one that was just upserted: the store is never read
-   back per batch.
+   back per batch. A rule with ``segments`` keeps only the mentions linked to a customer in one of them;
+   memberships are cached (`crm.segments.SegmentMemberships`), evaluated again on `reload_rules` and
+   once older than 15 minutes, so a customer who just joined or left a segment may be seen as before
+   for that long.
 2. One observation per (rule, matched mention); the engine steps the rules that matched.
 3. Each decision becomes an :class:`~alerts.inbox.Alert` with its explanation (``alerts.explain``).
 4. A key muted by a snooze is skipped (and reported); the rule's other keys are not.
@@ -46,6 +49,7 @@ from alerts.store import AlertStores
 from core.errors import EarfulError
 from core.models import EnrichedMention, Span, utcnow
 from core.settings import Settings
+from crm.segments import SegmentMemberships
 from index.base import MentionStore
 from index.query.matcher import RuleSet
 
@@ -118,6 +122,7 @@ class AlertPipeline:
         customers: CustomerLookup | None = None,
         clock: Clock = utcnow,
         owned: Sequence[_Closeable] = (),
+        segments: SegmentMemberships | None = None,
     ) -> None:
         self.stores = stores
         self.workspace = stores.workspace
@@ -140,6 +145,9 @@ class AlertPipeline:
         self._held: list[_Held] = []
         self._built: dict[str, Channel] | None = None
         self._dispatcher: Dispatcher | None = None
+        # Customer segment memberships for rules with `segments`: cached, refreshed on reload_rules and
+        # once older than their max_age (crm.segments.SegmentMemberships; docs/alerts.md, Segments).
+        self.segments = segments or SegmentMemberships(settings, workspace=self.workspace)
         self.reload_rules()
 
     @property
@@ -175,6 +183,7 @@ class AlertPipeline:
         for rule_id, state in states.items():
             self._saved[rule_id] = _comparable(state)
         self._rules = {rule.id: rule for rule in rules}
+        self.segments.refresh()
         self.explainer.recent.prune(rules, self.clock())
 
     def _load(self, rule: Rule) -> list[RuleState]:
@@ -200,6 +209,8 @@ class AlertPipeline:
         for mention, found in zip(batch, self._ruleset.match(batch), strict=True):
             for match in found:
                 rule = self._rules[match.rule_id]
+                if rule.segments and not self._in_segments(mention, rule, now, report):
+                    continue
                 observation = observe(mention, rule.group_by)
                 observations.setdefault(rule.id, []).append(observation)
                 report.matched += 1
@@ -215,6 +226,21 @@ class AlertPipeline:
         self._settle(steps, hits, now, report)
         self.totals.add(report)
         return report
+
+    def _in_segments(
+        self, mention: EnrichedMention, rule: Rule, now: datetime, report: AlertBatchReport
+    ) -> bool:
+        """Whether the mention's linked customer is in one of the rule's segments (unlinked: never).
+        Memberships that cannot be read count as none, and the report says so: a rule aimed at some
+        customers does not alert on everyone's mentions while the CRM is down."""
+        if mention.customer is None:
+            return False
+        try:
+            members = self.segments.members(rule.segments, now)
+        except EarfulError as exc:
+            report.problem(f"rule {rule.name!r}: segments not evaluated: {exc}")
+            return False
+        return mention.customer.customer_id in members
 
     def tick(self, now: datetime | None = None) -> AlertBatchReport:
         """Step every rule without new mentions: windows close, digests fall due, a silent source is a

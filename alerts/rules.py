@@ -281,6 +281,11 @@ class Rule(BaseModel):
     quiet_hours: QuietHours | None = None
     timezone: TimeZoneName = "UTC"
     enabled: bool = True
+    segments: tuple[Annotated[str, Field(min_length=1, max_length=200)], ...] = Field(
+        (),
+        description="Only mentions linked to a customer in one of these customer segments (crm/segments.py); "
+        "none: every mention",
+    )
     created_at: AwareDatetime = Field(default_factory=utcnow)
     updated_at: AwareDatetime = Field(default_factory=utcnow)
 

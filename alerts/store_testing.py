@@ -393,6 +393,18 @@ class AlertStoreContract(_Stores):
         assert stores.alerts.get(alert.id) == alert
         assert stores.alerts.count(AlertFilter(status=AlertStatus.resolved)) == 0
 
+    def test_delete_removes_the_given_alerts_of_its_workspace(
+        self, stores: AlertStores, other: AlertStores
+    ) -> None:
+        one, two = make_alert("m1"), make_alert("m2")
+        for alert in (one, two):
+            stores.alerts.add(alert)
+        other.alerts.add(one)
+        assert stores.alerts.delete([one.id, "nope"]) == 1
+        assert stores.alerts.delete([]) == 0
+        assert [a.id for a in stores.alerts.list()] == [two.id]
+        assert other.alerts.get(one.id) == one
+
     def test_nothing_of_an_alert_reaches_another_workspace(
         self, stores: AlertStores, other: AlertStores
     ) -> None:
@@ -535,6 +547,18 @@ class OutboxStoreContract(_Stores):
         record = outbox.get("a1", "slack")
         assert record is not None
         assert 0 < len(record.last_reason) <= 500
+
+    def test_delete_removes_every_delivery_of_the_alerts(
+        self, stores: AlertStores, other: AlertStores
+    ) -> None:
+        for channel in ("slack", "email"):
+            stores.outbox.enqueue(message_for("a1"), channel, now=T0)
+        stores.outbox.enqueue(message_for("a2"), "slack", now=T0)
+        other.outbox.enqueue(message_for("a1", OTHER_WORKSPACE), "slack", now=T0)
+        assert stores.outbox.delete(["a1", "a9"]) == 2
+        assert stores.outbox.delete([]) == 0
+        assert [(r.alert_id, r.channel) for r in stores.outbox.list()] == [("a2", "slack")]
+        assert other.outbox.get("a1", "slack") is not None
 
     def test_list(self, stores: AlertStores) -> None:
         outbox = stores.outbox

@@ -20,7 +20,7 @@ from __future__ import annotations
 import builtins
 import hashlib
 import sqlite3
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar, Generic, TypeVar
@@ -172,6 +172,26 @@ class SQLiteRecords(ScopedSQLite, Generic[R]):
             if len(rows) < batch_size:
                 return
             after = rows[-1][0]
+
+    def delete(self, ids: Sequence[str]) -> int:
+        """Remove the records with these ids; returns how many there were."""
+        with self._db.writing(f"delete {self.kind.index_suffix}") as conn:
+            return sum(
+                conn.execute(
+                    f"DELETE FROM {self.kind.table} WHERE workspace = ? AND id = ?", (self._workspace, key)
+                ).rowcount
+                for key in ids
+            )
+
+    def delete_customer(self, customer_id: str) -> int:
+        """Remove every record of one customer (privacy: crm/privacy.py); returns how many."""
+        with self._db.writing(f"delete {self.kind.index_suffix} of a customer") as conn:
+            return int(
+                conn.execute(
+                    f"DELETE FROM {self.kind.table} WHERE workspace = ? AND customer_id = ?",
+                    (self._workspace, customer_id),
+                ).rowcount
+            )
 
     def count(self, customer_id: str | None = None) -> int:
         where, params = self._where(customer_id, None, None)
@@ -344,6 +364,20 @@ class ElasticsearchRecords(ScopedElasticsearch, Generic[R]):
     def iter_all(self, batch_size: int = 1000) -> Iterator[R]:
         """Every record of the workspace, by id, read `batch_size` at a time."""
         return self._pages(self._scoped(), [{"id": "asc"}], batch_size, None)
+
+    def delete(self, ids: Sequence[str]) -> int:
+        """Remove the records with these ids; returns how many there were."""
+        if not ids:
+            return 0
+        return self._delete_where(
+            self.index, {"terms": {"id": builtins.list(ids)}}, what=self.kind.index_suffix
+        )
+
+    def delete_customer(self, customer_id: str) -> int:
+        """Remove every record of one customer (privacy: crm/privacy.py); returns how many."""
+        return self._delete_where(
+            self.index, {"term": {"customer_id": customer_id}}, what=self.kind.index_suffix
+        )
 
     def count(self, customer_id: str | None = None) -> int:
         client = self._ensure()

@@ -18,8 +18,10 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
+from core.models import Tier
 from crm.interactions import Interaction, InteractionChannel, interaction_id, parse_channel
 from crm.orders import Order
+from crm.segments import Range, SegmentDefinition, SegmentFilter
 
 T0 = datetime(2026, 3, 1, 12, tzinfo=UTC)
 StoresIn = Callable[[str, str], Any]
@@ -130,6 +132,18 @@ class _RecordContract:
         assert [self.key(r) for r in beta.iter_all()] == [self.key(self.make(0))]
         assert len(beta.list("c1")) == 1
 
+    def test_delete_by_id_and_by_customer(self, stores_in: StoresIn) -> None:
+        store, other = stores_in("default", self.kind), stores_in("other", self.kind)
+        store.upsert([self.make(0, "c1"), self.make(1, "c1"), self.make(2, "c2"), self.make(3, "c2")])
+        other.upsert([self.make(0, "c1")])
+        assert store.delete([self.key(self.make(0)), "nope"]) == 1
+        assert store.get(self.key(self.make(0))) is None
+        assert store.delete([]) == 0
+        assert store.delete_customer("c2") == 2
+        assert [self.key(r) for r in store.iter_all()] == [self.key(self.make(1))]
+        assert store.delete_customer("c9") == 0
+        assert other.count() == 1  # another workspace's records stay
+
 
 class OrderStoreContract(_RecordContract):
     kind = "orders"
@@ -164,6 +178,34 @@ class OrderStoreContract(_RecordContract):
             order(0, ordered_at=datetime(2026, 3, 1))  # naive
         assert order(0, currency="rmb").currency == "CNY"
         assert order(0, currency="人民币").currency == "CNY"
+
+
+class SegmentStoreContract(_RecordContract):
+    """Segment definitions (crm/segments.py): the record storage with the owner as its customer."""
+
+    kind = "segments"
+
+    def make(self, n: int, customer: str = "c1", **fields: Any) -> SegmentDefinition:
+        data: dict[str, Any] = {
+            "name": f"s{n}",
+            "owner": customer,
+            "filter": SegmentFilter(tiers=(Tier.gold,), churn_risk=Range(min=0.5)),
+            "updated_at": T0 - timedelta(days=n),
+        }
+        return SegmentDefinition(**{**data, **fields})
+
+    def key(self, record: Any) -> str:
+        return str(record.name)
+
+    def changed(self, record: Any) -> SegmentDefinition:
+        assert isinstance(record, SegmentDefinition)
+        return record.model_copy(update={"description": "edited"})
+
+    def test_a_definition_round_trips_exactly(self, store: Any) -> None:
+        segment = self.make(0, filter=SegmentFilter(platforms=("weibo",), has_open_case=True))
+        store.upsert([segment])
+        assert store.get("s0") == segment
+        assert store.get("s0").filter.has_open_case is True
 
 
 class InteractionStoreContract(_RecordContract):

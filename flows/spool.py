@@ -24,6 +24,7 @@ import os
 import re
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -81,6 +82,32 @@ def _fsync_dir(directory: Path) -> None:
         os.close(fd)
 
 
+def scrub_jsonl(paths: Sequence[Path], workspace: str, drop: Callable[[dict[str, Any]], bool]) -> int:
+    """Rewrite each JSONL file without the records of `workspace` that `drop` picks (atomically; a file
+    left empty is removed); how many records went. Unreadable lines are kept: they are no one's."""
+    removed = 0
+    for path in paths:
+        lines = path.read_text(encoding="utf-8").splitlines()
+        kept: list[str] = []
+        for line in lines:
+            try:
+                data = json.loads(line) if line.strip() else None
+            except json.JSONDecodeError:
+                data = None
+            if isinstance(data, dict) and data.get(_WORKSPACE, DEFAULT_WORKSPACE) == workspace and drop(data):
+                removed += 1
+                continue
+            kept.append(line)
+        if len(kept) == len(lines):
+            continue
+        if any(line.strip() for line in kept):
+            _write_atomically(path, iter(kept))
+        else:
+            path.unlink()
+            _fsync_dir(path.parent)
+    return removed
+
+
 class DrainReport(BaseModel):
     """What draining the spool did at the start of a run."""
 
@@ -124,6 +151,10 @@ class Spool(WorkspaceFiles):
             if p.is_file() and p.name.endswith(_SUFFIX) and not p.name.startswith(".")
         ]
         return sorted(files, key=lambda p: (p.stat().st_mtime_ns, p.name))
+
+    def scrub(self, drop: Callable[[dict[str, Any]], bool]) -> int:
+        """Remove the spooled mentions `drop` picks (privacy erasure: flows/privacy.py)."""
+        return scrub_jsonl(self.pending(), self.workspace, drop)
 
     def load(self, path: Path) -> list[EnrichedMention]:
         """The mentions of a spool file; SpoolCorrupt for an unreadable line or one of another workspace."""
@@ -223,6 +254,11 @@ class RejectedLog(WorkspaceFiles):
             fh.flush()
             os.fsync(fh.fileno())
         return path
+
+    def scrub(self, drop: Callable[[dict[str, Any]], bool]) -> int:
+        """Remove the rejected items `drop` picks from every source's file (privacy erasure)."""
+        files = [p for d in self.directories() for p in sorted(d.glob(f"*{_SUFFIX}")) if p.is_file()]
+        return scrub_jsonl(files, self.workspace, drop)
 
     def read(self, source: str) -> list[Rejected]:
         """This workspace's rejected items of a source, oldest first (before workspaces, then since)."""

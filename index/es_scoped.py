@@ -85,6 +85,29 @@ class ScopedElasticsearch:
         """A query for this workspace's documents that match every clause."""
         return {"bool": {"filter": [{"term": {WORKSPACE_FIELD: self._workspace}}, *clauses]}}
 
+    def _delete_where(self, index: str, *clauses: dict[str, Any], what: str, batch: int = 1000) -> int:
+        """Delete this workspace's documents in `index` matching every clause (refreshed before it
+        returns); how many were deleted. Used by privacy erasure (flows/privacy.py). Searches the ids and
+        bulk-deletes them, a batch at a time: delete_by_query needs the reindex module, which a
+        minimal node may not have."""
+        client = self._ensure()
+        deleted = 0
+        while True:
+            with translated(f"find {what} to delete"):
+                hits = client.options(ignore_status=404).search(
+                    index=index, query=self._scoped(*clauses), size=batch, source=False
+                )
+            ids = [hit["_id"] for hit in hits.get("hits", {}).get("hits", [])]
+            if not ids:
+                return deleted
+            with translated(f"delete {what}"):
+                response = client.bulk(
+                    operations=[{"delete": {"_index": index, "_id": doc_id}} for doc_id in ids], refresh=True
+                )
+            deleted += sum(1 for item in response["items"] if item["delete"].get("result") == "deleted")
+            if len(ids) < batch:
+                return deleted
+
     def close(self) -> None:
         """Close the client if this store built it."""
         if self._client is not None and self._owns_client:

@@ -19,7 +19,7 @@ dispatcher run on an injectable clock, and so do the tests.
 from __future__ import annotations
 
 import builtins
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any, Protocol, runtime_checkable
 
@@ -99,6 +99,10 @@ class AlertStore(Protocol):
         """Whether an alert of this rule and key is snoozed past `now`."""
         ...
 
+    def delete(self, alert_ids: Sequence[str]) -> int:
+        """Remove these alerts (privacy erasure: alerts/privacy.py); how many there were."""
+        ...
+
 
 @runtime_checkable
 class OutboxStore(Protocol):
@@ -118,6 +122,10 @@ class OutboxStore(Protocol):
         self, *, state: DeliveryState | None = None, alert_id: str | None = None, limit: int = 100
     ) -> list[OutboxRecord]:
         """Oldest first (created_at, alert id, channel)."""
+        ...
+
+    def delete(self, alert_ids: Sequence[str]) -> int:
+        """Remove every delivery of these alerts, whatever their state; how many there were."""
         ...
 
     def due(

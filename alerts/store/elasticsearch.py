@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import builtins
 import json
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -267,6 +267,11 @@ class ElasticsearchAlertStore(common.StatusMoves, _ElasticsearchAlertIndex):
     def add(self, alert: Alert) -> bool:
         return self._create(alert.id, _alert_fields(alert), "add an alert")
 
+    def delete(self, alert_ids: Sequence[str]) -> int:
+        if not alert_ids:
+            return 0
+        return self._delete_where(self.index, {"terms": {"id": builtins.list(alert_ids)}}, what="alerts")
+
     def get(self, alert_id: str) -> Alert | None:
         found = self._fetch(alert_id, "get an alert")
         return None if found is None else Alert.model_validate(found[0]["doc"])
@@ -320,6 +325,13 @@ def _from_hit(source: Mapping[str, Any], revision: str) -> OutboxRecord:
 class ElasticsearchOutboxStore(common.OutboxTransitions, _ElasticsearchAlertIndex):
     suffix = "alert-outbox"
     mappings = _mappings("alert_id channel state", "next_attempt_at created_at", doc=_DOC)
+
+    def delete(self, alert_ids: Sequence[str]) -> int:
+        if not alert_ids:
+            return 0
+        return self._delete_where(
+            self.index, {"terms": {"alert_id": builtins.list(alert_ids)}}, what="deliveries"
+        )
 
     def enqueue(
         self, message: AlertMessage, channel: str, *, now: datetime, not_before: datetime | None = None

@@ -20,7 +20,7 @@ from __future__ import annotations
 import builtins
 import json
 import sqlite3
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -71,6 +71,11 @@ class _SQLiteAlertTables(ScopedSQLite):
         with self._db.session(operation) as conn:
             row = conn.execute(sql, (self._workspace, *params)).fetchone()
         return None if row is None else row[0]
+
+    def _delete_each(self, operation: str, sql: str, keys: Sequence[str]) -> int:
+        """Run a ``DELETE ... WHERE workspace = ? AND <key> = ?`` per key in one write; rows removed."""
+        with self._db.writing(operation) as conn:
+            return sum(conn.execute(sql, (self._workspace, key)).rowcount for key in dict.fromkeys(keys))
 
     def _column(self, operation: str, sql: str, params: list[Any]) -> list[Any]:
         with self._db.session(operation) as conn:
@@ -156,6 +161,11 @@ class SQLiteAlertStore(common.StatusMoves, _SQLiteAlertTables):
             )
         return cursor.rowcount > 0
 
+    def delete(self, alert_ids: Sequence[str]) -> int:
+        return self._delete_each(
+            "delete alerts", "DELETE FROM alerts WHERE workspace = ? AND id = ?", alert_ids
+        )
+
     def get(self, alert_id: str) -> Alert | None:
         doc = self._one("get an alert", "SELECT doc FROM alerts WHERE workspace = ? AND id = ?", alert_id)
         return None if doc is None else Alert.model_validate_json(doc)
@@ -233,6 +243,11 @@ class SQLiteOutboxStore(common.OutboxTransitions, _SQLiteAlertTables):
         with self._db.session(operation) as conn:
             rows = conn.execute(sql, [self._workspace, *params]).fetchall()
         return [_record(doc, version) for doc, version in rows]
+
+    def delete(self, alert_ids: Sequence[str]) -> int:
+        return self._delete_each(
+            "delete deliveries", "DELETE FROM alert_outbox WHERE workspace = ? AND alert_id = ?", alert_ids
+        )
 
     def get(self, alert_id: str, channel: str) -> OutboxRecord | None:
         found = self._records("get a delivery", " AND alert_id = ? AND channel = ?", [alert_id, channel], "")

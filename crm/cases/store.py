@@ -79,6 +79,10 @@ class CaseStore(Protocol):
         """mention id -> the ids of the cases holding it, for the given mentions that are on a case."""
         ...
 
+    def delete_customer(self, customer_id: str) -> int:
+        """Remove every case of one customer, notes and history with them (privacy erasure)."""
+        ...
+
     def close(self) -> None: ...
 
 
@@ -192,6 +196,26 @@ class SQLiteCaseStore(ScopedSQLite):
         where, params = _where(self._workspace, filters)
         with self._db.session("count cases") as conn:
             return int(conn.execute(f"SELECT count(*) FROM crm_cases WHERE {where}", params).fetchone()[0])
+
+    def delete_customer(self, customer_id: str) -> int:
+        """Remove every case of one customer, notes and history with them (privacy erasure)."""
+        with self._db.writing("delete a customer's cases") as conn:
+            ids = [
+                row[0]
+                for row in conn.execute(
+                    "SELECT id FROM crm_cases WHERE workspace = ? AND customer_id = ?",
+                    (self._workspace, customer_id),
+                )
+            ]
+            for case_id in ids:
+                conn.execute(
+                    "DELETE FROM crm_case_mentions WHERE workspace = ? AND case_id = ?",
+                    (self._workspace, case_id),
+                )
+                conn.execute(
+                    "DELETE FROM crm_cases WHERE workspace = ? AND id = ?", (self._workspace, case_id)
+                )
+        return len(ids)
 
     def by_mentions(self, mention_ids: Sequence[str]) -> dict[str, builtins.list[str]]:
         out: dict[str, builtins.list[str]] = {}
@@ -361,6 +385,12 @@ class ElasticsearchCaseStore(ScopedElasticsearch):
         client = self._ensure()
         with translated("count cases"):
             return int(client.count(index=self.index, query=self._query(filters))["count"])
+
+    def delete_customer(self, customer_id: str) -> int:
+        """Remove every case of one customer, notes and history with them (privacy erasure)."""
+        return self._delete_where(
+            self.index, {"term": {"customer_id": customer_id}}, what="a customer's cases"
+        )
 
     def by_mentions(self, mention_ids: Sequence[str]) -> dict[str, builtins.list[str]]:
         ids = list(dict.fromkeys(mention_ids))

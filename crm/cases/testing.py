@@ -153,6 +153,20 @@ class CaseStoreContract(_Base):
         }
         assert store.by_mentions([]) == {}
 
+    def test_delete_customer_removes_their_cases_only(self, cases_in: MakeCaseStore) -> None:
+        store, other = cases_in("default"), cases_in("globex")
+        one = make_case(mention_ids=("m1",)).add_note("private", by="mei", now=T0, private=True)
+        two = make_case(BO, title="bo's", mention_ids=("m3",))
+        store.create(one)
+        store.create(two)
+        other.create(one)
+        assert store.delete_customer(ANA.id) == 1
+        assert store.get(one.id) is None
+        assert store.by_mentions(["m1", "m3"]) == {"m3": [two.id]}
+        assert store.delete_customer(ANA.id) == 0
+        assert [c.id for c in store.list()] == [two.id]
+        assert other.get(one.id) == one
+
     def test_workspaces_are_isolated(self, cases_in: MakeCaseStore) -> None:
         acme, globex = cases_in("acme"), cases_in("globex")
         case = make_case(mention_ids=("m1",))

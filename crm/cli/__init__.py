@@ -7,9 +7,11 @@ from __future__ import annotations
 from crm.cli import cases as cases
 from crm.cli import customers as customers
 from crm.cli import identity as identity
+from crm.cli import privacy as privacy
 from crm.cli import records as records
 from crm.cli import reminders as reminders
 from crm.cli import scores as scores
+from crm.cli import segments as segments
 from crm.cli.app import crm_app
 
 customers_app = crm_app

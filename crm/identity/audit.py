@@ -96,6 +96,10 @@ class MergeAuditStore(Protocol):
         """Replace a stored record (an unmerge marks it undone); NotFound if there is none."""
         ...
 
+    def delete_involving(self, customer_id: str) -> int:
+        """Remove every merge record (active or undone) with the customer on either side (privacy)."""
+        ...
+
     def close(self) -> None: ...
 
 
@@ -168,6 +172,17 @@ class SQLiteMergeAuditStore(ScopedSQLite):
 
     def list(self, *, active_only: bool = False) -> builtins.list[MergeRecord]:
         return self._docs("list merges", " AND active = 1" if active_only else "", ())
+
+    def delete_involving(self, customer_id: str) -> int:
+        """Remove every merge record (active or undone) with the customer on either side (privacy)."""
+        with self._db.writing("delete a customer's merges") as conn:
+            return int(
+                conn.execute(
+                    "DELETE FROM customer_merges "
+                    "WHERE workspace = ? AND (survivor_id = ? OR absorbed_id = ?)",
+                    (self._workspace, customer_id, customer_id),
+                ).rowcount
+            )
 
     def involving(self, customer_id: str) -> builtins.list[MergeRecord]:
         return self._docs(
@@ -275,6 +290,16 @@ class ElasticsearchMergeAuditStore(ScopedElasticsearch):
             }
         }
         return self._search("find a customer's merges", {"term": {"active": True}}, either)
+
+    def delete_involving(self, customer_id: str) -> int:
+        """Remove every merge record (active or undone) with the customer on either side (privacy)."""
+        either = {
+            "bool": {
+                "should": [{"term": {"survivor_id": customer_id}}, {"term": {"absorbed_id": customer_id}}],
+                "minimum_should_match": 1,
+            }
+        }
+        return self._delete_where(self.index, either, what="a customer's merges")
 
 
 MergeAudit = SQLiteMergeAuditStore | ElasticsearchMergeAuditStore

@@ -103,6 +103,21 @@ class MergeAuditStoreContract:
         audit.save(record.model_copy(update={"undone_at": T0, "undone_by": "ana"}))
         assert audit.involving(ANA.id) == []
 
+    def test_delete_involving_removes_every_merge_of_either_customer(
+        self, audit: Any, audit_in: AuditIn
+    ) -> None:
+        survivor, absorbed = self.pair()
+        other = audit_in("tenant-b")
+        audit.add(merge_record("mg-a", survivor, absorbed))
+        undone = merge_record("mg-b", absorbed, survivor, 10)
+        audit.add(undone)
+        audit.save(undone.model_copy(update={"undone_at": T0, "undone_by": "ana"}))
+        other.add(merge_record("mg-a", survivor, absorbed))
+        assert audit.delete_involving("nobody") == 0
+        assert audit.delete_involving(BO.id) == 2
+        assert audit.list() == []
+        assert [m.id for m in other.list()] == ["mg-a"]
+
     def test_saving_an_unknown_merge_is_not_found(self, audit: Any) -> None:
         with pytest.raises(NotFound):
             audit.save(merge_record("mg-x", *self.pair()))

@@ -20,10 +20,20 @@ from alerts.pipeline import AlertPipeline
 from alerts.presets import preset
 from alerts.store import AlertFilter, AlertStores, build_alert_stores
 from alerts.testing import CONTRACT_TIMEOUT, Fault, ManualClock, WebhookReceiver
-from core.models import Author, CustomerLink, EnrichedMention, Intent, IntentLabel, Sentiment, SentimentLabel
+from core.models import (
+    Author,
+    CustomerLink,
+    EnrichedMention,
+    Intent,
+    IntentLabel,
+    Sentiment,
+    SentimentLabel,
+    Tier,
+)
 from core.settings import AlertsSettings, DispatchSettings, Settings
 from crm.customers import CustomerRecord, SQLiteCustomerDirectory
-from crm.testing import ANA
+from crm.segments import SegmentDefinition, SegmentFilter, build_segment_store
+from crm.testing import ANA, BO
 from index.backends.sqlite import SQLiteMentionStore
 from index.testing.corpus import BASE_TIME, enriched_mention
 
@@ -465,3 +475,29 @@ def test_a_channel_answering_500_is_delivered_once_after_retries_a_4xx_is_failed
     assert failed.attempts == 1
     assert receiver.token not in failed.last_reason
     assert len(receiver.received) == 4
+
+
+def test_a_rule_targeting_segments_alerts_only_on_their_customers_mentions(
+    settings: Settings, clock: ManualClock, stores: AlertStores, channels: dict[str, ChannelConfig]
+) -> None:
+    rule_id = save_rule(stores, "Gold refunds", {"kind": "every_match"}, segments=["gold", "nobody"])
+    with SQLiteCustomerDirectory.from_settings(settings, workspace=WORKSPACE) as directory:
+        directory.upsert([CustomerRecord(customer=ANA), CustomerRecord(customer=BO)])
+    segment_store = build_segment_store(settings, workspace=WORKSPACE)
+    segment_store.upsert(
+        [SegmentDefinition(name="gold", owner="support", filter=SegmentFilter(tiers=(Tier.gold,)))]
+    )
+    ana = CustomerLink(customer_id=ANA.id, confidence=0.9, method="handle")
+    bo = CustomerLink(customer_id=BO.id, confidence=0.9, method="handle")
+    with pipeline_of(settings, clock, channels) as pipeline:
+        batch = [mention("1", T0, customer=ana), mention("2", T0, customer=bo), mention("3", T0)]
+        assert pipeline.process(batch).alerts == 1  # Ana is gold; Bo is not; 3 is linked to nobody
+        [alert] = stores.alerts.list(AlertFilter(rule_id=rule_id))
+        assert alert.mention_ids == (batch[0].id,)
+        # Bo turns gold: the cached memberships see it once refreshed (reload_rules), not before
+        with SQLiteCustomerDirectory.from_settings(settings, workspace=WORKSPACE) as directory:
+            directory.upsert([CustomerRecord(customer=BO.model_copy(update={"tier": Tier.gold}))])
+        assert pipeline.process([mention("4", T0, customer=bo)]).alerts == 0
+        pipeline.reload_rules()
+        assert pipeline.process([mention("5", T0, customer=bo)]).alerts == 1
+    segment_store.close()

@@ -13,12 +13,17 @@ import pytest
 
 from crm.interactions import build_interaction_store
 from crm.orders import build_order_store
-from crm.records_testing import InteractionStoreContract, OrderStoreContract, StoresIn
+from crm.records_testing import InteractionStoreContract, OrderStoreContract, SegmentStoreContract, StoresIn
+from crm.segments import build_segment_store
 from tests.contracts.test_customer_store import CUSTOMER_BACKENDS
 
 # the same settings and marks as the customer directory's: the record stores sit beside it
 RECORD_BACKENDS = CUSTOMER_BACKENDS
-BUILDERS: dict[str, Any] = {"orders": build_order_store, "interactions": build_interaction_store}
+BUILDERS: dict[str, Any] = {
+    "orders": build_order_store,
+    "interactions": build_interaction_store,
+    "segments": build_segment_store,
+}
 
 
 @pytest.fixture(
@@ -59,3 +64,7 @@ def test_each_backend_builds_its_own_store_class(backend: str, request: pytest.F
     for build in BUILDERS.values():
         with build(settings, workspace="default") as store:
             assert type(store).__name__.lower().startswith(backend)
+
+
+class TestSegmentStores(_OnEveryBackend, SegmentStoreContract):
+    pass

@@ -1,0 +1,37 @@
+"""Data-subject requests on the alerting side: the alerts whose content names a person (one of their
+mention ids or their customer id anywhere in the alert: mention ids, explanation, links, customer
+section) and the outbox deliveries carrying them, found (`alerts_about`) and erased (`forget_in_alerts`).
+The whole request runs in flows/privacy.py.
+
+Every alert and delivery of the workspace is read to find them: their content is not indexed, and a
+data-subject request is rare enough for a scan."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+
+from alerts.inbox import Alert
+from alerts.store import AlertStores
+
+
+def _names(text: str, needles: Collection[str]) -> bool:
+    return any(needle in text for needle in needles)
+
+
+def alerts_about(stores: AlertStores, needles: Collection[str]) -> list[Alert]:
+    """The workspace's alerts whose stored content contains one of `needles`."""
+    if not needles:
+        return []
+    everything = stores.alerts.list(limit=max(stores.alerts.count(), 1))
+    return [a for a in everything if _names(a.model_dump_json(), needles)]
+
+
+def forget_in_alerts(stores: AlertStores, needles: Collection[str]) -> dict[str, int]:
+    """Delete the alerts about `needles` and every delivery of them or carrying them:
+    ``{"alerts": n, "outbox": n}``."""
+    alert_ids = {a.id for a in alerts_about(stores, needles)}
+    if needles:
+        records = stores.outbox.list(limit=max(sum(stores.outbox.counts().values()), 1))
+        alert_ids |= {r.alert_id for r in records if _names(r.message.model_dump_json(), needles)}
+    outbox = stores.outbox.delete(sorted(alert_ids))
+    return {"alerts": stores.alerts.delete(sorted(alert_ids)), "outbox": outbox}
