@@ -1,5 +1,5 @@
 """A customer's timeline: everything that happened with them, newest first, one kind of entry per source
-(mentions, interactions, orders; cases and notes plug in the same way).
+(mentions, interactions, orders; cases and their notes from `crm.cases.timeline`).
 
 A source is a function ``(customer_id, n) -> its n newest entries`` (`TimelineSource`): `timeline`
 asks each for ``offset + limit`` entries, merges them by time (ties: kind, then ref, descending, so the
@@ -32,7 +32,7 @@ MAX_WINDOW = 10_000  # offset + limit: the mention store pages no deeper
 class TimelineEntry(Frozen):
     """One thing on a customer's timeline."""
 
-    kind: str = Field(description="mention, interaction, order (later: case, note...)")
+    kind: str = Field(description="mention, interaction, order, case, case note")
     at: AwareDatetime
     title: str = Field(description="One line: what happened")
     detail: str | None = Field(None, description=f"More, cut to {DETAIL_CHARS} characters")
@@ -48,7 +48,7 @@ class TimelinePage(Frozen):
 TimelineSource = Callable[[str, int], Iterable[TimelineEntry]]
 
 
-def _cut(text: str | None) -> str | None:
+def cut(text: str | None) -> str | None:
     if not text:
         return None
     return text if len(text) <= DETAIL_CHARS else text[: DETAIL_CHARS - 1] + "…"
@@ -67,7 +67,7 @@ def mention_entries(store: MentionStore) -> TimelineSource:
                 at=m.published_at,
                 title=f"{m.platform} mention, {m.sentiment.label.value}"
                 + "".join(f", {i.label.value}" for i in m.intents),
-                detail=_cut(m.text),
+                detail=cut(m.text),
                 ref=m.id,
             )
             for m in store.search(request).hits
@@ -94,7 +94,7 @@ def interaction_entry(i: Interaction) -> TimelineEntry:
         kind="interaction",
         at=i.at,
         title=f"{i.channel.value}{who}{where}",
-        detail=_cut("; ".join(extras)),
+        detail=cut("; ".join(extras)),
         ref=i.id,
     )
 
@@ -109,7 +109,7 @@ def order_entry(o: Order) -> TimelineEntry:
         kind="order",
         at=o.ordered_at,
         title=f"order {o.order_id}: {_money(o.amount, o.currency)}{via}",
-        detail=_cut(", ".join(o.products)),
+        detail=cut(", ".join(o.products)),
         ref=o.order_id,
     )
 

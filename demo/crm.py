@@ -281,17 +281,11 @@ def _birthdays(customers: Iterable[Customer], scores: dict[str, CustomerScore], 
 
 
 def case_note_entries(case: Case) -> TimelineSource:
-    """The case's notes as timeline entries, for `crm.timeline.timeline`'s `sources`."""
-    from crm.timeline import TimelineEntry
+    """The case's changes and notes as timeline entries, for `crm.timeline.timeline`'s `sources`."""
+    from crm.cases.timeline import newest_entries
 
     def entries(customer_id: str, n: int) -> list[TimelineEntry]:
-        if customer_id != case.customer_id:
-            return []
-        notes = sorted(case.notes, key=lambda note: note.at, reverse=True)[:n]
-        return [
-            TimelineEntry(kind="case note", at=note.at, title=f"{note.author}: {note.text}", ref=case.id)
-            for note in notes
-        ]
+        return newest_entries([case], n) if customer_id == case.customer_id else []
 
     return entries
 

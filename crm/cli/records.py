@@ -202,8 +202,11 @@ def timeline_cmd(
     as_json: bool = typer.Option(False, "--json", help="Print the page as JSON"),
     workspace: Workspace = DEFAULT_WORKSPACE,
 ) -> None:
-    """A customer's history, newest first: linked mentions, interactions and orders."""
+    """A customer's history, newest first: linked mentions, interactions, orders, and their cases
+    (changes and notes)."""
     from core.settings import get_settings
+    from crm.cases import build_case_store
+    from crm.cases.timeline import case_entries
     from crm.interactions import build_interaction_store
     from crm.orders import build_order_store
     from crm.timeline import timeline
@@ -213,9 +216,16 @@ def timeline_cmd(
         _customer_stores(settings, workspace, customer) as (_, found, mentions),
         build_interaction_store(settings, workspace=workspace) as interactions,
         build_order_store(settings, workspace=workspace) as orders,
+        build_case_store(settings, workspace=workspace) as cases,
     ):
         page = timeline(
-            found.id, mentions=mentions, interactions=interactions, orders=orders, limit=limit, offset=offset
+            found.id,
+            mentions=mentions,
+            interactions=interactions,
+            orders=orders,
+            sources=(case_entries(cases),),
+            limit=limit,
+            offset=offset,
         )
     if as_json:
         typer.echo(json.dumps(page.model_dump(mode="json"), ensure_ascii=False, indent=2))

@@ -105,3 +105,24 @@ def test_import_add_show_and_timeline(home: Path) -> None:
     assert [e["ref"] for e in page["entries"]] == ["A1"]
     assert page["next_offset"] is None
     assert "(nothing yet)" in runner.invoke(crm_app, ["timeline", "C002"]).output
+
+
+def test_the_timeline_tells_the_cases_story_for_whoever_takes_over(home: Path) -> None:
+    runner = CliRunner()
+    assert runner.invoke(crm_app, ["import", str(home / "customers.csv")]).exit_code == 0
+    opened = runner.invoke(crm_app, ["case", "open", "C002", "--title", "parcel lost", "--by", "li"])
+    assert opened.exit_code == 0, opened.output
+    case_id = re.search(r"opened case (\S+) for C002", opened.output).group(1)  # type: ignore[union-attr]
+    note = runner.invoke(crm_app, ["case", "note", case_id, "已联系快递公司，明天回复", "--by", "li"])
+    assert note.exit_code == 0, note.output
+    moved = runner.invoke(crm_app, ["case", "status", case_id, "pending", "--by", "li"])
+    assert moved.exit_code == 0, moved.output
+
+    page = json.loads(runner.invoke(crm_app, ["timeline", "C002", "--json"]).output)
+    kinds = [(e["kind"], e["title"]) for e in page["entries"]]
+    assert ("case note", "li") in kinds
+    assert any(k == "case" and t.startswith("case opened: parcel lost") for k, t in kinds)
+    assert any(k == "case" and "status: new -> pending" in t for k, t in kinds)
+    assert any(e["detail"] == "已联系快递公司，明天回复" for e in page["entries"])
+    text = runner.invoke(crm_app, ["timeline", "C002"]).output
+    assert "case opened: parcel lost (by li)" in text
