@@ -334,7 +334,7 @@ def _open_case(
     for column in ("when", "what", "", "ref"):
         table.add_column(column)
     for entry in page.entries:
-        text = f"{entry.title}: {entry.detail}" if entry.kind == "mention" and entry.detail else entry.title
+        text = f"{entry.title}: {entry.detail}" if entry.detail else entry.title  # notes: text in detail
         table.add_row(_when(entry), entry.kind, escape(text[:100]), escape(entry.ref[:12]))
     console.print(table)
 
