@@ -19,6 +19,7 @@ from pydantic import BaseModel, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from core.settings.alerts import AlertsSettings, DispatchSettings, SmtpSettings
+from core.settings.api import ApiSettings
 from core.settings.base import Seconds, Section, earful_version, parse_seconds
 from core.settings.collection import (
     AppStoreSettings,
@@ -37,6 +38,7 @@ from core.settings.crm import CaseSettings, CrmSettings, ReminderSettings, ZoneN
 __all__ = [
     "DEVICE_PATTERN",
     "AlertsSettings",
+    "ApiSettings",
     "AppStoreSettings",
     "BlueskySettings",
     "CaseSettings",
@@ -249,6 +251,9 @@ class Settings(BaseSettings):
     crm: CrmSettings = Field(
         default_factory=CrmSettings, description="The CRM side: cases and their SLAs, reminders"
     )
+    api: ApiSettings = Field(
+        default_factory=ApiSettings, description="The HTTP API and web UI of `earful serve`"
+    )
 
     @property
     def spool_dir(self) -> Path:
@@ -263,6 +268,11 @@ class Settings(BaseSettings):
     @property
     def sqlite_path(self) -> Path:
         return self.sqlite.path or self.home / "earful.db"
+
+    @property
+    def accounts_path(self) -> Path:
+        """Users, memberships and API keys of the HTTP API, whatever the mention store."""
+        return self.api.accounts_path or self.home / "accounts.db"
 
 
 def _type_name(annotation: object) -> str:
