@@ -1,0 +1,1 @@
+"""HTML pages, one module per screen, each exporting `router`; `PAGES` lists them."""
