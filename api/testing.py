@@ -7,8 +7,9 @@ smaller cost) so that suites that log in hundreds of times stay fast.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, Protocol
 
 from api.accounts.models import Role, User
 from api.accounts.store import open_account_store
@@ -74,3 +75,36 @@ def signed_in(
     token = str(response.json()["csrf_token"])
     client.headers["X-CSRF-Token"] = token
     return token
+
+
+class Response(Protocol):
+    """What the tests read of a TestClient response (httpx's or httpx2's, whichever Starlette uses)."""
+
+    @property
+    def status_code(self) -> int: ...
+
+    @property
+    def text(self) -> str: ...
+
+    @property
+    def headers(self) -> Mapping[str, str]: ...
+
+    def json(self) -> Any: ...
+
+
+ERROR_FIELDS: Final = {"code", "status", "message", "retryable", "details", "request_id"}
+
+
+def error_of(response: Response, status: int, code: str) -> dict[str, Any]:
+    """The ``error`` object of an error response, after checking the one shape: the status and code,
+    every field, a message, and the request id equal to the ``X-Request-ID`` header."""
+    assert response.status_code == status, response.text
+    body = response.json()
+    assert list(body) == ["error"], body
+    error: dict[str, Any] = body["error"]
+    assert set(error) == ERROR_FIELDS, error
+    assert (error["status"], error["code"]) == (status, code), error
+    assert error["request_id"] == response.headers["X-Request-ID"]
+    assert isinstance(error["message"], str)
+    assert error["message"]
+    return error
