@@ -5,7 +5,7 @@ Globals of every template: `t(key, **params)` (label in the page language), `lan
 `html_lang` ("en"/"zh-CN"), `principal` (None on the login page), `csrf_token` ("" without a session),
 `csrf_field()` (the hidden form input), `request`, `nav` (the header's links, the current one marked),
 `current_url` (path and query, for `next=` links), `static(path)` (a cache-busting /static URL) and
-`url_with(url, **params)` (a URL with query parameters replaced). Shared macros: `_macros.html`.
+`url_with(url, **params)` (a URL with query parameters replaced), `has_label(key)`. Shared macros: `_macros.html`.
 """
 
 from __future__ import annotations
@@ -68,6 +68,11 @@ def static(path: str) -> str:
     return f"{STATIC_PREFIX}/{path}?v={_static_version(path)}"
 
 
+def has_label(key: str) -> bool:
+    """Whether a label exists: for keys built from data (an error status) that may have none."""
+    return key in labels()
+
+
 def url_with(url: str, **params: object) -> str:
     """`url` with the given query parameters set (replacing earlier values; None removes one)."""
     parts = urlsplit(url)
@@ -87,6 +92,7 @@ def environment() -> Environment:
     )
     env.globals["static"] = static
     env.globals["url_with"] = url_with
+    env.globals["has_label"] = has_label
     return env
 
 
@@ -105,7 +111,9 @@ def render(
     request: Request, template: str, context: Mapping[str, Any] | None = None, *, status: int = 200
 ) -> HTMLResponse:
     lang = request_language(request)
-    csrf_token = getattr(request.state, "csrf_token", None) or ""
+    principal = getattr(request.state, "principal", None)
+    # A session's token: set by the login page on request.state, else the signed-in principal's.
+    csrf_token = getattr(request.state, "csrf_token", None) or getattr(principal, "csrf_token", None) or ""
 
     def t(key: str, **params: Any) -> str:
         return translate(key, lang, **params)
@@ -118,7 +126,7 @@ def render(
         "t": t,
         "lang": lang,
         "html_lang": HTML_LANG[lang],
-        "principal": getattr(request.state, "principal", None),
+        "principal": principal,
         "csrf_token": csrf_token,
         "csrf_field": csrf_field,
         "nav": nav_items(request.url.path),
@@ -131,18 +139,8 @@ def render(
     return HTMLResponse(html, status_code=status, headers=headers)
 
 
-def render_error(
-    request: Request, status: int, message: str | None = None, *, request_id: str | None = None
-) -> HTMLResponse:
-    """The error page, in the page language and with the response's status: a sentence for the status,
-    the error's own message when there is one, and the request id to quote to an operator."""
-    lang = request_language(request)
-    key = f"common.error.status.{status}"
-    summary = translate(key if key in labels() else "common.error.other", lang)
-    context = {
-        "status": status,
-        "summary": summary,
-        "message": message,
-        "request_id": request_id or getattr(request.state, "request_id", None),
-    }
-    return render(request, "error.html", context, status=status)
+def render_error(request: Request, error: Mapping[str, Any], status: int) -> HTMLResponse:
+    """The error page (`app.state.error_page` of api.errors): `error` is the "error" object of the JSON
+    shape (code, message, request_id...). The page says what the status means in the page language, then
+    the error's own message and the request id to quote to an operator."""
+    return render(request, "error.html", {"error": error}, status=status)

@@ -42,7 +42,6 @@ def client(principal: FakePrincipal | None = FakePrincipal(), token: str | None 
             request.state.principal = principal
         if token is not None:
             request.state.csrf_token = token
-        request.state.request_id = "req-123"
         response: Response = await call_next(request)
         return response
 
@@ -53,7 +52,8 @@ def client(principal: FakePrincipal | None = FakePrincipal(), token: str | None 
 
     @app.get("/{path:path}")
     def anything(request: Request, path: str) -> Response:
-        return render_error(request, 404, f"no page <{path}>")
+        error = {"code": "not_found", "status": 404, "message": f"no page <{path}>", "request_id": "req-123"}
+        return render_error(request, error, 404)
 
     return TestClient(app)
 
@@ -137,3 +137,16 @@ def test_url_with_replaces_query_parameters() -> None:
     assert url_with("/explore?q=a%20b&page=2", page=3) == "/explore?q=a+b&page=3"
     assert url_with("/explore", page=1) == "/explore?page=1"
     assert url_with("/explore?page=2&q=x", page=None) == "/explore?q=x"
+
+
+def test_the_error_page_needs_only_a_status_and_has_a_sentence_for_any_status() -> None:
+    app = FastAPI()
+
+    @app.get("/teapot")
+    def teapot(request: Request) -> Response:
+        return render_error(request, {"status": 418}, 418)
+
+    page = TestClient(app).get("/teapot")
+    assert page.status_code == 418
+    assert "The request failed." in page.text
+    assert "Request ID" not in page.text
