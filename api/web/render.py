@@ -4,8 +4,9 @@ template the request's language, principal and CSRF token.
 Globals of every template: `t(key, **params)` (label in the page language), `lang` ("en"/"zh"),
 `html_lang` ("en"/"zh-CN"), `principal` (None on the login page), `csrf_token` ("" without a session),
 `csrf_field()` (the hidden form input), `request`, `nav` (the header's links, the current one marked),
-`current_url` (path and query, for `next=` links), `static(path)` (a cache-busting /static URL) and
-`url_with(url, **params)` (a URL with query parameters replaced), `has_label(key)`. Shared macros: `_macros.html`.
+`current_url` (path and query, for `next=` links), `static(path)` (a cache-busting /static URL),
+`url_with(url, **params)` (a URL with query parameters replaced) and `has_label(key)`.
+Shared macros: `_macros.html`.
 """
 
 from __future__ import annotations
