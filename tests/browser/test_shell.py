@@ -20,6 +20,12 @@ from tests.browser.support import screenshot, settle, watched_page
 pytestmark = pytest.mark.browser
 
 TEMPLATES = Path(__file__).parent / "templates"
+# The app's policy (api/middleware.py) without 'unsafe-eval': the shell needs neither eval nor inline
+# style, and a violation is a console error, which fails the test.
+STRICT_CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
+    "connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+)
 SPEC: dict[str, Any] = {
     "$schema": "https://vega.github.io/schema/vega-lite/v6.json",
     "data": {"values": [{"day": "2026-01-01", "n": 3}, {"day": "2026-01-02", "n": 7}]},
@@ -57,7 +63,9 @@ def shell_app() -> FastAPI:
     async def signed_in(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
         request.state.principal = FakePrincipal()
         request.state.csrf_token = "csrf-'\"<token>"
-        return await call_next(request)
+        response = await call_next(request)
+        response.headers["Content-Security-Policy"] = STRICT_CSP
+        return response
 
     @app.get("/explore")
     def explore(request: Request) -> Response:

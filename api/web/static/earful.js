@@ -1,5 +1,7 @@
 // Earful's own script: render every chart (`<div class="chart" data-spec='…'>`, a Vega-Lite spec built
 // in Python) with vega-embed as SVG, on load and again in whatever htmx swaps in. Nothing else.
+// The Content-Security-Policy allows no inline style and no eval: vega-embed runs with its own
+// stylesheet off (earful.css styles charts and tooltips) and Vega's expression interpreter (ast).
 (function () {
   "use strict";
 
@@ -18,7 +20,13 @@
         return;
       }
       window
-        .vegaEmbed(el, spec, { renderer: "svg", actions: false })
+        .vegaEmbed(el, spec, {
+          renderer: "svg",
+          actions: false,
+          defaultStyle: false,
+          ast: true,
+          tooltip: { disableDefaultStyle: true },
+        })
         .then(function () {
           el.dataset.rendered = el.dataset.spec;
           el.dispatchEvent(new CustomEvent("earful:chart-rendered", { bubbles: true }));
