@@ -56,6 +56,14 @@ LABELS: dict[str, tuple[str, str]] = {
         "登录失败次数过多，请 {minutes} 分钟后再试。",
     ),
     "common.login.logged_out": ("You have logged out.", "您已退出登录。"),
+    "common.login.form_expired": (
+        "The login form expired. Please try again.",
+        "登录表单已过期，请重试。",
+    ),
+    "common.login.no_workspace": (
+        "Your account has no workspace yet: ask an administrator.",
+        "您的账号尚未加入任何工作区，请联系管理员。",
+    ),
     "common.login.expired": ("Your session has ended. Please log in again.", "会话已结束，请重新登录。"),
     # Errors
     "common.error.title": ("Error {status}", "错误 {status}"),
