@@ -8,11 +8,10 @@ through untouched):
   ``Content-Length`` before anything is read, and while it streams when it has none (chunked).
 
 Content-Security-Policy: scripts, styles, images, fonts and connections from the app's own origin only;
-no inline script or style. ``'unsafe-eval'`` is allowed for scripts because Vega compiles its
-expressions with ``new Function`` (vega-embed's default); vendoring `vega-interpreter` and passing
-``{ast: true, expr: vega.expressionInterpreter}`` to vega-embed would let it go. The web shell must not
-rely on inline ``<style>``/``<script>`` (htmx: ``includeIndicatorStyles: false``; vega-embed:
-``defaultStyle: false``).
+no inline script or style, and no eval: earful.js runs Vega with its expression interpreter
+(``{ast: true, expr: vega.expressionInterpreter}``) instead of ``new Function``. The web shell never
+relies on inline ``<style>``/``<script>`` (htmx: ``includeIndicatorStyles: false``; vega-embed:
+``defaultStyle: false``); tests/browser/test_shell.py serves pages under this policy.
 """
 
 from __future__ import annotations
@@ -35,7 +34,7 @@ log = logging.getLogger(__name__)
 _SANE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:+=/-]{1,128}$")
 
 CONTENT_SECURITY_POLICY: Final = (
-    "default-src 'self'; script-src 'self' 'unsafe-eval'; style-src 'self'; img-src 'self' data:; "
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; "
     "frame-ancestors 'none'"
 )
