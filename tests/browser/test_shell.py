@@ -12,17 +12,15 @@ from fastapi import FastAPI, Request, Response
 from fastapi.staticfiles import StaticFiles
 from playwright.sync_api import Browser, Page
 
+from api.middleware import CONTENT_SECURITY_POLICY
 from api.web.render import STATIC_DIR, render
 from tests.browser.support import screenshot, settle, watched_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("test_templates")]
 
-# The app's policy (api/middleware.py) without 'unsafe-eval': the shell needs neither eval nor inline
-# style, and a violation is a console error, which fails the test.
-STRICT_CSP = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
-    "connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
-)
+# The app's own policy: the shell needs neither eval nor inline style, and a violation is a console
+# error, which fails the test.
+STRICT_CSP = CONTENT_SECURITY_POLICY
 SPEC: dict[str, Any] = {
     "$schema": "https://vega.github.io/schema/vega-lite/v6.json",
     "data": {"values": [{"day": "2026-01-01", "n": 3}, {"day": "2026-01-02", "n": 7}]},
