@@ -52,7 +52,9 @@ class WorkflowStoreContract:
         state = store.get("m1")
         assert state == MentionWorkflow(workspace="default", mention_id="m1")
         assert (state.status, state.priority, state.assignee, state.version) == ("open", "normal", None, 0)
-        assert store.history("m1") == [] and store.notes("m1") == [] and store.list() == []
+        assert store.history("m1") == []
+        assert store.notes("m1") == []
+        assert store.list() == []
 
     def test_a_change_is_stored_with_its_history(self, store: Any) -> None:
         change = WorkflowChange(assignee="li.wei", status="pending", priority="high", starred=True)
@@ -63,7 +65,8 @@ class WorkflowStoreContract:
             WorkflowPriority.high,
             True,
         )
-        assert state.version == 1 and state.updated_at == T0
+        assert state.version == 1
+        assert state.updated_at == T0
         assert store.get("m1") == state
         assert [(e.action, e.before, e.after) for e in entries] == [
             (HistoryAction.assigned, None, "li.wei"),
@@ -77,11 +80,15 @@ class WorkflowStoreContract:
     def test_a_change_that_changes_nothing_writes_nothing(self, store: Any) -> None:
         first, _ = store.apply("m1", WorkflowChange(status="closed"), "mei", T0)
         again, entries = store.apply("m1", WorkflowChange(status="closed", add_tags=()), "li.wei", at(5))
-        assert entries == [] and again == first
-        assert store.get("m1").version == 1 and store.get("m1").updated_at == T0
+        assert entries == []
+        assert again == first
+        assert store.get("m1").version == 1
+        assert store.get("m1").updated_at == T0
         assert len(store.history("m1")) == 1
         nothing, none = store.apply("m2", WorkflowChange(), "mei", T0)
-        assert none == [] and nothing.version == 0 and store.list() == [first]
+        assert none == []
+        assert nothing.version == 0
+        assert store.list() == [first]
 
     def test_assignee_left_out_is_kept_and_null_unassigns(self, store: Any) -> None:
         store.apply("m1", WorkflowChange(assignee="li.wei"), "mei", T0)
@@ -129,11 +136,13 @@ class WorkflowStoreContract:
     def test_bad_tags_are_refused_and_nothing_is_written(self, store: Any) -> None:
         store.apply("m1", WorkflowChange(add_tags=tuple(f"t{i}" for i in range(MAX_TAGS))), "mei", T0)
         before, history = store.get("m1"), store.history("m1", limit=1000)
-        assert len(before.tags) == MAX_TAGS and len(history) == MAX_TAGS
+        assert len(before.tags) == MAX_TAGS
+        assert len(history) == MAX_TAGS
         for tags in (("",), ("x" * (MAX_TAG_CHARS + 1),), ("a\x00b",), ("one-more",)):
             with pytest.raises(InvalidInput):  # with a valid change beside it: the whole change is refused
                 store.apply("m1", WorkflowChange(status="closed", add_tags=tags), "mei", at(1))
-        assert store.get("m1") == before and store.history("m1", limit=1000) == history
+        assert store.get("m1") == before
+        assert store.history("m1", limit=1000) == history
 
     # --- notes -----------------------------------------------------------------------------------
     def test_notes_are_kept_in_order_with_a_history_entry(self, store: Any) -> None:
@@ -148,7 +157,8 @@ class WorkflowStoreContract:
             ("mei", first.id, "Called her back."),
         ]
         state = store.get("m1")
-        assert state.version == 0 and state.updated_at == at(1)  # a note is activity, not a state change
+        assert state.version == 0
+        assert state.updated_at == at(1)
         assert [s.mention_id for s in store.list()] == ["m1"]
         store.apply("m1", WorkflowChange(status="closed"), "mei", at(2), expected_version=0)
 
@@ -156,7 +166,8 @@ class WorkflowStoreContract:
         for text in ("   ", "x" * (MAX_NOTE_CHARS + 1)):
             with pytest.raises(InvalidInput):
                 store.add_note("m1", "mei", text, T0)
-        assert store.notes("m1") == [] and store.history("m1") == []
+        assert store.notes("m1") == []
+        assert store.history("m1") == []
         assert store.add_note("m1", "mei", "x" * MAX_NOTE_CHARS, T0).text == "x" * MAX_NOTE_CHARS
 
     # --- the queue -------------------------------------------------------------------------------
@@ -173,7 +184,8 @@ class WorkflowStoreContract:
         assert ids(status="open") == ["m1"]
         assert ids(status="pending", assignee="ana") == ["m2"]
         assert ids(assignee="li.wei") == ["m1"]
-        assert ids(starred=True) == ["m2"] and ids(starred=False) == ["m1", "m3"]
+        assert ids(starred=True) == ["m2"]
+        assert ids(starred=False) == ["m1", "m3"]
         assert ids(priority="urgent") == ["m3"]
         assert ids(tag="VIP", status="open") == ["m1"]
         assert ids(assignee="nobody") == []
@@ -198,7 +210,8 @@ class WorkflowStoreContract:
         store.apply("m2", WorkflowChange(starred=True), "mei", T0)
         assert store.delete(["m1", "m1", "m9"]) == 1
         assert store.get("m1") == MentionWorkflow(workspace="default", mention_id="m1")
-        assert store.notes("m1") == [] and store.history("m1") == []
+        assert store.notes("m1") == []
+        assert store.history("m1") == []
         assert store.list(WorkflowFilter(tag="vip")) == []
         assert [s.mention_id for s in store.list()] == ["m2"]
         assert store.delete([]) == 0
@@ -210,12 +223,15 @@ class WorkflowStoreContract:
         acme.add_note("m1", "mei", "acme only", T0)
         assert state.workspace == "acme"
         assert beta.get("m1") == MentionWorkflow(workspace="beta", mention_id="m1")
-        assert beta.notes("m1") == [] and beta.history("m1") == []
-        assert beta.list() == [] and beta.list(WorkflowFilter(tag="vip")) == []
+        assert beta.notes("m1") == []
+        assert beta.history("m1") == []
+        assert beta.list() == []
+        assert beta.list(WorkflowFilter(tag="vip")) == []
         with pytest.raises(Conflict):  # beta's m1 is at version 0, whatever acme's is
             beta.apply("m1", WorkflowChange(starred=True), "mei", T0, expected_version=1)
         assert beta.delete(["m1"]) == 0
-        assert acme.get("m1") == state and len(acme.notes("m1")) == 1
+        assert acme.get("m1") == state
+        assert len(acme.notes("m1")) == 1
         beta.apply("m1", WorkflowChange(status="closed"), "ana", T0)
         assert acme.get("m1").status is WorkflowStatus.open
 
