@@ -353,36 +353,23 @@ def get_cases(
     )
 
 
-_VERDICT_DOC = (
-    "The verdict is stored under the mention's author with who gave it and when; linking respects it "
-    "from the next mention on."
-)
-
-
 @router.post(
-    "/customers/{customer_id}/links/{mention_id}/confirm",
+    "/customers/{customer_id}/links/{mention_id}/{verdict}",
     response_model=LinkVerdictOut,
-    summary="Confirm that a mention's author is this customer (the mention is linked to them)",
-    description=_VERDICT_DOC,
-    responses=error_responses(401, 403, 404),
+    summary="Confirm (the mention is linked to them) or reject (unlinked, never linked to them again) "
+    "that a mention's author is this customer",
+    description="`verdict` is `confirm` or `reject`. The verdict is stored under the mention's author with "
+    "who gave it and when; linking respects it from the next mention on.",
+    responses=error_responses(401, 403, 404, 422),
 )
-def confirm_link(
-    customer_id: CustomerId, mention_id: MentionId, principal: Writer, services: Stores
+def judge_link_route(
+    customer_id: CustomerId,
+    mention_id: MentionId,
+    verdict: Annotated[Literal["confirm", "reject"], Path(description="confirm or reject")],
+    principal: Writer,
+    services: Stores,
 ) -> LinkVerdictOut:
-    return _as(LinkVerdictOut, record_verdict(services, principal, customer_id, mention_id, "confirm"))
-
-
-@router.post(
-    "/customers/{customer_id}/links/{mention_id}/reject",
-    response_model=LinkVerdictOut,
-    summary="Reject that a mention's author is this customer (unlinked, and never linked to them again)",
-    description=_VERDICT_DOC,
-    responses=error_responses(401, 403, 404),
-)
-def reject_link(
-    customer_id: CustomerId, mention_id: MentionId, principal: Writer, services: Stores
-) -> LinkVerdictOut:
-    return _as(LinkVerdictOut, record_verdict(services, principal, customer_id, mention_id, "reject"))
+    return _as(LinkVerdictOut, record_verdict(services, principal, customer_id, mention_id, verdict))
 
 
 __all__ = ["can_judge", "check_page", "customer_query", "customer_view", "record_verdict", "router"]

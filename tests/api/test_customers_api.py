@@ -216,6 +216,8 @@ def test_roles_and_credentials(client: TestClient, settings: Settings, home: Crm
             client.get(f"/api/v1/customers/{home.ana.id}", headers=keyed(settings, role)).status_code == 200
         )
     assert client.post(path, headers=keyed(settings, "admin")).status_code == 200
+    maybe = client.post(path.replace("/confirm", "/maybe"), headers=keyed(settings, "admin"))
+    assert (maybe.status_code, error(maybe)["code"]) == (422, "invalid_request")
     signed_in(client, "amy")
     del client.headers["X-CSRF-Token"]
     response = client.post(path)
@@ -341,3 +343,16 @@ def test_every_label_built_from_a_vocabulary_exists() -> None:
     assert sla_state(answered.model_copy(update={"resolution_left": None}))[0] == "customers.sla.met"
     for key in ("breached", "response_due", "resolution_due", "met"):
         assert f"customers.sla.{key}" in have
+
+
+def test_the_openapi_schema_documents_the_customer_routes(client: TestClient) -> None:
+    paths = client.get("/api/v1/openapi.json").json()["paths"]
+    judged = paths["/api/v1/customers/{customer_id}/links/{mention_id}/{verdict}"]["post"]
+    verdict = next(p for p in judged["parameters"] if p["name"] == "verdict")
+    assert verdict["schema"]["enum"] == ["confirm", "reject"]
+    for path in ("", "/{customer_id}", "/{customer_id}/timeline", "/{customer_id}/cases"):
+        operation = paths[f"/api/v1/customers{path}"]["get"]
+        assert operation["summary"]
+        assert {"401", "403"} <= set(operation["responses"])
+    schemas = client.get("/api/v1/openapi.json").json()["components"]["schemas"]
+    assert schemas["CustomerView"]["examples"][0]["customer"]["bank_account"] == "****7890"

@@ -66,7 +66,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "customers.view.timeline": ("What they say", "客户声音"),
     "customers.view.orders": ("Orders", "订单"),
     "customers.view.interactions": ("Interactions", "互动记录"),
-    "customers.view.open_complaints": ("{count} open complaints", "{count} 条未结投诉"),
+    "customers.view.open_complaints": ("Open complaints: {count}", "未结投诉：{count} 条"),
     "customers.view.key_note": (
         "A key customer: among the 20% who bring 80% of the revenue. Give them 80% of the attention.",
         "重点客户：属于贡献 80% 收入的 20% 客户，请投入 80% 的精力。",
