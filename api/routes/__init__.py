@@ -7,11 +7,12 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from api.routes import admin, auth, health, mentions
+from api.routes import admin, auth, customers, health, mentions
 
 ROUTERS: list[APIRouter] = [
     auth.router,
     admin.router,
     health.router,
     mentions.router,
+    customers.router,
 ]

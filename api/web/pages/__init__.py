@@ -7,9 +7,10 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from api.web.pages import auth, mentions
+from api.web.pages import auth, customers, mentions
 
 PAGES: list[APIRouter] = [
     auth.router,
     mentions.router,
+    customers.router,
 ]
