@@ -19,6 +19,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from core.models import DEFAULT_WORKSPACE, Rejected
+from core.settings import Settings
 from core.workspaces import RECORD_WORKSPACE, WorkspaceFiles, safe_file_name, scrub_jsonl
 
 _SUFFIX = ".jsonl"
@@ -98,3 +99,8 @@ class RejectedLog(WorkspaceFiles):
             except (ValueError, KeyError, TypeError):
                 names.add(path.stem)
         return sorted(names)
+
+
+def build_rejected_log(settings: Settings, *, workspace: str) -> RejectedLog:
+    """The workspace's rejected-item log under ``settings.rejected_dir``."""
+    return RejectedLog(settings.rejected_dir, workspace=workspace)
