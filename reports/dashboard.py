@@ -18,7 +18,7 @@ period present, empty ones with zero, so a chart's time axis has no holes.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Literal
 
 from pydantic import ConfigDict, Field, field_validator, model_validator
@@ -31,7 +31,9 @@ from index.query import And, FieldFilter, Node, parse, to_text
 
 __all__ = [
     "AUTO_INTERVAL_LIMITS",
+    "DEFAULT_DAYS",
     "MAX_BUCKETS",
+    "MAX_DAYS",
     "SENTIMENT_ORDER",
     "DashboardData",
     "DashboardInterval",
@@ -41,7 +43,7 @@ __all__ = [
     "bucket_starts",
     "build_dashboard",
     "change_percent",
-    "last_days",
+    "parse_period",
     "resolve_interval",
 ]
 
@@ -60,6 +62,8 @@ AUTO_INTERVAL_LIMITS: tuple[tuple[Interval, timedelta], ...] = (
     ("day", timedelta(days=92)),
     ("week", timedelta(days=732)),
 )
+DEFAULT_DAYS = 30
+MAX_DAYS = 3660  # ten years
 #: More buckets than this is refused: a chart cannot show them, and with a query each is a search.
 MAX_BUCKETS = 400
 # A step that always lands in the next calendar bucket whatever the DST shift: 1.5 times the nominal
@@ -197,14 +201,51 @@ class DashboardData(Frozen):
     )
 
 
-def last_days(days: int, *, now: datetime | None = None) -> tuple[datetime, datetime]:
-    """The rolling period of the last `days` days ending `now` (default: the current instant, UTC)."""
-    if days <= 0:
-        raise InvalidInput("a period lasts at least one day", details={"days": days})
-    end = now if now is not None else datetime.now(UTC)
-    if end.tzinfo is None:
-        raise InvalidInput("now must be timezone-aware")
-    return end - timedelta(days=days), end
+def _instant(value: str, name: str, tz: str, *, end_of_day: bool) -> datetime:
+    """A date (the start of that day in `tz`; with `end_of_day`, the start of the next: a date ``to`` is
+    inclusive) or an ISO 8601 date-time (naive: wall clock in `tz`)."""
+    text = value.strip()
+    try:
+        if len(text) == 10:  # YYYY-MM-DD
+            day = date.fromisoformat(text) + timedelta(days=1 if end_of_day else 0)
+            return bucket_start(datetime(day.year, day.month, day.day, 12, tzinfo=zone(tz)), "day", tz)
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00") if text.endswith("Z") else text)
+    except ValueError as exc:
+        raise InvalidInput(
+            f"{name}: {value!r} is neither a date (2026-11-01) nor an ISO 8601 date-time "
+            "(2026-11-01T08:00:00+08:00)",
+            details={"field": name, "value": value},
+        ) from exc
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=zone(tz))
+
+
+def parse_period(
+    since: str | None,
+    until: str | None,
+    *,
+    days: int = DEFAULT_DAYS,
+    tz: str = "UTC",
+    now: datetime | None = None,
+) -> tuple[datetime, datetime]:
+    """The period [start, end) of a request's ``from`` / ``to`` / ``days``: both bounds given, they are
+    it; only ``from``: up to now; only ``to``: the `days` before it; neither: the last `days` days.
+    InvalidInput (``details.field``) for a bound that does not parse or a period that ends before it
+    starts."""
+    if not 1 <= days <= MAX_DAYS:
+        raise InvalidInput(f"days must be 1 to {MAX_DAYS}", details={"field": "days", "value": days})
+    zone(tz)
+    end = _instant(until, "to", tz, end_of_day=True) if until else None
+    start = _instant(since, "from", tz, end_of_day=False) if since else None
+    if end is None:
+        end = now if now is not None else datetime.now(UTC)
+    if start is None:
+        start = end - timedelta(days=days)
+    if start >= end:
+        raise InvalidInput(
+            "the period must end after it starts ('to' after 'from')",
+            details={"field": "to", "from": start.isoformat(), "to": end.isoformat()},
+        )
+    return start, end
 
 
 def resolve_interval(request: DashboardRequest) -> Interval:

@@ -30,7 +30,7 @@ from reports.dashboard import (
     bucket_starts,
     build_dashboard,
     change_percent,
-    last_days,
+    parse_period,
     resolve_interval,
 )
 from tests.index.stores import es_test_settings
@@ -210,7 +210,7 @@ def test_a_dashboard_on_a_fresh_sqlite_store(tmp_path: Path) -> None:
             enriched_mention("c", published_at=now - timedelta(days=9)),
         ]
     )
-    start, end = last_days(7, now=now)
+    start, end = parse_period(None, None, days=7, now=now)
     data = build_dashboard(store, DashboardRequest(start=start, end=end))
     assert (data.total, data.previous_total, data.change_pct) == (2, 1, 100.0)
     assert data.interval == "day"
@@ -279,8 +279,38 @@ def test_change_percent() -> None:
     assert change_percent(3, 0) is None
 
 
-def test_last_days_needs_a_positive_span() -> None:
-    start, end = last_days(30, now=BASE_TIME)
-    assert (end - start, end) == (timedelta(days=30), BASE_TIME)
-    with pytest.raises(InvalidInput):
-        last_days(0)
+def test_period_defaults_to_the_last_days() -> None:
+    assert parse_period(None, None, now=BASE_TIME) == (BASE_TIME - timedelta(days=30), BASE_TIME)
+    assert parse_period(None, None, days=7, now=BASE_TIME)[0] == BASE_TIME - timedelta(days=7)
+    # only `to`: the days before it; only `from`: up to now
+    assert parse_period(None, "2026-11-01", days=2, now=BASE_TIME) == (
+        datetime(2026, 10, 31, tzinfo=UTC),
+        datetime(2026, 11, 2, tzinfo=UTC),
+    )
+    assert parse_period("2026-10-01", None, now=BASE_TIME) == (datetime(2026, 10, 1, tzinfo=UTC), BASE_TIME)
+
+
+def test_period_dates_are_whole_days_in_the_zone() -> None:
+    start, end = parse_period("2026-11-01", "2026-11-07", tz="Asia/Shanghai")
+    assert start.isoformat() == "2026-11-01T00:00:00+08:00"
+    assert end.isoformat() == "2026-11-08T00:00:00+08:00"  # a date `to` is inclusive
+    start, end = parse_period("2026-11-01T08:30:00Z", "2026-11-02T10:00", tz="+08:00")
+    assert start == datetime(2026, 11, 1, 8, 30, tzinfo=UTC)
+    assert end == datetime(2026, 11, 2, 2, tzinfo=UTC)  # naive: wall clock in tz
+
+
+@pytest.mark.parametrize(
+    ("since", "until", "days", "field"),
+    [
+        ("yesterday", None, 30, "from"),
+        (None, "2026-13-01", 30, "to"),
+        ("2026-11-05", "2026-11-01", 30, "to"),
+        (None, None, 0, "days"),
+        (None, None, 99_999, "days"),
+    ],
+)
+def test_bad_periods_name_their_field(since: str | None, until: str | None, days: int, field: str) -> None:
+    with pytest.raises(InvalidInput) as caught:
+        parse_period(since, until, days=days, now=BASE_TIME)
+    assert caught.value.details["field"] == field
+    assert caught.value.http_status == 400
