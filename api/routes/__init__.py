@@ -7,10 +7,12 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from api.routes import admin, auth, health
+from api.routes import admin, auth, dashboard, health, sources
 
 ROUTERS: list[APIRouter] = [
     auth.router,
     admin.router,
     health.router,
+    dashboard.router,
+    sources.router,
 ]

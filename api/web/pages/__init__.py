@@ -7,4 +7,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-PAGES: list[APIRouter] = []
+from api.web.pages import dashboard, sources
+
+PAGES: list[APIRouter] = [
+    dashboard.router,
+    sources.router,
+]
