@@ -140,6 +140,8 @@ def _sentiment_colour(labels: Mapping[str, str], legend: str) -> dict[str, Any]:
             "range": [SENTIMENT_COLOURS[label.value] for label in SENTIMENT_ORDER],
         },
         "sort": [_name(labels, "sentiment", label.value) for label in SENTIMENT_ORDER],
+        # below the plot: beside it, the legend takes a phone's width from the plot
+        "legend": {"orient": "bottom", "columns": 2},
     }
 
 
