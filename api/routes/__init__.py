@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from api.routes import admin, auth, customers, health, mentions
+from api.routes import admin, auth, customers, dashboard, health, mentions, sources
 
 ROUTERS: list[APIRouter] = [
     auth.router,
@@ -15,4 +15,6 @@ ROUTERS: list[APIRouter] = [
     health.router,
     mentions.router,
     customers.router,
+    dashboard.router,
+    sources.router,
 ]

@@ -7,10 +7,12 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from api.web.pages import auth, customers, mentions
+from api.web.pages import auth, customers, dashboard, mentions, sources
 
 PAGES: list[APIRouter] = [
     auth.router,
     mentions.router,
     customers.router,
+    dashboard.router,
+    sources.router,
 ]
