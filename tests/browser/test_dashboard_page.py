@@ -109,7 +109,9 @@ def test_charts_render_and_the_period_switches_without_a_reload(
 
     page.evaluate("window.earfulTestMarker = 'still here'")  # gone if the page reloads
     page.select_option("#dashboard-days", "7")
-    page.wait_for_function(f"document.querySelector('.stat__value[data-total]').dataset.total !== '{month}'")
+    page.wait_for_function(
+        f"() => document.querySelector('.stat__value[data-total]').dataset.total !== '{month}'"
+    )
     settle(page)
     assert page.evaluate("window.earfulTestMarker") == "still here"
     assert "days=7" in page.url
@@ -117,7 +119,7 @@ def test_charts_render_and_the_period_switches_without_a_reload(
     assert page.locator(".chart svg").count() == CHARTS
 
     page.select_option("#dashboard-saved-search", "complaints")
-    page.wait_for_function("location.search.includes('saved_search=complaints')")
+    page.wait_for_function("() => location.search.includes('saved_search=complaints')")
     settle(page)
     assert 0 < total(page) < 35
     assert page.evaluate("window.earfulTestMarker") == "still here"
@@ -128,7 +130,7 @@ def test_charts_render_and_the_period_switches_without_a_reload(
 
     # back: htmx restores the previous state of the page
     page.go_back()
-    page.wait_for_function("!location.search.includes('saved_search=complaints')")
+    page.wait_for_function("() => !location.search.includes('saved_search=complaints')")
     settle(page)
     assert total(page) == 35
 
