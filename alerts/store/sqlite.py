@@ -231,7 +231,9 @@ class SQLiteAlertStore(common.StatusMoves, _SQLiteAlertTables):
             )
         return moved
 
-    def changed_since(self, mark: ChangeMark | None, *, now: datetime, limit: int = 100) -> list[AlertChange]:
+    def changed_since(
+        self, mark: ChangeMark | None, *, now: datetime, limit: int = 100
+    ) -> builtins.list[AlertChange]:
         # `now` is not needed: marks are taken in commit order, so whatever is readable is settled.
         at, after_id = (to_epoch_micros(mark.at), mark.id) if mark is not None else (-1, "")
         with self._db.session("read the feed of alerts") as conn:
