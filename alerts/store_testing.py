@@ -49,7 +49,7 @@ from alerts.store import (
     RuleStore,
 )
 from alerts.testing import make_alert_message
-from core.errors import InvalidInput, NotFound, RuleInvalid
+from core.errors import Conflict, InvalidInput, NotFound, RuleInvalid
 from core.ids import alert_hit_id
 from core.models import utcnow
 from core.settings import ElasticsearchSettings, Settings, StoreSettings
@@ -361,6 +361,21 @@ class AlertStoreContract(_Stores):
             stores.alerts.snooze("nope", until=T0 + timedelta(hours=1), by="ana", at=T0)
         with pytest.raises(NotFound):
             stores.alerts.resolve("nope", by="ana", at=T0)
+
+    def test_a_move_to_the_status_it_has_is_a_conflict(self, stores: AlertStores) -> None:
+        alert = make_alert()
+        stores.alerts.add(alert)
+        acked = stores.alerts.ack(alert.id, by="ana", at=T0)
+        with pytest.raises(Conflict, match="already acknowledged by ana"):
+            stores.alerts.ack(alert.id, by="bo", at=T0 + timedelta(minutes=1))
+        assert stores.alerts.get(alert.id) == acked
+        stores.alerts.snooze(alert.id, until=T0 + timedelta(hours=1), by="ana", at=T0)
+        longer = stores.alerts.snooze(alert.id, until=T0 + timedelta(hours=2), by="bo", at=T0)
+        assert longer.snoozed_until == T0 + timedelta(hours=2)  # a snooze may get a new end
+        stores.alerts.resolve(alert.id, by="ana", at=T0)
+        with pytest.raises(Conflict):
+            stores.alerts.resolve(alert.id, by="ana", at=T0)
+        assert len(stores.alerts.get(alert.id).history) == 4  # type: ignore[union-attr]
 
     def test_a_snooze_needs_a_future_expiry(self, stores: AlertStores) -> None:
         alert = make_alert()
