@@ -1,9 +1,10 @@
 """What people do with rules and alerts, over the stores (`alerts.store`), for the command line and the
 API alike: find a rule by id or name and an alert by its id or an unambiguous prefix of it, save a rule
-file, switch a rule on or off, remove one, list the inbox a page at a time, acknowledge, snooze or
-resolve an alert (working out a snooze's expiry), the period of a backtest, and the one-line headline
-of an alert. Errors are the error tree's: NotFound for an unknown rule or alert, InvalidInput for an
-ambiguous prefix, a bad duration or time, or a bad page cursor."""
+file, create or replace one rule from its data, switch a rule on or off, remove one, list the inbox a
+page at a time, acknowledge, snooze or resolve an alert (working out a snooze's expiry), the period of
+a backtest, and the one-line headline of an alert. Errors are the error tree's: NotFound for an
+unknown rule or alert, InvalidInput for an ambiguous prefix, a bad duration or time, or a bad page
+cursor, RuleInvalid (located) for a rule that does not validate, Conflict for a rule that exists."""
 
 from __future__ import annotations
 
@@ -12,14 +13,16 @@ import re
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
+import yaml
 from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
 
 from alerts.feed import decode_mark, encode_mark
 from alerts.inbox import Alert, AlertStatus
-from alerts.rules import Duration, Rule
+from alerts.rules import Duration, Rule, parse_rules
 from alerts.store import AlertFilter, AlertStore, AlertStores, ListMark, RuleStore
-from core.errors import InvalidInput, NotFound
+from core.errors import Conflict, InvalidInput, NotFound, RuleInvalid
 from core.models import parse_datetime, utcnow
 
 #: The fewest characters of an alert id taken as a prefix.
@@ -77,6 +80,51 @@ def save_rules(rules: RuleStore, batch: Sequence[Rule], *, now: datetime | None 
         created = rules.get(rule.id) is None
         out.append(Saved(rules.save(rule, now=now), created))
     return out
+
+
+def rule_from_data(data: Any, *, source: str = "request") -> Rule:
+    """The one rule of decoded JSON or YAML (a mapping); RuleInvalid, each problem located under
+    `source`, when it does not validate or holds several rules."""
+    found = parse_rules(data, source=source)
+    if len(found) != 1:
+        raise RuleInvalid(
+            f"{source}: expected one rule, found {len(found)}", details={"file": source, "errors": []}
+        )
+    return found[0]
+
+
+def rules_from_text(text: str, *, source: str = "form") -> list[Rule]:
+    """The rules of a YAML or JSON text (JSON is YAML), as `load_rules` reads a file."""
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise RuleInvalid(
+            f"{source}: not valid YAML or JSON: {exc}", details={"file": source, "errors": []}
+        ) from exc
+    return parse_rules(data, source=source)
+
+
+def create_rule(rules: RuleStore, data: Any, *, now: datetime | None = None) -> Rule:
+    """Save a new rule from its data; Conflict when a rule of its id (by default: of its name) exists."""
+    rule = rule_from_data(data)
+    if rules.get(rule.id) is not None:
+        raise Conflict(
+            f"a rule of id {rule.id!r} exists already (a rule of the same name?)", details={"rule": rule.id}
+        )
+    return rules.save(rule, now=now or utcnow())
+
+
+def replace_rule(rules: RuleStore, rule_id: str, data: Any, *, now: datetime | None = None) -> Rule:
+    """Replace the saved rule `rule_id` with `data` (its id stays, its creation time too): NotFound
+    when there is none, InvalidInput when the data names another id."""
+    if rules.get(rule_id) is None:
+        raise NotFound(f"no rule {rule_id!r} in workspace {rules.workspace!r}", details={"rule": rule_id})
+    if isinstance(data, dict) and data.get("id") not in (None, "", rule_id):
+        raise InvalidInput(
+            f"the rule's id is {rule_id!r}, not {data['id']!r} (a rule keeps its id)",
+            details={"rule": rule_id},
+        )
+    return rules.save(rule_from_data({**data, "id": rule_id} if isinstance(data, dict) else data), now=now)
 
 
 def set_enabled(rules: RuleStore, ref: str, enabled: bool, *, now: datetime | None = None) -> Rule:
@@ -285,6 +333,7 @@ __all__ = [
     "InboxPage",
     "Saved",
     "backtest_period",
+    "create_rule",
     "find_alert",
     "find_rule",
     "headline",
@@ -295,7 +344,10 @@ __all__ = [
     "parse_time",
     "plain_snippet",
     "remove_rule",
+    "replace_rule",
+    "rule_from_data",
     "rule_id_of",
+    "rules_from_text",
     "save_rules",
     "set_enabled",
     "snooze_alert",
