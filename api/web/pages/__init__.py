@@ -7,4 +7,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-PAGES: list[APIRouter] = []
+from api.web.pages import alerts
+
+PAGES: list[APIRouter] = [
+    alerts.router,
+]
