@@ -7,8 +7,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from api.web.pages import alerts
+from api.web.pages import alerts, auth
 
 PAGES: list[APIRouter] = [
+    auth.router,
     alerts.router,
 ]
