@@ -5,8 +5,10 @@ inbox's pages and moves, the server-sent events of the live feed, and who may do
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -18,9 +20,10 @@ from alerts.inbox import Alert, AlertStatus
 from alerts.store import AlertStores, build_alert_stores
 from alerts.store_testing import make_alert, make_rule, message_for
 from api.accounts.models import Role
-from api.testing import Response, add_user, api_key, error_of, signed_in
+from api.app import create_app
+from api.testing import Response, add_user, api_key, api_settings, error_of, signed_in
 from core.models import DEFAULT_WORKSPACE
-from core.settings import Settings
+from core.settings import ElasticsearchSettings, Settings, StoreSettings
 from index.backends import build_mention_store
 from index.testing.corpus import enriched_mention
 from tests.browser.support import live_server
@@ -366,3 +369,37 @@ def test_the_stream_delivers_an_alert_raised_after_it_opened(
         assert next(line for line in lines if line.startswith("event:")) == "event: alert"
         data = json.loads(next(line for line in lines if line.startswith("data:"))[len("data: ") :])
     assert (data["alert"]["id"], data["new"]) == (raised.id, True)
+
+
+# --- Elasticsearch -------------------------------------------------------------------------------
+@pytest.mark.integration
+def test_rules_inbox_and_stream_on_elasticsearch(es_url: str, es_prefix: str, tmp_path: Path) -> None:
+    settings = api_settings(
+        tmp_path,
+        store=StoreSettings(backend="elasticsearch"),
+        elasticsearch=ElasticsearchSettings(hosts=[es_url], index_prefix=es_prefix),
+    )
+    key = api_key(settings, role=Role.ADMIN)
+    with (
+        TestClient(create_app(settings), headers={"Authorization": f"Bearer {key}"}) as client,
+        build_alert_stores(settings, workspace=DEFAULT_WORKSPACE) as stores,
+    ):
+        assert client.post("/api/v1/alert-rules", json=RULE).status_code == 201
+        assert [r["name"] for r in client.get("/api/v1/alert-rules").json()["rules"]] == ["Refund burst"]
+        start = sse_events(client.get("/api/v1/alerts/stream", params={"once": True}).text)[0]["id"]
+        alert = make_alert()
+        stores.alerts.add(alert)
+        assert [a["id"] for a in client.get("/api/v1/alerts").json()["alerts"]] == [alert.id]
+        assert client.post(f"/api/v1/alerts/{alert.id[:8]}/ack").json()["status"] == "acknowledged"
+        error_of(client.post(f"/api/v1/alerts/{alert.id}/ack"), 409, "conflict")
+        # The feed holds back a change until it has settled (FEED_SETTLE): poll until it is there.
+        deadline = time.monotonic() + 30
+        alerts: list[dict[str, Any]] = []
+        while not alerts and time.monotonic() < deadline:
+            events = sse_events(
+                client.get("/api/v1/alerts/stream", params={"once": True, "cursor": start}).text
+            )
+            alerts = [json.loads(e["data"]) for e in events if e["event"] == "alert"]
+        assert [(a["alert"]["id"], a["new"], a["alert"]["status"]) for a in alerts] == [
+            (alert.id, True, "acknowledged")
+        ]
