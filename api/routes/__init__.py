@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from api.routes import admin, auth, customers, dashboard, health, mentions, sources
+from api.routes import admin, alerts, auth, customers, dashboard, health, mentions, sources
 
 ROUTERS: list[APIRouter] = [
     auth.router,
@@ -17,4 +17,5 @@ ROUTERS: list[APIRouter] = [
     customers.router,
     dashboard.router,
     sources.router,
+    alerts.router,
 ]

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from api.web.pages import auth, customers, dashboard, mentions, sources
+from api.web.pages import alerts, auth, customers, dashboard, mentions, sources
 
 PAGES: list[APIRouter] = [
     auth.router,
@@ -15,4 +15,5 @@ PAGES: list[APIRouter] = [
     customers.router,
     dashboard.router,
     sources.router,
+    alerts.router,
 ]
