@@ -76,6 +76,11 @@ class SearchRequest(_Frozen):
     sort: SortOrder = "newest"
     limit: int = Field(20, ge=0, le=10_000)
     offset: int = Field(0, ge=0, le=10_000)
+    search_after: str | None = Field(
+        None,
+        description="Opaque cursor (a page's `next_cursor`): the page after that one, in the same order. "
+        "Only with the same query, text, filters and sort, and without `offset` (InvalidInput otherwise)",
+    )
     highlight: bool = Field(False, description="Return highlighted fragments of what `query` matched")
     facets: tuple[FacetField, ...] = Field((), description="Facet counts over all matches, not just the page")
     facet_size: int = Field(10, ge=1, le=1000)
@@ -88,6 +93,11 @@ class SearchPage(_Frozen):
         default_factory=dict, description="mention id -> field ('text', 'title') -> fragments with <em> marks"
     )
     facets: dict[str, tuple[Bucket, ...]] = Field(default_factory=dict)
+    next_cursor: str | None = Field(
+        None,
+        description="Pass as `search_after` for the next page; None when no hit follows this page. "
+        "Cursors follow the engine's own order (relevance scores differ between engines)",
+    )
 
 
 class UpsertResult(_Frozen):
