@@ -20,7 +20,13 @@ DatasetMissing              500     training data missing from Earful's own disk
 InvalidInput                400     the client sent something that will never be valid
 QuerySyntaxError            400     a query that does not parse (position and expected tokens)
 RuleInvalid                 400     an alert rule (or a rule file) that does not validate, located
+Unauthenticated             401     no valid credentials (API key or session): log in
+Forbidden                   403     the credentials may not do this, or not in this workspace
+CsrfFailed                  403     a session's state-changing request without its CSRF token
 NotFound                    404     no such thing
+Conflict                    409     it exists already (a user name), or clashes with what is stored
+PayloadTooLarge             413     the request body exceeds the server's limit
+LoginThrottled              429     too many failed logins: the *client* must wait (``retry_after``)
 SourceError                 502     a source (site, platform) failed to produce the batch
 SourceUnavailable           503     the source is down or timed out: retry later
 RateLimited                 503     the *platform* throttles Earful (not 429: the client is not)
@@ -45,6 +51,7 @@ InfraError                  500     provisioning Earful's own local services fai
 
 from __future__ import annotations
 
+import math
 import unicodedata
 from typing import Any, ClassVar
 
@@ -165,6 +172,59 @@ class RuleInvalid(InvalidInput):
 class NotFound(EarfulError):
     http_status = 404
     code = "not_found"
+
+
+# --- the HTTP API's own clients ------------------------------------------------------------------
+class Unauthenticated(EarfulError):
+    """No credentials, or credentials that are not (or no longer) valid: an unknown or revoked API key,
+    an expired session, a disabled user, a wrong password."""
+
+    http_status = 401
+    code = "unauthenticated"
+
+
+class Forbidden(EarfulError):
+    """Valid credentials whose role lacks the permission, or a workspace the user is not a member of."""
+
+    http_status = 403
+    code = "forbidden"
+
+
+class CsrfFailed(Forbidden):
+    """A state-changing request authenticated by the session cookie without the session's CSRF token."""
+
+    code = "csrf_failed"
+
+
+class Conflict(EarfulError):
+    """The thing exists already (a user name) or the change clashes with what is stored."""
+
+    http_status = 409
+    code = "conflict"
+
+
+class PayloadTooLarge(InvalidInput):
+    """A request body over the configured limit; refused before it is read."""
+
+    http_status = 413
+    code = "payload_too_large"
+
+
+class LoginThrottled(EarfulError):
+    """Too many failed logins for a user name or from an address: the client waits ``retry_after``
+    seconds. The one 429 of the tree: it is Earful throttling its own client, never an upstream's limit."""
+
+    http_status = 429
+    code = "login_throttled"
+
+    def __init__(
+        self, message: str, *, retry_after: float | None = None, details: dict[str, Any] | None = None
+    ) -> None:
+        merged = dict(details or {})
+        if retry_after is not None:
+            merged["retry_after"] = math.ceil(retry_after)
+        super().__init__(message, details=merged)
+        self.retry_after: int | None = merged.get("retry_after")
 
 
 # --- collection ----------------------------------------------------------------------------------

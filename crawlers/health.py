@@ -18,6 +18,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field
 
 from core.models import DEFAULT_WORKSPACE, AwareDatetime
+from core.settings import Settings
 from core.workspaces import WorkspaceFiles
 
 HISTORY = 20
@@ -198,3 +199,9 @@ class HealthStore(WorkspaceFiles):
                 }
             )
         return rows
+
+
+def build_health_store(settings: Settings, *, workspace: str) -> HealthStore:
+    """The workspace's health store under the configured directory (`crawl.health_dir`, else
+    ``<home>/health``)."""
+    return HealthStore(settings.crawl.health_dir or settings.home / "health", workspace=workspace)

@@ -39,7 +39,7 @@ from core.errors import (
 from core.models import EnrichedMention, RawMention, Rejected, utcnow
 from core.settings import Settings, get_settings
 from crawlers.base import Source
-from crawlers.health import HealthStore, RunRecord
+from crawlers.health import HealthStore, RunRecord, build_health_store
 from flows.cases import CasesSummary, CaseStep, build_case_step, each_hook
 from flows.sources_config import SourcesConfig
 from flows.spool import DrainReport, RejectedLog, Spool
@@ -416,7 +416,7 @@ def _health_of(source: Source, settings: Settings, workspace: str) -> HealthStor
     own = getattr(source, "health", None)
     if isinstance(own, HealthStore) and own.workspace == workspace:
         return own
-    return HealthStore(settings.crawl.health_dir or settings.home / "health", workspace=workspace)
+    return build_health_store(settings, workspace=workspace)
 
 
 def _record_health(

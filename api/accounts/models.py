@@ -5,6 +5,7 @@ from __future__ import annotations
 from enum import StrEnum
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic.config import JsonDict
 
 
 class Role(StrEnum):
@@ -69,8 +70,23 @@ class Membership(_Frozen):
     role: Role
 
 
+_KEY_EXAMPLE: JsonDict = {
+    "id": "5f0c1a2b3c4d5e6f",
+    "name": "BI export",
+    "prefix": "ek_q3Zt0v9",
+    "workspace": "default",
+    "role": "viewer",
+    "created_by": "ana",
+    "created_at": "2026-03-01T09:00:00Z",
+    "last_used_at": None,
+    "revoked_at": None,
+}
+
+
 class ApiKey(_Frozen):
     """An API key as stored: never its secret, only a hash of it and the first characters to tell it by."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", json_schema_extra={"examples": [_KEY_EXAMPLE]})
 
     id: str
     name: str = Field(description="What the key is for, e.g. 'BI export'")
@@ -89,6 +105,14 @@ class ApiKey(_Frozen):
 
 class NewApiKey(_Frozen):
     """A key just created: the secret is here once and never again."""
+
+    model_config = ConfigDict(
+        frozen=True,
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"key": _KEY_EXAMPLE, "secret": "ek_q3Zt0v9mXbWc1sYd4eFg7hJk2lMn5pQr8sTu0vWxYz"}]
+        },
+    )
 
     key: ApiKey
     secret: str

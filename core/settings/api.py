@@ -1,10 +1,13 @@
-"""The HTTP API and web UI (`earful serve`): where it listens, how it signs sessions, what it accepts."""
+"""The HTTP API and web UI (`earful serve`): where it listens, its sessions and passwords, what it accepts.
+
+Nothing is signed: a session id is random and kept server-side (hashed), its CSRF token too, so there
+is no secret key to configure."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field, SecretStr
+from pydantic import Field
 
 from core.settings.base import Seconds, Section
 
@@ -12,11 +15,6 @@ from core.settings.base import Seconds, Section
 class ApiSettings(Section):
     host: str = Field("127.0.0.1", description="Address `earful serve` binds; 0.0.0.0 serves the network")
     port: int = Field(8000, ge=0, le=65535, description="Port of `earful serve`; 0 picks a free one")
-    secret_key: SecretStr | None = Field(
-        None,
-        description="Key that signs session cookies and CSRF tokens; default: a random key kept in "
-        "'api-secret' under home (created on first use, readable by its owner only)",
-    )
     accounts_path: Path | None = Field(
         None, description="Users, memberships and API keys (SQLite); default 'accounts.db' under home"
     )
@@ -36,5 +34,17 @@ class ApiSettings(Section):
     )
     login_window: Seconds = Field(
         900.0, gt=0, description="Window in which failed logins are counted, and the pause that follows"
+    )
+    password_time_cost: int = Field(
+        3,
+        ge=1,
+        le=20,
+        description="argon2id passes per password hash; hashes made otherwise are redone at login",
+    )
+    password_memory_kib: int = Field(
+        65536,
+        ge=1024,
+        le=4194304,
+        description="argon2id memory per password hash, in KiB (64 MiB by default)",
     )
     workers: int = Field(1, ge=1, description="Uvicorn worker processes of `earful serve`")

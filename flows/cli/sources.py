@@ -48,7 +48,7 @@ def health_rows(
 
     The workspace is `workspace` (the --workspace option), else the sources file's, else ``default``;
     a file naming another workspace than the one asked for is a ConfigError, as for `earful run`."""
-    from crawlers.health import HealthStore
+    from crawlers.health import build_health_store
     from flows.sources_config import SourcesConfig
 
     path = config or settings.listen.sources_file
@@ -57,9 +57,7 @@ def health_rows(
         sources = SourcesConfig.load(path)
         workspace = sources.workspace_for(workspace)
         names = [s.name for s in sources.sources]
-    health = HealthStore(
-        settings.crawl.health_dir or settings.home / "health", workspace=workspace or DEFAULT_WORKSPACE
-    )
+    health = build_health_store(settings, workspace=workspace or DEFAULT_WORKSPACE)
     return health.workspace, health.status(names)
 
 

@@ -100,6 +100,12 @@ HTTP_STATUS = {
     "QuerySyntaxError": 400,
     "RuleInvalid": 400,
     "NotFound": 404,
+    "Unauthenticated": 401,
+    "Forbidden": 403,
+    "CsrfFailed": 403,
+    "Conflict": 409,
+    "PayloadTooLarge": 413,
+    "LoginThrottled": 429,
     "SourceError": 502,
     "SourceUnavailable": 503,
     "RateLimited": 503,
@@ -133,7 +139,7 @@ def test_http_status_of_every_error(cls: type[EarfulError]) -> None:
     err = cls("boom")
     assert err.http_status == cls.http_status == HTTP_STATUS[cls.__name__]
     assert err.to_dict()["error"]["status"] == cls.http_status
-    assert cls.http_status in (400, 404, 422, 500, 502, 503)
+    assert cls.http_status in (400, 401, 403, 404, 409, 413, 429, 500, 502, 503)
     if issubclass(cls, UPSTREAM) and not issubclass(cls, NOT_UPSTREAM):
         assert cls.http_status in (502, 503), f"{cls.__name__}: an upstream failure must be 502 or 503"
     if cls.retryable:
@@ -175,6 +181,27 @@ def test_upstream_throttling_and_refusals_do_not_leak_their_status() -> None:
     refused = errors.PlatformApiError("x: credentials rejected (HTTP 401)", details={"status": 401})
     assert refused.http_status == 502
     assert refused.to_dict()["error"]["details"]["status"] == 401  # the platform's status stays a detail
+
+
+# The client's own credentials and throttling: the only 401, 403 and 429 of the tree, none upstream.
+CLIENT_ONLY = {401: "Unauthenticated", 403: "Forbidden", 429: "LoginThrottled"}
+
+
+def test_401_403_429_belong_to_the_client_alone() -> None:
+    for cls in all_error_classes():
+        if cls.http_status in CLIENT_ONLY:
+            root = getattr(errors, CLIENT_ONLY[cls.http_status])
+            assert issubclass(cls, root), f"{cls.__name__}: {cls.http_status} is for the client's own"
+            assert not issubclass(cls, UPSTREAM)
+
+
+def test_login_throttled_says_when_to_come_back() -> None:
+    err = errors.LoginThrottled("too many failed logins", retry_after=899.2)
+    assert err.retry_after == 900
+    assert err.to_dict()["error"]["details"] == {"retry_after": 900}
+    assert pickle.loads(pickle.dumps(err)).retry_after == 900
+    assert errors.CsrfFailed("no token").http_status == 403
+    assert isinstance(errors.CsrfFailed("no token"), errors.Forbidden)
 
 
 def test_every_error_has_the_one_json_shape() -> None:

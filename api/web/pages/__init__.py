@@ -1,1 +1,14 @@
-"""HTML pages, one module per screen, each exporting `router`; `PAGES` lists them."""
+"""HTML pages, one module per screen, each exporting `router`; `PAGES` lists them.
+
+To add a page: create ``api/web/pages/<area>.py`` with ``router = APIRouter(...)`` and append it below
+(one line each, so merges stay trivial)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from api.web.pages import auth
+
+PAGES: list[APIRouter] = [
+    auth.router,
+]

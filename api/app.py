@@ -1,0 +1,86 @@
+"""The FastAPI application of `earful serve`: every router of `api.routes.ROUTERS` (JSON under /api/v1)
+and `api.web.pages.PAGES` (HTML), the static files, the error handlers and the middleware.
+
+`create_app(settings)` builds nothing expensive: the account store and each workspace's stores open
+on first use and close when the app shuts down (its lifespan). The OpenAPI schema is at
+``/api/v1/openapi.json``; no Swagger page is served (it loads its scripts from a CDN, which the
+Content-Security-Policy and the no-CDN rule forbid).
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import Response
+from fastapi.staticfiles import StaticFiles
+
+from api.accounts.store import open_account_store
+from api.errors import ErrorPage, install_error_handlers
+from api.middleware import BodyLimit, RequestContext
+from api.routes import ROUTERS
+from api.services import ServiceCache
+from api.web.pages import PAGES
+from core.settings import Settings, get_settings
+from core.settings.base import earful_version
+
+log = logging.getLogger(__name__)
+
+STATIC_DIR = Path(__file__).resolve().parent / "web" / "static"
+
+
+def _error_page() -> ErrorPage | None:
+    """The web shell's error page (``error.html`` through `api.web.render`), when the shell is there."""
+    try:
+        module = importlib.import_module("api.web.render")
+    except ModuleNotFoundError as exc:
+        if exc.name != "api.web.render":
+            raise
+        return None
+
+    def render(request: Request, error: dict[str, Any], status: int) -> Response:
+        response: Response = module.render(request, "error.html", {"error": error}, status=status)
+        return response
+
+    return render
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    accounts = open_account_store(settings)
+    services = ServiceCache(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            services.close()
+            accounts.close()
+
+    app = FastAPI(
+        title="Earful",
+        version=earful_version(),
+        summary="Social listening and social CRM: search, alerts, customers",
+        lifespan=lifespan,
+        openapi_url="/api/v1/openapi.json",
+        docs_url=None,
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    app.state.accounts = accounts
+    app.state.services = services
+    app.state.error_page = _error_page()
+    install_error_handlers(app)
+    app.add_middleware(BodyLimit, max_body_bytes=settings.api.max_body_bytes)
+    app.add_middleware(RequestContext)  # added last: outermost, so every answer carries the request id
+    for router in (*ROUTERS, *PAGES):
+        app.include_router(router)
+    if STATIC_DIR.is_dir():
+        app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    return app
