@@ -173,6 +173,26 @@ def terms_aggregation(field: FacetField, size: int) -> dict[str, Any]:
     }
 
 
+def date_histogram_aggregation(interval: Interval, tz: str) -> dict[str, Any]:
+    """Calendar buckets of published_at in `tz` (`index.aggregations` gives the keys)."""
+    return {
+        "date_histogram": {
+            "field": "published_at",
+            "calendar_interval": interval,
+            "time_zone": es_time_zone(tz),
+            "min_doc_count": 1,
+        }
+    }
+
+
+def _date_buckets(aggregation: dict[str, Any], tz: str) -> list[Bucket]:
+    return [
+        Bucket(key=key_from_epoch_millis(int(b["key"]), tz), count=b["doc_count"])
+        for b in aggregation["buckets"]
+        if b["doc_count"] > 0
+    ]
+
+
 def _buckets(aggregation: dict[str, Any]) -> list[Bucket]:
     return [Bucket(key=str(b["key"]), count=b["doc_count"]) for b in aggregation["buckets"]]
 
@@ -272,6 +292,9 @@ class ElasticsearchMentionStore(ScopedElasticsearch):
         facets = tuple(dict.fromkeys(request.facets))
         client = self._ensure()
         aggs = {f"facet_{field}": terms_aggregation(field, request.facet_size) for field in facets}
+        if request.histogram is not None:
+            check_interval(request.histogram)
+            aggs["histogram"] = date_histogram_aggregation(request.histogram, request.histogram_tz)
         # within the result window: the one extra hit is skipped where the window has no room for it
         room = request.limit > 0 and request.offset + request.limit < schema.MAX_RESULT_WINDOW
         size = request.limit + 1 if room else request.limit
@@ -296,6 +319,9 @@ class ElasticsearchMentionStore(ScopedElasticsearch):
             hits=hits,
             highlights=page_highlights(node, hits) if request.highlight else {},
             facets={field: tuple(_buckets(response["aggregations"][f"facet_{field}"])) for field in facets},
+            histogram=tuple(_date_buckets(response["aggregations"]["histogram"], request.histogram_tz))
+            if request.histogram is not None
+            else (),
             next_cursor=encode_cursor(_ENGINE, request, page[-1]["sort"]) if more and page else None,
         )
 
@@ -309,29 +335,16 @@ class ElasticsearchMentionStore(ScopedElasticsearch):
         self, filters: MentionFilter = NO_FILTER, interval: Interval = "day", tz: str = "UTC"
     ) -> list[Bucket]:
         check_interval(interval)
-        time_zone = es_time_zone(tz)
+        aggregation = date_histogram_aggregation(interval, tz)
         client = self._ensure()
         with translated("aggregate mentions by date"):
             response = client.search(
                 index=self.alias,
                 query=compile_query(self._workspace, filters),
                 size=0,
-                aggs={
-                    "by_date": {
-                        "date_histogram": {
-                            "field": "published_at",
-                            "calendar_interval": interval,
-                            "time_zone": time_zone,
-                            "min_doc_count": 1,
-                        }
-                    }
-                },
+                aggs={"by_date": aggregation},
             )
-        return [
-            Bucket(key=key_from_epoch_millis(int(b["key"]), tz), count=b["doc_count"])
-            for b in response["aggregations"]["by_date"]["buckets"]
-            if b["doc_count"] > 0
-        ]
+        return _date_buckets(response["aggregations"]["by_date"], tz)
 
     def terms(self, field: FacetField, filters: MentionFilter = NO_FILTER, size: int = 10) -> list[Bucket]:
         from core.errors import InvalidInput

@@ -264,6 +264,9 @@ class SQLiteMentionStore(ScopedSQLite):
         node = request_query(request)  # QuerySyntaxError before touching the database
         ranked = request.sort == "relevance" and fts_query(request.text) is not None
         after = decode_cursor(_ENGINE, request, (float, int, str) if ranked else (int, str))
+        if request.histogram is not None:
+            check_interval(request.histogram)
+            zone(request.histogram_tz)
         clause, params = where(self._workspace, request.filters, request.text)
         with self._db.session("search") as conn, self._db.transaction(conn):  # one snapshot for everything
             if node is not None:
@@ -284,10 +287,18 @@ class SQLiteMentionStore(ScopedSQLite):
                 )
                 for field, size in ((f, request.facet_size) for f in dict.fromkeys(request.facets))
             }
+            slots = self._slots(conn, clause, params) if request.histogram is not None else []
         hits = tuple(EnrichedMention.model_validate_json(doc) for doc in docs)
         highlights = page_highlights(node, hits) if request.highlight else {}
         return SearchPage(
-            total=total, hits=hits, highlights=highlights, facets=facets, next_cursor=next_cursor
+            total=total,
+            hits=hits,
+            highlights=highlights,
+            facets=facets,
+            histogram=tuple(histogram_from_slots(slots, request.histogram, request.histogram_tz))
+            if request.histogram is not None
+            else (),
+            next_cursor=next_cursor,
         )
 
     def _query_clause(
@@ -359,19 +370,24 @@ class SQLiteMentionStore(ScopedSQLite):
         cursor = encode_cursor(_ENGINE, request, rows[-1][:-1]) if more and rows else None
         return [row[-1] for row in rows], cursor
 
+    @staticmethod
+    def _slots(conn: sqlite3.Connection, clause: str, params: list[Any]) -> list[tuple[int, int]]:
+        """(UTC quarter-hour slot, count) of the mentions `clause` selects."""
+        # floor division (SQLite's / truncates toward zero, wrong before 1970)
+        slot = f"(m.published_us / {_SLOT_US} - (m.published_us % {_SLOT_US} < 0))"
+        rows = conn.execute(
+            f"SELECT {slot} AS slot, COUNT(*) FROM mentions m WHERE {clause} GROUP BY slot", params
+        )
+        return [(int(s), int(n)) for s, n in rows]
+
     def date_histogram(
         self, filters: MentionFilter = _ALL, interval: Interval = "day", tz: str = "UTC"
     ) -> list[Bucket]:
         check_interval(interval)
         zone(tz)  # InvalidInput before touching the database
         clause, params = where(self._workspace, filters)
-        # floor division (SQLite's / truncates toward zero, wrong before 1970)
-        slot = f"(m.published_us / {_SLOT_US} - (m.published_us % {_SLOT_US} < 0))"
         with self._db.session("date_histogram") as conn:
-            rows = conn.execute(
-                f"SELECT {slot} AS slot, COUNT(*) FROM mentions m WHERE {clause} GROUP BY slot", params
-            )
-            slots = [(int(s), int(n)) for s, n in rows]
+            slots = self._slots(conn, clause, params)
         return histogram_from_slots(slots, interval, tz)
 
     def terms(self, field: FacetField, filters: MentionFilter = _ALL, size: int = 10) -> list[Bucket]:

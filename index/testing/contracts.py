@@ -1102,6 +1102,38 @@ class QueryLanguageContract:
         assert page.total == 0
         assert page.facets == {"lang": (), "hashtag": ()}
 
+    def test_search_histogram(self, store: MentionStore, corpus: list[EnrichedMention]) -> None:
+        for query, filters, text in [
+            ("battery OR 电池 OR 耳机 OR charg*", NO_FILTER, None),
+            ("NOT sentiment:neutral", MentionFilter(langs=("en",)), "the"),
+            (None, MentionFilter(platforms=("reddit", "weibo")), None),
+            (None, NO_FILTER, None),
+        ]:
+            matched = (
+                self._query_expected(corpus, query, filters, text)
+                if query
+                else [m for m in corpus if reference_matches(m, filters, text)]
+            )
+            calendars: list[tuple[Interval, str]] = [
+                ("day", "UTC"),
+                ("hour", "America/New_York"),
+                ("week", "+08:00"),
+            ]
+            for interval, tz in calendars:
+                request = SearchRequest(
+                    query=query, text=text, filters=filters, histogram=interval, histogram_tz=tz, limit=2
+                )
+                page = store.search(request)
+                expected = histogram(((m.published_at, 1) for m in matched), interval, tz)
+                assert list(page.histogram) == expected, (query, interval, tz)
+                assert sum(b.count for b in page.histogram) == page.total
+                if query is None and text is None:  # the same as date_histogram()
+                    assert list(page.histogram) == store.date_histogram(filters, interval, tz)
+        assert store.search(SearchRequest(query="battery")).histogram == ()  # only on request
+        assert store.search(SearchRequest(query="nothingmatchesthis", histogram="day")).histogram == ()
+        with pytest.raises(InvalidInput):
+            store.search(SearchRequest(histogram="day", histogram_tz="Mars/Olympus"))
+
     @pytest.mark.parametrize("query", ["(battery OR refund", "a NEAR/3 NOT b", "ab*", "foo:bar", "author: x"])
     def test_invalid_query_is_refused(self, store: MentionStore, query: str) -> None:
         with pytest.raises(QuerySyntaxError) as info:
