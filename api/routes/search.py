@@ -32,7 +32,15 @@ from api.errors import error_responses
 from api.services import Services
 from core.errors import InvalidInput, NotFound, QuerySyntaxError
 from core.models import EnrichedMention, SavedSearch, utcnow
-from index.base import Bucket, FacetField, MentionFilter, SearchPage, SearchRequest, SortOrder
+from index.base import (
+    MAX_SEARCH_LIMIT,
+    Bucket,
+    FacetField,
+    MentionFilter,
+    SearchPage,
+    SearchRequest,
+    SortOrder,
+)
 from index.export import csv_chunks, export_search, jsonl_chunks
 from index.query.lint import check
 from index.saved_searches import checked
@@ -277,7 +285,9 @@ def check_lengths(max_chars: int, **texts: str | None) -> None:
 
 
 def check_page_size(size: int, max_size: int) -> None:
-    """422 in the one shape (a located field error) when a page asks for more than ``api.max_page_size``."""
+    """422 in the one shape (a located field error) when a page asks for more than ``api.max_page_size``
+    (or than a store returns at once, whichever is less)."""
+    max_size = min(max_size, MAX_SEARCH_LIMIT)
     if size > max_size:
         raise RequestValidationError(
             [
