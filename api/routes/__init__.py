@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from api.routes import admin, alerts, auth, customers, dashboard, health, mentions, sources
+from api.routes import admin, alerts, auth, customers, dashboard, health, mentions, search, sources
 
 ROUTERS: list[APIRouter] = [
     auth.router,
@@ -18,4 +18,5 @@ ROUTERS: list[APIRouter] = [
     dashboard.router,
     sources.router,
     alerts.router,
+    search.router,
 ]

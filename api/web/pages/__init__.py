@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from api.web.pages import alerts, auth, customers, dashboard, mentions, sources
+from api.web.pages import alerts, auth, customers, dashboard, explore, mentions, sources
 
 PAGES: list[APIRouter] = [
     auth.router,
@@ -16,4 +16,5 @@ PAGES: list[APIRouter] = [
     dashboard.router,
     sources.router,
     alerts.router,
+    explore.router,
 ]
