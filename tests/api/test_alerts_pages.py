@@ -18,7 +18,7 @@ from alerts.store_testing import make_alert, make_rule
 from api.accounts.models import Role
 from api.testing import add_user, signed_in
 from api.web.i18n import labels
-from api.web.pages.alerts import highlighted
+from api.web.markup import highlighted
 from core.models import DEFAULT_WORKSPACE
 from core.settings import Settings
 from tests.api.test_alerts_api import sse_events

@@ -11,14 +11,11 @@ itself). Both carry the rendered ``_alert.html``.
 
 from __future__ import annotations
 
-import html
-import re
 from datetime import UTC, datetime
 from typing import Annotated, Any, Final
 
 from fastapi import APIRouter, Depends, Form, Header, Query, Request
 from fastapi.responses import RedirectResponse, Response, StreamingResponse
-from markupsafe import Markup, escape
 
 from alerts.feed import FeedItem, feed_start
 from alerts.inbox import Alert, AlertStatus
@@ -38,6 +35,7 @@ from api.deps import require_page, workspace_services
 from api.routes.alerts import start_cursor
 from api.services import Services
 from api.sse import event_stream, feed_events
+from api.web.markup import highlighted
 from api.web.render import render
 from core.errors import EarfulError, RuleInvalid
 
@@ -51,25 +49,6 @@ Stores = Annotated[Services, Depends(workspace_services)]
 PAGE_SIZE: Final = 50
 STATUSES: Final = tuple(AlertStatus)
 SNOOZES: Final = (("1h", "alerts.action.snooze_hour"), ("1d", "alerts.action.snooze_day"))
-_MARK = re.compile(r"(</?em>)")
-
-
-def highlighted(snippet: str | None) -> Markup | None:
-    """A stored snippet (HTML-escaped, matches in ``<em>``) as markup in which nothing but ``<em>`` is
-    markup: each piece is unescaped, then escaped again, and only the marks are put back."""
-    if not snippet:
-        return None
-    out = Markup()
-    depth = 0
-    for piece in _MARK.split(snippet):
-        if piece in ("<em>", "</em>"):
-            opening = piece == "<em>"
-            if opening or depth:
-                out += Markup(piece)
-                depth += 1 if opening else -1
-        elif piece:
-            out += escape(html.unescape(piece))
-    return out + Markup("</em>") * depth
 
 
 def when(moment: datetime) -> str:
