@@ -153,11 +153,22 @@ def volume_chart(
     width: Width = "container",
 ) -> Spec:
     """Mentions per bucket."""
+    return buckets_chart(data.volume, data.interval, labels, mark=mark, width=width)
+
+
+def buckets_chart(
+    buckets: Sequence[Bucket],
+    interval: Interval,
+    labels: Mapping[str, str],
+    *,
+    mark: Literal["bar", "line"] = "bar",
+    width: Width = "container",
+    height: int = _HEIGHT,
+) -> Spec:
+    """Counts per time bucket (a search's histogram, a dashboard's volume): ``volume.*`` labels."""
     title, x_title, y_title = _words(labels, "volume.title", "volume.x", "volume.y")
-    values = [
-        {"start": b.key, "period": bucket_label(b.key, data.interval), "count": b.count} for b in data.volume
-    ]
-    spec = _base(title, width, _HEIGHT, values)
+    values = [{"start": b.key, "period": bucket_label(b.key, interval), "count": b.count} for b in buckets]
+    spec = _base(title, width, height, values)
     spec["mark"] = (
         {"type": "bar", "tooltip": True, "color": "#3a6ea5"}
         if mark == "bar"

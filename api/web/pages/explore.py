@@ -31,6 +31,7 @@ from api.web.render import is_htmx, render, url_with
 from core.errors import InvalidInput, QuerySyntaxError
 from core.models import EnrichedMention, IntentLabel, SavedSearch, SentimentLabel, utcnow
 from index.base import Bucket, FacetField, Interval, MentionFilter, SearchPage, SearchRequest, SortOrder
+from reports.charts import buckets_chart
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
 
@@ -60,13 +61,6 @@ FACET_PARAMS: Final[dict[str, str]] = {
 }
 SENTIMENTS: Final = tuple(SentimentLabel)
 INTENTS: Final = tuple(IntentLabel)
-CHART_COLOUR: Final = "#3a6ea5"
-_BUCKET_FORMATS: Final[dict[str, str]] = {
-    "hour": "%m-%d %H:00",
-    "day": "%Y-%m-%d",
-    "week": "%Y-%m-%d",
-    "month": "%Y-%m",
-}
 
 
 @dataclass(frozen=True)
@@ -174,40 +168,14 @@ def hits_of(page: SearchPage) -> list[Hit]:
     return out
 
 
-def bucket_label(key: str, interval: str) -> str:
-    """A histogram key (its start, ISO 8601 with offset) as the wall clock of its zone."""
-    return datetime.fromisoformat(key).strftime(_BUCKET_FORMATS[interval])
-
-
 def volume_spec(buckets: tuple[Bucket, ...], interval: Interval, lang: str) -> dict[str, Any]:
-    """The volume histogram as a Vega-Lite spec. Deliberately tiny: `reports.charts` builds the
-    dashboard's specs (on its own branch); once merged, this is its volume chart."""
-    x_title = translate("explore.chart.x", lang)
-    y_title = translate("explore.chart.y", lang)
-    values = [{"start": b.key, "period": bucket_label(b.key, interval), "count": b.count} for b in buckets]
-    return {
-        "$schema": "https://vega.github.io/schema/vega-lite/v6.json",
-        "description": translate("explore.chart.title", lang),
-        "width": "container",
-        "height": 160,
-        "autosize": {"type": "fit-x", "contains": "padding"},
-        "data": {"values": values},
-        "mark": {"type": "bar", "tooltip": True, "color": CHART_COLOUR},
-        "encoding": {
-            "x": {
-                "field": "period",
-                "type": "ordinal",
-                "sort": None,
-                "title": x_title,
-                "axis": {"labelAngle": -40, "labelOverlap": "parity"},
-            },
-            "y": {"field": "count", "type": "quantitative", "title": y_title},
-            "tooltip": [
-                {"field": "period", "type": "ordinal", "title": x_title},
-                {"field": "count", "type": "quantitative", "title": y_title},
-            ],
-        },
+    """The volume histogram of a search: the dashboard's volume chart (`reports.charts`), shorter."""
+    labels = {
+        "volume.title": translate("explore.chart.title", lang),
+        "volume.x": translate("explore.chart.x", lang),
+        "volume.y": translate("explore.chart.y", lang),
     }
+    return buckets_chart(buckets, interval, labels, height=160)
 
 
 def facet_links(search: Search, page: SearchPage) -> list[tuple[str, list[tuple[Bucket, str | None, bool]]]]:
