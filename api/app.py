@@ -14,13 +14,14 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
 
 from api.accounts.store import open_account_store
+from api.deps import app_routes
 from api.errors import ErrorPage, install_error_handlers
 from api.middleware import BodyLimit, RequestContext
 from api.routes import ROUTERS
@@ -30,6 +31,10 @@ from core.settings import Settings, get_settings
 from core.settings.base import earful_version
 
 log = logging.getLogger(__name__)
+
+PERMISSION_KEY: Final = "x-earful-permission"
+"""Each operation of the OpenAPI document names what it requires: permissions (space-separated),
+'authenticated' (any principal) or 'public' (`api.deps.RouteAccess.label`)."""
 
 STATIC_DIR = Path(__file__).resolve().parent / "web" / "static"
 
@@ -48,6 +53,25 @@ def _error_page() -> ErrorPage | None:
         return response
 
     return render
+
+
+def _document_permissions(app: FastAPI) -> None:
+    """Each operation of the OpenAPI document says who may call it (`PERMISSION_KEY`), read from its
+    dependencies: nothing to repeat in the route modules."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        document = generate()  # cached by FastAPI: marking it again is idempotent
+        for route in app_routes(app):
+            if route.access is None or not route.in_schema:
+                continue
+            operations = document.get("paths", {}).get(route.path, {})
+            for method in route.methods:
+                if method.lower() in operations:
+                    operations[method.lower()][PERMISSION_KEY] = route.access.label
+        return document
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -81,6 +105,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(RequestContext)  # added last: outermost, so every answer carries the request id
     for router in (*ROUTERS, *PAGES):
         app.include_router(router)
+    _document_permissions(app)
     if STATIC_DIR.is_dir():
         app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app
