@@ -65,13 +65,14 @@ def _error_page() -> ErrorPage | None:
 
 
 def _errors_of(access: RouteAccess, operation: dict[str, Any]) -> tuple[int, ...]:
-    """The error statuses the app itself may answer `operation` with, whatever its route says: the
-    credentials' 401 and 403, and for a body, 400 (not even text), 413 (the body limit) and 422."""
-    statuses: list[int] = []
+    """The error statuses the app itself may answer `operation` with, whatever its route says: 400 (a
+    URL over the limit, a body that is not even text), the credentials' 401 and 403, and for a body
+    413 (the body limit) and 422."""
+    statuses = [400]
     if access.authenticated:
         statuses += [401, 403]
     if "requestBody" in operation:
-        statuses += [400, 413, 422]
+        statuses += [413, 422]
     elif operation.get("parameters"):
         statuses.append(422)
     return tuple(statuses)
@@ -138,7 +139,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.services = services
     app.state.error_page = _error_page()
     install_error_handlers(app)
-    app.add_middleware(BodyLimit, max_body_bytes=settings.api.max_body_bytes)
+    app.add_middleware(
+        BodyLimit, max_body_bytes=settings.api.max_body_bytes, max_url_chars=settings.api.max_url_chars
+    )
     app.add_middleware(RequestContext)  # added last: outermost, so every answer carries the request id
     for router in (*ROUTERS, *PAGES):
         app.include_router(router)
