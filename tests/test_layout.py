@@ -22,7 +22,9 @@ COMMANDS = {
     "query",
     "run",
     "search",
+    "serve",
     "sources",
+    "users",
     "workspaces",
 }
 

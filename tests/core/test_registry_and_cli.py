@@ -68,6 +68,13 @@ WITHOUT_WORKSPACE = {
     "index status",
     "nlp eval",
     "nlp train",
+    "serve",  # every workspace: the principal chooses per request
+    "users disable",  # a user, a key: of every workspace
+    "users enable",
+    "users keys list",
+    "users keys revoke",
+    "users list",
+    "users passwd",
     "workspaces list",  # every workspace
 }
 # A valid command line for each command that takes it; a bad workspace must stop it before it runs.
@@ -142,6 +149,10 @@ WITH_WORKSPACE = {
     "run": ["run"],
     "search": ["search", "refund"],
     "sources status": ["sources", "status"],
+    "users add": ["users", "add", "ana", "--role", "admin", "--password-stdin"],
+    "users grant": ["users", "grant", "ana", "--role", "viewer"],
+    "users revoke": ["users", "revoke", "ana"],
+    "users keys create": ["users", "keys", "create", "bot", "--role", "viewer"],
 }
 
 
