@@ -45,7 +45,6 @@ ANY_PRINCIPAL: Final = frozenset(
     {
         ("GET", "/api/v1/me"),
         ("GET", "/api/v1/workspaces"),
-        ("GET", "/workspace/{name}"),  # switching to a workspace checks the membership itself
     }
 )
 """Routes that want credentials and no permission: they show a principal only what is their own."""
