@@ -1,4 +1,6 @@
-"""Backtest a windowed rule over a plain count series: when would it have alerted, and recovered?
+"""Backtest a rule: when would it have alerted (and recovered)? Over a plain count series (windowed
+rules), or over the stored mentions of a period (every kind; `backtest_over`, whose typed
+`PeriodBacktest` the command line and the HTTP API both show).
 
 The series is CSV, one row per interval: ``timestamp,value`` and, for a sentiment_dip rule, a third
 column ``negative`` (how many of the value were negative). A header row is optional. A timestamp
@@ -18,7 +20,7 @@ from itertools import groupby, pairwise
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from alerts.engine import Decision, DecisionKind, Observation, RuleEngine, observe
 from alerts.engine.windows import window_bounds
@@ -235,6 +237,68 @@ class StoredBacktest(BaseModel):
 
     def count(self, kind: DecisionKind) -> int:
         return sum(d.kind is kind for d in self.decisions)
+
+
+class DecisionLine(BaseModel):
+    """A decision of a backtest as people read it: when, what, for which key, and the numbers."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    kind: DecisionKind
+    key: str
+    decided_at: AwareDatetime
+    window_start: AwareDatetime | None = None
+    window_end: AwareDatetime | None = None
+    current: float | None = None
+    count: float | None = None
+    baseline_mean: float | None = None
+    baseline_stdev: float | None = None
+    k: float | None = None
+    bound: float | None = None
+    direction: str | None = None
+    repeat: bool = False
+    reason: str = ""
+
+    @classmethod
+    def of(cls, decision: Decision) -> DecisionLine:
+        return cls.model_validate(decision.model_dump(include=set(cls.model_fields)))
+
+
+class PeriodBacktest(BaseModel):
+    """What a rule would have decided over the stored mentions of a period, summed up, with each
+    decision. Nothing was stored or sent."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    rule: str = Field(description="The rule's name")
+    rule_id: str
+    since: AwareDatetime
+    until: AwareDatetime
+    mentions: int = Field(description="Stored mentions of the period the rule's query matches")
+    alerts: int
+    recoveries: int
+    digests: int
+    late: int = Field(description="Mentions that came after their window was judged")
+    decisions: tuple[DecisionLine, ...] = ()
+
+
+def backtest_over(
+    rule: Rule, store: MentionStore, *, since: datetime, until: datetime, page_size: int = 1000
+) -> PeriodBacktest:
+    """`backtest_stored`, summed up: how many alerts, recoveries and digests, and each decision."""
+    stored = backtest_stored(rule, store, since=since, until=until, page_size=page_size)
+    return PeriodBacktest(
+        rule=rule.name,
+        rule_id=rule.id,
+        since=stored.since,
+        until=stored.until,
+        mentions=stored.mentions,
+        alerts=stored.count(DecisionKind.alert),
+        recoveries=stored.count(DecisionKind.recovery),
+        digests=stored.count(DecisionKind.digest),
+        late=stored.late,
+        decisions=tuple(DecisionLine.of(d) for d in stored.decisions),
+    )
 
 
 def backtest_stored(

@@ -8,7 +8,9 @@ Ids are deterministic, so storing an alert is idempotent and a rerun alerts nobo
   says what was decided ("fire", "recovery"...) so that a spike and its recovery notice are two alerts.
 
 Statuses: ``open`` -> ``acknowledged`` / ``snoozed`` (until a time) / ``resolved``, in any order; each
-change is appended to ``history`` with who and when. Snoozing is per key: a snoozed alert mutes its rule
+change is appended to ``history`` with who and when. A move to the status the alert already has is a
+Conflict (two people acknowledging one alert: the second learns the first was there), except a snooze,
+which may be moved to a new end. Snoozing is per key: a snoozed alert mutes its rule
 for its key only, until ``snoozed_until`` (``AlertStore.is_muted``); the rule's other keys keep alerting.
 """
 
@@ -22,7 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from alerts.channels.base import Link, MessageSection, Severity
 from alerts.rules import Rule
-from core.errors import InvalidInput
+from core.errors import Conflict, InvalidInput
 from core.ids import alert_hit_id, alert_id
 from core.models import AwareDatetime
 
@@ -179,7 +181,15 @@ def transition(
     until: datetime | None = None,
     note: str = "",
 ) -> Alert:
-    """The alert after a person moved it to `status` (a snooze needs `until`, later than `at`)."""
+    """The alert after a person moved it to `status` (a snooze needs `until`, later than `at`).
+    Conflict when it is already in `status` (but a snooze may be given a new end)."""
+    if status is alert.status and status is not AlertStatus.snoozed:
+        last = next((c for c in reversed(alert.history) if c.status is status), None)
+        since = f" by {last.by} at {last.at.isoformat()}" if last is not None else ""
+        raise Conflict(
+            f"alert {alert.id} is already {status.value}{since}",
+            details={"alert": alert.id, "status": status.value},
+        )
     if status is AlertStatus.snoozed:
         if until is None or until <= at:
             raise InvalidInput(

@@ -36,7 +36,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from alerts.channels.base import Severity
-from core.errors import QuerySyntaxError, RuleInvalid
+from core.errors import EarfulError, QuerySyntaxError, RuleInvalid
 from core.ids import rule_id
 from core.models import AwareDatetime, utcnow
 from index.query.fields import FIELDS
@@ -435,11 +435,26 @@ def parse_rules(data: Any, *, source: str = "<rules>") -> list[Rule]:
             )
             break
     if problems:
-        lines = [
-            f"{p['file']}:rules[{p['rule']}].{'.'.join(p['loc']) or 'rule'}: {p['message']}" for p in problems
-        ]
-        raise RuleInvalid("; ".join(lines), details={"file": source, "errors": problems})
+        raise RuleInvalid(
+            "; ".join(map(problem_line, problems)), details={"file": source, "errors": problems}
+        )
     return rules
+
+
+def problem_line(problem: Any) -> str:
+    """A located problem of `parse_rules` (``details["errors"]`` of its RuleInvalid) as one line:
+    ``file:rules[1].spec.window: message``."""
+    if not isinstance(problem, dict):
+        return str(problem)
+    where = ".".join(problem["loc"]) or "rule"
+    return f"{problem['file']}:rules[{problem['rule']}].{where}: {problem['message']}"
+
+
+def error_lines(exc: EarfulError) -> list[str]:
+    """An error as lines: each located problem of a rules file on its own (`problem_line`), else the
+    message."""
+    problems: list[Any] = exc.details.get("errors") or []
+    return [problem_line(p) for p in problems] or [" ".join(str(exc).split()) or type(exc).__name__]
 
 
 def _json_safe(ctx: dict[str, Any]) -> dict[str, Any]:
@@ -471,8 +486,10 @@ __all__ = [
     "Spike",
     "Threshold",
     "WindowedSpec",
+    "error_lines",
     "load_rules",
     "parse_rules",
+    "problem_line",
     "quiet_until",
     "window_of",
 ]

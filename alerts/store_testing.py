@@ -42,13 +42,16 @@ from alerts.store import (
     AlertFilter,
     AlertStore,
     AlertStores,
+    ChangeMark,
     EngineStateStore,
+    ListMark,
     OutboxStore,
     RuleStore,
 )
 from alerts.testing import make_alert_message
-from core.errors import InvalidInput, NotFound, RuleInvalid
+from core.errors import Conflict, InvalidInput, NotFound, RuleInvalid
 from core.ids import alert_hit_id
+from core.models import utcnow
 from core.settings import ElasticsearchSettings, Settings, StoreSettings
 
 __all__ = [
@@ -74,6 +77,13 @@ OTHER_WORKSPACE = "tenant-b"
 T0 = datetime(2025, 3, 4, 12, 0, tzinfo=UTC)
 LEASE = timedelta(minutes=2)
 SPIKE = {"kind": "spike", "window": "1h"}
+#: Later than any backend's settle time (`AlertStore.changed_since`): every change made is settled.
+SETTLED = timedelta(minutes=5)
+
+
+def _settled() -> datetime:
+    """A reader's clock by which every change made so far has settled on every backend."""
+    return utcnow() + SETTLED
 
 
 def _sqlite_settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
@@ -352,6 +362,21 @@ class AlertStoreContract(_Stores):
         with pytest.raises(NotFound):
             stores.alerts.resolve("nope", by="ana", at=T0)
 
+    def test_a_move_to_the_status_it_has_is_a_conflict(self, stores: AlertStores) -> None:
+        alert = make_alert()
+        stores.alerts.add(alert)
+        acked = stores.alerts.ack(alert.id, by="ana", at=T0)
+        with pytest.raises(Conflict, match="already acknowledged by ana"):
+            stores.alerts.ack(alert.id, by="bo", at=T0 + timedelta(minutes=1))
+        assert stores.alerts.get(alert.id) == acked
+        stores.alerts.snooze(alert.id, until=T0 + timedelta(hours=1), by="ana", at=T0)
+        longer = stores.alerts.snooze(alert.id, until=T0 + timedelta(hours=2), by="bo", at=T0)
+        assert longer.snoozed_until == T0 + timedelta(hours=2)  # a snooze may get a new end
+        stores.alerts.resolve(alert.id, by="ana", at=T0)
+        with pytest.raises(Conflict):
+            stores.alerts.resolve(alert.id, by="ana", at=T0)
+        assert len(stores.alerts.get(alert.id).history) == 4  # type: ignore[union-attr]
+
     def test_a_snooze_needs_a_future_expiry(self, stores: AlertStores) -> None:
         alert = make_alert()
         stores.alerts.add(alert)
@@ -374,6 +399,81 @@ class AlertStoreContract(_Stores):
         assert not stores.alerts.is_muted(vip.id, "c-42", until)  # expired
         stores.alerts.ack(alert.id, by="ana", at=T0 + timedelta(minutes=1))
         assert not stores.alerts.is_muted(vip.id, "c-42", T0 + timedelta(hours=1))  # acked: unmuted
+
+    def test_list_pages_after_a_mark(self, stores: AlertStores) -> None:
+        alerts = [make_alert(f"m{i}", fired_at=T0 + timedelta(minutes=i % 3)) for i in range(7)]
+        for alert in alerts:
+            stores.alerts.add(alert)
+        every = stores.alerts.list()
+        pages: list[list[Alert]] = []
+        after: ListMark | None = None
+        while True:
+            page = stores.alerts.list(limit=3, after=after)
+            if not page:
+                break
+            pages.append(page)
+            after = ListMark(fired_at=page[-1].fired_at, id=page[-1].id)
+        assert [len(p) for p in pages] == [3, 3, 1]
+        assert [a.id for p in pages for a in p] == [a.id for a in every]
+        newest = every[0]
+        mark = ListMark(fired_at=newest.fired_at, id=newest.id)
+        rest = stores.alerts.list(AlertFilter(status=AlertStatus.open), after=mark)
+        assert [a.id for a in rest] == [a.id for a in every[1:]]
+
+    # the feed of changes
+    def test_the_feed_gives_each_alert_once_in_the_order_of_its_latest_change(
+        self, stores: AlertStores
+    ) -> None:
+        one, two, three = make_alert("m1"), make_alert("m2"), make_alert("m3")
+        start = stores.alerts.latest_mark(utcnow())
+        assert stores.alerts.changed_since(start, now=_settled()) == []
+        for alert in (one, two, three):
+            stores.alerts.add(alert)
+        stores.alerts.ack(one.id, by="ana", at=T0)  # `at` is any time: the store stamps its own
+        stores.alerts.add(one)  # already there: no change
+        changes = stores.alerts.changed_since(start, now=_settled())
+        assert [c.alert.id for c in changes] == [two.id, three.id, one.id]
+        assert changes[-1].alert.status is AlertStatus.acknowledged
+        assert all(c.new_since(start) for c in changes)
+        marks = [c.mark for c in changes]
+        assert marks == sorted(marks, key=ChangeMark.key)
+        assert len(set(marks)) == 3
+        assert changes[-1].added < changes[-1].mark  # added first, moved since
+        assert stores.alerts.changed_since(None, now=_settled()) == changes  # None: from the start
+        assert stores.alerts.changed_since(start, now=_settled(), limit=2) == changes[:2]
+        resumed = stores.alerts.changed_since(changes[0].mark, now=_settled())
+        assert resumed == changes[1:]
+        assert stores.alerts.changed_since(changes[-1].mark, now=_settled()) == []
+
+    def test_a_reader_resuming_after_its_last_mark_learns_of_new_and_moved_alerts(
+        self, stores: AlertStores
+    ) -> None:
+        old, fresh = make_alert("m1"), make_alert("m2")
+        stores.alerts.add(old)
+        [seen] = stores.alerts.changed_since(None, now=_settled())
+        stores.alerts.add(fresh)
+        stores.alerts.resolve(old.id, by="ana", at=T0)
+        later = stores.alerts.changed_since(seen.mark, now=_settled())
+        assert [(c.alert.id, c.new_since(seen.mark)) for c in later] == [(fresh.id, True), (old.id, False)]
+        assert later[1].alert.status is AlertStatus.resolved
+        assert later[1].added == seen.added
+
+    def test_the_latest_mark_is_after_what_is_there(self, stores: AlertStores) -> None:
+        stores.alerts.add(make_alert("m1"))
+        head = stores.alerts.latest_mark(utcnow())
+        after = make_alert("m2")
+        stores.alerts.add(after)
+        # at least once: a backend that settles may repeat the changes of its last moments
+        assert [c.alert.id for c in stores.alerts.changed_since(head, now=_settled())][-1] == after.id
+
+    def test_the_feed_keeps_to_its_workspace(self, stores: AlertStores, other: AlertStores) -> None:
+        alert = make_alert()
+        start = other.alerts.latest_mark(utcnow())
+        stores.alerts.add(alert)
+        stores.alerts.ack(alert.id, by="ana", at=T0)
+        assert other.alerts.changed_since(None, now=_settled()) == []
+        assert other.alerts.changed_since(start, now=_settled()) == []
+        assert [c.alert.id for c in stores.alerts.changed_since(None, now=_settled())] == [alert.id]
 
     def test_alerts_survive_a_restart(self, stores: AlertStores, stores_in: StoresIn) -> None:
         alert = make_alert()

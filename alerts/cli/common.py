@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, ParamSpec, TypeVar
 
 import typer
 
@@ -37,19 +37,6 @@ BAD_INPUT = 2
 FAILED = 1
 
 
-def error_lines(exc: EarfulError) -> list[str]:
-    """The error as lines: each located problem of a rule file on its own (``file:rules[1].spec.window:
-    ...``, ``file:7: ...``), else the message."""
-    problems: list[Any] = exc.details.get("errors") or []
-    lines = [
-        f"{p['file']}:rules[{p['rule']}].{'.'.join(p['loc']) or 'rule'}: {p['message']}"
-        if isinstance(p, dict)
-        else str(p)
-        for p in problems
-    ]
-    return lines or [" ".join(str(exc).split()) or type(exc).__name__]
-
-
 def reported(command: Callable[P, R]) -> Callable[P, R]:
     """`command`, with the errors of the error tree shown as ``error: ...`` lines on stderr (never a
     traceback) and exit status 2 for bad input (a 4xx error: invalid, not found), 1 otherwise."""
@@ -59,6 +46,8 @@ def reported(command: Callable[P, R]) -> Callable[P, R]:
         try:
             return command(*args, **kwargs)
         except EarfulError as exc:
+            from alerts.rules import error_lines
+
             for line in error_lines(exc):
                 typer.echo(f"error: {line}", err=True)
             raise typer.Exit(BAD_INPUT if 400 <= exc.http_status < 500 else FAILED) from None
@@ -142,7 +131,6 @@ __all__ = [
     "FAILED",
     "RuleFile",
     "alert_stores",
-    "error_lines",
     "mention_store",
     "pick",
     "reported",

@@ -4,6 +4,7 @@ an unambiguous prefix of it (at least 4 characters), as `list` shows them."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import typer
@@ -54,18 +55,10 @@ def list_cmd(
     from rich.console import Console
     from rich.table import Table
 
-    from alerts.manage import find_rule, headline
-    from alerts.store import AlertFilter
-    from core.errors import NotFound
+    from alerts.manage import headline, list_inbox
 
     with alert_stores(home_settings(home), workspace) as stores:
-        rule_id = None
-        if rule is not None:
-            try:
-                rule_id = find_rule(stores.rules, rule).id
-            except NotFound:
-                rule_id = rule  # the id of a removed rule: its alerts are still there
-        alerts = stores.alerts.list(AlertFilter(status=status, rule_id=rule_id, key=key), limit=limit)
+        alerts = list_inbox(stores, status=status, rule=rule, key=key, limit=limit).alerts
     if as_json:
         typer.echo(json.dumps([alert_json(a) for a in alerts], ensure_ascii=False, indent=2))
         return
@@ -197,6 +190,16 @@ def _moved(verb: str, alert: Alert) -> None:
     typer.echo(f"{verb} {alert.id}  ({alert.rule_name}, key {alert.key or '-'})")
 
 
+def _move(
+    alert_id: str, status: AlertStatus, by: str | None, note: str, workspace: str, home: Path | None
+) -> None:
+    from alerts.manage import move_alert
+
+    with alert_stores(home_settings(home), workspace) as stores:
+        alert = move_alert(stores.alerts, alert_id, status, by=who(by), note=note)
+    _moved(f"{status.value} by {who(by)}:", alert)
+
+
 def ack_cmd(
     alert_id: str = AlertId,
     by: str | None = By,
@@ -205,11 +208,7 @@ def ack_cmd(
     home: Home = None,
 ) -> None:
     """Acknowledge an alert: someone is on it (a snooze of its key is lifted)."""
-    from alerts.manage import find_alert
-
-    with alert_stores(home_settings(home), workspace) as stores:
-        alert = stores.alerts.ack(find_alert(stores.alerts, alert_id).id, by=who(by), note=note)
-    _moved(f"acknowledged by {who(by)}:", alert)
+    _move(alert_id, AlertStatus.acknowledged, by, note, workspace, home)
 
 
 def snooze_cmd(
@@ -223,15 +222,15 @@ def snooze_cmd(
 ) -> None:
     """Mute the alert's rule for the alert's key only, until the snooze ends; the rule's other keys
     keep alerting."""
-    from alerts.manage import find_alert, snooze_expiry
+    from alerts.manage import snooze_alert, snooze_expiry
     from core.models import utcnow
 
     now = utcnow()
-    end = snooze_expiry(now, for_=for_, until=until)
+    snooze_expiry(now, for_=for_, until=until)  # a bad expiry is refused before the store is opened
     with alert_stores(home_settings(home), workspace) as stores:
-        found = find_alert(stores.alerts, alert_id)
-        alert = stores.alerts.snooze(found.id, until=end, by=who(by), at=now, note=note)
-    _moved(f"snoozed until {end.isoformat()}:", alert)
+        alert = snooze_alert(stores.alerts, alert_id, by=who(by), for_=for_, until=until, note=note, now=now)
+    assert alert.snoozed_until is not None
+    _moved(f"snoozed until {alert.snoozed_until.isoformat()}:", alert)
     if alert.key:
         typer.echo(
             f"muted: rule {alert.rule_name!r} for key {alert.key!r} only; its other keys keep alerting"
@@ -248,8 +247,4 @@ def resolve_cmd(
     home: Home = None,
 ) -> None:
     """Resolve an alert: dealt with (a snooze of its key is lifted)."""
-    from alerts.manage import find_alert
-
-    with alert_stores(home_settings(home), workspace) as stores:
-        alert = stores.alerts.resolve(find_alert(stores.alerts, alert_id).id, by=who(by), note=note)
-    _moved(f"resolved by {who(by)}:", alert)
+    _move(alert_id, AlertStatus.resolved, by, note, workspace, home)

@@ -33,30 +33,14 @@ def validate_cmd(rule_file: Path = RuleFile) -> None:
 
 def decision_json(d: Decision) -> dict[str, Any]:
     """One JSON line of `backtest`: when, what, and the numbers."""
-    return d.model_dump(
-        mode="json",
-        include={
-            "decided_at",
-            "kind",
-            "key",
-            "window_start",
-            "window_end",
-            "current",
-            "count",
-            "baseline_mean",
-            "baseline_stdev",
-            "k",
-            "bound",
-            "direction",
-            "repeat",
-            "reason",
-        },
-    )
+    from alerts.backtest import DecisionLine
+
+    return DecisionLine.of(d).model_dump(mode="json")
 
 
-def _print_lines(decisions: tuple[Decision, ...], summary: dict[str, Any]) -> None:
-    for decision in decisions:
-        typer.echo(json.dumps(decision_json(decision), ensure_ascii=False))
+def _print_lines(lines: list[dict[str, Any]], summary: dict[str, Any]) -> None:
+    for line in lines:
+        typer.echo(json.dumps(line, ensure_ascii=False))
     typer.echo(json.dumps({"summary": summary}, ensure_ascii=False))
 
 
@@ -78,11 +62,9 @@ def backtest_cmd(
     """Print, as JSON lines, when a rule would have alerted (and recovered): over a count series
     (--counts, windowed rules) or over the stored mentions of a period (--since, every kind); the
     last line sums it up. Nothing is stored or sent."""
-    from alerts.backtest import backtest, backtest_stored, load_counts
-    from alerts.engine import DecisionKind
+    from alerts.backtest import backtest, backtest_over, load_counts
+    from alerts.manage import backtest_period
     from alerts.rules import load_rules
-    from core.models import utcnow
-    from index.cli.search import parse_since
 
     if (counts is None) == (since is None):
         raise InvalidInput("give exactly one of --counts FILE.csv and --since 30d")
@@ -98,24 +80,14 @@ def backtest_cmd(
             "recoveries": report.recoveries,
             "late": report.late,
         }
-        _print_lines(report.decisions, summary)
+        _print_lines([decision_json(d) for d in report.decisions], summary)
         return
     assert since is not None
-    now = utcnow()
-    start = parse_since(since, now)
+    start, end = backtest_period(since)
     with mention_store(home_settings(home), workspace) as store:
-        stored = backtest_stored(rule, store, since=start, until=now)
-    summary = {
-        "rule": rule.name,
-        "since": stored.since.isoformat(),
-        "until": stored.until.isoformat(),
-        "mentions": stored.mentions,
-        "alerts": stored.count(DecisionKind.alert),
-        "recoveries": stored.count(DecisionKind.recovery),
-        "digests": stored.count(DecisionKind.digest),
-        "late": stored.late,
-    }
-    _print_lines(stored.decisions, summary)
+        stored = backtest_over(rule, store, since=start, until=end)
+    lines = [d.model_dump(mode="json") for d in stored.decisions]
+    _print_lines(lines, stored.model_dump(mode="json", exclude={"rule_id", "decisions"}))
 
 
 def _fragments_text(fragments: Fragments, fallback: str) -> Any:

@@ -13,7 +13,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Final
 
-from alerts.store.base import AlertFilter, AlertStore, EngineStateStore, OutboxStore, RuleStore
+from alerts.store.base import (
+    AlertChange,
+    AlertFilter,
+    AlertStore,
+    ChangeMark,
+    EngineStateStore,
+    ListMark,
+    OutboxStore,
+    RuleStore,
+)
 from alerts.store.elasticsearch import (
     ElasticsearchAlertStore,
     ElasticsearchEngineStateStore,
@@ -90,10 +99,13 @@ def build_alert_stores(settings: Settings, *, workspace: str) -> AlertStores:
 
 __all__ = [
     "ALERT_STORE_BACKENDS",
+    "AlertChange",
     "AlertFilter",
     "AlertStore",
     "AlertStores",
+    "ChangeMark",
     "EngineStateStore",
+    "ListMark",
     "OutboxStore",
     "RuleStore",
     "build_alert_stores",

@@ -6,7 +6,11 @@ or writes outside it and none takes a workspace. Public ids (a rule's, an alert'
 workspace; the storage keys include the workspace, so the same rule id in two workspaces is two rules.
 
 - :class:`RuleStore`: the rules, as validated :class:`~alerts.rules.Rule` data.
-- :class:`AlertStore`: the inbox of :class:`~alerts.inbox.Alert`, idempotent by alert id.
+- :class:`AlertStore`: the inbox of :class:`~alerts.inbox.Alert`, idempotent by alert id. Besides
+  what people list, it keeps the feed of changes (`changed_since`): the store stamps each alert with
+  a :class:`ChangeMark` when it adds it and each time it moves it, from its own clock (never the
+  ``at`` of a status change, which may be any time), so a reader in another process (the HTTP API's
+  live inbox, `alerts.feed`) learns of every alert raised or worked after a mark it holds.
 - :class:`OutboxStore`: one :class:`~alerts.outbox.OutboxRecord` per (alert, channel), with
   compare-and-set transitions (``alerts.outbox`` describes the life of a record).
 - :class:`EngineStateStore`: the engine's serialised state per rule (opaque JSON), so open windows,
@@ -30,6 +34,48 @@ from alerts.inbox import Alert, AlertStatus
 from alerts.outbox import DeliveryState, OutboxRecord
 from alerts.rules import Rule
 from core.models import AwareDatetime
+
+
+class ChangeMark(BaseModel):
+    """A place in an alert store's feed of changes: the store's time of one change and the alert's id
+    (which orders the changes of one instant). Ordered as ``(at, id)``; the smallest mark is before
+    every change."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    at: AwareDatetime = Field(description="When the store made the change (its clock), microseconds")
+    id: str = Field("", description="The alert changed then; '' for a place between instants")
+
+    def key(self) -> tuple[datetime, str]:
+        return (self.at, self.id)
+
+    def __lt__(self, other: ChangeMark) -> bool:
+        return self.key() < other.key()
+
+
+class AlertChange(BaseModel):
+    """One entry of the feed: an alert as it is now, the mark of its latest change and the mark of
+    when the store added it (so a reader tells a new alert from one worked on since it looked)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    alert: Alert
+    mark: ChangeMark
+    added: ChangeMark
+
+    def new_since(self, mark: ChangeMark) -> bool:
+        """Whether the alert was added after `mark` (else it was there and has changed since)."""
+        return mark < self.added
+
+
+class ListMark(BaseModel):
+    """Where a page of `AlertStore.list` ended: the last alert's ``fired_at`` and id. The next page
+    starts after it in list order (fired_at descending, then id)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    fired_at: AwareDatetime
+    id: str = Field(min_length=1)
 
 
 class AlertFilter(BaseModel):
@@ -77,8 +123,11 @@ class AlertStore(Protocol):
 
     def get(self, alert_id: str) -> Alert | None: ...
 
-    def list(self, filters: AlertFilter | None = None, *, limit: int = 100) -> list[Alert]:
-        """Newest first (fired_at descending, then id)."""
+    def list(
+        self, filters: AlertFilter | None = None, *, limit: int = 100, after: ListMark | None = None
+    ) -> list[Alert]:
+        """Newest first (fired_at descending, then id); with `after`, the alerts that come after that
+        place (the next page)."""
         ...
 
     def count(self, filters: AlertFilter | None = None) -> int: ...
@@ -101,6 +150,22 @@ class AlertStore(Protocol):
 
     def delete(self, alert_ids: Sequence[str]) -> int:
         """Remove these alerts (privacy erasure: alerts/privacy.py); how many there were."""
+        ...
+
+    def changed_since(
+        self, mark: ChangeMark | None, *, now: datetime, limit: int = 100
+    ) -> builtins.list[AlertChange]:
+        """The alerts added or moved after `mark` (every alert when None), each once as it is now, in
+        the order of their latest change, the first `limit`. `now` is the reader's clock: a backend
+        whose changes may become readable out of order (Elasticsearch: writers in several processes,
+        refreshes) holds back the changes of its last moments before `now` until they have settled,
+        so that nothing is skipped by a reader that resumes after the last mark it got."""
+        ...
+
+    def latest_mark(self, now: datetime) -> ChangeMark:
+        """A mark after every change readable at `now` (what a new reader starts from: the alerts
+        already there are not news). Changes after it may still repeat some the reader saw: a feed is
+        at least once."""
         ...
 
 
@@ -181,4 +246,13 @@ class EngineStateStore(Protocol):
         ...
 
 
-__all__ = ["AlertFilter", "AlertStore", "EngineStateStore", "OutboxStore", "RuleStore"]
+__all__ = [
+    "AlertChange",
+    "AlertFilter",
+    "AlertStore",
+    "ChangeMark",
+    "EngineStateStore",
+    "ListMark",
+    "OutboxStore",
+    "RuleStore",
+]

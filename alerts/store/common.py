@@ -6,15 +6,19 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from alerts.channels.base import AlertMessage
 from alerts.inbox import Alert, AlertStatus, transition
 from alerts.outbox import DeliveryState, OutboxRecord, clip_reason
 from alerts.rules import Rule, parse_rules
+from alerts.store.base import ChangeMark
 from core.errors import InvalidInput, NotFound
 from core.models import utcnow
+
+#: The mark before every change of the feed (`AlertStore.latest_mark` of an empty store).
+FEED_ORIGIN = ChangeMark(at=datetime(1970, 1, 1, tzinfo=UTC))
 
 
 def rule_data(rule: Rule | Mapping[str, Any]) -> dict[str, Any]:

@@ -13,6 +13,12 @@
 - Every read-modify-write is optimistic (``if_seq_no``/``if_primary_term``): a rule's save and an
   alert's status change retry on a conflict, an outbox claim or transition reports it (two dispatchers
   never both take one record). The revision of an outbox record is ``"<seq_no>:<primary_term>"``.
+- The feed of alerts (`AlertStore.changed_since`) reads ``added_at`` and ``changed_at``, the writer's
+  clock when it added and last moved the alert. Writers in several processes stamp and index
+  concurrently, and a refresh may show a later mark before an earlier one, so the feed holds back the
+  changes of the last `FEED_SETTLE` before the reader's clock: by then every earlier write is indexed
+  and refreshed (clocks within that much of each other). An index created before these fields gets
+  them added to its mapping (allowed on a strict mapping); its older alerts are simply not in the feed.
 
 The client is built from the settings on first use, or shared (``client=``): `build_alert_stores`
 gives the four stores one client.
@@ -23,7 +29,7 @@ from __future__ import annotations
 import builtins
 import json
 from collections.abc import Callable, Collection, Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from alerts.channels.base import AlertMessage
@@ -31,10 +37,10 @@ from alerts.inbox import Alert, AlertStatus
 from alerts.outbox import DeliveryState, OutboxRecord
 from alerts.rules import Rule
 from alerts.store import common
-from alerts.store.base import AlertFilter
+from alerts.store.base import AlertChange, AlertFilter, ChangeMark, ListMark
 from core.errors import StoreError
 from core.ids import scoped_doc_id
-from core.models import utcnow
+from core.models import parse_datetime, utcnow
 from index.backends.elasticsearch import es_datetime
 from index.es_client import translated
 from index.es_scoped import ScopedElasticsearch
@@ -44,6 +50,9 @@ if TYPE_CHECKING:
     pass
 
 REFRESH_INTERVAL = "200ms"
+#: How long the feed of alerts waits before it trusts that every change stamped earlier is readable:
+#: the refresh interval, a slow write and some clock difference between writers, with room to spare.
+FEED_SETTLE = timedelta(seconds=2)
 _PAGE = 1000
 _CONFLICT_RETRIES = 8
 _KEYWORD: dict[str, Any] = {"type": "keyword", "ignore_above": 8191}
@@ -235,7 +244,7 @@ class ElasticsearchRuleStore(_ElasticsearchAlertIndex):
 
 
 # --- alerts --------------------------------------------------------------------------------------
-def _alert_fields(alert: Alert) -> dict[str, Any]:
+def _alert_fields(alert: Alert, added_at: str, changed_at: datetime) -> dict[str, Any]:
     return {
         "id": alert.id,
         "rule_id": alert.rule_id,
@@ -243,15 +252,40 @@ def _alert_fields(alert: Alert) -> dict[str, Any]:
         "status": alert.status.value,
         "fired_at": es_datetime(alert.fired_at),
         "snoozed_until": es_datetime(alert.snoozed_until) if alert.snoozed_until is not None else None,
+        "added_at": added_at,
+        "changed_at": es_datetime(changed_at),
         "doc": alert.model_dump(mode="json"),
+    }
+
+
+def _after(field: str, value: str, after_id: str, *, ascending: bool) -> dict[str, Any]:
+    """The documents after ``(value, id)`` in the order ``field`` (ascending or not), then id ascending."""
+    beyond = "gt" if ascending else "lt"
+    return {
+        "bool": {
+            "should": [
+                {"range": {field: {beyond: value}}},
+                {"bool": {"filter": [{"term": {field: value}}, {"range": {"id": {"gt": after_id}}}]}},
+            ],
+            "minimum_should_match": 1,
+        }
     }
 
 
 class ElasticsearchAlertStore(common.StatusMoves, _ElasticsearchAlertIndex):
     suffix = "alerts"
-    mappings = _mappings("id rule_id key status", "fired_at snoozed_until", doc=_DOC)
+    mappings = _mappings("id rule_id key status", "fired_at snoozed_until added_at changed_at", doc=_DOC)
 
-    def _query(self, filters: AlertFilter | None) -> dict[str, Any]:
+    def ensure_ready(self) -> None:
+        """Create the index when missing; an index of an older Earful gets the feed's fields."""
+        if not self._create_index(self.index, self.mappings, refresh_interval=REFRESH_INTERVAL):
+            with translated("add the feed fields to the alerts index"):
+                self.client.indices.put_mapping(
+                    index=self.index, properties={"added_at": _DATE, "changed_at": _DATE}
+                )
+        self._ready = True
+
+    def _query(self, filters: AlertFilter | None, after: ListMark | None = None) -> dict[str, Any]:
         f = filters or AlertFilter()
         clauses: builtins.list[dict[str, Any]] = [
             {"term": {field: str(value)}}
@@ -262,10 +296,13 @@ class ElasticsearchAlertStore(common.StatusMoves, _ElasticsearchAlertIndex):
             clauses.append({"range": {"fired_at": {"gte": es_datetime(f.since)}}})
         if f.id_prefix is not None:
             clauses.append({"prefix": {"id": f.id_prefix}})
+        if after is not None:
+            clauses.append(_after("fired_at", es_datetime(after.fired_at), after.id, ascending=False))
         return self._scoped(*clauses)
 
     def add(self, alert: Alert) -> bool:
-        return self._create(alert.id, _alert_fields(alert), "add an alert")
+        now = utcnow()
+        return self._create(alert.id, _alert_fields(alert, es_datetime(now), now), "add an alert")
 
     def delete(self, alert_ids: Sequence[str]) -> int:
         if not alert_ids:
@@ -276,9 +313,11 @@ class ElasticsearchAlertStore(common.StatusMoves, _ElasticsearchAlertIndex):
         found = self._fetch(alert_id, "get an alert")
         return None if found is None else Alert.model_validate(found[0]["doc"])
 
-    def list(self, filters: AlertFilter | None = None, *, limit: int = 100) -> builtins.list[Alert]:
+    def list(
+        self, filters: AlertFilter | None = None, *, limit: int = 100, after: ListMark | None = None
+    ) -> builtins.list[Alert]:
         sort = [{"fired_at": "desc"}, {"id": "asc"}]
-        hits = self._search(self._query(filters), sort, "list alerts", common.check_limit(limit))
+        hits = self._search(self._query(filters, after), sort, "list alerts", common.check_limit(limit))
         return [Alert.model_validate(hit["_source"]["doc"]) for hit in hits]
 
     def count(self, filters: AlertFilter | None = None) -> int:
@@ -288,9 +327,38 @@ class ElasticsearchAlertStore(common.StatusMoves, _ElasticsearchAlertIndex):
         def changed(source: dict[str, Any] | None) -> dict[str, Any]:
             if source is None:
                 raise common.not_found(alert_id)
-            return _alert_fields(change(Alert.model_validate(source["doc"])))
+            added = source.get("added_at") or source["fired_at"]  # an alert stored before the feed
+            return _alert_fields(change(Alert.model_validate(source["doc"])), added, utcnow())
 
         return Alert.model_validate(self._update(alert_id, changed, action)["doc"])
+
+    def changed_since(
+        self, mark: ChangeMark | None, *, now: datetime, limit: int = 100
+    ) -> builtins.list[AlertChange]:
+        clauses: builtins.list[dict[str, Any]] = [
+            {"range": {"changed_at": {"lte": es_datetime(now - FEED_SETTLE)}}}
+        ]
+        if mark is not None:
+            clauses.append(_after("changed_at", es_datetime(mark.at), mark.id, ascending=True))
+        sort = [{"changed_at": "asc"}, {"id": "asc"}]
+        hits = self._search(
+            self._scoped(*clauses), sort, "read the feed of alerts", common.check_limit(limit)
+        )
+        out = []
+        for hit in hits:
+            source = hit["_source"]
+            out.append(
+                AlertChange(
+                    alert=Alert.model_validate(source["doc"]),
+                    mark=ChangeMark(at=parse_datetime(source["changed_at"]), id=source["id"]),
+                    added=ChangeMark(at=parse_datetime(source["added_at"]), id=source["id"]),
+                )
+            )
+        return out
+
+    def latest_mark(self, now: datetime) -> ChangeMark:
+        # Changes of the last FEED_SETTLE are not settled: a reader starting now reads them next.
+        return ChangeMark(at=now - FEED_SETTLE)
 
     def is_muted(self, rule_id: str, key: str, now: datetime) -> bool:
         query = self._scoped(

@@ -1,11 +1,16 @@
 """The alerting stores on SQLite: their own tables in the mentions database file (or another one).
 
-Tables (version 1 of the ``alerts`` table set, recorded in ``earful_meta`` as
+Tables (version 2 of the ``alerts`` table set, recorded in ``earful_meta`` as
 ``alerts_schema_version`` and migrated by `index.backends.sqlite_schema.ensure_table_set`); each keeps
 the record's JSON in ``doc`` and, beside it, the columns that filters and sorts read; every key leads
 with the workspace:
 - ``alert_rules``: ``(workspace, id)``, name and enabled;
-- ``alerts``: ``(workspace, id)``, rule, key, status, fired and snoozed-until times;
+- ``alerts``: ``(workspace, id)``, rule, key, status, fired and snoozed-until times, and the marks of
+  the feed (`AlertStore.changed_since`): ``added_us`` and ``changed_us``, the store's clock when it added
+  and last moved the alert, strictly increasing within a workspace (a mark is taken in the write
+  transaction, past the workspace's latest), so the order of marks is the order of commits and a
+  reader resuming after a mark misses nothing. Version 1 lacked them; its alerts get their fired
+  time as both marks;
 - ``alert_outbox``: ``(workspace, alert_id, channel)``, state, next attempt, created, and ``version``:
   the revision that claims and transitions compare and increment;
 - ``alert_engine_state``: ``(workspace, rule_id)``, the engine's JSON text.
@@ -29,21 +34,24 @@ from alerts.inbox import Alert, AlertStatus
 from alerts.outbox import DeliveryState, OutboxRecord
 from alerts.rules import Rule
 from alerts.store import common
-from alerts.store.base import AlertFilter
+from alerts.store.base import AlertChange, AlertFilter, ChangeMark, ListMark
 from core.models import utcnow
-from index.aggregations import to_epoch_micros
+from index.aggregations import from_epoch_micros, to_epoch_micros
 from index.backends.sqlite_db import ScopedSQLite
 from index.backends.sqlite_schema import ensure_table_set
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+_ALERTS_CHANGED_INDEX = "CREATE INDEX IF NOT EXISTS alerts_changed ON alerts (workspace, changed_us, id)"
 _DDL = (
     "CREATE TABLE IF NOT EXISTS alert_rules (workspace TEXT NOT NULL, id TEXT NOT NULL, name TEXT NOT NULL, "
     "enabled INTEGER NOT NULL, doc TEXT NOT NULL, PRIMARY KEY (workspace, id)) WITHOUT ROWID",
     "CREATE TABLE IF NOT EXISTS alerts (workspace TEXT NOT NULL, id TEXT NOT NULL, rule_id TEXT NOT NULL, "
     "key TEXT NOT NULL, status TEXT NOT NULL, fired_us INTEGER NOT NULL, snoozed_until_us INTEGER, "
-    "doc TEXT NOT NULL, PRIMARY KEY (workspace, id)) WITHOUT ROWID",
+    "doc TEXT NOT NULL, added_us INTEGER NOT NULL DEFAULT 0, changed_us INTEGER NOT NULL DEFAULT 0, "
+    "PRIMARY KEY (workspace, id)) WITHOUT ROWID",
     "CREATE INDEX IF NOT EXISTS alerts_fired ON alerts (workspace, fired_us, id)",
     "CREATE INDEX IF NOT EXISTS alerts_rule_key ON alerts (workspace, rule_id, key, status)",
+    _ALERTS_CHANGED_INDEX,
     "CREATE TABLE IF NOT EXISTS alert_outbox (workspace TEXT NOT NULL, alert_id TEXT NOT NULL, "
     "channel TEXT NOT NULL, state TEXT NOT NULL, next_us INTEGER NOT NULL, created_us INTEGER NOT NULL, "
     "version INTEGER NOT NULL, doc TEXT NOT NULL, PRIMARY KEY (workspace, alert_id, channel)) WITHOUT ROWID",
@@ -51,8 +59,15 @@ _DDL = (
     "CREATE TABLE IF NOT EXISTS alert_engine_state (workspace TEXT NOT NULL, rule_id TEXT NOT NULL, "
     "state TEXT NOT NULL, updated_us INTEGER NOT NULL, PRIMARY KEY (workspace, rule_id)) WITHOUT ROWID",
 )
-# version -> statements to the next version (`ensure_table_set`); none yet.
-_MIGRATIONS: dict[int, tuple[str, ...]] = {}
+# version -> statements to the next version (`ensure_table_set`).
+_MIGRATIONS: dict[int, tuple[str, ...]] = {
+    1: (
+        "ALTER TABLE alerts ADD COLUMN added_us INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE alerts ADD COLUMN changed_us INTEGER NOT NULL DEFAULT 0",
+        "UPDATE alerts SET added_us = fired_us, changed_us = fired_us",
+        _ALERTS_CHANGED_INDEX,
+    ),
+}
 
 
 def ensure_alert_tables(conn: sqlite3.Connection) -> None:
@@ -118,7 +133,7 @@ class SQLiteRuleStore(_SQLiteAlertTables):
 
 
 # --- alerts --------------------------------------------------------------------------------------
-def _alert_where(filters: AlertFilter | None) -> tuple[str, list[Any]]:
+def _alert_where(filters: AlertFilter | None, after: ListMark | None = None) -> tuple[str, list[Any]]:
     clauses: list[str] = ["workspace = ?"]
     params: list[Any] = []
     f = filters or AlertFilter()
@@ -132,13 +147,18 @@ def _alert_where(filters: AlertFilter | None) -> tuple[str, list[Any]]:
     if f.id_prefix is not None:
         clauses.append("substr(id, 1, ?) = ?")  # not LIKE: a prefix may hold % or _
         params.extend([len(f.id_prefix), f.id_prefix])
+    if after is not None:  # list order is (fired_us DESC, id ASC)
+        fired = to_epoch_micros(after.fired_at)
+        clauses.append("(fired_us < ? OR (fired_us = ? AND id > ?))")
+        params.extend([fired, fired, after.id])
     return " AND ".join(clauses), params
 
 
-_ALERT_COLUMNS = "workspace, id, rule_id, key, status, fired_us, snoozed_until_us, doc"
+_ALERT_COLUMNS = "workspace, id, rule_id, key, status, fired_us, snoozed_until_us, doc, added_us, changed_us"
+_ALERT_VALUES = ", ".join("?" * len(_ALERT_COLUMNS.split(", ")))
 
 
-def _alert_row(workspace: str, alert: Alert) -> tuple[Any, ...]:
+def _alert_row(workspace: str, alert: Alert, added_us: int, changed_us: int) -> tuple[Any, ...]:
     snoozed = to_epoch_micros(alert.snoozed_until) if alert.snoozed_until is not None else None
     return (
         workspace,
@@ -149,15 +169,27 @@ def _alert_row(workspace: str, alert: Alert) -> tuple[Any, ...]:
         to_epoch_micros(alert.fired_at),
         snoozed,
         alert.model_dump_json(),
+        added_us,
+        changed_us,
     )
 
 
 class SQLiteAlertStore(common.StatusMoves, _SQLiteAlertTables):
+    def _next_mark(self, conn: sqlite3.Connection) -> int:
+        """The mark of a change being written (in the write transaction): the clock, or just past the
+        workspace's latest mark when the clock is not (several writes in one microsecond, a clock set
+        back), so marks follow the order of commits."""
+        latest = conn.execute(
+            "SELECT max(changed_us) FROM alerts WHERE workspace = ?", (self._workspace,)
+        ).fetchone()[0]
+        return max(to_epoch_micros(utcnow()), (latest or 0) + 1)
+
     def add(self, alert: Alert) -> bool:
-        with self._db.session("add an alert") as conn, self._db.write_lock:
+        with self._db.writing("add an alert") as conn:
+            mark = self._next_mark(conn)
             cursor = conn.execute(
-                f"INSERT OR IGNORE INTO alerts ({_ALERT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                _alert_row(self._workspace, alert),
+                f"INSERT OR IGNORE INTO alerts ({_ALERT_COLUMNS}) VALUES ({_ALERT_VALUES})",
+                _alert_row(self._workspace, alert, mark, mark),
             )
         return cursor.rowcount > 0
 
@@ -170,8 +202,10 @@ class SQLiteAlertStore(common.StatusMoves, _SQLiteAlertTables):
         doc = self._one("get an alert", "SELECT doc FROM alerts WHERE workspace = ? AND id = ?", alert_id)
         return None if doc is None else Alert.model_validate_json(doc)
 
-    def list(self, filters: AlertFilter | None = None, *, limit: int = 100) -> list[Alert]:
-        clause, params = _alert_where(filters)
+    def list(
+        self, filters: AlertFilter | None = None, *, limit: int = 100, after: ListMark | None = None
+    ) -> list[Alert]:
+        clause, params = _alert_where(filters, after)
         docs = self._column(
             "list alerts",
             f"SELECT doc FROM alerts WHERE {clause} ORDER BY fired_us DESC, id LIMIT ?",
@@ -186,16 +220,45 @@ class SQLiteAlertStore(common.StatusMoves, _SQLiteAlertTables):
     def _move(self, alert_id: str, action: str, change: common.AlertChange) -> Alert:
         with self._db.writing(action) as conn:
             row = conn.execute(
-                "SELECT doc FROM alerts WHERE workspace = ? AND id = ?", (self._workspace, alert_id)
+                "SELECT doc, added_us FROM alerts WHERE workspace = ? AND id = ?", (self._workspace, alert_id)
             ).fetchone()
             if row is None:
                 raise common.not_found(alert_id)
             moved = change(Alert.model_validate_json(row[0]))
             conn.execute(
-                f"INSERT OR REPLACE INTO alerts ({_ALERT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                _alert_row(self._workspace, moved),
+                f"INSERT OR REPLACE INTO alerts ({_ALERT_COLUMNS}) VALUES ({_ALERT_VALUES})",
+                _alert_row(self._workspace, moved, row[1], self._next_mark(conn)),
             )
         return moved
+
+    def changed_since(
+        self, mark: ChangeMark | None, *, now: datetime, limit: int = 100
+    ) -> builtins.list[AlertChange]:
+        # `now` is not needed: marks are taken in commit order, so whatever is readable is settled.
+        at, after_id = (to_epoch_micros(mark.at), mark.id) if mark is not None else (-1, "")
+        with self._db.session("read the feed of alerts") as conn:
+            rows = conn.execute(
+                "SELECT doc, added_us, changed_us, id FROM alerts WHERE workspace = ? "
+                "AND (changed_us > ? OR (changed_us = ? AND id > ?)) ORDER BY changed_us, id LIMIT ?",
+                (self._workspace, at, at, after_id, common.check_limit(limit)),
+            ).fetchall()
+        return [
+            AlertChange(
+                alert=Alert.model_validate_json(doc),
+                mark=ChangeMark(at=from_epoch_micros(changed), id=alert_id),
+                added=ChangeMark(at=from_epoch_micros(added), id=alert_id),
+            )
+            for doc, added, changed, alert_id in rows
+        ]
+
+    def latest_mark(self, now: datetime) -> ChangeMark:
+        with self._db.session("read the feed of alerts") as conn:
+            row = conn.execute(
+                "SELECT changed_us, id FROM alerts WHERE workspace = ? ORDER BY changed_us DESC, id DESC "
+                "LIMIT 1",
+                (self._workspace,),
+            ).fetchone()
+        return common.FEED_ORIGIN if row is None else ChangeMark(at=from_epoch_micros(row[0]), id=row[1])
 
     def is_muted(self, rule_id: str, key: str, now: datetime) -> bool:
         found = self._one(

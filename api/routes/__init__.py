@@ -7,11 +7,12 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from api.routes import admin, auth, health, search
+from api.routes import admin, alerts, auth, health, search
 
 ROUTERS: list[APIRouter] = [
     auth.router,
     admin.router,
     health.router,
     search.router,
+    alerts.router,
 ]

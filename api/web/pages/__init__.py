@@ -7,9 +7,10 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from api.web.pages import auth, explore
+from api.web.pages import alerts, auth, explore
 
 PAGES: list[APIRouter] = [
     auth.router,
     explore.router,
+    alerts.router,
 ]
