@@ -1,23 +1,40 @@
 """A customer's 360 view: master data and order numbers, linked mentions (count, sentiment share, latest),
-open complaints, the company's interactions with them, a summary of their orders and their open cases.
-Built here from the customer directory, the mention store and (when given) the interaction, order and
-case and score stores; the CLI, the demo (and later the API) only render it. The merged history is
+open complaints, the company's interactions with them, a summary of their orders, their open cases with
+their SLA state, their stored score (value tier, RFM, lifetime value, churn risk), their dates coming up
+(birthday, anniversary, contract renewal) and the verdicts people gave on their links. Built here from
+the customer directory, the mention store and (when given) the interaction, order, case and score
+stores; the CLI, the demo, the alert explanations and the API only render it. The merged history is
 `crm.timeline.timeline`.
+
+Sensitive fields: whoever shows a view to people shows `Customer360.masked()` (the bank account reduced
+to its last four characters, `core.models.mask_account`).
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Mapping
+from datetime import UTC, datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Final, Protocol
 
 from pydantic import AwareDatetime, Field
 
 from core.errors import InvalidInput
-from core.models import Customer, CustomerLink, EnrichedMention, Frozen, IntentLabel, SentimentLabel
-from crm.cases import Case, CaseFilter
+from core.models import (
+    Customer,
+    CustomerLink,
+    EnrichedMention,
+    Frozen,
+    IntentLabel,
+    SentimentLabel,
+    mask_account,
+    utcnow,
+)
+from crm.cases import Case, CaseFilter, CaseSla
+from crm.customers import LinkVerdict
 from crm.interactions import Interaction
 from crm.orders import Order
+from crm.reminders import Reminder, ReminderKind, due_reminders
 from crm.scores import CustomerScore
 from index.base import MentionFilter, SearchPage, SearchRequest
 
@@ -28,6 +45,7 @@ if TYPE_CHECKING:
 
 LATEST = 5
 EXCERPT_CHARS = 160
+UPCOMING_DAYS: Final = 366  # the view shows each of the customer's dates once, within the coming year
 
 
 class OrderNumbers(Protocol):
@@ -46,6 +64,15 @@ class OpenCases(Protocol):
     def workspace(self) -> str: ...
 
     def list(self, filters: CaseFilter | None = None, *, limit: int | None = None) -> list[Case]: ...
+
+
+class LinkVerdicts(Protocol):
+    """What the view needs to show the verdicts on a customer's links (both directories provide it)."""
+
+    @property
+    def workspace(self) -> str: ...
+
+    def feedback_of(self, customer_id: str) -> list[LinkVerdict]: ...
 
 
 class StoredScores(Protocol):
@@ -130,6 +157,27 @@ class Customer360(Frozen):
     score: CustomerScore | None = Field(
         None, description="The stored score (RFM, segment, value tier, CLV, churn risk), when there is one"
     )
+    as_of: AwareDatetime = Field(
+        description="When the view was built: what SLA states and dates are seen from"
+    )
+    sla: dict[str, CaseSla] = Field(
+        default_factory=dict, description="Each open case's SLA state, by case id"
+    )
+    reminders: tuple[Reminder, ...] = Field(
+        (), description="The customer's dates coming up (birthday, anniversary, renewal), soonest first"
+    )
+    verdicts: tuple[LinkVerdict, ...] = Field(
+        (), description="Verdicts people gave on links to this customer (who, when), newest first"
+    )
+
+    def masked(self) -> Customer360:
+        """The view as people may see it: the bank account masked (`core.models.mask_account`)."""
+        customer = self.customer.model_copy(update={"bank_account": mask_account(self.customer.bank_account)})
+        return self.model_copy(update={"customer": customer})
+
+    def verdict_on(self, mention_id: str) -> LinkVerdict | None:
+        """The newest verdict given on this mention's link, if any."""
+        return next((v for v in self.verdicts if v.mention_id == mention_id), None)
 
 
 def build_customer360(
@@ -142,9 +190,15 @@ def build_customer360(
     orders: OrderStore | None = None,
     cases: OpenCases | None = None,
     scores: StoredScores | None = None,
+    feedback: LinkVerdicts | None = None,
+    now: datetime | None = None,
+    upcoming: int | Mapping[ReminderKind, int] = UPCOMING_DAYS,
 ) -> Customer360:
     """The 360 view of `customer` from `directory` (order numbers), `store` (linked mentions) and, when
-    given, the interaction, order and case stores (without them those sections are empty).
+    given, the interaction, order, case and score stores and the link verdicts of `feedback` (usually
+    the directory itself); without them those sections are empty. `now` (default: the current time)
+    is what SLA states and the coming dates are seen from (its UTC date); `upcoming`: how many days
+    ahead a date is shown, for every kind or per kind.
 
     Open complaints are the complaint mentions on the customer's open cases: a complaint whose case is
     resolved is answered. Without a case store (`cases` None) every linked complaint counts as open, as
@@ -155,6 +209,8 @@ def build_customer360(
     scopes |= {"orders": orders.workspace} if orders is not None else {}
     scopes |= {"cases": cases.workspace} if cases is not None else {}
     scopes |= {"scores": scores.workspace} if scores is not None else {}
+    scopes |= {"feedback": feedback.workspace} if feedback is not None else {}
+    now = now or utcnow()
     if len(set(scopes.values())) > 1:
         names = "the customer directory and the mention store" if len(scopes) == 2 else "the stores"
         raise InvalidInput(f"{names} belong to different workspaces", details=scopes)
@@ -168,6 +224,12 @@ def build_customer360(
         complaint_page = SearchPage(hits=(), total=0)
     else:
         complaint_page = store.search(SearchRequest(filters=complaints, sort="newest", limit=latest))
+    score = scores.get(customer.id) if scores is not None else None
+    value_tier = score.tier.value if score is not None and score.tier is not None else None
+    coming = due_reminders(
+        [customer], today=now.astimezone(UTC).date(), horizon=upcoming, value_tier=lambda _: value_tier
+    )
+    verdicts = feedback.feedback_of(customer.id) if feedback is not None else []
     return Customer360(
         customer=customer,
         order_numbers=directory.order_numbers(customer.id),
@@ -186,5 +248,9 @@ def build_customer360(
         if orders is not None
         else OrderSummary(),
         cases=tuple(open_cases),
-        score=scores.get(customer.id) if scores is not None else None,
+        score=score,
+        as_of=now,
+        sla={case.id: case.sla(now) for case in open_cases},
+        reminders=tuple(sorted(coming, key=lambda r: (r.on, r.kind.value))),
+        verdicts=tuple(reversed(verdicts)),
     )

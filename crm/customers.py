@@ -36,9 +36,9 @@ import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar, Final
+from typing import Any, ClassVar, Final
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from core.customer_keys import (
     normalize_email,
@@ -47,9 +47,9 @@ from core.customer_keys import (
     normalize_phone,
     normalize_platform,
 )
-from core.errors import InvalidInput, PartialWriteError, StoreError, StoreUnavailable
+from core.errors import InvalidInput, NotFound, PartialWriteError, StoreError, StoreUnavailable
 from core.ids import customer_id, scoped_doc_id
-from core.models import DEFAULT_WORKSPACE, Customer, check_workspace
+from core.models import DEFAULT_WORKSPACE, Customer, Tier, check_workspace
 from core.settings import Settings
 from crm.record_store import upsert_fingerprinted
 from index.backends.sqlite_schema import rebuild_table
@@ -57,9 +57,6 @@ from index.es_client import translated
 from index.es_scoped import ScopedElasticsearch
 from index.migrate import rescope_in_place
 from index.schema import WORKSPACE_FIELD, WORKSPACE_MAPPING, has_workspaces
-
-if TYPE_CHECKING:
-    pass
 
 VERDICTS = ("confirm", "reject")
 KEY_FIELDS = ("user_ids", "handles", "any_handles", "emails", "phones", "order_numbers")
@@ -153,6 +150,56 @@ class LinkVerdict(BaseModel):
     verdict: str
     mention_id: str | None = None
     at_us: int
+    by: str | None = Field(None, description="Who gave the verdict (None: not recorded, as before)")
+
+
+MAX_WINDOW: Final = 10_000  # offset + limit of a directory search: Elasticsearch pages no deeper
+TEXT_KEYS: Final = ("emails", "phones", "any_handles", "order_numbers")  # what a search's text may equal
+
+
+class DirectoryQuery(BaseModel):
+    """One page of a workspace's customers, by code; every given condition must hold."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    text: str | None = Field(
+        None,
+        description="A name or code containing it (case-insensitive for Latin letters), or an email, "
+        "phone, handle (any platform) or order number equal to it once normalised",
+    )
+    tiers: tuple[Tier, ...] = Field((), description="Master-file tier, any of these")
+    owner: str | None = Field(None, description="Account owner, exactly")
+    ids: tuple[str, ...] | None = Field(None, description="Only these customers (None: any)")
+    limit: int = Field(20, ge=0, le=1000)
+    offset: int = Field(0, ge=0)
+
+    @model_validator(mode="after")
+    def _window(self) -> DirectoryQuery:
+        if self.offset + self.limit > MAX_WINDOW:
+            raise ValueError(f"offset + limit may not pass {MAX_WINDOW}")
+        return self
+
+    def text_keys(self) -> dict[str, str]:
+        """Lookup field -> the search text normalised for it (fields it cannot be are left out)."""
+        text = (self.text or "").strip()
+        if not text:
+            return {}
+        found = {
+            "emails": normalize_email(text),
+            "phones": normalize_phone(text),
+            "any_handles": normalize_handle(text),
+            "order_numbers": normalize_order_number(text),
+        }
+        return {name: value for name, value in found.items() if value}
+
+
+class CustomerMatches(BaseModel):
+    """A page of a directory search and how many customers match in all."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    customers: tuple[Customer, ...]
+    total: int = Field(ge=0)
 
 
 def _as_records(items: Sequence[CustomerRecord | Customer]) -> list[CustomerRecord]:
@@ -163,6 +210,19 @@ def _as_records(items: Sequence[CustomerRecord | Customer]) -> list[CustomerReco
         records.pop(record.id, None)
         records[record.id] = record
     return list(records.values())
+
+
+def _verdict_now(
+    author_key: str, customer_id: str, verdict: str, mention_id: str | None, by: str | None
+) -> LinkVerdict:
+    return LinkVerdict(
+        author_key=author_key,
+        customer_id=customer_id,
+        verdict=_check_verdict(verdict),
+        mention_id=mention_id,
+        at_us=time.time_ns() // 1000,
+        by=by,
+    )
 
 
 def _check_verdict(verdict: str) -> str:
@@ -263,7 +323,7 @@ def _feedback_table(name: str) -> str:
     return (
         f"CREATE TABLE IF NOT EXISTS {name} (workspace TEXT NOT NULL, author_key TEXT NOT NULL, "
         "customer_id TEXT NOT NULL, verdict TEXT NOT NULL, mention_id TEXT, at_us INTEGER NOT NULL, "
-        "PRIMARY KEY (workspace, author_key, customer_id))"
+        "judged_by TEXT, PRIMARY KEY (workspace, author_key, customer_id))"
     )
 
 
@@ -311,6 +371,9 @@ def _ensure_customer_tables(conn: sqlite3.Connection) -> None:
                 conn.execute(statement)
         for statement in _SCHEMA:
             conn.execute(statement)
+        # verdicts stored before who gave them was kept: the column, empty for them
+        if "judged_by" not in {row[1] for row in conn.execute("PRAGMA table_info(customer_link_feedback)")}:
+            conn.execute("ALTER TABLE customer_link_feedback ADD COLUMN judged_by TEXT")
     except BaseException:
         conn.execute("ROLLBACK")
         raise
@@ -422,15 +485,16 @@ class SQLiteCustomerDirectory(_KeyLookups):
         return CustomerUpsertResult(created=created, updated=updated, unchanged=unchanged)
 
     def record_feedback(
-        self, author_key: str, customer_id: str, verdict: str, mention_id: str | None = None
+        self,
+        author_key: str,
+        customer_id: str,
+        verdict: str,
+        mention_id: str | None = None,
+        *,
+        by: str | None = None,
     ) -> None:
-        _check_verdict(verdict)
-        with self._session("record link feedback") as conn:
-            conn.execute(
-                "INSERT OR REPLACE INTO customer_link_feedback "
-                "(workspace, author_key, customer_id, verdict, mention_id, at_us) VALUES (?,?,?,?,?,?)",
-                (self._workspace, author_key, customer_id, verdict, mention_id, time.time_ns() // 1000),
-            )
+        """Store a verdict now (replacing the pair's); `by`: who gave it."""
+        self.put_feedback([_verdict_now(author_key, customer_id, verdict, mention_id, by)])
 
     # --- reads -----------------------------------------------------------------------------------
     def _by_key(self, field: str, value: str) -> list[Customer]:
@@ -492,6 +556,41 @@ class SQLiteCustomerDirectory(_KeyLookups):
                 ).fetchone()[0]
             )
 
+    def find(self, query: DirectoryQuery) -> CustomerMatches:
+        """A page of the customers matching `query`, by code, and how many match in all."""
+        where, params = ["workspace = ?"], [self._workspace]
+        if text := (query.text or "").strip():
+            like = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            keys = query.text_keys()
+            either = ["json_extract(doc, '$.name') LIKE ? ESCAPE '\\'", "code LIKE ? ESCAPE '\\'"]
+            params += [like, like]
+            if keys:
+                pairs = " OR ".join("(field = ? AND value = ?)" for _ in keys)
+                either.append(
+                    f"id IN (SELECT customer_id FROM customer_keys WHERE workspace = ? AND ({pairs}))"
+                )
+                params += [self._workspace, *(x for pair in keys.items() for x in pair)]
+            where.append(f"({' OR '.join(either)})")
+        if query.tiers:
+            where.append(f"json_extract(doc, '$.tier') IN ({','.join('?' * len(query.tiers))})")
+            params += [tier.value for tier in query.tiers]
+        if query.owner is not None:
+            where.append("json_extract(doc, '$.owner') = ?")
+            params.append(query.owner)
+        if query.ids is not None:  # json_each: no limit on how many
+            where.append("id IN (SELECT value FROM json_each(?))")
+            params.append(json.dumps(list(query.ids)))
+        condition = " AND ".join(where)
+        with self._session("search customers") as conn:
+            total = int(
+                conn.execute(f"SELECT count(*) FROM customers WHERE {condition}", params).fetchone()[0]
+            )
+            rows = conn.execute(
+                f"SELECT doc FROM customers WHERE {condition} ORDER BY code LIMIT ? OFFSET ?",
+                [*params, query.limit, query.offset],
+            ).fetchall()
+        return CustomerMatches(customers=tuple(Customer.model_validate_json(d) for (d,) in rows), total=total)
+
     def feedback_for(self, author_keys: Sequence[str]) -> dict[str, str]:
         if not author_keys:
             return {}
@@ -546,13 +645,13 @@ class SQLiteCustomerDirectory(_KeyLookups):
         """Every verdict about this customer, oldest first."""
         with self._session("read a customer's link feedback") as conn:
             rows = conn.execute(
-                "SELECT author_key, customer_id, verdict, mention_id, at_us FROM customer_link_feedback "
-                "WHERE workspace = ? AND customer_id = ? ORDER BY at_us, rowid",
+                "SELECT author_key, customer_id, verdict, mention_id, at_us, judged_by "
+                "FROM customer_link_feedback WHERE workspace = ? AND customer_id = ? ORDER BY at_us, rowid",
                 (self._workspace, customer_id),
             ).fetchall()
         return [
-            LinkVerdict(author_key=k, customer_id=c, verdict=v, mention_id=m, at_us=t)
-            for k, c, v, m, t in rows
+            LinkVerdict(author_key=k, customer_id=c, verdict=v, mention_id=m, at_us=t, by=b)
+            for k, c, v, m, t, b in rows
         ]
 
     def put_feedback(self, verdicts: Sequence[LinkVerdict]) -> None:
@@ -562,9 +661,10 @@ class SQLiteCustomerDirectory(_KeyLookups):
         with self._session("restore link feedback") as conn:
             conn.executemany(
                 "INSERT OR REPLACE INTO customer_link_feedback "
-                "(workspace, author_key, customer_id, verdict, mention_id, at_us) VALUES (?,?,?,?,?,?)",
+                "(workspace, author_key, customer_id, verdict, mention_id, at_us, judged_by) "
+                "VALUES (?,?,?,?,?,?,?)",
                 [
-                    (self._workspace, v.author_key, v.customer_id, v.verdict, v.mention_id, v.at_us)
+                    (self._workspace, v.author_key, v.customer_id, v.verdict, v.mention_id, v.at_us, v.by)
                     for v in verdicts
                 ],
             )
@@ -620,6 +720,7 @@ FEEDBACK_MAPPINGS: dict[str, Any] = {
         "verdict": _keyword(),
         "mention_id": _keyword(),
         "at_us": {"type": "long"},
+        "by": _keyword(),  # added later: `ensure_ready` adds it to older indices
     },
 }
 
@@ -645,6 +746,8 @@ class ElasticsearchCustomerDirectory(ScopedElasticsearch, _KeyLookups):
             if not self._create_index(index, mappings) and not has_workspaces(self.client, index):
                 rescope_in_place(self.client, index, meta=_META)
         self._add_owner_field()
+        with translated("add the by field to the link feedback index"):  # idempotent, nothing reindexed
+            self.client.indices.put_mapping(index=self.feedback_index, properties={"by": _keyword()})
         self._ready = True
 
     def _add_owner_field(self) -> None:
@@ -728,23 +831,22 @@ class ElasticsearchCustomerDirectory(ScopedElasticsearch, _KeyLookups):
         }
 
     def record_feedback(
-        self, author_key: str, customer_id: str, verdict: str, mention_id: str | None = None
+        self,
+        author_key: str,
+        customer_id: str,
+        verdict: str,
+        mention_id: str | None = None,
+        *,
+        by: str | None = None,
     ) -> None:
-        _check_verdict(verdict)
+        """Store a verdict now (replacing the pair's); `by`: who gave it."""
+        stored = _verdict_now(author_key, customer_id, verdict, mention_id, by)
         client = self._ensure()
-        body = {
-            WORKSPACE_FIELD: self._workspace,
-            "author_key": author_key,
-            "customer_id": customer_id,
-            "verdict": verdict,
-            "mention_id": mention_id,
-            "at_us": time.time_ns() // 1000,
-        }
         with translated("record link feedback"):
             client.index(
                 index=self.feedback_index,
                 id=self._pair_id(author_key, customer_id),
-                document=body,
+                document={**stored.model_dump(), WORKSPACE_FIELD: self._workspace},
                 refresh=True,
             )
 
@@ -826,6 +928,40 @@ class ElasticsearchCustomerDirectory(ScopedElasticsearch, _KeyLookups):
         client = self._ensure()
         with translated("count customers"):
             return int(client.count(index=self.index, query=self._scoped())["count"])
+
+    def find(self, query: DirectoryQuery) -> CustomerMatches:
+        """A page of the customers matching `query`, by code, and how many match in all."""
+        clauses: list[dict[str, Any]] = []
+        if text := (query.text or "").strip():
+            pattern = "*" + "".join("\\" + c if c in "*?\\" else c for c in text) + "*"
+            either: list[dict[str, Any]] = [
+                {"wildcard": {field: {"value": pattern, "case_insensitive": True}}}
+                for field in ("name.raw", "code")
+            ]
+            either += [{"term": {field: value}} for field, value in query.text_keys().items()]
+            clauses.append({"bool": {"should": either, "minimum_should_match": 1}})
+        if query.tiers:
+            clauses.append({"terms": {"tier": [tier.value for tier in query.tiers]}})
+        if query.owner is not None:
+            clauses.append({"term": {"owner": query.owner}})
+        if query.ids is not None:
+            clauses.append({"terms": {"id": list(query.ids)}})
+        client = self._ensure()
+        with translated("search customers"):
+            response = client.search(
+                index=self.index,
+                query=self._scoped(*clauses),
+                sort=[{"code": "asc"}],
+                from_=query.offset,
+                size=query.limit,
+                track_total_hits=True,
+                source_includes=["customer"],
+            )
+        hits = response["hits"]
+        return CustomerMatches(
+            customers=tuple(Customer.model_validate(hit["_source"]["customer"]) for hit in hits["hits"]),
+            total=int(hits["total"]["value"]),
+        )
 
     def feedback_for(self, author_keys: Sequence[str]) -> dict[str, str]:
         if not author_keys:
@@ -934,6 +1070,17 @@ class ElasticsearchCustomerDirectory(ScopedElasticsearch, _KeyLookups):
 
 
 CustomerStore = SQLiteCustomerDirectory | ElasticsearchCustomerDirectory
+
+
+def find_customer(directory: CustomerStore, code_or_id: str) -> Customer:
+    """The customer by id or code (what people type and what links carry); NotFound otherwise."""
+    found = directory.get(code_or_id) or (directory.by_code(code_or_id) if code_or_id.strip() else None)
+    if found is None:
+        raise NotFound(
+            f"no customer {code_or_id!r} in workspace {directory.workspace!r}",
+            details={"customer": code_or_id, "workspace": directory.workspace},
+        )
+    return found
 
 
 def build_customer_directory(settings: Settings, *, workspace: str) -> CustomerStore:

@@ -16,7 +16,6 @@ from collections.abc import Iterable
 from typing import Any
 
 from core.customer_keys import normalize_handle, normalize_platform
-from core.errors import NotFound
 from core.models import Customer
 from core.settings import Settings
 from index.base import MentionFilter, MentionStore
@@ -27,16 +26,10 @@ CRM_STORES = ("customers", "link feedback", "orders", "interactions", "cases", "
 
 def resolve_customer(settings: Settings, *, workspace: str, customer: str) -> Customer:
     """The customer by code or id; NotFound otherwise."""
-    from crm.customers import build_customer_directory
+    from crm.customers import build_customer_directory, find_customer
 
-    directory = build_customer_directory(settings, workspace=workspace)
-    try:
-        found = directory.get(customer) or directory.by_code(customer)
-    finally:
-        directory.close()
-    if found is None:
-        raise NotFound(f"no customer {customer!r} in workspace {workspace!r}", details={"customer": customer})
-    return found
+    with build_customer_directory(settings, workspace=workspace) as directory:
+        return find_customer(directory, customer)
 
 
 def parse_author(text: str) -> tuple[str, str]:

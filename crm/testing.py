@@ -9,12 +9,13 @@
                 return directory
             yield make
 
-`CustomerDirectoryContract` is five suites: `LookupContract` (the CustomerDirectory protocol; the
+`CustomerDirectoryContract` is six suites: `LookupContract` (the CustomerDirectory protocol; the
 in-memory directory of nlp/ subclasses only this one), `WritesContract` (`upsert` idempotent by code,
 replacing keys; `count`, `by_code`, `order_numbers`), `FeedbackContract` (LinkFeedbackStore) and
 `CustomerWorkspaceContract` (isolation between workspaces; it needs a ``directory_in`` fixture: a
-callable ``(workspace, records)`` -> a directory of that workspace on the same backend holding them)
-and `IdentityWritesContract` (what merges need: every record, deletes, verdicts per customer).
+callable ``(workspace, records)`` -> a directory of that workspace on the same backend holding them),
+`IdentityWritesContract` (what merges need: every record, deletes, verdicts per customer) and
+`SearchContract` (`find`: the customer list's search, filters and pages).
 """
 
 from __future__ import annotations
@@ -176,6 +177,22 @@ class FeedbackContract(_Base):
         assert directory.feedback_for(["other:@x"]) == {}
         assert directory.feedback_for([]) == {}
 
+    def test_feedback_keeps_who_gave_it_and_when(self, directory: Any) -> None:
+        import time
+
+        before = time.time_ns() // 1000
+        directory.record_feedback("demo:@ana_l", ANA.id, "confirm", "m1", by="li.wei")
+        directory.record_feedback("demo:@x", ANA.id, "reject")
+        first, second = directory.feedback_of(ANA.id)
+        assert (first.author_key, first.verdict, first.mention_id, first.by) == (
+            "demo:@ana_l",
+            "confirm",
+            "m1",
+            "li.wei",
+        )
+        assert before <= first.at_us <= second.at_us <= time.time_ns() // 1000
+        assert second.by is None
+
     def test_feedback_rejects_unknown_verdicts(self, directory: Any) -> None:
         with pytest.raises(InvalidInput):
             directory.record_feedback("demo:@ana_l", ANA.id, "maybe")
@@ -275,7 +292,65 @@ class IdentityWritesContract(_Base):
             directory.put_feedback([copy.model_copy(update={"verdict": "maybe"})])
 
 
+class SearchContract(_Base):
+    """`find`: a page of customers by code, with the total, for the customer list."""
+
+    @staticmethod
+    def found(directory: Any, **query: Any) -> tuple[list[str], int]:
+        from crm.customers import DirectoryQuery
+
+        page = directory.find(DirectoryQuery(**query))
+        return [c.code for c in page.customers], page.total
+
+    def test_every_customer_by_code_in_pages(self, directory: Any) -> None:
+        assert self.found(directory) == (["C001", "C002", "C003"], 3)
+        assert self.found(directory, limit=2) == (["C001", "C002"], 3)
+        assert self.found(directory, limit=2, offset=2) == (["C003"], 3)
+        assert self.found(directory, limit=0) == ([], 3)
+        assert self.found(directory, offset=9) == ([], 3)
+
+    def test_text_matches_names_and_codes_inside_and_keys_exactly(self, directory: Any, record: Any) -> None:
+        directory.upsert([record(customer=Customer(code="K-9", name="李雷 Li_Lei 100%"))])
+        assert self.found(directory, text="lim") == (["C001"], 1)  # inside the name, any case
+        assert self.found(directory, text="  ANA ") == (["C001"], 1)
+        assert self.found(directory, text="c00") == (["C001", "C002", "C003"], 3)  # inside the code
+        assert self.found(directory, text="雷") == (["K-9"], 1)
+        assert self.found(directory, text="_lei 100%") == (["K-9"], 1)  # LIKE's wildcards are literal
+        assert self.found(directory, text="%") == (["K-9"], 1)
+        assert self.found(directory, text="*") == ([], 0)  # and the wildcard query's
+        assert self.found(directory, text="ana.lima@EXAMPLE.com") == (["C001"], 1)
+        assert self.found(directory, text="+86 (138) 0013 8000") == (["C001"], 1)
+        assert self.found(directory, text="@BoChen") == (["C002", "C003"], 2)  # a handle, any platform
+        assert self.found(directory, text="#a-12345") == (["C001"], 1)  # an order number
+        assert self.found(directory, text="ana.lima") == ([], 0)  # keys match whole, never inside
+        assert self.found(directory, text="  ")[1] == 4  # blank: no condition
+
+    def test_tier_owner_and_ids_narrow_it(self, directory: Any, record: Any) -> None:
+        directory.upsert([record(customer=BO.model_copy(update={"owner": "li.wei", "tier": Tier.gold}))])
+        assert self.found(directory, tiers=(Tier.gold,)) == (["C001", "C002"], 2)
+        assert self.found(directory, tiers=(Tier.gold, Tier.standard)) == (["C001", "C002", "C003"], 3)
+        assert self.found(directory, tiers=(Tier.platinum,)) == ([], 0)
+        assert self.found(directory, owner="li.wei") == (["C002"], 1)
+        assert self.found(directory, owner="Li.Wei") == ([], 0)
+        assert self.found(directory, ids=(BO.id, SHARED.id, "no-such-id")) == (["C002", "C003"], 2)
+        assert self.found(directory, ids=()) == ([], 0)
+        assert self.found(directory, ids=(ANA.id, BO.id), tiers=(Tier.gold,), text="bo") == (["C002"], 1)
+
+    def test_a_page_deeper_than_the_window_is_refused(self) -> None:
+        from pydantic import ValidationError
+
+        from crm.customers import DirectoryQuery
+
+        with pytest.raises(ValidationError):
+            DirectoryQuery(offset=9_999, limit=2)
+
+
 class CustomerDirectoryContract(
-    LookupContract, WritesContract, FeedbackContract, CustomerWorkspaceContract, IdentityWritesContract
+    LookupContract,
+    WritesContract,
+    FeedbackContract,
+    CustomerWorkspaceContract,
+    IdentityWritesContract,
+    SearchContract,
 ):
     """Everything a stored directory (crm/customers.py) must do."""

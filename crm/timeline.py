@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from pydantic import AwareDatetime, Field
 
-from core.models import Frozen
+from core.models import Frozen, SentimentLabel
 from index.base import MentionFilter, SearchRequest
 
 if TYPE_CHECKING:
@@ -37,6 +37,7 @@ class TimelineEntry(Frozen):
     title: str = Field(description="One line: what happened")
     detail: str | None = Field(None, description=f"More, cut to {DETAIL_CHARS} characters")
     ref: str = Field(description="The id of the record in its own store")
+    sentiment: SentimentLabel | None = Field(None, description="A mention's sentiment")
 
 
 class TimelinePage(Frozen):
@@ -69,6 +70,7 @@ def mention_entries(store: MentionStore) -> TimelineSource:
                 + "".join(f", {i.label.value}" for i in m.intents),
                 detail=cut(m.text),
                 ref=m.id,
+                sentiment=m.sentiment.label,
             )
             for m in store.search(request).hits
         ]
@@ -129,7 +131,8 @@ def timeline(
     offset: int = 0,
 ) -> TimelinePage:
     """One page of the customer's timeline, newest first, from the given stores and any other `sources`
-    (all of one workspace: the caller builds them so)."""
+    (all of one workspace: the caller builds them so). A customer's cases are such a source:
+    `crm.cases.timeline.case_entries`."""
     limit, offset = max(limit, 0), max(offset, 0)
     window = min(offset + limit, MAX_WINDOW)
     everything = list(sources)

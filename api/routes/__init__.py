@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from api.routes import admin, alerts, auth, health, search
+from api.routes import admin, alerts, auth, customers, health, search
 
 ROUTERS: list[APIRouter] = [
     auth.router,
@@ -15,4 +15,5 @@ ROUTERS: list[APIRouter] = [
     health.router,
     search.router,
     alerts.router,
+    customers.router,
 ]

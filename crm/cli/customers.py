@@ -50,7 +50,6 @@ def _store(settings: Settings, workspace: str) -> MentionStore:
 def view_json(view: Customer360) -> dict[str, Any]:
     """The view as `--json` prints it (the shape predates Customer360: order numbers sit in `customer`).
     The bank account is masked, as everywhere it is shown."""
-    from core.models import mask_account
 
     def brief(m: MentionSummary) -> dict[str, Any]:
         return {
@@ -63,8 +62,7 @@ def view_json(view: Customer360) -> dict[str, Any]:
             "link": {"method": m.link.method, "confidence": m.link.confidence} if m.link else None,
         }
 
-    customer = view.customer.model_dump(mode="json")
-    customer["bank_account"] = mask_account(view.customer.bank_account)
+    customer = view.masked().customer.model_dump(mode="json")
     orders = view.orders
     return {
         "customer": {**customer, "order_numbers": list(view.order_numbers)},
@@ -88,6 +86,9 @@ def view_json(view: Customer360) -> dict[str, Any]:
         },
         "cases": [case.model_dump(mode="json") for case in view.cases],
         "score": view.score.model_dump(mode="json") if view.score else None,
+        "sla": {case_id: sla.model_dump(mode="json") for case_id, sla in view.sla.items()},
+        "reminders": [r.model_dump(mode="json") for r in view.reminders],
+        "verdicts": [v.model_dump(mode="json") for v in view.verdicts],
     }
 
 
@@ -189,6 +190,12 @@ def _print_view(view: Customer360) -> None:
         typer.echo(f"  {order_line(order)}")
     for line in score_lines(view.score):
         typer.echo(line)
+    if view.reminders:
+        from crm.reminders import detail
+
+        typer.echo("coming up:")
+        for reminder in view.reminders:
+            typer.echo(f"  {detail(reminder)}")
 
 
 def score_lines(score: CustomerScore | None) -> list[str]:
@@ -234,7 +241,14 @@ def show_cmd(
         build_score_store(settings, workspace=workspace) as scores,
     ):
         view = build_customer360(
-            customer, directory, store, interactions=interactions, orders=orders, cases=cases, scores=scores
+            customer,
+            directory,
+            store,
+            interactions=interactions,
+            orders=orders,
+            cases=cases,
+            scores=scores,
+            feedback=directory,
         )
     if as_json:
         typer.echo(json.dumps(view_json(view), ensure_ascii=False, indent=2))
@@ -247,41 +261,35 @@ def link_feedback_cmd(
     mention_id: str = typer.Argument(..., help="The mention whose author is judged"),
     customer: str = typer.Argument(..., help="Customer id or code"),
     verdict: VerdictArg = typer.Argument(..., help="confirm: this author is this customer; reject: never"),
+    by: str | None = typer.Option(None, "--by", help="Who gives the verdict (default: the login name)"),
     workspace: Workspace = DEFAULT_WORKSPACE,
 ) -> None:
     """Confirm or reject that a mention's author is a customer; linking respects it from now on.
 
     The stored mention is updated too: a confirm links it (confidence 1.0, method 'manual'); a reject
     unlinks it if it was linked to that customer."""
-    from core.customer_keys import author_keys
-    from core.models import CustomerLink, EnrichedMention
-    from core.settings import get_settings
+    import getpass
 
+    from core.errors import NotFound
+    from core.settings import get_settings
+    from crm.link_feedback import judge_link
+
+    try:
+        who = by or getpass.getuser()
+    except (KeyError, OSError):  # no login name (some containers)
+        who = None
     with _customer_stores(get_settings(), workspace, customer) as (directory, found, store):
-        mention = store.get(mention_id)
-        if mention is None:
-            typer.echo(f"no mention {mention_id!r} in workspace {workspace!r}", err=True)
-            raise typer.Exit(2)
-        key = author_keys(mention)[0]
-        directory.record_feedback(key, found.id, verdict.value, mention.id)
-        link: CustomerLink | None = mention.customer
-        if verdict is VerdictArg.confirm:
-            link = CustomerLink(
-                customer_id=found.id, confidence=1.0, method="manual", evidence=(f"confirmed for {key}",)
+        try:
+            judged = judge_link(
+                directory, store, mention_id=mention_id, customer=found, verdict=verdict.value, by=who
             )
-        elif link is not None and link.customer_id == found.id:
-            link = None
-        if link != mention.customer:
-            data = mention.model_dump()
-            data["customer"] = link.model_dump() if link else None
-            store.upsert([EnrichedMention.model_validate(data)])
+        except NotFound as exc:
+            typer.echo(str(exc), err=True)
+            raise typer.Exit(2) from exc
+    key = judged.author_key
     typer.echo(
         f"{verdict.value}ed: author {key} {'is' if verdict is VerdictArg.confirm else 'is not'} {found.code}"
     )
-
-
-def _find(directory: CustomerStore, code_or_id: str) -> Customer | None:
-    return directory.by_code(code_or_id) or directory.get(code_or_id)
 
 
 @contextmanager
@@ -290,12 +298,16 @@ def _customer_stores(
 ) -> Iterator[tuple[CustomerStore, Customer, MentionStore]]:
     """The workspace's directory, the customer found in it and the mention store, closed afterwards; an
     unknown customer ends the command with exit status 2."""
+    from core.errors import NotFound
+    from crm.customers import find_customer
+
     directory = _directory(settings, workspace)
     try:
-        customer = _find(directory, code_or_id)
-        if customer is None:
+        try:
+            customer = find_customer(directory, code_or_id)
+        except NotFound:
             typer.echo(f"no {wanted} {code_or_id!r} in workspace {workspace!r}", err=True)
-            raise typer.Exit(2)
+            raise typer.Exit(2) from None
         store = _store(settings, workspace)
         try:
             yield directory, customer, store

@@ -7,10 +7,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from api.web.pages import alerts, auth, explore
+from api.web.pages import alerts, auth, customers, explore
 
 PAGES: list[APIRouter] = [
     auth.router,
     explore.router,
     alerts.router,
+    customers.router,
 ]
