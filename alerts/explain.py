@@ -125,7 +125,8 @@ def snippet(mention: EnrichedMention, spans: Sequence[Span]) -> str:
     return html.escape(text)
 
 
-def _link(label: str, url: str | None) -> Link | None:
+def http_link(label: str, url: str | None) -> Link | None:
+    """A message link, or None for a missing or non-http(s) URL (never a javascript: link)."""
     return Link(label=label, url=url) if url and _HTTP.match(url) else None
 
 
@@ -228,7 +229,7 @@ class Explainer:
     ) -> Explanation:
         """An every_match alert: the mention's highlighted text, its customer, the links."""
         customer = self._customer(mention.customer.customer_id if mention.customer else None)
-        links = [_link("Mention", mention.url), self._customer_link(customer)]
+        links = [http_link("Mention", mention.url), self._customer_link(customer)]
         tops = _Tops.of([mention])
         return Explanation(
             query=rule.query,
@@ -259,7 +260,7 @@ class Explainer:
         )
         key_customer = dict(decision.key_fields).get("customer")
         customer = self._customer(key_customer)
-        links = [_link("Mention", s.mention.url) for s in shown[:MENTION_LINKS]]
+        links = [http_link("Mention", s.mention.url) for s in shown[:MENTION_LINKS]]
         links.append(self._customer_link(customer))
         return Explanation(
             query=rule.query,
@@ -324,7 +325,7 @@ class Explainer:
     def _customer_link(self, customer: CustomerSummary | None) -> Link | None:
         if customer is None or self.public_url is None:
             return None
-        return _link("Customer", f"{self.public_url}/customers/{customer.customer_id}")
+        return http_link("Customer", f"{self.public_url}/customers/{customer.customer_id}")
 
 
-__all__ = ["CustomerLookup", "Explainer", "RecentMentions", "Seen", "snippet"]
+__all__ = ["CustomerLookup", "Explainer", "RecentMentions", "Seen", "http_link", "snippet"]

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import Any, Protocol, TypeVar, cast
 
 from alerts.store import AlertStores, build_alert_stores
+from alerts.workflow import ElasticsearchWorkflowStore, SQLiteWorkflowStore, build_workflow_store
 from core.errors import ConfigError
 from core.models import check_workspace
 from core.settings import Settings
@@ -124,6 +125,15 @@ class Services:
         return self._build(
             "interactions",
             lambda: build_interaction_store(self.settings, workspace=self.workspace),
+            lambda store: store.ensure_ready(),
+        )
+
+    @property
+    def workflow(self) -> SQLiteWorkflowStore | ElasticsearchWorkflowStore:
+        """Mention workflows: assignee, status, priority, tags, star, notes, history."""
+        return self._build(
+            "workflow",
+            lambda: build_workflow_store(self.settings, workspace=self.workspace),
             lambda store: store.ensure_ready(),
         )
 

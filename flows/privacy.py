@@ -1,8 +1,9 @@
 """Data-subject requests (GDPR, PIPL) across every layer: `forget` erases a customer, or one author,
-from the CRM stores (crm/privacy.py), the mention store, the alerting stores (alerts/privacy.py), the
-spool and the rejected-item files (flows/spool.py); `export` gathers everything held about a customer
-as one JSON document (an access request). `earful crm forget` and `earful crm export` (crm/cli) run
-them through the ``earful.flows`` entry points ``forget`` and ``export``: crm may not import flows.
+from the CRM stores (crm/privacy.py), the mention store and the mentions' workflow, the alerting stores
+(alerts/privacy.py), the spool and the rejected-item files (flows/spool.py); `export` gathers everything
+held about a customer as one JSON document (an access request). `earful crm forget` and `earful crm
+export` (crm/cli) run them through the ``earful.flows`` entry points ``forget`` and ``export``: crm may
+not import flows.
 
 Plain functions, not Prefect flows: a request is run by a person, once, and must say at once what it
 removed (docs/customers.md, Privacy).
@@ -16,8 +17,9 @@ from typing import Any
 
 from pydantic import Field
 
-from alerts.privacy import alerts_about, forget_in_alerts
+from alerts.privacy import alerts_about, forget_in_alerts, workflows_about
 from alerts.store import build_alert_stores
+from alerts.workflow import build_workflow_store
 from core.customer_keys import normalize_handle, normalize_platform
 from core.models import Customer, Frozen
 from core.settings import Settings
@@ -114,6 +116,11 @@ def forget(
         removed |= crm
     finally:
         mentions.close()
+    workflows = build_workflow_store(settings, workspace=workspace)
+    try:  # the mentions' assignment, notes and history go with them
+        removed["workflow"] = workflows.delete(ids)
+    finally:
+        workflows.close()
     cid = found.id if found else None
     needles = set(ids) | ({cid} if cid else set())
     stores = build_alert_stores(settings, workspace=workspace)
@@ -144,4 +151,9 @@ def export(settings: Settings, *, workspace: str, customer: str) -> dict[str, An
         out["alerts"] = [a.model_dump(mode="json") for a in about]
     finally:
         stores.close()
+    workflows = build_workflow_store(settings, workspace=workspace)
+    try:
+        out["workflow"] = workflows_about(workflows, [m["id"] for m in out["mentions"]])
+    finally:
+        workflows.close()
     return out

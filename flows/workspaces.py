@@ -1,13 +1,14 @@
 """The workspaces that hold data in the configured store, and how much of each kind (`earful workspaces
 list`): mentions, cursors and saved searches (`index.workspaces`), customers and link verdicts
 (`crm.customers`), orders and interactions (`crm.orders`, `crm.interactions`), scores (`crm.scores`),
-cases (`crm.cases`) and merges (`crm.identity.audit`), in the SQLite file or under the Elasticsearch
-index prefix. Counting only: nothing is created or migrated, and no store (each scoped to one
-workspace) is built.
+cases (`crm.cases`), merges (`crm.identity.audit`) and mention workflows (`alerts.workflow`), in the
+SQLite file or under the Elasticsearch index prefix. Counting only: nothing is created or migrated, and
+no store (each scoped to one workspace) is built.
 """
 
 from __future__ import annotations
 
+from alerts.workflow.store import WORKFLOW_TABLES, workflow_index
 from core.errors import ConfigError
 from core.settings import Settings
 from crm.cases.store import CASE_TABLES, case_index
@@ -36,6 +37,7 @@ KINDS = (
     "scores",
     "cases",
     "merges",
+    "workflow",
 )
 """Every kind counted, in the order they are shown."""
 
@@ -48,7 +50,15 @@ def list_workspaces(settings: Settings) -> WorkspaceCounts:
         records = {"orders": ORDERS.table, "interactions": INTERACTIONS.table}
         return sqlite_workspace_counts(
             settings.sqlite_path,
-            {**MENTION_TABLES, **CUSTOMER_TABLES, **records, **SCORE_TABLES, **CASE_TABLES, **MERGE_TABLES},
+            {
+                **MENTION_TABLES,
+                **CUSTOMER_TABLES,
+                **records,
+                **SCORE_TABLES,
+                **CASE_TABLES,
+                **MERGE_TABLES,
+                **WORKFLOW_TABLES,
+            },
         )
     if backend == "elasticsearch":
         prefix = settings.elasticsearch.index_prefix
@@ -63,6 +73,7 @@ def list_workspaces(settings: Settings) -> WorkspaceCounts:
                     **score_indices(prefix),
                     "cases": case_index(prefix),
                     "merges": merge_index(prefix),
+                    "workflow": workflow_index(prefix),
                 },
             )
     raise ConfigError(

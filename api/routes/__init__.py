@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from api.routes import admin, alerts, auth, customers, health, search
+from api.routes import admin, alerts, auth, customers, health, mentions, search
 
 ROUTERS: list[APIRouter] = [
     auth.router,
@@ -16,4 +16,5 @@ ROUTERS: list[APIRouter] = [
     search.router,
     alerts.router,
     customers.router,
+    mentions.router,
 ]

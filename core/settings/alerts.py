@@ -80,6 +80,11 @@ class AlertsSettings(Section):
         description="Base URL of Earful's web UI (https://earful.example.com); alerts then link to the "
         "customer at <public_url>/customers/<id>",
     )
+    assignment_channels: list[str] = Field(
+        default_factory=list,
+        description="Channels (names in the workspace's channels.yaml) that hear when a mention is "
+        "assigned to someone; empty: the assignment is recorded in the mention's history only",
+    )
     smtp: SmtpSettings = Field(default_factory=SmtpSettings, description="The SMTP relay of e-mail channels")
     dispatch: DispatchSettings = Field(
         default_factory=DispatchSettings, description="Retries of the outbox's dispatcher"

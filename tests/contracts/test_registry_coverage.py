@@ -20,6 +20,7 @@ from tests.contracts.test_record_stores import RECORD_BACKENDS
 from tests.contracts.test_score_store import SCORE_BACKENDS
 from tests.contracts.test_source import SOURCE_CASES
 from tests.contracts.test_tagger import TAGGER_CASES
+from tests.contracts.test_workflow_store import WORKFLOW_BACKENDS
 
 # what runs -> (the registry whose names it must cover, the names its module's table runs)
 CONTRACT_RUNS: dict[str, tuple[Registry[object], Callable[[], set[str]]]] = {
@@ -37,6 +38,8 @@ CONTRACT_RUNS: dict[str, tuple[Registry[object], Callable[[], set[str]]]] = {
     "order and interaction stores (test_record_stores.py)": (STORES, lambda: set(RECORD_BACKENDS)),
     # the customer scores live next to the mention store too
     "score stores (test_score_store.py)": (STORES, lambda: set(SCORE_BACKENDS)),
+    # the mention workflows (alerts/workflow) live next to the mention store too
+    "workflow stores (test_workflow_store.py)": (STORES, lambda: set(WORKFLOW_BACKENDS)),
     "taggers (test_tagger.py)": (TAGGERS, lambda: set(TAGGER_CASES)),
     "channels (test_channels.py)": (CHANNELS, lambda: set(CASE_BUILDERS)),
 }

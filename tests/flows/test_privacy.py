@@ -12,9 +12,11 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
+from alerts.channels.config import parse_channel_config
 from alerts.store import build_alert_stores
 from alerts.store_testing import make_alert
 from alerts.testing import make_alert_message
+from alerts.workflow import ASSIGNMENT_RULE, WorkflowChange, build_workflow_store, update_workflow
 from core.models import Author, CustomerLink, EnrichedMention, Rejected
 from core.settings import Settings, StoreSettings
 from crm.cases.store import build_case_store
@@ -55,6 +57,14 @@ ANA_UNLINKED = _mention("2", "twitter", "analima")  # her handle, not linked (ye
 BO_LINKED = _mention("3", "demo", "bochen", BO.id)
 KIM = _mention("4", "twitter", "kim")
 ANA_SPOOLED = _mention("5", "twitter", "analima")
+HOOK = parse_channel_config(
+    {
+        "kind": "webhook",
+        "name": "hook",
+        "url": "https://hooks.example/earful",
+        "secret": "s3cret-shared-0123456",
+    }
+)
 
 
 def _fill(settings: Settings) -> None:
@@ -95,6 +105,27 @@ def _fill(settings: Settings) -> None:
     for alert in (make_alert(ANA_LINKED.id, key="ana"), make_alert(BO_LINKED.id, key="bo")):
         alerts.alerts.add(alert)
         alerts.outbox.enqueue(make_alert_message(alert_id=alert.id, workspace=WS), "hook", now=T0)
+    # Ana's mention is assigned (its notice queued to the assignment channel), noted and tagged; Bo's too
+    workflows = build_workflow_store(settings, workspace=WS)
+    notify = settings.model_copy(
+        update={"alerts": settings.alerts.model_copy(update={"assignment_channels": ["hook"]})}
+    )
+    for mention in (ANA_LINKED, BO_LINKED):
+        change = WorkflowChange(assignee="li.wei", add_tags=("refund",))
+        update = update_workflow(
+            workflows,
+            alerts.outbox,
+            notify,
+            mention=mention,
+            change=change,
+            actor="mei",
+            at=T0,
+            channels={"hook": HOOK},
+        )
+        assert update.notice is not None
+        assert update.notice.channels == ("hook",)
+        workflows.add_note(mention.id, "mei", f"rang about {mention.id}", T0)
+    workflows.close()
     alerts.close()
     Spool(settings.spool_dir, workspace=WS).put("feed", [ANA_SPOOLED, KIM])
     RejectedLog(settings.rejected_dir, workspace=WS).append(
@@ -132,8 +163,17 @@ def _check_forgotten(settings: Settings) -> None:
     audit.close()
     alerts = build_alert_stores(settings, workspace=WS)
     assert [a.key for a in alerts.alerts.list()] == ["bo"]
-    assert len(alerts.outbox.list()) == 1
+    assert {r.message.rule for r in alerts.outbox.list()} == {"VIP complaints", ASSIGNMENT_RULE}  # Bo's two
+    assert all(
+        BO_LINKED.id in r.message.model_dump_json()
+        for r in alerts.outbox.list()
+        if r.message.rule == ASSIGNMENT_RULE
+    )
     alerts.close()
+    with build_workflow_store(settings, workspace=WS) as workflows:
+        assert [w.mention_id for w in workflows.list()] == [BO_LINKED.id]
+        assert workflows.notes(ANA_LINKED.id) == []
+        assert workflows.history(ANA_LINKED.id) == []
     spool = Spool(settings.spool_dir, workspace=WS)
     assert [m.id for path in spool.pending() for m in spool.load(path)] == [KIM.id]
     assert [r.locator for r in RejectedLog(settings.rejected_dir, workspace=WS).read("feed")] == [
@@ -150,8 +190,9 @@ EXPECTED = {
     "cases": 1,
     "scores": 1,
     "merges": 1,
+    "workflow": 1,
     "alerts": 1,
-    "outbox": 1,
+    "outbox": 2,
     "spool": 1,
     "rejected": 1,
 }
@@ -173,6 +214,11 @@ def test_forget_a_customer_everywhere_on_sqlite(tmp_path: Path) -> None:
     assert [m["id"] for m in document["merges"]] == ["mg-1"]
     assert [a["key"] for a in document["alerts"]] == ["ana"]
     assert document["order_numbers"] == ["#A1"]
+    [workflow] = document["workflow"]
+    assert workflow["state"]["mention_id"] == ANA_LINKED.id
+    assert workflow["state"]["assignee"] == "li.wei"
+    assert [n["text"] for n in workflow["notes"]] == [f"rang about {ANA_LINKED.id}"]
+    assert [h["action"] for h in workflow["history"]] == ["note", "tagged", "assigned"]
 
     result = runner.invoke(crm_app, ["forget", ANA.code, "--workspace", WS, "--home", str(tmp_path)])
     assert result.exit_code == 0, result.output

@@ -11,7 +11,8 @@ import pytest
 from elasticsearch import Elasticsearch
 from typer.testing import CliRunner
 
-from core.models import DEFAULT_WORKSPACE, SavedSearch, SourceCursor
+from alerts.workflow import WorkflowChange, build_workflow_store
+from core.models import DEFAULT_WORKSPACE, SavedSearch, SourceCursor, utcnow
 from core.settings import Settings, get_settings
 from crm.cases import build_case_store
 from crm.cases.testing import make_case
@@ -42,6 +43,7 @@ EXPECTED = {
         "scores": 1,
         "cases": 1,
         "merges": 1,
+        "workflow": 2,
     },
     "beta": {"cursors": 1},
     DEFAULT_WORKSPACE: {"mentions": 2, "cursors": 1},
@@ -79,6 +81,9 @@ def fill(settings: Settings) -> None:
         cases.create(make_case())
     with build_merge_audit_store(settings, workspace="acme") as merges:
         merges.add(merge_record("m1", CustomerRecord(customer=ANA), CustomerRecord(customer=BO)))
+    with build_workflow_store(settings, workspace="acme") as workflows:  # a change and a note: two rows
+        workflows.apply("a", WorkflowChange(assignee="li.wei"), "mei", utcnow())
+        workflows.add_note("b", "mei", "seen", utcnow())
 
 
 def test_sqlite_counts_each_workspace_by_kind(tmp_path: Path) -> None:
@@ -137,11 +142,11 @@ def test_cli_lists_the_workspaces_as_a_table_or_json(tmp_path: Path, monkeypatch
         if line.split()[:1] in (["acme"], ["beta"], ["default"])
     }
     # mentions, cursors, saved searches, customers, link feedback, orders, interactions, scores, cases,
-    # merges
+    # merges, workflow
     assert rows == {
-        "acme": ["1", "0", "1", "2", "1", "2", "1", "1", "1", "1"],
-        "beta": ["0", "1", "0", "0", "0", "0", "0", "0", "0", "0"],
-        "default": ["2", "1", "0", "0", "0", "0", "0", "0", "0", "0"],
+        "acme": ["1", "0", "1", "2", "1", "2", "1", "1", "1", "1", "2"],
+        "beta": ["0", "1", "0", "0", "0", "0", "0", "0", "0", "0", "0"],
+        "default": ["2", "1", "0", "0", "0", "0", "0", "0", "0", "0", "0"],
     }
 
 

@@ -7,11 +7,12 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from api.web.pages import alerts, auth, customers, explore
+from api.web.pages import alerts, auth, customers, explore, mentions
 
 PAGES: list[APIRouter] = [
     auth.router,
     explore.router,
     alerts.router,
     customers.router,
+    mentions.router,
 ]
