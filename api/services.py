@@ -19,6 +19,7 @@ from core.errors import ConfigError
 from core.models import check_workspace
 from core.settings import Settings
 from crawlers.health import HealthStore, build_health_store
+from crawlers.rejected import RejectedLog, build_rejected_log
 from crm.cases.store import ElasticsearchCaseStore, SQLiteCaseStore, build_case_store
 from crm.customers import CustomerStore, build_customer_directory
 from crm.interactions import ElasticsearchInteractionStore, SQLiteInteractionStore, build_interaction_store
@@ -141,6 +142,11 @@ class Services:
     def health(self) -> HealthStore:
         """Source health files (no connection: nothing to close)."""
         return build_health_store(self.settings, workspace=self.workspace)
+
+    @property
+    def rejected(self) -> RejectedLog:
+        """The input items sources rejected, one JSONL file per source (no connection either)."""
+        return build_rejected_log(self.settings, workspace=self.workspace)
 
     def close(self) -> None:
         """Close every store built, newest first."""

@@ -164,7 +164,7 @@ def show_store(store: Store, console: Console, report: ListenReport, settings: S
     sample searches; and how to go on."""
     from rich.columns import Columns
 
-    from flows.spool import RejectedLog
+    from crawlers.rejected import RejectedLog
 
     total = store.count()
     share = store.sentiment_share()

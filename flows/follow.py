@@ -72,6 +72,7 @@ from core.models import EnrichedMention, RawMention, Rejected, SourceCursor, utc
 from core.settings import Settings, get_settings
 from crawlers.base import Source
 from crawlers.health import HealthStore
+from crawlers.rejected import RejectedLog
 from flows.cases import CasesSummary, CaseStep, build_case_step, each_hook
 from flows.follow_alerting import FollowAlerting
 from flows.listen import (
@@ -93,7 +94,7 @@ from flows.listen import (
     upsert_outcome,
 )
 from flows.sources_config import SourcesConfig
-from flows.spool import RejectedLog, Spool
+from flows.spool import Spool
 from flows.tasks import PLAIN_STEPS, AfterWrite, Enriching, Steps
 from flows.wiring import (
     LinkingEnricher,

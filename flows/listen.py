@@ -40,9 +40,10 @@ from core.models import EnrichedMention, RawMention, Rejected, utcnow
 from core.settings import Settings, get_settings
 from crawlers.base import Source
 from crawlers.health import HealthStore, RunRecord, build_health_store
+from crawlers.rejected import RejectedLog
 from flows.cases import CasesSummary, CaseStep, build_case_step, each_hook
 from flows.sources_config import SourcesConfig
-from flows.spool import DrainReport, RejectedLog, Spool
+from flows.spool import DrainReport, Spool
 from flows.tasks import PLAIN_STEPS, AfterWrite, Enriching, Steps, task_steps
 from flows.wiring import (
     LinkingEnricher,

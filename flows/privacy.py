@@ -1,7 +1,7 @@
 """Data-subject requests (GDPR, PIPL) across every layer: `forget` erases a customer, or one author,
 from the CRM stores (crm/privacy.py), the mention store and the mentions' workflow, the alerting stores
-(alerts/privacy.py), the spool and the rejected-item files (flows/spool.py); `export` gathers everything
-held about a customer as one JSON document (an access request). `earful crm forget` and `earful crm
+(alerts/privacy.py), the spool (flows/spool.py) and the rejected-item files (crawlers/rejected.py);
+`export` gathers everything held about a customer as one JSON document (an access request). `earful crm forget` and `earful crm
 export` (crm/cli) run them through the ``earful.flows`` entry points ``forget`` and ``export``: crm may
 not import flows.
 
@@ -23,6 +23,7 @@ from alerts.workflow import build_workflow_store
 from core.customer_keys import normalize_handle, normalize_platform
 from core.models import Customer, Frozen
 from core.settings import Settings
+from crawlers.rejected import RejectedLog
 from crm.privacy import (
     author_mention_filters,
     export_customer,
@@ -33,7 +34,7 @@ from crm.privacy import (
     parse_author,
     resolve_customer,
 )
-from flows.spool import RejectedLog, Spool
+from flows.spool import Spool
 from index.backends import build_mention_store
 from index.base import MentionFilter
 

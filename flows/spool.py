@@ -5,11 +5,10 @@
   ``<source>--<batch hash>.jsonl``, atomically (temporary file, fsync, rename): a crash leaves either the
   whole file or none. ``drain(store)`` re-upserts each file (ids are deterministic, so a replay
   duplicates nothing) and deletes a file only after its upsert succeeded.
-* :class:`RejectedLog`: input items that could not become mentions, appended to
-  ``<source>.jsonl`` in the workspace's directory under ``settings.rejected_dir``, with where they were
-  and why.
 
-Both are scoped to one workspace at construction, like the stores: files live under
+The rejected input items (what could not become a mention) are kept by `crawlers.rejected.RejectedLog`.
+
+The spool is scoped to one workspace at construction, like the stores: files live under
 ``<root>/workspaces/<workspace>/`` (`core.workspaces`) and every record carries the workspace.
 Files directly in the root were written before workspaces: the default workspace reads (and drains)
 them too. A spooled record of another workspace is never upserted: its file is quarantined.
@@ -20,28 +19,27 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
-import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from core.errors import EarfulError, SpoolCorrupt, is_retryable
-from core.models import DEFAULT_WORKSPACE, EnrichedMention, Rejected, WritePolicy
-from core.workspaces import WorkspaceFiles
+from core.models import DEFAULT_WORKSPACE, EnrichedMention, WritePolicy
+from core.workspaces import (
+    RECORD_WORKSPACE,
+    WorkspaceFiles,
+    fsync_dir,
+    safe_file_name,
+    scrub_jsonl,
+    write_atomically,
+)
 from index.base import MentionStore
 
 log = logging.getLogger(__name__)
 
-_UNSAFE = re.compile(r"[^A-Za-z0-9_.-]")
 _SUFFIX = ".jsonl"
-_WORKSPACE = "workspace"  # the key each record carries; a record without it was written before workspaces
-
-
-def _safe(name: str) -> str:
-    return _UNSAFE.sub("_", name)[:100] or "_"
 
 
 def batch_hash(mentions: Sequence[EnrichedMention]) -> str:
@@ -51,61 +49,6 @@ def batch_hash(mentions: Sequence[EnrichedMention]) -> str:
         digest.update(mention.id.encode("ascii"))
         digest.update(b"\n")
     return digest.hexdigest()
-
-
-def _write_atomically(path: Path, lines: Iterator[str]) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        with tmp.open("w", encoding="utf-8") as fh:
-            for line in lines:
-                fh.write(line)
-                fh.write("\n")
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-    _fsync_dir(path.parent)
-
-
-def _fsync_dir(directory: Path) -> None:
-    # The rename is durable only once the directory entry is on disk.
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
-def scrub_jsonl(paths: Sequence[Path], workspace: str, drop: Callable[[dict[str, Any]], bool]) -> int:
-    """Rewrite each JSONL file without the records of `workspace` that `drop` picks (atomically; a file
-    left empty is removed); how many records went. Unreadable lines are kept: they are no one's."""
-    removed = 0
-    for path in paths:
-        lines = path.read_text(encoding="utf-8").splitlines()
-        kept: list[str] = []
-        for line in lines:
-            try:
-                data = json.loads(line) if line.strip() else None
-            except json.JSONDecodeError:
-                data = None
-            if isinstance(data, dict) and data.get(_WORKSPACE, DEFAULT_WORKSPACE) == workspace and drop(data):
-                removed += 1
-                continue
-            kept.append(line)
-        if len(kept) == len(lines):
-            continue
-        if any(line.strip() for line in kept):
-            _write_atomically(path, iter(kept))
-        else:
-            path.unlink()
-            _fsync_dir(path.parent)
-    return removed
 
 
 class DrainReport(BaseModel):
@@ -136,9 +79,9 @@ class Spool(WorkspaceFiles):
     def put(self, source: str, mentions: Sequence[EnrichedMention]) -> Path:
         """Write a batch durably; returns its file. Spooling the same batch again replaces it."""
         self.directory.mkdir(parents=True, exist_ok=True)
-        path = self.directory / f"{_safe(source)}--{batch_hash(mentions)}{_SUFFIX}"
-        head = f'{{"{_WORKSPACE}":"{self.workspace}",'  # a checked id: nothing to escape
-        _write_atomically(path, (head + m.model_dump_json()[1:] for m in mentions))
+        path = self.directory / f"{safe_file_name(source)}--{batch_hash(mentions)}{_SUFFIX}"
+        head = f'{{"{RECORD_WORKSPACE}":"{self.workspace}",'  # a checked id: nothing to escape
+        write_atomically(path, (head + m.model_dump_json()[1:] for m in mentions))
         log.warning("spooled %d mentions of %r to %s", len(mentions), source, path)
         return path
 
@@ -165,7 +108,7 @@ class Spool(WorkspaceFiles):
                     continue
                 try:
                     data = json.loads(line)
-                    owner = data.pop(_WORKSPACE, DEFAULT_WORKSPACE) if isinstance(data, dict) else None
+                    owner = data.pop(RECORD_WORKSPACE, DEFAULT_WORKSPACE) if isinstance(data, dict) else None
                     if owner != self.workspace:
                         raise SpoolCorrupt(
                             f"spool file {path.name}:{number} belongs to workspace {owner!r}, "
@@ -229,47 +172,6 @@ class Spool(WorkspaceFiles):
             report.mentions += len(mentions)
             report.files += 1
             path.unlink()
-            _fsync_dir(path.parent)
+            fsync_dir(path.parent)
             log.info("drained %s (%d mentions)", path.name, len(mentions))
         return report
-
-
-class RejectedLog(WorkspaceFiles):
-    """Appends one workspace's rejected input items to ``<source>.jsonl`` in its directory: nothing is
-    dropped silently."""
-
-    def path(self, source: str) -> Path:
-        return self.directory / f"{_safe(source)}{_SUFFIX}"
-
-    def append(self, source: str, rejected: Sequence[Rejected]) -> Path | None:
-        if not rejected:
-            return None
-        self.directory.mkdir(parents=True, exist_ok=True)
-        path = self.path(source)
-        with path.open("a", encoding="utf-8") as fh:
-            for item in rejected:
-                record = {_WORKSPACE: self.workspace, **item.model_dump(mode="json")}
-                fh.write(json.dumps(record, ensure_ascii=False))
-                fh.write("\n")
-            fh.flush()
-            os.fsync(fh.fileno())
-        return path
-
-    def scrub(self, drop: Callable[[dict[str, Any]], bool]) -> int:
-        """Remove the rejected items `drop` picks from every source's file (privacy erasure)."""
-        files = [p for d in self.directories() for p in sorted(d.glob(f"*{_SUFFIX}")) if p.is_file()]
-        return scrub_jsonl(files, self.workspace, drop)
-
-    def read(self, source: str) -> list[Rejected]:
-        """This workspace's rejected items of a source, oldest first (before workspaces, then since)."""
-        out: list[Rejected] = []
-        for directory in self.directories():
-            path = directory / self.path(source).name
-            if not path.exists():
-                continue
-            for line in path.read_text(encoding="utf-8").splitlines():
-                if line.strip():
-                    data = json.loads(line)
-                    if data.pop(_WORKSPACE, DEFAULT_WORKSPACE) == self.workspace:
-                        out.append(Rejected.model_validate(data))
-        return out

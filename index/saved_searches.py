@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from core.models import EnrichedMention, SavedSearch
-from index.base import SearchRequest
+from index.base import SavedSearchStore, SearchRequest
 from index.query import Node, evaluate_query, parse
 from index.query.highlight import highlight
 
@@ -45,3 +45,12 @@ def checked(search: SavedSearch) -> SavedSearch:
 def ordered(searches: Sequence[SavedSearch]) -> list[SavedSearch]:
     """The order of `SavedSearchStore.list_searches`: owner, then name (code points)."""
     return sorted(searches, key=lambda s: (s.owner, s.name))
+
+
+def find_saved_search(store: SavedSearchStore, name: str, *, owner: str) -> SavedSearch | None:
+    """The saved search called `name`: `owner`'s own, else the workspace's first of that name (by owner),
+    since a workspace's members read each other's searches; None when there is none."""
+    own = store.get_search(owner, name)
+    if own is not None:
+        return own
+    return next((s for s in store.list_searches() if s.name == name), None)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from api.routes import admin, alerts, auth, customers, health, mentions, search
+from api.routes import admin, alerts, auth, customers, dashboard, health, mentions, search, sources
 
 ROUTERS: list[APIRouter] = [
     auth.router,
@@ -17,4 +17,6 @@ ROUTERS: list[APIRouter] = [
     alerts.router,
     customers.router,
     mentions.router,
+    dashboard.router,
+    sources.router,
 ]

@@ -19,6 +19,7 @@ from alerts.testing import make_alert_message
 from alerts.workflow import ASSIGNMENT_RULE, WorkflowChange, build_workflow_store, update_workflow
 from core.models import Author, CustomerLink, EnrichedMention, Rejected
 from core.settings import Settings, StoreSettings
+from crawlers.rejected import RejectedLog
 from crm.cases.store import build_case_store
 from crm.cases.testing import make_case
 from crm.cli import crm_app
@@ -31,7 +32,7 @@ from crm.records_testing import interaction, order
 from crm.scores import CustomerScore, build_score_store
 from crm.testing import ANA, BO
 from flows.privacy import forget
-from flows.spool import RejectedLog, Spool
+from flows.spool import Spool
 from index.backends import build_mention_store
 from index.base import MentionFilter
 from index.testing.corpus import enriched_mention

@@ -11,7 +11,8 @@ import pytest
 
 from core.errors import PartialWriteError, StoreUnavailable
 from core.models import DEFAULT_WORKSPACE, EnrichedMention, Rejected, WritePolicy
-from flows.spool import RejectedLog, Spool, batch_hash
+from crawlers.rejected import RejectedLog
+from flows.spool import Spool, batch_hash
 from index.base import UpsertResult
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from api.web.pages import alerts, auth, customers, explore, mentions
+from api.web.pages import alerts, auth, customers, dashboard, explore, mentions, sources
 
 PAGES: list[APIRouter] = [
     auth.router,
@@ -15,4 +15,6 @@ PAGES: list[APIRouter] = [
     alerts.router,
     customers.router,
     mentions.router,
+    dashboard.router,
+    sources.router,
 ]

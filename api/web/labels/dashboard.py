@@ -1,0 +1,80 @@
+"""Labels of the dashboard page: the form, the totals, the data tables and the chart words
+(`dashboard.chart.<key>` for each key of `reports.charts.CHART_LABEL_KEYS`)."""
+
+from __future__ import annotations
+
+LABELS: dict[str, tuple[str, str]] = {
+    "dashboard.title": ("Dashboard", "仪表盘"),
+    "dashboard.heading": ("Dashboard", "仪表盘"),
+    "dashboard.intro": (
+        "Volume, sentiment and topics of the mentions a saved search or a query selects.",
+        "按已保存的搜索或查询，查看提及的数量、情感与话题。",
+    ),
+    # The form
+    "dashboard.form.label": ("Dashboard settings", "仪表盘设置"),
+    "dashboard.form.saved_search": ("Saved search", "已保存的搜索"),
+    "dashboard.form.all_mentions": ("All mentions", "全部提及"),
+    "dashboard.form.owned_by": ("{name} (by {owner})", "{name}（{owner} 创建）"),
+    "dashboard.form.query": ("Query", "查询"),
+    "dashboard.form.query_hint": (
+        "Query language, used when no saved search is chosen.",
+        "使用查询语法；未选择已保存的搜索时生效。",
+    ),
+    "dashboard.form.period": ("Period", "时间范围"),
+    "dashboard.form.days": ("Last {days} days", "最近 {days} 天"),
+    "dashboard.form.custom": ("Custom dates", "自定义日期"),
+    "dashboard.form.from": ("From", "开始日期"),
+    "dashboard.form.to": ("To (inclusive)", "结束日期（含）"),
+    "dashboard.form.dates_hint": (
+        "The dates apply when the period is Custom dates.",
+        "时间范围为“自定义日期”时使用这两个日期。",
+    ),
+    "dashboard.form.interval": ("Interval", "时间粒度"),
+    "dashboard.form.apply": ("Update", "更新"),
+    "dashboard.interval.auto": ("Automatic", "自动"),
+    "dashboard.interval.hour": ("Hour", "小时"),
+    "dashboard.interval.day": ("Day", "天"),
+    "dashboard.interval.week": ("Week", "周"),
+    "dashboard.interval.month": ("Month", "月"),
+    # Totals
+    "dashboard.totals.label": ("Totals", "总计"),
+    "dashboard.totals.mentions": ("Mentions", "提及数"),
+    "dashboard.totals.previous": ("Previous period", "上一周期"),
+    "dashboard.totals.change": ("Change", "变化"),
+    "dashboard.totals.no_change": ("No mentions in the previous period", "上一周期没有提及"),
+    "dashboard.totals.negative_share": ("Negative share", "负面占比"),
+    "dashboard.totals.period": (
+        "{start} to {end} ({tz}), by {interval}",
+        "{start} 至 {end}（{tz}），按{interval}",
+    ),
+    "dashboard.totals.query": ("Query: {query}", "查询：{query}"),
+    "dashboard.error": ("The dashboard could not be built: {message}", "无法生成仪表盘：{message}"),
+    # Data tables
+    "dashboard.data": ("Data table", "数据表"),
+    "dashboard.table.period": ("Period", "时段"),
+    "dashboard.table.mentions": ("Mentions", "提及数"),
+    "dashboard.table.share": ("Share", "占比"),
+    "dashboard.table.source": ("Source", "数据源"),
+    "dashboard.table.platform": ("Platform", "平台"),
+    "dashboard.top_sources": ("Top sources", "主要数据源"),
+    "dashboard.top_platforms": ("Top platforms", "主要平台"),
+    "dashboard.empty": ("No mentions in this period.", "此时间范围内没有提及。"),
+    # Chart words (reports.charts.CHART_LABEL_KEYS)
+    "dashboard.chart.volume.title": ("Mentions over time", "提及数量趋势"),
+    "dashboard.chart.volume.x": ("Period", "时段"),
+    "dashboard.chart.volume.y": ("Mentions", "提及数"),
+    "dashboard.chart.trend.title": ("Sentiment over time", "情感趋势"),
+    "dashboard.chart.trend.x": ("Period", "时段"),
+    "dashboard.chart.trend.y": ("Mentions", "提及数"),
+    "dashboard.chart.trend.legend": ("Sentiment", "情感"),
+    "dashboard.chart.share.title": ("Share of sentiment", "情感占比"),
+    "dashboard.chart.share.legend": ("Sentiment", "情感"),
+    "dashboard.chart.share.count": ("Mentions", "提及数"),
+    "dashboard.chart.share.fraction": ("Share", "占比"),
+    "dashboard.chart.intents.title": ("Top intents", "主要意图"),
+    "dashboard.chart.intents.x": ("Mentions", "提及数"),
+    "dashboard.chart.intents.y": ("Intent", "意图"),
+    "dashboard.chart.aspects.title": ("Top aspects", "主要方面"),
+    "dashboard.chart.aspects.x": ("Mentions", "提及数"),
+    "dashboard.chart.aspects.y": ("Aspect", "方面"),
+}
