@@ -16,7 +16,7 @@ from typing import Any, Final
 
 from alerts.store_testing import make_alert, make_rule
 from api.services import Services
-from core.models import Author, Customer, SavedSearch
+from core.models import Author, Customer, Rejected, SavedSearch
 from core.settings import CaseSettings
 from crm.cases.model import Case
 from index.testing.corpus import enriched_mention
@@ -106,6 +106,15 @@ def _workflow(services: Services, seeded: Seeded) -> None:
     seeded.readers["workflow"] = lambda: (store.get(mention_id), store.notes(mention_id))
 
 
+def _rejected(services: Services, seeded: Seeded) -> None:
+    log = attrgetter("rejected")(services)  # the sources page's rejected items (api-dashboard's store)
+    item = Rejected(
+        source=f"{seeded.workspace}-feed", locator="feed.csv:7", reason="no date", raw=f"{seeded.marker},,"
+    )
+    log.append(item.source, [item])
+    seeded.readers["rejected"] = lambda: log.read(item.source)
+
+
 SEEDERS: Final[dict[str, Callable[[Services, Seeded], None]]] = {
     # in this order: later ones refer to earlier ids (an alert to its mention, a case to its customer)
     "mentions": _mentions,
@@ -114,6 +123,7 @@ SEEDERS: Final[dict[str, Callable[[Services, Seeded], None]]] = {
     "customers": _customers,
     "cases": _cases,
     "workflow": _workflow,
+    "rejected": _rejected,
 }
 """`Services` property -> its seeder."""
 
