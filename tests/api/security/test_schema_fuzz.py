@@ -19,7 +19,7 @@ from api.accounts.models import Role
 from api.app import create_app
 from api.testing import api_key, api_settings
 
-EXAMPLES: Final = 15
+EXAMPLES: Final = 10
 CHECKS: Final = [
     schemathesis.checks.not_a_server_error,
     schemathesis.checks.status_code_conformance,
