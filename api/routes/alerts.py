@@ -66,6 +66,42 @@ RULE_EXAMPLE: Final[dict[str, Any]] = {
     "severity": "warning",
     "channels": ["support-slack"],
 }
+ALERT_EXAMPLE: Final[dict[str, Any]] = {
+    "id": "7118d3dc8d89130f8492f5fb4d579d26",
+    "rule_id": "vip-complaints",
+    "rule_name": "VIP complaints",
+    "kind": "every_match",
+    "decision": "fire",
+    "severity": "critical",
+    "key": "customer=c-42",
+    "window_start": None,
+    "fired_at": "2026-03-04T12:00:00Z",
+    "mention_ids": ["9f2c41d0a7b3e5f1"],
+    "explanation": {
+        "query": "intent:complaint AND tier:(gold OR platinum)",
+        "numbers": {},
+        "top_terms": [],
+        "top_authors": [],
+        "top_sites": [],
+        "top_aspects": [],
+        "customer": {
+            "customer_id": "c-42",
+            "name": "Jane Doe",
+            "tier": "gold",
+            "open_complaints": 2,
+            "last_mentions": ["9f2c41d0a7b3e5f1"],
+        },
+        "snippet": "still waiting for my <em>refund</em>",
+        "sections": [],
+        "links": [],
+    },
+    "status": "acknowledged",
+    "snoozed_until": None,
+    "history": [
+        {"status": "acknowledged", "by": "ana", "at": "2026-03-04T12:05:00Z", "until": None, "note": ""}
+    ],
+    "headline": "still waiting for my refund",
+}
 RuleData = Annotated[
     dict[str, Any],
     Body(
@@ -78,7 +114,9 @@ RuleData = Annotated[
 
 # --- models --------------------------------------------------------------------------------------
 class RuleList(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(
+        frozen=True, json_schema_extra={"examples": [{"workspace": "default", "rules": []}]}
+    )
 
     workspace: str
     rules: list[Rule] = Field(description="By name, then id")
@@ -102,7 +140,7 @@ class BacktestRequest(BaseModel):
 class AlertOut(Alert):
     """An alert, with the one-line headline the inbox shows."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", json_schema_extra={"examples": [ALERT_EXAMPLE]})
 
     headline: str = Field(description="What happened, in one line (the matched text, or the numbers)")
 
@@ -112,7 +150,12 @@ class AlertOut(Alert):
 
 
 class AlertPage(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(
+        frozen=True,
+        json_schema_extra={
+            "examples": [{"alerts": [ALERT_EXAMPLE], "next_cursor": "1772625600000000.7118d3dc8d89130f"}]
+        },
+    )
 
     alerts: list[AlertOut] = Field(description="Newest first")
     next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null on the last")
@@ -135,7 +178,9 @@ class Delivery(BaseModel):
 
 
 class AlertDetail(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(
+        frozen=True, json_schema_extra={"examples": [{"alert": ALERT_EXAMPLE, "deliveries": []}]}
+    )
 
     alert: AlertOut
     deliveries: list[Delivery] = Field(description="Its deliveries, oldest first")
@@ -282,7 +327,9 @@ def list_alerts(
 class AlertEvent(BaseModel):
     """The data of an ``event: alert`` of the stream."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(
+        frozen=True, json_schema_extra={"examples": [{"new": True, "alert": ALERT_EXAMPLE}]}
+    )
 
     new: bool = Field(description="Raised since the cursor (else: worked on since)")
     alert: AlertOut

@@ -21,6 +21,7 @@ from alerts.store import AlertStores, build_alert_stores
 from alerts.store_testing import make_alert, make_rule, message_for
 from api.accounts.models import Role
 from api.app import create_app
+from api.routes.alerts import ALERT_EXAMPLE, AlertOut
 from api.testing import Response, add_user, api_key, api_settings, error_of, signed_in
 from core.models import DEFAULT_WORKSPACE
 from core.settings import ElasticsearchSettings, Settings, StoreSettings
@@ -403,3 +404,11 @@ def test_rules_inbox_and_stream_on_elasticsearch(es_url: str, es_prefix: str, tm
         assert [(a["alert"]["id"], a["new"], a["alert"]["status"]) for a in alerts] == [
             (alert.id, True, "acknowledged")
         ]
+
+
+def test_the_documented_examples_are_valid(client: TestClient) -> None:
+    assert AlertOut.model_validate(ALERT_EXAMPLE).headline == "still waiting for my refund"
+    schema = client.get("/api/v1/openapi.json").json()
+    stream = schema["paths"]["/api/v1/alerts/stream"]["get"]
+    assert "text/event-stream" in stream["responses"]["200"]["content"]
+    assert {"201", "400", "409"} <= set(schema["paths"]["/api/v1/alert-rules"]["post"]["responses"])
