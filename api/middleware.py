@@ -5,7 +5,8 @@ through untouched):
   one), echoed on every response with the security headers; an exception nothing handled becomes a
   500 ``internal_error`` here, logged with the request id, so even that answer carries both.
 - `BodyLimit`: a body over ``settings.api.max_body_bytes`` is refused with 413, by its
-  ``Content-Length`` before anything is read, and while it streams when it has none (chunked).
+  ``Content-Length`` before anything is read, and while it streams when it has none (chunked); a path
+  and query string over ``settings.api.max_url_chars`` with 400 (a server in front may refuse it first).
 
 Content-Security-Policy: scripts, styles, images, fonts and connections from the app's own origin only;
 no inline script or style, and no eval: earful.js runs Vega with its expression interpreter
@@ -89,9 +90,10 @@ class RequestContext:
 
 
 class BodyLimit:
-    def __init__(self, app: ASGIApp, max_body_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_body_bytes: int, max_url_chars: int) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
+        self.max_url_chars = max_url_chars
 
     def _too_large(self) -> PayloadTooLarge:
         return PayloadTooLarge(
@@ -101,6 +103,14 @@ class BodyLimit:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
+            return
+        url_chars = len(scope.get("raw_path") or scope["path"]) + len(scope.get("query_string") or b"")
+        if url_chars > self.max_url_chars:
+            too_long = InvalidInput(
+                f"request path and query string over {self.max_url_chars} characters",
+                details={"max_url_chars": self.max_url_chars},
+            )
+            await error_response(Request(scope), too_long)(scope, receive, send)
             return
         length = dict(scope.get("headers") or []).get(b"content-length")
         if length is not None:

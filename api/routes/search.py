@@ -425,7 +425,10 @@ def list_saved_searches(principal: Reader, services: WorkspaceServices) -> Saved
     response_model=SavedSearch,
     status_code=201,
     summary="Save a search under a name (replaces the principal's search of that name: 200)",
-    responses=error_responses(400, 401, 403, 422),
+    responses={
+        200: {"model": SavedSearch, "description": "Replaced the principal's search of that name"},
+        **error_responses(400, 401, 403, 422),
+    },
 )
 def save_search(
     body: SavedSearchBody, principal: Writer, services: WorkspaceServices, response: Response

@@ -27,6 +27,9 @@ class ApiSettings(Section):
     max_body_bytes: int = Field(
         1024 * 1024, gt=0, description="Largest request body accepted; larger is refused with 413"
     )
+    max_url_chars: int = Field(
+        8192, ge=256, description="Longest request path and query string accepted; longer is refused with 400"
+    )
     max_query_chars: int = Field(4000, gt=0, description="Longest search query accepted, in characters")
     max_page_size: int = Field(200, ge=1, description="Most hits one search page may ask for")
     login_attempts: int = Field(
