@@ -1,9 +1,9 @@
 """Data-subject requests (GDPR, PIPL) across every layer: `forget` erases a customer, or one author,
 from the CRM stores (crm/privacy.py), the mention store and the mentions' workflow, the alerting stores
 (alerts/privacy.py), the spool (flows/spool.py) and the rejected-item files (crawlers/rejected.py);
-`export` gathers everything held about a customer as one JSON document (an access request). `earful crm forget` and `earful crm
-export` (crm/cli) run them through the ``earful.flows`` entry points ``forget`` and ``export``: crm may
-not import flows.
+`export` gathers everything held about a customer as one JSON document (an access request). `earful crm
+forget` and `earful crm export` (crm/cli) run them through the ``earful.flows`` entry points ``forget``
+and ``export``: crm may not import flows.
 
 Plain functions, not Prefect flows: a request is run by a person, once, and must say at once what it
 removed (docs/customers.md, Privacy).
