@@ -6,7 +6,7 @@ VENV := .venv
 # machine links torch and its CUDA wheels from the cache instead of downloading gigabytes again.
 UV := $(PY) -m uv
 
-.PHONY: setup demo test lint check es-start es-stop bench clean
+.PHONY: setup demo test lint check es-start es-stop bench clean browser assets
 
 $(VENV)/.installed: pyproject.toml
 	@$(PY) -m uv --version >/dev/null 2>&1 || $(PY) -m pip install --quiet 'uv>=0.8,<1'
@@ -20,8 +20,16 @@ demo: setup
 	$(VENV)/bin/earful demo
 
 # Lint first (fast, catches layer violations), then the whole suite against a real Elasticsearch.
-test: setup lint
+test: setup browser lint
 	bash infra/test.sh
+
+# Debian's Chromium (and CJK fonts) for the browser tests; apt-get only when missing.
+browser:
+	bash infra/browser.sh
+
+# Re-vendor the web UI's browser libraries from api/web/package-lock.json (needs npm); commit the result.
+assets:
+	bash infra/assets.sh
 
 lint: setup
 	$(VENV)/bin/ruff check .

@@ -50,6 +50,14 @@ def test_the_wheel_ships_the_code_and_its_data_not_the_tests(wheel: Path) -> Non
         "crawlers/testing/replicas/reviews.yaml",
         "crm/customer360.py",
         "nlp/weights/heads.safetensors",
+        "api/web/templates/base.html",  # the web UI renders from the package, not the checkout
+        "api/web/static/earful.css",
+        "api/web/static/earful.js",
+        "api/web/static/favicon.svg",
+        "api/web/static/vendor/htmx.min.js",
+        "api/web/static/vendor/vega-embed.min.js",
+        "api/web/static/vendor/VERSIONS.json",
+        "api/web/static/vendor/vega.LICENSE.txt",
     ):
         assert shipped in names, shipped
     for package in ("core", "crawlers", "nlp", "index", "crm", "alerts", "reports", "flows", "demo", "api"):

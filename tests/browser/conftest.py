@@ -1,0 +1,55 @@
+"""Browser fixtures: Debian's Chromium driven by Playwright (never Playwright's own download, never
+skipped: a missing browser fails with the install hint). Helpers to import: tests/browser/support.py.
+
+- `chromium` (session): the headless browser.
+- `browser_page`: a fresh context and page per test, 1280x800, en-US; `phone_page`: the same at 390x844.
+  Any console error or uncaught page error fails the test at teardown.
+- `serve`: `serve(app) -> base URL`, an ASGI app on a free loopback port until the test ends.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
+
+import pytest
+from playwright.sync_api import Browser, Page, sync_playwright
+from starlette.types import ASGIApp
+
+from tests.browser.support import CHROMIUM, INSTALL_HINT, live_server, watched_page
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "tests/browser/" in item.nodeid:
+            item.add_marker(pytest.mark.browser)
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Iterator[Browser]:
+    if not CHROMIUM.is_file():
+        pytest.fail(INSTALL_HINT, pytrace=False)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM),
+            headless=True,
+            args=["--no-sandbox", "--disable-background-networking", "--disable-dev-shm-usage"],
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def browser_page(chromium: Browser) -> Iterator[Page]:
+    yield from watched_page(chromium, 1280, 800)
+
+
+@pytest.fixture
+def phone_page(chromium: Browser) -> Iterator[Page]:
+    yield from watched_page(chromium, 390, 844)
+
+
+@pytest.fixture
+def serve() -> Iterator[Callable[[ASGIApp], str]]:
+    with ExitStack() as stack:
+        yield lambda app: stack.enter_context(live_server(app))
