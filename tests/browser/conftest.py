@@ -5,18 +5,24 @@ skipped: a missing browser fails with the install hint). Helpers to import: test
 - `browser_page`: a fresh context and page per test, 1280x800, en-US; `phone_page`: the same at 390x844.
   Any console error or uncaught page error fails the test at teardown.
 - `serve`: `serve(app) -> base URL`, an ASGI app on a free loopback port until the test ends.
+- `test_templates`: tests/browser/templates/ beside the package's templates (for pages built in a test).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
+from pathlib import Path
 
 import pytest
+from jinja2 import ChoiceLoader, FileSystemLoader
 from playwright.sync_api import Browser, Page, sync_playwright
 from starlette.types import ASGIApp
 
+from api.web.render import environment
 from tests.browser.support import CHROMIUM, INSTALL_HINT, live_server, watched_page
+
+TEMPLATES = Path(__file__).parent / "templates"
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -53,3 +59,11 @@ def phone_page(chromium: Browser) -> Iterator[Page]:
 def serve() -> Iterator[Callable[[ASGIApp], str]]:
     with ExitStack() as stack:
         yield lambda app: stack.enter_context(live_server(app))
+
+
+@pytest.fixture
+def test_templates(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Templates of the tests (tests/browser/templates/) beside the package's, until the test ends."""
+    env = environment()
+    assert env.loader is not None
+    monkeypatch.setattr(env, "loader", ChoiceLoader([FileSystemLoader(TEMPLATES), env.loader]))

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 import uvicorn
-from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, WebError
+from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, Response, WebError
 from starlette.types import ASGIApp
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -82,24 +82,40 @@ def screenshot(page: Page, name: str) -> Path:
 
 def watched_page(chromium: Browser, width: int, height: int) -> Iterator[Page]:
     """A page in a fresh context (en-US); once the generator resumes, it closes the context and fails
-    the test if the page logged a console error or threw an uncaught error."""
+    the test if the page logged a console error or threw an uncaught error.
+
+    One console error is not the page's fault: Chromium logs "Failed to load resource" for a document
+    answered with an error status (a 401 login form, a 404 page). A test that visits such a page asserts
+    its status itself; a script, stylesheet or htmx request that fails is still an error."""
     context: BrowserContext = chromium.new_context(
         viewport={"width": width, "height": height}, locale="en-US", service_workers="block"
     )
+    console: list[tuple[str, str]] = []  # (text, url)
     errors: list[str] = []
+    error_documents: set[str] = set()
 
     def on_console(message: ConsoleMessage) -> None:
         if message.type == "error":
-            errors.append(f"console: {message.text} ({message.location.get('url', '')})")
+            console.append((message.text, message.location.get("url", "")))
+
+    def on_response(response: Response) -> None:
+        if response.request.resource_type == "document" and response.status >= 400:
+            error_documents.add(response.url)
 
     def on_web_error(error: WebError) -> None:
         errors.append(f"page error: {error.error}")
 
     context.on("console", on_console)
+    context.on("response", on_response)
     context.on("weberror", on_web_error)
     try:
         yield context.new_page()
     finally:
         context.close()
+    errors[:0] = [
+        f"console: {text} ({url})"
+        for text, url in console
+        if not (text.startswith("Failed to load resource") and url in error_documents)
+    ]
     if errors:
         pytest.fail("the page logged errors:\n" + "\n".join(errors), pytrace=False)

@@ -5,21 +5,18 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi import FastAPI, Request, Response
 from fastapi.staticfiles import StaticFiles
-from jinja2 import ChoiceLoader, FileSystemLoader
 from playwright.sync_api import Browser, Page
 
-from api.web.render import STATIC_DIR, environment, render
+from api.web.render import STATIC_DIR, render
 from tests.browser.support import screenshot, settle, watched_page
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("test_templates")]
 
-TEMPLATES = Path(__file__).parent / "templates"
 # The app's policy (api/middleware.py) without 'unsafe-eval': the shell needs neither eval nor inline
 # style, and a violation is a console error, which fails the test.
 STRICT_CSP = (
@@ -45,14 +42,6 @@ class FakePrincipal:
     role: str = "analyst"
     workspaces: tuple[str, ...] = ("default", "acme")
     language: str = "en"
-
-
-@pytest.fixture(autouse=True)
-def test_templates(monkeypatch: pytest.MonkeyPatch) -> None:
-    """This module's page templates beside the package's (restored after the test)."""
-    env = environment()
-    assert env.loader is not None
-    monkeypatch.setattr(env, "loader", ChoiceLoader([FileSystemLoader(TEMPLATES), env.loader]))
 
 
 def shell_app() -> FastAPI:
@@ -166,3 +155,16 @@ def test_a_console_error_or_uncaught_exception_fails_the_test(chromium: Browser)
     page.set_content("<script>console.error('boom'); null.x</script>")
     with pytest.raises(pytest.fail.Exception, match=r"(?s)console: boom.*page error: .*reading 'x'"):
         next(pages)
+
+
+def test_an_error_status_of_the_page_itself_is_the_tests_business_not_a_console_error(
+    chromium: Browser, base_url: str
+) -> None:
+    pages = watched_page(chromium, 1280, 800)
+    page = next(pages)
+    assert page.goto(f"{base_url}/no-such-page").status == 404  # type: ignore[union-attr]
+    page.set_content('<img src="/no-such-image.png">')  # a missing resource still counts
+    page.wait_for_load_state("load")
+    with pytest.raises(pytest.fail.Exception, match="no-such-image") as failure:
+        next(pages)
+    assert "no-such-page" not in str(failure.value)

@@ -7,4 +7,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-PAGES: list[APIRouter] = []
+from api.web.pages import auth
+
+PAGES: list[APIRouter] = [
+    auth.router,
+]
