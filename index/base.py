@@ -51,6 +51,7 @@ class MentionFilter(_Frozen):
 
 
 SortOrder = Literal["newest", "oldest", "relevance"]
+Interval = Literal["hour", "day", "week", "month"]
 
 
 FacetField = Literal[
@@ -76,9 +77,18 @@ class SearchRequest(_Frozen):
     sort: SortOrder = "newest"
     limit: int = Field(20, ge=0, le=10_000)
     offset: int = Field(0, ge=0, le=10_000)
+    search_after: str | None = Field(
+        None,
+        description="Opaque cursor (a page's `next_cursor`): the page after that one, in the same order. "
+        "Only with the same query, text, filters and sort, and without `offset` (InvalidInput otherwise)",
+    )
     highlight: bool = Field(False, description="Return highlighted fragments of what `query` matched")
     facets: tuple[FacetField, ...] = Field((), description="Facet counts over all matches, not just the page")
     facet_size: int = Field(10, ge=1, le=1000)
+    histogram: Interval | None = Field(
+        None, description="Also count every match per calendar interval of published_at (as date_histogram)"
+    )
+    histogram_tz: str = Field("UTC", description="Time zone of the histogram's calendar (as date_histogram)")
 
 
 class SearchPage(_Frozen):
@@ -88,6 +98,14 @@ class SearchPage(_Frozen):
         default_factory=dict, description="mention id -> field ('text', 'title') -> fragments with <em> marks"
     )
     facets: dict[str, tuple[Bucket, ...]] = Field(default_factory=dict)
+    histogram: tuple[Bucket, ...] = Field(
+        (), description="Matches per interval, oldest first, empty buckets omitted (when asked for)"
+    )
+    next_cursor: str | None = Field(
+        None,
+        description="Pass as `search_after` for the next page; None when no hit follows this page. "
+        "Cursors follow the engine's own order (relevance scores differ between engines)",
+    )
 
 
 class UpsertResult(_Frozen):
@@ -106,9 +124,6 @@ class SentimentShare(_Frozen):
 
     def share(self, label: SentimentLabel) -> float:
         return self.counts.get(label, 0) / self.total if self.total else 0.0
-
-
-Interval = Literal["hour", "day", "week", "month"]
 
 
 @runtime_checkable

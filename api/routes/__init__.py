@@ -7,10 +7,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from api.routes import admin, auth, health
+from api.routes import admin, auth, health, search
 
 ROUTERS: list[APIRouter] = [
     auth.router,
     admin.router,
     health.router,
+    search.router,
 ]

@@ -18,11 +18,11 @@ from typing import Any, Final, Literal
 from starlette.requests import Request
 
 import api.web.labels
+from api.auth import LANG_COOKIE
 
 Language = Literal["en", "zh"]
 SUPPORTED: Final[tuple[Language, ...]] = ("en", "zh")
 DEFAULT: Final[Language] = "en"
-LANG_COOKIE: Final = "lang"
 # The value of <html lang>: Chinese labels are Simplified Chinese.
 HTML_LANG: Final[dict[Language, str]] = {"en": "en", "zh": "zh-CN"}
 

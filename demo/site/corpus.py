@@ -252,7 +252,7 @@ BODIES: dict[str, dict[str, dict[str, tuple[str, ...]]]] = {
                 "Waited {n} minutes and the food arrived cold. This is unacceptable, {brand}.",
                 "Half my order was missing and support just sent a canned reply. Awful.",
                 "The rider was rude and left my order at the wrong building.",
-                "{brand} charged me twice for one order and still no refund after {n} hours.",
+                "{brand} charged me twice for one order and the refund is already {n} hours late.",
                 "Delivery fees keep going up while the service gets worse. So frustrating.",
             ),
             "zh-Hans": (
@@ -263,7 +263,7 @@ BODIES: dict[str, dict[str, dict[str, tuple[str, ...]]]] = {
             ),
             "zh-Hant": (
                 "等了{n}分鐘，送來的餐都冷了，很失望。",
-                "外送員態度很差，餐還送錯地方。",
+                "餐晚到{n}分鐘，退款到現在還沒收到，很失望。",
             ),
         },
         "question": {
@@ -379,7 +379,7 @@ BODIES: dict[str, dict[str, dict[str, tuple[str, ...]]]] = {
                 "{brand} lost my luggage and nobody at the desk could help. Furious.",
                 "The {p0} seat was broken and the crew did not care. Never had a worse flight.",
                 "They cancelled my flight the night before and offered a voucher, not a refund. Disgraceful.",
-                "Waited {n} hours on the phone with {support} and still no answer about my refund.",
+                "We landed {n} hours late and I want my money back, {support}. Still no answer.",
             ),
             "zh-Hans": (
                 "航班延误{n}个小时，{brand}一句解释都没有，太差了。",
@@ -553,11 +553,11 @@ BODIES: dict[str, dict[str, dict[str, tuple[str, ...]]]] = {
             "en": (
                 "Third {product} repair this year. Switching to {rival} when my contract ends.",
                 "Done with {brand}, the updates broke more than they fixed. Moving to {rival}.",
-                "Never buying a {brand} phone again after this support nightmare.",
+                "My refund for the broken phone is two weeks late. Never buying a {brand} phone again.",
             ),
             "zh-Hans": (
                 "一年修了三次，合约到期就换成{rival}。",
-                "系统越更新越卡，再也不买{brand}了。",
+                "退款拖了两个星期还没到账，再也不买{brand}了。",
                 "售后太差，下一台改用{rival}。",
             ),
             "zh-Hant": (

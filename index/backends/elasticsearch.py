@@ -46,6 +46,7 @@ from index.base import (
 from index.bulk import BulkWriter
 from index.es_client import translated
 from index.es_scoped import ScopedElasticsearch
+from index.paging import decode_cursor, encode_cursor
 from index.query import Node
 from index.query.to_es import compile_es
 from index.saved_searches import checked, ordered, page_highlights, request_query
@@ -67,6 +68,7 @@ FACET_FIELDS: dict[str, str] = {
     "hashtag": "hashtags",
 }
 PIT_KEEP_ALIVE = "2m"
+_ENGINE = "elasticsearch"  # whose cursors these are
 _SAVED_PAGE = 1000
 _SOURCE_EXCLUDES = list(schema.DERIVED_FIELDS)
 
@@ -171,6 +173,26 @@ def terms_aggregation(field: FacetField, size: int) -> dict[str, Any]:
     }
 
 
+def date_histogram_aggregation(interval: Interval, tz: str) -> dict[str, Any]:
+    """Calendar buckets of published_at in `tz` (`index.aggregations` gives the keys)."""
+    return {
+        "date_histogram": {
+            "field": "published_at",
+            "calendar_interval": interval,
+            "time_zone": es_time_zone(tz),
+            "min_doc_count": 1,
+        }
+    }
+
+
+def _date_buckets(aggregation: dict[str, Any], tz: str) -> list[Bucket]:
+    return [
+        Bucket(key=key_from_epoch_millis(int(b["key"]), tz), count=b["doc_count"])
+        for b in aggregation["buckets"]
+        if b["doc_count"] > 0
+    ]
+
+
 def _buckets(aggregation: dict[str, Any]) -> list[Bucket]:
     return [Bucket(key=str(b["key"]), count=b["doc_count"]) for b in aggregation["buckets"]]
 
@@ -260,29 +282,47 @@ class ElasticsearchMentionStore(ScopedElasticsearch):
     def search(self, request: SearchRequest) -> SearchPage:
         """`request.query` (compiled to span and bool queries) AND `text` AND filters in one request, with
         the facets as terms aggregations over every match. Highlights come from the evaluator's spans on
-        the returned hits, so they are the same as the SQLite backend's."""
+        the returned hits, so they are the same as the SQLite backend's. Cursors carry the last hit's
+        sort values (published_at, id) or (_score, id), given back as native ``search_after``; one hit
+        more than the page is asked for, to know whether another page follows."""
         node = request_query(request)  # QuerySyntaxError before any request
+        has_text = bool(text_clauses(request.text))
+        ranked = request.sort == "relevance" and has_text
+        after = decode_cursor(_ENGINE, request, (float, str) if ranked else (int, str))
         facets = tuple(dict.fromkeys(request.facets))
         client = self._ensure()
-        has_text = bool(text_clauses(request.text))
         aggs = {f"facet_{field}": terms_aggregation(field, request.facet_size) for field in facets}
+        if request.histogram is not None:
+            check_interval(request.histogram)
+            aggs["histogram"] = date_histogram_aggregation(request.histogram, request.histogram_tz)
+        # within the result window: the one extra hit is skipped where the window has no room for it
+        room = request.limit > 0 and request.offset + request.limit < schema.MAX_RESULT_WINDOW
+        size = request.limit + 1 if room else request.limit
         with translated("search mentions"):
             response = client.search(
                 index=self.alias,
                 query=compile_query(self._workspace, request.filters, request.text, node),
                 sort=compile_sort(request.sort, has_text),
                 from_=request.offset,
-                size=request.limit,
+                size=size,
+                search_after=after,
                 track_total_hits=True,
                 source_excludes=_SOURCE_EXCLUDES,
                 aggs=aggs or None,
             )
-        hits = tuple(schema.mention_from_source(hit["_source"]) for hit in response["hits"]["hits"])
+        found = response["hits"]["hits"]
+        page = found[: request.limit]
+        more = len(found) > request.limit or (not room and len(found) == request.limit)
+        hits = tuple(schema.mention_from_source(hit["_source"]) for hit in page)
         return SearchPage(
             total=response["hits"]["total"]["value"],
             hits=hits,
             highlights=page_highlights(node, hits) if request.highlight else {},
             facets={field: tuple(_buckets(response["aggregations"][f"facet_{field}"])) for field in facets},
+            histogram=tuple(_date_buckets(response["aggregations"]["histogram"], request.histogram_tz))
+            if request.histogram is not None
+            else (),
+            next_cursor=encode_cursor(_ENGINE, request, page[-1]["sort"]) if more and page else None,
         )
 
     def count(self, filters: MentionFilter = NO_FILTER) -> int:
@@ -295,29 +335,16 @@ class ElasticsearchMentionStore(ScopedElasticsearch):
         self, filters: MentionFilter = NO_FILTER, interval: Interval = "day", tz: str = "UTC"
     ) -> list[Bucket]:
         check_interval(interval)
-        time_zone = es_time_zone(tz)
+        aggregation = date_histogram_aggregation(interval, tz)
         client = self._ensure()
         with translated("aggregate mentions by date"):
             response = client.search(
                 index=self.alias,
                 query=compile_query(self._workspace, filters),
                 size=0,
-                aggs={
-                    "by_date": {
-                        "date_histogram": {
-                            "field": "published_at",
-                            "calendar_interval": interval,
-                            "time_zone": time_zone,
-                            "min_doc_count": 1,
-                        }
-                    }
-                },
+                aggs={"by_date": aggregation},
             )
-        return [
-            Bucket(key=key_from_epoch_millis(int(b["key"]), tz), count=b["doc_count"])
-            for b in response["aggregations"]["by_date"]["buckets"]
-            if b["doc_count"] > 0
-        ]
+        return _date_buckets(response["aggregations"]["by_date"], tz)
 
     def terms(self, field: FacetField, filters: MentionFilter = NO_FILTER, size: int = 10) -> list[Bucket]:
         from core.errors import InvalidInput

@@ -43,11 +43,13 @@ from index.base import (
     SentimentShare,
     UpsertResult,
 )
+from index.paging import KeyValue, decode_cursor, encode_cursor
 from index.query import MentionView, Node, compile_query
 from index.query.to_sqlite import sqlite_candidates
 from index.saved_searches import checked, ordered, page_highlights, request_query
 
 _ALL = MentionFilter()
+_ENGINE = "sqlite"  # whose cursors these are
 _CHUNK = 5000  # ids per existence lookup
 _SLOT_US = SLOT_SECONDS * 1_000_000
 _MENTION_COLUMNS = ("workspace", "id", *MENTION_DATA_COLUMNS)  # the order of _Prepared.row
@@ -260,12 +262,19 @@ class SQLiteMentionStore(ScopedSQLite):
         exact they are evaluated one by one, and the page, the total and the facets are then all taken
         over the rowids that matched, so they agree with each other."""
         node = request_query(request)  # QuerySyntaxError before touching the database
+        ranked = request.sort == "relevance" and fts_query(request.text) is not None
+        after = decode_cursor(_ENGINE, request, (float, int, str) if ranked else (int, str))
+        if request.histogram is not None:
+            check_interval(request.histogram)
+            zone(request.histogram_tz)
         clause, params = where(self._workspace, request.filters, request.text)
         with self._db.session("search") as conn, self._db.transaction(conn):  # one snapshot for everything
             if node is not None:
                 clause, params = self._query_clause(conn, node, clause, params)
             total = conn.execute(f"SELECT COUNT(*) FROM mentions m WHERE {clause}", params).fetchone()[0]
-            docs = self._page(conn, request, clause, params) if request.limit else []
+            docs, next_cursor = (
+                self._page(conn, request, after, clause, params) if request.limit else ([], None)
+            )
             facets = {
                 field: tuple(
                     order_terms(
@@ -278,9 +287,19 @@ class SQLiteMentionStore(ScopedSQLite):
                 )
                 for field, size in ((f, request.facet_size) for f in dict.fromkeys(request.facets))
             }
-        hits = tuple(EnrichedMention.model_validate_json(doc) for (doc,) in docs)
+            slots = self._slots(conn, clause, params) if request.histogram is not None else []
+        hits = tuple(EnrichedMention.model_validate_json(doc) for doc in docs)
         highlights = page_highlights(node, hits) if request.highlight else {}
-        return SearchPage(total=total, hits=hits, highlights=highlights, facets=facets)
+        return SearchPage(
+            total=total,
+            hits=hits,
+            highlights=highlights,
+            facets=facets,
+            histogram=tuple(histogram_from_slots(slots, request.histogram, request.histogram_tz))
+            if request.histogram is not None
+            else (),
+            next_cursor=next_cursor,
+        )
 
     def _query_clause(
         self, conn: sqlite3.Connection, node: Node, clause: str, params: list[Any]
@@ -306,28 +325,60 @@ class SQLiteMentionStore(ScopedSQLite):
 
     @staticmethod
     def _page(
-        conn: sqlite3.Connection, request: SearchRequest, clause: str, params: list[Any]
-    ) -> list[tuple[str]]:
+        conn: sqlite3.Connection,
+        request: SearchRequest,
+        after: list[KeyValue] | None,
+        clause: str,
+        params: list[Any],
+    ) -> tuple[list[str], str | None]:
+        """The page's documents and the cursor after it (None when nothing follows: one row more than
+        the page is read to know). Keys: (published_us, id), or (bm25, published_us, id) for relevance
+        with text; each order's keyset condition is exactly "after the key" in that order."""
         match = fts_query(request.text)
+        sql: str
         if request.sort == "relevance" and match is not None:
-            # bm25 needs the FTS row itself: join it rather than filter by rowid
+            # bm25 needs the FTS row itself: join it rather than filter by rowid. Materialized, so the
+            # keyset condition on the score applies to its results instead of inside the FTS scan.
             weights = ", ".join(str(w) for w in BM25_WEIGHTS)
+            keyset = "" if after is None else " WHERE k0 > ? OR (k0 = ? AND (k1 < ? OR (k1 = ? AND k2 > ?)))"
             sql = (
-                "SELECT m.doc FROM mention_fts JOIN mentions m ON m.rowid = mention_fts.rowid "
-                f"WHERE mention_fts MATCH ? AND {clause} "
-                f"ORDER BY bm25(mention_fts, {weights}), m.published_us DESC, m.id LIMIT ? OFFSET ?"
+                "WITH ranked AS MATERIALIZED ("
+                f"SELECT bm25(mention_fts, {weights}) AS k0, m.published_us AS k1, m.id AS k2, m.rowid AS r "
+                "FROM mention_fts JOIN mentions m ON m.rowid = mention_fts.rowid "
+                f"WHERE mention_fts MATCH ? AND {clause}) "
+                "SELECT k0, k1, k2, (SELECT doc FROM mentions WHERE rowid = ranked.r) FROM ranked"
+                f"{keyset} ORDER BY k0, k1 DESC, k2 LIMIT ? OFFSET ?"
             )
-            page_params = [match, *params, request.limit, request.offset]
+            keyed = [] if after is None else [after[0], after[0], after[1], after[1], after[2]]
+            page_params = [match, *params, *keyed]
         else:
-            order = (
-                "m.published_us ASC, m.id ASC"
-                if request.sort == "oldest"
-                else "m.published_us DESC, m.id ASC"
+            if request.sort == "oldest":
+                keyset, order = " AND (m.published_us, m.id) > (?, ?)", "m.published_us ASC, m.id ASC"
+                keyed = [] if after is None else [after[0], after[1]]
+            else:
+                keyset = " AND (m.published_us < ? OR (m.published_us = ? AND m.id > ?))"
+                order = "m.published_us DESC, m.id ASC"
+                keyed = [] if after is None else [after[0], after[0], after[1]]
+            sql = (
+                f"SELECT m.published_us, m.id, m.doc FROM mentions m WHERE {clause}"
+                f"{'' if after is None else keyset} ORDER BY {order} LIMIT ? OFFSET ?"
             )
-            sql = f"SELECT m.doc FROM mentions m WHERE {clause} ORDER BY {order} LIMIT ? OFFSET ?"
-            page_params = [*params, request.limit, request.offset]
-        rows: list[tuple[str]] = conn.execute(sql, page_params).fetchall()
-        return rows
+            page_params = [*params, *keyed]
+        rows = conn.execute(sql, [*page_params, request.limit + 1, request.offset]).fetchall()
+        more = len(rows) > request.limit
+        rows = rows[: request.limit]
+        cursor = encode_cursor(_ENGINE, request, rows[-1][:-1]) if more and rows else None
+        return [row[-1] for row in rows], cursor
+
+    @staticmethod
+    def _slots(conn: sqlite3.Connection, clause: str, params: list[Any]) -> list[tuple[int, int]]:
+        """(UTC quarter-hour slot, count) of the mentions `clause` selects."""
+        # floor division (SQLite's / truncates toward zero, wrong before 1970)
+        slot = f"(m.published_us / {_SLOT_US} - (m.published_us % {_SLOT_US} < 0))"
+        rows = conn.execute(
+            f"SELECT {slot} AS slot, COUNT(*) FROM mentions m WHERE {clause} GROUP BY slot", params
+        )
+        return [(int(s), int(n)) for s, n in rows]
 
     def date_histogram(
         self, filters: MentionFilter = _ALL, interval: Interval = "day", tz: str = "UTC"
@@ -335,13 +386,8 @@ class SQLiteMentionStore(ScopedSQLite):
         check_interval(interval)
         zone(tz)  # InvalidInput before touching the database
         clause, params = where(self._workspace, filters)
-        # floor division (SQLite's / truncates toward zero, wrong before 1970)
-        slot = f"(m.published_us / {_SLOT_US} - (m.published_us % {_SLOT_US} < 0))"
         with self._db.session("date_histogram") as conn:
-            rows = conn.execute(
-                f"SELECT {slot} AS slot, COUNT(*) FROM mentions m WHERE {clause} GROUP BY slot", params
-            )
-            slots = [(int(s), int(n)) for s, n in rows]
+            slots = self._slots(conn, clause, params)
         return histogram_from_slots(slots, interval, tz)
 
     def terms(self, field: FacetField, filters: MentionFilter = _ALL, size: int = 10) -> list[Bucket]:

@@ -33,6 +33,8 @@ the same corpus, plus literal values for the cases worth spelling out.
 
 from __future__ import annotations
 
+import base64
+import json
 import re
 import threading
 from collections import Counter
@@ -536,6 +538,117 @@ class MentionStoreContract:
         assert page.total == len(zh)
         assert _ids(page.hits) == _ids(chronological(zh))[2:5]
 
+    # --- cursors (search_after) -------------------------------------------------------------------
+    @staticmethod
+    def _paged_with_cursors(store: MentionStore, request: SearchRequest, size: int) -> list[str]:
+        """Every hit of `request`, `size` a page, following ``next_cursor`` until it is None."""
+        ids: list[str] = []
+        page = store.search(request.model_copy(update={"limit": size}))
+        pages = 1
+        while True:
+            assert len(page.hits) <= size
+            ids += _ids(page.hits)
+            if page.next_cursor is None:
+                return ids
+            assert len(page.hits) == size  # a cursor only after a full page
+            assert pages <= 1000, "cursors never end"
+            page = store.search(request.model_copy(update={"limit": size, "search_after": page.next_cursor}))
+            pages += 1
+
+    def test_search_after_pages_every_hit_once(
+        self, store: MentionStore, corpus: list[EnrichedMention]
+    ) -> None:
+        same = [enriched_mention(f"tie{k}", published_at=BASE_TIME + timedelta(days=3)) for k in range(6)]
+        self.load(store, same)
+        everything = corpus + same
+        cases: list[tuple[SearchRequest, int]] = [
+            (SearchRequest(sort=sort, text=text, filters=filters), size)
+            for sort in ("newest", "oldest", "relevance")
+            for text, filters in [
+                (None, NO_FILTER),
+                ("battery", NO_FILTER),
+                ("the", MentionFilter(langs=("en",))),
+                (None, MentionFilter(langs=("zh",), linked=False)),
+            ]
+            for size in (1, 4, 7)
+        ]
+        for request, size in cases:
+            whole = store.search(request.model_copy(update={"limit": 1000}))
+            assert whole.total > size, request  # several pages
+            assert whole.next_cursor is None  # everything on one page: nothing follows
+            paged = self._paged_with_cursors(store, request, size)
+            assert paged == _ids(whole.hits), (request, size)  # each hit once, in the engine's page order
+            if request.sort != "relevance":
+                expected = [m for m in everything if reference_matches(m, request.filters, request.text)]
+                ordered = chronological(expected) if request.sort == "oldest" else newest_first(expected)
+                assert paged == _ids(ordered), (request, size)
+
+    def test_search_after_continues_an_offset_page(
+        self, store: MentionStore, corpus: list[EnrichedMention]
+    ) -> None:
+        ordered = _ids(newest_first(corpus))
+        first = store.search(SearchRequest(limit=5, offset=10))
+        assert first.next_cursor is not None
+        rest = store.search(SearchRequest(limit=1000, search_after=first.next_cursor))
+        assert rest.total == len(corpus)  # the total counts every match, not what is left
+        assert _ids(first.hits) + _ids(rest.hits) == ordered[10:]
+        assert rest.next_cursor is None
+        exact = store.search(SearchRequest(limit=len(corpus)))  # a full last page: nothing follows
+        assert exact.next_cursor is None
+        assert store.search(SearchRequest(limit=0)).next_cursor is None
+
+    def test_search_after_with_offset_is_refused(
+        self, store: MentionStore, corpus: list[EnrichedMention]
+    ) -> None:
+        cursor = store.search(SearchRequest(limit=3)).next_cursor
+        assert cursor is not None
+        with pytest.raises(InvalidInput) as info:
+            store.search(SearchRequest(limit=3, offset=3, search_after=cursor))
+        assert info.value.http_status == 400
+
+    def test_bad_cursor_is_refused(self, store: MentionStore, corpus: list[EnrichedMention]) -> None:
+        request = SearchRequest(text="battery", limit=2)
+        cursor = store.search(request).next_cursor
+        assert cursor is not None
+        payload = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+
+        def forged(**changes: Any) -> str:
+            raw = json.dumps({**payload, **changes}).encode()
+            return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+        bad = [
+            "",
+            "not a cursor!",
+            "x" * 10_000,
+            cursor[: len(cursor) // 2],
+            base64.urlsafe_b64encode(b"[1, 2]").decode(),
+            base64.urlsafe_b64encode(b"\xff\xfe").decode(),
+            forged(k=["x", 1]),
+            forged(k=[True, "id"]),
+            forged(k=payload["k"][:-1]),
+            forged(k=[*payload["k"], 1]),
+            forged(k=[2**70, "id"]),
+            forged(k=None),
+            forged(v=99),
+            forged(e="another-store"),
+            forged(f="0" * 16),
+        ]
+        for value in bad:
+            with pytest.raises(InvalidInput) as info:
+                store.search(request.model_copy(update={"search_after": value}))
+            assert info.value.http_status == 400, value
+            assert not info.value.retryable
+        # a cursor belongs to its search: another text, filter or sort refuses it
+        for other in (
+            request.model_copy(update={"text": "refund"}),
+            request.model_copy(update={"filters": MentionFilter(langs=("en",))}),
+            request.model_copy(update={"sort": "oldest"}),
+        ):
+            with pytest.raises(InvalidInput):
+                store.search(other.model_copy(update={"search_after": cursor}))
+        # another page size is the same search
+        assert store.search(request.model_copy(update={"limit": 5, "search_after": cursor})).hits
+
     # --- date histogram --------------------------------------------------------------------------
     @pytest.mark.parametrize(
         ("interval", "tz", "expected"),
@@ -879,6 +992,27 @@ class QueryLanguageContract:
             relevance = store.search(request.model_copy(update={"sort": "relevance", "text": None}))
             assert _ids(relevance.hits) == _ids(self._query_expected(corpus, query, filters)), query
 
+    def test_query_search_after(self, store: MentionStore, corpus: list[EnrichedMention]) -> None:
+        for query, text, sort in [
+            ("battery OR 电池 OR 耳机", None, "newest"),
+            ("NOT intent:praise", "the", "relevance"),
+            ("charg* OR 充电 OR battery", "battery", "relevance"),
+            ("sentiment:negative OR lang:zh", None, "oldest"),
+        ]:
+            request = SearchRequest(query=query, text=text, sort=sort, highlight=True, facets=("lang",))
+            whole = store.search(request.model_copy(update={"limit": 1000}))
+            assert whole.total > 3, query
+            paged = MentionStoreContract._paged_with_cursors(store, request, 3)
+            assert paged == _ids(whole.hits), query
+            page = store.search(request.model_copy(update={"limit": 3}))
+            assert page.next_cursor is not None
+            second = store.search(request.model_copy(update={"limit": 3, "search_after": page.next_cursor}))
+            # the total, facets and highlights describe the search, whichever page
+            assert (second.total, second.facets) == (whole.total, whole.facets)
+            assert second.highlights == {k: v for k, v in whole.highlights.items() if k in _ids(second.hits)}
+        with pytest.raises(InvalidInput):  # a cursor is for its own query
+            store.search(SearchRequest(query="battery", search_after=page.next_cursor))
+
     def test_query_on_literal_mentions(self, store: MentionStore) -> None:
         docs = {
             "late": enriched_mention("late", "The refund came late, very late.", title="Refund woes"),
@@ -967,6 +1101,38 @@ class QueryLanguageContract:
         page = store.search(SearchRequest(query="nothingmatchesthis", facets=("lang", "hashtag")))
         assert page.total == 0
         assert page.facets == {"lang": (), "hashtag": ()}
+
+    def test_search_histogram(self, store: MentionStore, corpus: list[EnrichedMention]) -> None:
+        for query, filters, text in [
+            ("battery OR 电池 OR 耳机 OR charg*", NO_FILTER, None),
+            ("NOT sentiment:neutral", MentionFilter(langs=("en",)), "the"),
+            (None, MentionFilter(platforms=("reddit", "weibo")), None),
+            (None, NO_FILTER, None),
+        ]:
+            matched = (
+                self._query_expected(corpus, query, filters, text)
+                if query
+                else [m for m in corpus if reference_matches(m, filters, text)]
+            )
+            calendars: list[tuple[Interval, str]] = [
+                ("day", "UTC"),
+                ("hour", "America/New_York"),
+                ("week", "+08:00"),
+            ]
+            for interval, tz in calendars:
+                request = SearchRequest(
+                    query=query, text=text, filters=filters, histogram=interval, histogram_tz=tz, limit=2
+                )
+                page = store.search(request)
+                expected = histogram(((m.published_at, 1) for m in matched), interval, tz)
+                assert list(page.histogram) == expected, (query, interval, tz)
+                assert sum(b.count for b in page.histogram) == page.total
+                if query is None and text is None:  # the same as date_histogram()
+                    assert list(page.histogram) == store.date_histogram(filters, interval, tz)
+        assert store.search(SearchRequest(query="battery")).histogram == ()  # only on request
+        assert store.search(SearchRequest(query="nothingmatchesthis", histogram="day")).histogram == ()
+        with pytest.raises(InvalidInput):
+            store.search(SearchRequest(histogram="day", histogram_tz="Mars/Olympus"))
 
     @pytest.mark.parametrize("query", ["(battery OR refund", "a NEAR/3 NOT b", "ab*", "foo:bar", "author: x"])
     def test_invalid_query_is_refused(self, store: MentionStore, query: str) -> None:

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from api.web.pages import auth
+from api.web.pages import auth, explore
 
 PAGES: list[APIRouter] = [
     auth.router,
+    explore.router,
 ]

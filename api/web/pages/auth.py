@@ -20,9 +20,9 @@ from starlette.concurrency import run_in_threadpool
 
 from api.accounts.models import Permission
 from api.accounts.store import AccountStore
-from api.auth import Principal, login, logout, safe_next, set_workspace_cookie
+from api.auth import LANG_COOKIE, Principal, login, logout, safe_next, set_workspace_cookie
 from api.deps import app_settings, get_accounts, optional_principal, require_page
-from api.web.i18n import LANG_COOKIE, SUPPORTED, request_language, translate
+from api.web.i18n import SUPPORTED, request_language, translate
 from api.web.render import render
 from core.errors import Forbidden, LoginThrottled, NotFound, Unauthenticated
 from core.settings import Settings
