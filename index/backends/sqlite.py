@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -267,10 +267,18 @@ class SQLiteMentionStore(ScopedSQLite):
         if request.histogram is not None:
             check_interval(request.histogram)
             zone(request.histogram_tz)
-        clause, params = where(self._workspace, request.filters, request.text)
+        query = sqlite_candidates(node) if node is not None else None
+        # Full text narrows best: its matches are read once, then everything below is taken over their
+        # rowids (otherwise each of the count, the page and every facet would match the text again).
+        driving = (query is not None and query.driving) or fts_query(request.text) is not None
+        clause, params = where(self._workspace, request.filters, request.text, workspace_index=not driving)
         with self._db.session("search") as conn, self._db.transaction(conn):  # one snapshot for everything
-            if node is not None:
-                clause, params = self._query_clause(conn, node, clause, params)
+            if node is not None and query is not None:
+                clause, params = f"({query.where}) AND ({clause})", [*query.params, *params]
+                if not query.exact:
+                    clause, params = self._evaluated(conn, node, clause, params)
+            if driving and (query is None or query.exact):
+                clause, params = self._matched(conn, clause, params)
             total = conn.execute(f"SELECT COUNT(*) FROM mentions m WHERE {clause}", params).fetchone()[0]
             docs, next_cursor = (
                 self._page(conn, request, after, clause, params) if request.limit else ([], None)
@@ -301,24 +309,29 @@ class SQLiteMentionStore(ScopedSQLite):
             next_cursor=next_cursor,
         )
 
-    def _query_clause(
+    def _evaluated(
         self, conn: sqlite3.Connection, node: Node, clause: str, params: list[Any]
     ) -> tuple[str, list[Any]]:
-        """`clause` narrowed to the mentions matching `node`: the candidates' SQL when it is exact,
-        otherwise the rowids that survive exact evaluation."""
-        query = sqlite_candidates(node)
-        clause, params = f"({query.where}) AND ({clause})", [*query.params, *params]
-        if query.exact:
-            return clause, params
+        """The candidates `clause` selects that match `node`, evaluated one by one, as their rowids."""
         compiled = compile_query(node)
         rows = conn.execute(f"SELECT m.rowid, m.doc FROM mentions m WHERE {clause}", params)
-        kept = [
+        return self._rowids(
             rowid
             for rowid, doc in rows
             if compiled.matches(MentionView(EnrichedMention.model_validate_json(doc)))
-        ]
+        )
+
+    def _matched(self, conn: sqlite3.Connection, clause: str, params: list[Any]) -> tuple[str, list[Any]]:
+        """The rowids `clause` selects, read once, as a clause."""
+        return self._rowids(
+            rowid for (rowid,) in conn.execute(f"SELECT m.rowid FROM mentions m WHERE {clause}", params)
+        )
+
+    def _rowids(self, rowids: Iterable[int]) -> tuple[str, list[Any]]:
+        """A clause selecting these rowids: looked up one by one, no index walked."""
+        kept = list(rowids)
         # the rowids are this workspace's already; the workspace stays in the clause all the same
-        return "m.workspace = ? AND m.rowid IN (SELECT value FROM json_each(?))", [
+        return "+m.workspace = ? AND m.rowid IN (SELECT value FROM json_each(?))", [
             self._workspace,
             json.dumps(kept),
         ]
