@@ -44,7 +44,7 @@ import httpx  # noqa: E402
 
 from api.accounts.models import Role  # noqa: E402
 from api.accounts.store import open_account_store  # noqa: E402
-from bench.alert_latency import percentile, stop_process_group  # noqa: E402
+from bench.alert_latency import cpu_seconds, percentile, stop_process_group  # noqa: E402
 from bench.rules_corpus import make_mentions  # noqa: E402
 from core.models import DEFAULT_WORKSPACE  # noqa: E402
 from core.settings import Settings  # noqa: E402
@@ -68,6 +68,8 @@ class Run:
     latencies: tuple[float, ...]
     wall: float
     errors: int
+    cpu: float = 0.0  # CPU seconds of the side's process: the store's, or the API server's
+    client_cpu: float = 0.0  # the API's clients (this process)
 
     @property
     def rate(self) -> float:
@@ -75,6 +77,10 @@ class Run:
 
     def ms(self, q: float) -> float:
         return percentile(self.latencies, q) * 1000
+
+    def cpu_ms(self, seconds: float) -> float:
+        """CPU milliseconds per request."""
+        return seconds / len(self.latencies) * 1000 if self.latencies else 0.0
 
 
 def search_body(query: str) -> dict[str, Any]:
@@ -107,9 +113,16 @@ def analyst_key(settings: Settings) -> str:
         return accounts.create_key("bench", DEFAULT_WORKSPACE, Role.ANALYST).secret
 
 
-def timed_loop(name: str, clients: int, seconds: float, make: Callable[[], Callable[[], bool]]) -> Run:
+def timed_loop(
+    name: str,
+    clients: int,
+    seconds: float,
+    make: Callable[[], Callable[[], bool]],
+    server: int | None = None,
+) -> Run:
     """`clients` threads, each calling its own `make()` function until `seconds` have passed (it returns
-    whether the answer was right); every call's latency."""
+    whether the answer was right); every call's latency, and the CPU time this process used (that of
+    process `server` too, when the calls go to it)."""
     barrier = threading.Barrier(clients + 1)
     results: list[list[float]] = [[] for _ in range(clients)]
     errors = [0] * clients
@@ -129,12 +142,29 @@ def timed_loop(name: str, clients: int, seconds: float, make: Callable[[], Calla
     for thread in threads:
         thread.start()
     deadline.append(time.perf_counter() + seconds)
-    began = time.perf_counter()
+    began, cpu_began = time.perf_counter(), time.process_time()
+    server_began = cpu_seconds(server) if server is not None else None
     barrier.wait()
     for thread in threads:
         thread.join()
-    wall = time.perf_counter() - began
-    return Run(name, tuple(x for r in results for x in r), wall, sum(errors))
+    wall, cpu = time.perf_counter() - began, time.process_time() - cpu_began
+    server_ended = cpu_seconds(server) if server is not None else None
+    latencies = tuple(x for r in results for x in r)
+    if server_began is None or server_ended is None:
+        return Run(name, latencies, wall, sum(errors), cpu=cpu)
+    return Run(name, latencies, wall, sum(errors), cpu=server_ended - server_began, client_cpu=cpu)
+
+
+def merged(name: str, runs: list[Run]) -> Run:
+    """The rounds of one side as one run (all of their latencies)."""
+    return Run(
+        f"{name} (all rounds)",
+        tuple(x for run in runs for x in run.latencies),
+        sum(run.wall for run in runs),
+        sum(run.errors for run in runs),
+        cpu=sum(run.cpu for run in runs),
+        client_cpu=sum(run.client_cpu for run in runs),
+    )
 
 
 def warm_up(call: Callable[[], bool], times: int) -> None:
@@ -143,7 +173,7 @@ def warm_up(call: Callable[[], bool], times: int) -> None:
 
 
 @contextmanager
-def serving(home: Path) -> Iterator[str]:
+def serving(home: Path) -> Iterator[tuple[str, int]]:
     """`earful serve` over `home` on a free loopback port (its own process group, stopped on exit)."""
     earful = Path(sys.executable).with_name("earful")
     env = {k: v for k, v in os.environ.items() if not k.startswith("EARFUL_")}
@@ -161,7 +191,7 @@ def serving(home: Path) -> Iterator[str]:
         url = _served_url(proc.stdout)
         # keep reading (the access log): a full pipe would stall the server
         threading.Thread(target=_drain, args=(proc.stdout,), daemon=True).start()
-        yield url
+        yield url, proc.pid
     finally:
         stop_process_group(proc, grace=30.0)  # type: ignore[arg-type]  # text mode: same process
 
@@ -190,14 +220,19 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--mentions", type=int, default=100_000, help="Mentions in the store (100000)")
     parser.add_argument("--clients", type=int, default=16, help="Concurrent clients on each side (16)")
-    parser.add_argument("--seconds", type=float, default=30.0, help="Seconds each side runs (30)")
+    parser.add_argument("--seconds", type=float, default=30.0, help="Seconds each side runs a round (30)")
+    parser.add_argument(
+        "--rounds", type=int, default=2, help="Rounds, each side once a round, in alternating order (2)"
+    )
     parser.add_argument("--query", default=QUERY, help=f"The query (default: {QUERY})")
     parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--quick", action="store_true", help="1,000 mentions, 4 clients, 2 s: a smoke run")
+    parser.add_argument(
+        "--quick", action="store_true", help="1,000 mentions, 4 clients, 2 s, one round: a smoke run"
+    )
     parser.add_argument("--keep", action="store_true", help="Keep the temporary home (its path is printed)")
     args = parser.parse_args(argv)
     if args.quick:
-        args.mentions, args.clients, args.seconds = 1000, 4, 2.0
+        args.mentions, args.clients, args.seconds, args.rounds = 1000, 4, 2.0, 1
     return args
 
 
@@ -208,6 +243,10 @@ def report(run: Run, log: Callable[[str], None]) -> None:
         f"p50 {run.ms(50):.1f} ms, p95 {run.ms(95):.1f} ms, p99 {run.ms(99):.1f} ms; "
         f"errors {run.errors}; load average {load1:.2f} {load5:.2f} on {os.cpu_count()} CPUs"
     )
+    cpu = f"  CPU per request: {run.cpu_ms(run.cpu):.1f} ms"
+    if run.client_cpu:
+        cpu += f" in the server, {run.cpu_ms(run.client_cpu):.1f} ms in the clients"
+    log(cpu)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -221,43 +260,46 @@ def main(argv: list[str] | None = None) -> int:
         body, request = search_body(args.query), store_request(args.query)
         log(f"search: {body}; {args.clients} clients, {args.seconds:g} s each side")
 
-        with SQLiteMentionStore(settings, workspace=DEFAULT_WORKSPACE) as store:
+        with SQLiteMentionStore(settings, workspace=DEFAULT_WORKSPACE) as store, serving(home) as (url, pid):
             expected = store.search(request)
-            log(f"matches: {expected.total}")
+            log(f"matches: {expected.total}; `earful serve` at {url}")
+            headers = {"Authorization": f"Bearer {key}"}
+            clients: list[httpx.Client] = []
 
             def store_client() -> Callable[[], bool]:
                 return lambda: store.search(request).total == expected.total
 
-            warm_up(store_client(), 3)
-            direct = timed_loop("store", args.clients, args.seconds, store_client)
-        report(direct, log)
-
-        with serving(home) as url:
-            headers = {"Authorization": f"Bearer {key}"}
-            clients: list[httpx.Client] = []
-
             def api_client() -> Callable[[], bool]:
                 client = httpx.Client(base_url=url, headers=headers, timeout=120)
                 clients.append(client)
-
-                def call() -> bool:
-                    return client.post("api/v1/search", json=body).status_code == 200
-
-                return call
+                return lambda: client.post("api/v1/search", json=body).status_code == 200
 
             try:
-                first = api_client()
-                answer = clients[0].post("api/v1/search", json=body)
+                answer = httpx.post(f"{url}api/v1/search", json=body, headers=headers, timeout=120)
                 assert answer.status_code == 200, answer.text
                 got = answer.json()
                 assert got["total"] == expected.total, (got["total"], expected.total)
                 assert [h["id"] for h in got["hits"]] == [m.id for m in expected.hits], "other hits"
-                warm_up(first, 3)
-                api = timed_loop("api", args.clients, args.seconds, api_client)
+                warm_up(store_client(), 3)
+                warm_up(api_client(), 3)
+                runs: dict[str, list[Run]] = {"store": [], "api": []}
+                # store, api, api, store, ...: outside load that drifts during the run favours neither
+                for round_ in range(args.rounds):
+                    order = ("store", "api") if round_ % 2 == 0 else ("api", "store")
+                    for side in order:
+                        if side == "store":
+                            run = timed_loop(side, args.clients, args.seconds, store_client)
+                        else:
+                            run = timed_loop(side, args.clients, args.seconds, api_client, server=pid)
+                        report(run, log)
+                        runs[side].append(run)
             finally:
                 for client in clients:
                     client.close()
-        report(api, log)
+        direct, api = merged("store", runs["store"]), merged("api", runs["api"])
+        if args.rounds > 1:
+            report(direct, log)
+            report(api, log)
 
         failed = direct.errors + api.errors
         p95 = api.ms(95)
