@@ -78,6 +78,9 @@ def test_demo_serve_prints_a_login_that_works_and_stops_cleanly(tmp_path: Path) 
             assert me.json()["workspace"] == "default"
             assert me.json()["role"] == "admin"
             assert client.get("/", follow_redirects=False).headers["location"] == "/explore"
+            explore = client.get("explore")  # the first scenario's page, over what the demo indexed
+            assert explore.status_code == 200, explore.text
+            assert explore.headers["content-type"].startswith("text/html")
             assert client.get("healthz").json()["status"] == "ok"
     finally:
         proc.send_signal(signal.SIGTERM)  # by pid: this process only
