@@ -50,6 +50,8 @@ class MentionFilter(_Frozen):
     until: AwareDatetime | None = Field(None, description="published_at < until")
 
 
+#: The most hits one search returns (`SearchRequest.limit`).
+MAX_SEARCH_LIMIT = 10_000
 SortOrder = Literal["newest", "oldest", "relevance"]
 Interval = Literal["hour", "day", "week", "month"]
 
@@ -75,7 +77,7 @@ class SearchRequest(_Frozen):
     )
     filters: MentionFilter = MentionFilter()
     sort: SortOrder = "newest"
-    limit: int = Field(20, ge=0, le=10_000)
+    limit: int = Field(20, ge=0, le=MAX_SEARCH_LIMIT)
     offset: int = Field(0, ge=0, le=10_000)
     search_after: str | None = Field(
         None,

@@ -15,6 +15,7 @@ most ``api.max_page_size`` hits (422 otherwise).
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from itertools import chain, islice
 from typing import Annotated, Literal
@@ -31,7 +32,15 @@ from api.errors import error_responses
 from api.services import Services
 from core.errors import InvalidInput, NotFound, QuerySyntaxError
 from core.models import EnrichedMention, SavedSearch, utcnow
-from index.base import Bucket, FacetField, MentionFilter, SearchPage, SearchRequest, SortOrder
+from index.base import (
+    MAX_SEARCH_LIMIT,
+    Bucket,
+    FacetField,
+    MentionFilter,
+    SearchPage,
+    SearchRequest,
+    SortOrder,
+)
 from index.export import csv_chunks, export_search, jsonl_chunks
 from index.query.lint import check
 from index.saved_searches import checked
@@ -276,7 +285,9 @@ def check_lengths(max_chars: int, **texts: str | None) -> None:
 
 
 def check_page_size(size: int, max_size: int) -> None:
-    """422 in the one shape (a located field error) when a page asks for more than ``api.max_page_size``."""
+    """422 in the one shape (a located field error) when a page asks for more than ``api.max_page_size``
+    (or than a store returns at once, whichever is less)."""
+    max_size = min(max_size, MAX_SEARCH_LIMIT)
     if size > max_size:
         raise RequestValidationError(
             [
@@ -287,6 +298,17 @@ def check_page_size(size: int, max_size: int) -> None:
                 }
             ]
         )
+
+
+@contextmanager
+def caret_on_syntax_errors() -> Iterator[None]:
+    """A QuerySyntaxError raised inside answers with its caret rendering too (``details.caret``: the query
+    line, a caret under the position, the message), beside ``position`` and ``expected``."""
+    try:
+        yield
+    except QuerySyntaxError as exc:
+        exc.details["caret"] = exc.render()
+        raise
 
 
 def located(error: QuerySyntaxError) -> LocatedError:
@@ -337,22 +359,21 @@ def search(body: SearchBody, principal: Reader, services: WorkspaceServices) -> 
     settings = services.settings.api
     check_lengths(settings.max_query_chars, query=body.query, text=body.text)
     check_page_size(body.size, settings.max_page_size)
-    page = services.mentions.search(
-        SearchRequest(
-            query=body.query,
-            text=body.text,
-            filters=body.filters,
-            sort=body.sort,
-            limit=body.size,
-            search_after=body.search_after,
-            highlight=body.highlight,
-            facets=body.facets,
-            facet_size=body.facet_size,
-            histogram=None if body.histogram == "none" else body.histogram,
-            histogram_tz=body.tz,
-        )
+    request = SearchRequest(
+        query=body.query,
+        text=body.text,
+        filters=body.filters,
+        sort=body.sort,
+        limit=body.size,
+        search_after=body.search_after,
+        highlight=body.highlight,
+        facets=body.facets,
+        facet_size=body.facet_size,
+        histogram=None if body.histogram == "none" else body.histogram,
+        histogram_tz=body.tz,
     )
-    return SearchResult.of(page)
+    with caret_on_syntax_errors():
+        return SearchResult.of(services.mentions.search(request))
 
 
 @router.post(
@@ -382,9 +403,10 @@ def search_export(
     fmt: Annotated[ExportFormat, Query(alias="format", description="csv or jsonl")] = "csv",
 ) -> StreamingResponse:
     check_lengths(services.settings.api.max_query_chars, query=body.query, text=body.text)
-    return export_response(
-        services, SearchRequest(query=body.query, text=body.text, filters=body.filters), fmt
-    )
+    with caret_on_syntax_errors():
+        return export_response(
+            services, SearchRequest(query=body.query, text=body.text, filters=body.filters), fmt
+        )
 
 
 @router.get(
@@ -413,16 +435,16 @@ def save_search(
     store = services.saved_searches
     existing = store.get_search(owner, body.name)
     now = utcnow()
-    saved = checked(  # QuerySyntaxError (400, located) before anything is written
-        SavedSearch(
-            name=body.name,
-            owner=owner,
-            query=body.query,
-            description=body.description,
-            created_at=existing.created_at if existing is not None else now,
-            updated_at=now,
-        )
+    saved = SavedSearch(
+        name=body.name,
+        owner=owner,
+        query=body.query,
+        description=body.description,
+        created_at=existing.created_at if existing is not None else now,
+        updated_at=now,
     )
+    with caret_on_syntax_errors():
+        checked(saved)  # QuerySyntaxError (400, located) before anything is written
     store.save_search(saved)
     if existing is not None:
         response.status_code = 200

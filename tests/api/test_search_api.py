@@ -156,6 +156,7 @@ def test_bad_query_is_400_with_its_position(analyst: TestClient, corpus: list[En
     )
     assert error["details"]["position"] == len("refund AND (late")
     assert error["details"]["expected"]
+    assert error["details"]["caret"].splitlines()[:2] == ["refund AND (late", " " * 16 + "^"]
 
 
 def test_limits(settings: Settings, analyst: TestClient, corpus: list[EnrichedMention]) -> None:
@@ -251,7 +252,8 @@ def test_saved_searches_crud(analyst: TestClient) -> None:
     ]
     assert analyst.get("/api/v1/saved-searches/late%20refunds").json()["description"] == "wider"
     bad = analyst.post("/api/v1/saved-searches", json={"name": "broken", "query": "refund AND (late"})
-    assert error_of(bad, 400, "query_syntax_error")["details"]["position"] == 16
+    details = error_of(bad, 400, "query_syntax_error")["details"]
+    assert (details["position"], details["caret"].splitlines()[1]) == (16, " " * 16 + "^")
     assert analyst.delete("/api/v1/saved-searches/battery").status_code == 204
     error_of(analyst.delete("/api/v1/saved-searches/battery"), 404, "not_found")
     error_of(analyst.get("/api/v1/saved-searches/battery"), 404, "not_found")

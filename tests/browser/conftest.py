@@ -6,6 +6,11 @@ skipped: a missing browser fails with the install hint). Helpers to import: test
   Any console error or uncaught page error fails the test at teardown.
 - `serve`: `serve(app) -> base URL`, an ASGI app on a free loopback port until the test ends.
 - `test_templates`: tests/browser/templates/ beside the package's templates (for pages built in a test).
+- `demo_home` (session): Settings of a home filled once by the demo (``earful demo --tagger lexicon``, i.e.
+  `demo.run.run_demo` in a process of its own, so its Prefect state stays in that home): its corpus,
+  customers, CRM records and alert presets in the default workspace. Shared by every test of the session:
+  it holds no users (each test adds its own, under a name of its own) and a test that writes writes what
+  the others may see.
 """
 
 from __future__ import annotations
@@ -19,8 +24,11 @@ from jinja2 import ChoiceLoader, FileSystemLoader
 from playwright.sync_api import Browser, Page, sync_playwright
 from starlette.types import ASGIApp
 
+from api.testing import api_settings
 from api.web.render import environment
+from core.settings import Settings
 from tests.browser.support import CHROMIUM, INSTALL_HINT, live_server, watched_page
+from tests.demo.helpers import run_demo_cli
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -67,3 +75,11 @@ def test_templates(monkeypatch: pytest.MonkeyPatch) -> None:
     env = environment()
     assert env.loader is not None
     monkeypatch.setattr(env, "loader", ChoiceLoader([FileSystemLoader(TEMPLATES), env.loader]))
+
+
+@pytest.fixture(scope="session")
+def demo_home(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    home = tmp_path_factory.mktemp("demo-home")
+    done = run_demo_cli(home, "--tagger", "lexicon")
+    assert done.returncode == 0, done.stdout + done.stderr
+    return api_settings(home)
