@@ -1,4 +1,4 @@
-# Two commands for a newcomer: `make demo` (set up, then run the demo) and `make test`.
+# Two commands for a newcomer: `make demo` (set up, run the demo, serve its web UI) and `make test`.
 SHELL := /bin/bash
 PY ?= python3.11
 VENV := .venv
@@ -17,7 +17,7 @@ $(VENV)/.installed: pyproject.toml
 setup: $(VENV)/.installed
 
 demo: setup
-	$(VENV)/bin/earful demo
+	$(VENV)/bin/earful demo --serve
 
 # Lint first (fast, catches layer violations), then the whole suite against a real Elasticsearch.
 test: setup browser lint

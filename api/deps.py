@@ -185,7 +185,11 @@ def app_routes(app: FastAPI) -> list[RouteInfo]:
     return infos
 
 
-def workspace_services(request: Request, principal: Annotated[Principal, Depends(authenticated)]) -> Services:
-    """The stores of the principal's workspace (built on first use, shared by the app's requests)."""
+async def workspace_services(
+    request: Request, principal: Annotated[Principal, Depends(authenticated)]
+) -> Services:
+    """The stores of the principal's workspace (built on first use, shared by the app's requests).
+    Async: it only looks the workspace up (stores are built in the route's thread, on first use), so it
+    costs no hop to the thread pool."""
     cache: ServiceCache = request.app.state.services
     return cache.get(principal.workspace)

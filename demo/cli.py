@@ -32,9 +32,16 @@ def demo_cmd(
         ),
     ] = None,
     workspace: Workspace = DEFAULT_WORKSPACE,
+    serve: Annotated[
+        bool,
+        typer.Option(
+            "--serve", help="Then serve the web UI over what it indexed, until Ctrl-C (api.host/port)"
+        ),
+    ] = False,
 ) -> None:
     """Serve a demo site of reviews and posts on localhost, listen to it into a workspace, and show what
-    was indexed and the alerts delivered to a local webhook."""
+    was indexed and the alerts delivered to a local webhook; then the web UI's address and login (with
+    --serve: serve it)."""
     from core.settings import Settings, get_settings
     from flows.cli.run import configure_prefect
 
@@ -47,7 +54,23 @@ def demo_cmd(
 
     if tagger is not None and tagger not in ("lexicon", "transformer"):
         raise typer.BadParameter("lexicon or transformer", param_hint="--tagger")
-    report = run_demo(settings, store=store, tagger=tagger, default_home=home is None, workspace=workspace)
-    if as_json:
+    from rich.console import Console
+
+    from demo.ui import ensure_demo_login, serve_demo, show_how_to_serve
+
+    console = Console()
+    default_home = home is None
+    report = run_demo(
+        settings, store=store, tagger=tagger, console=console, default_home=default_home, workspace=workspace
+    )
+    if store is not None and store != settings.store.backend:  # the UI reads the store the demo filled
+        settings = settings.model_copy(update={"store": settings.store.model_copy(update={"backend": store})})
+    login = ensure_demo_login(settings, workspace)
+    if not serve:
+        env = f"EARFUL_STORE__BACKEND={store} " if store is not None else ""
+        show_how_to_serve(console, settings, login, default_home=default_home, env=env)
+    if as_json:  # last of what the demo prints (before serving), for whoever reads it
         typer.echo(json.dumps(report.model_dump(mode="json"), ensure_ascii=False, indent=2))
+    if serve:
+        serve_demo(console, settings, login, default_home=default_home)
     raise typer.Exit(0 if report.ok else 1)

@@ -10,3 +10,6 @@ done
 # the CRM reference checks (CDNOW, FEBRL 4) take no options
 echo "== bench/crm_reference.py"
 .venv/bin/python bench/crm_reference.py
+# the HTTP API against the store it serves (the embedded SQLite store; its own options only)
+echo "== bench/api_search.py"
+.venv/bin/python bench/api_search.py

@@ -13,13 +13,18 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import signal
 import socket
-from typing import Annotated
+from types import FrameType
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from core.cli_options import Home, home_settings
 from core.errors import ConfigError
+
+if TYPE_CHECKING:
+    from core.settings import Settings
 
 
 def is_loopback(host: str) -> bool:
@@ -31,9 +36,28 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def _bind(host: str, port: int) -> socket.socket:
+def guard_network(settings: Settings, host: str) -> None:
+    """Refuse to serve beyond loopback while no admin user exists (ConfigError)."""
+    from api.accounts.store import open_account_store
+
+    if is_loopback(host):
+        return
+    with open_account_store(settings) as accounts:
+        if not accounts.has_admin():
+            raise ConfigError(
+                f"refusing to serve on {host}: no admin user exists yet, so anyone could reach an "
+                "unguarded install. Create one first: earful users add NAME --role admin "
+                "(or serve on 127.0.0.1)",
+                details={"host": host},
+            )
+
+
+def bind_socket(host: str, port: int) -> socket.socket:
+    """A listening socket on host:port (0: a free port); ConfigError when it cannot be had."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    # IPPROTO_TCP, not 0: asyncio turns Nagle off (TCP_NODELAY) only on sockets that say they are TCP, and
+    # with Nagle on, a response written in two parts waits for the client's delayed ACK (40 ms a request).
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind((host, port))
@@ -43,6 +67,35 @@ def _bind(host: str, port: int) -> socket.socket:
     sock.listen(2048)
     sock.set_inheritable(True)
     return sock
+
+
+def socket_url(sock: socket.socket) -> str:
+    """The URL of the web UI served on `sock` (an IPv6 address in brackets)."""
+    host, port = sock.getsockname()[:2]
+    return f"http://[{host}]:{port}/" if ":" in host else f"http://{host}:{port}/"
+
+
+def serve_until_stopped(settings: Settings, sock: socket.socket) -> None:
+    """Serve `create_app(settings)` on `sock` in this (the main) thread until SIGINT or SIGTERM, then shut
+    down gracefully (the app's lifespan closes its stores) and return: the caller goes on and exits as it
+    means to, rather than dying of the signal that uvicorn raises again once it has stopped."""
+    import uvicorn
+
+    from api.app import create_app
+
+    server = uvicorn.Server(uvicorn.Config(create_app(settings), log_level=settings.log_level.lower()))
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        # Before uvicorn's handlers are in, this stops the server as they would; after they are gone, the
+        # signal uvicorn raises again lands here and ends nothing else.
+        server.should_exit = True
+
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        server.run(sockets=[sock])
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def serve_cmd(
@@ -56,24 +109,12 @@ def serve_cmd(
     """Serve the web UI and the HTTP API (JSON under /api/v1) until Ctrl-C."""
     import uvicorn
 
-    from api.accounts.store import open_account_store
-
     settings = home_settings(home)
     host = host or settings.api.host
     port = settings.api.port if port is None else port
-    if not is_loopback(host):
-        with open_account_store(settings) as accounts:
-            if not accounts.has_admin():
-                raise ConfigError(
-                    f"refusing to serve on {host}: no admin user exists yet, so anyone could reach an "
-                    "unguarded install. Create one first: earful users add NAME --role admin "
-                    "(or serve on 127.0.0.1)",
-                    details={"host": host},
-                )
-    sock = _bind(host, port)
-    bound = sock.getsockname()[1]
-    shown = f"[{host}]" if ":" in host else host
-    typer.echo(f"Earful is serving at http://{shown}:{bound}/ (Ctrl-C to stop)")
+    guard_network(settings, host)
+    sock = bind_socket(host, port)
+    typer.echo(f"Earful is serving at {socket_url(sock)} (Ctrl-C to stop)")
     log_level = settings.log_level.lower()
     if settings.api.workers > 1:
         from uvicorn.supervisors import Multiprocess

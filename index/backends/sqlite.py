@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections import Counter
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -60,6 +61,17 @@ _UPDATE_MENTION = f"UPDATE mentions SET {', '.join(c + ' = ?' for c in _MENTION_
 _INSERT_FTS = (
     f"INSERT INTO mention_fts (rowid, {', '.join(FTS_COLUMNS)}) VALUES (?{', ?' * len(FTS_COLUMNS)})"
 )
+
+
+@dataclass(frozen=True, slots=True)
+class _Matches:
+    """A search's matches, read once: the clause selecting them by rowid, and the scalar facets counted
+    on the way."""
+
+    clause: str
+    params: list[Any]
+    rowids: list[int]
+    facets: dict[str, Counter[str]]
 
 
 @dataclass(slots=True)
@@ -267,25 +279,45 @@ class SQLiteMentionStore(ScopedSQLite):
         if request.histogram is not None:
             check_interval(request.histogram)
             zone(request.histogram_tz)
-        clause, params = where(self._workspace, request.filters, request.text)
+        query = sqlite_candidates(node) if node is not None else None
+        # Full text narrows best: its matches are read once, then everything below is taken over their
+        # rowids (otherwise each of the count, the page and every facet would match the text again).
+        driving = (query is not None and query.driving) or fts_query(request.text) is not None
+        clause, params = where(self._workspace, request.filters, request.text, workspace_index=not driving)
+        # the facets on scalar columns, counted while the matches are read (when they are)
+        columns = [f for f in dict.fromkeys(request.facets) if f in FACET_COLUMNS]
         with self._db.session("search") as conn, self._db.transaction(conn):  # one snapshot for everything
-            if node is not None:
-                clause, params = self._query_clause(conn, node, clause, params)
-            total = conn.execute(f"SELECT COUNT(*) FROM mentions m WHERE {clause}", params).fetchone()[0]
+            matches: _Matches | None = None
+            if node is not None and query is not None:
+                clause, params = f"({query.where}) AND ({clause})", [*query.params, *params]
+                if not query.exact:
+                    matches = self._evaluated(conn, node, clause, params, columns)
+            if driving and matches is None:
+                matches = self._matched(conn, clause, params, columns)
+            if matches is not None:
+                clause, params = matches.clause, matches.params
+                total = len(matches.rowids)
+            else:
+                total = conn.execute(f"SELECT COUNT(*) FROM mentions m WHERE {clause}", params).fetchone()[0]
             docs, next_cursor = (
                 self._page(conn, request, after, clause, params) if request.limit else ([], None)
             )
+            counted = matches.facets if matches is not None else {}
             facets = {
                 field: tuple(
                     order_terms(
-                        (
+                        counted[field].items()
+                        if field in counted
+                        else (
                             (str(key), int(n))
-                            for key, n in conn.execute(facet_sql(field, clause), [*params, size])
+                            for key, n in conn.execute(
+                                facet_sql(field, clause), [*params, request.facet_size]
+                            )
                         ),
-                        size,
+                        request.facet_size,
                     )
                 )
-                for field, size in ((f, request.facet_size) for f in dict.fromkeys(request.facets))
+                for field in dict.fromkeys(request.facets)
             }
             slots = self._slots(conn, clause, params) if request.histogram is not None else []
         hits = tuple(EnrichedMention.model_validate_json(doc) for doc in docs)
@@ -301,27 +333,46 @@ class SQLiteMentionStore(ScopedSQLite):
             next_cursor=next_cursor,
         )
 
-    def _query_clause(
-        self, conn: sqlite3.Connection, node: Node, clause: str, params: list[Any]
-    ) -> tuple[str, list[Any]]:
-        """`clause` narrowed to the mentions matching `node`: the candidates' SQL when it is exact,
-        otherwise the rowids that survive exact evaluation."""
-        query = sqlite_candidates(node)
-        clause, params = f"({query.where}) AND ({clause})", [*query.params, *params]
-        if query.exact:
-            return clause, params
+    def _evaluated(
+        self, conn: sqlite3.Connection, node: Node, clause: str, params: list[Any], facets: list[FacetField]
+    ) -> _Matches:
+        """The candidates `clause` selects that match `node`, evaluated one by one."""
         compiled = compile_query(node)
-        rows = conn.execute(f"SELECT m.rowid, m.doc FROM mentions m WHERE {clause}", params)
-        kept = [
-            rowid
-            for rowid, doc in rows
-            if compiled.matches(MentionView(EnrichedMention.model_validate_json(doc)))
-        ]
+        names = "".join(f", m.{FACET_COLUMNS[f]}" for f in facets)
+        rows = conn.execute(f"SELECT m.rowid{names}, m.doc FROM mentions m WHERE {clause}", params)
+        kept = (
+            row[:-1]
+            for row in rows
+            if compiled.matches(MentionView(EnrichedMention.model_validate_json(row[-1])))
+        )
+        return self._matches(kept, facets)
+
+    def _matched(
+        self, conn: sqlite3.Connection, clause: str, params: list[Any], facets: list[FacetField]
+    ) -> _Matches:
+        """The mentions `clause` selects, read once."""
+        names = "".join(f", m.{FACET_COLUMNS[f]}" for f in facets)
+        return self._matches(
+            conn.execute(f"SELECT m.rowid{names} FROM mentions m WHERE {clause}", params), facets
+        )
+
+    def _matches(self, rows: Iterable[tuple[Any, ...]], facets: list[FacetField]) -> _Matches:
+        """`rows` (a rowid, then the facets' columns) as the clause that selects them by rowid (looked up
+        one by one, no index walked), with the facets counted."""
+        rowids: list[int] = []
+        tallies: list[Counter[str]] = [Counter() for _ in facets]
+        for row in rows:
+            rowids.append(row[0])
+            for tally, value in zip(tallies, row[1:], strict=True):
+                if value is not None:
+                    tally[str(value)] += 1
         # the rowids are this workspace's already; the workspace stays in the clause all the same
-        return "m.workspace = ? AND m.rowid IN (SELECT value FROM json_each(?))", [
-            self._workspace,
-            json.dumps(kept),
-        ]
+        return _Matches(
+            clause="+m.workspace = ? AND m.rowid IN (SELECT value FROM json_each(?))",
+            params=[self._workspace, json.dumps(rowids)],
+            rowids=rowids,
+            facets=dict(zip(facets, tallies, strict=True)),
+        )
 
     @staticmethod
     def _page(

@@ -52,11 +52,19 @@ def fts_query(text: str | None) -> str | None:
 
 
 def where(
-    workspace: str, filters: MentionFilter, text: str | None = None, alias: str = "m"
+    workspace: str,
+    filters: MentionFilter,
+    text: str | None = None,
+    alias: str = "m",
+    *,
+    workspace_index: bool = True,
 ) -> tuple[str, list[Any]]:
     """A WHERE clause (without the keyword) over ``mentions AS alias``: the workspace's mentions that
-    match. The workspace comes first and is never optional: every read is built on this clause."""
-    clauses: list[str] = [f"{alias}.workspace = ?"]
+    match. The workspace comes first and is never optional: every read is built on this clause.
+    Without `workspace_index` the workspace's condition uses no index (unary ``+``): for a clause that
+    another condition narrows better (a full-text match, rowids), which SQLite's planner, without
+    statistics, would otherwise check row by row along the workspace's index."""
+    clauses: list[str] = [f"{'' if workspace_index else '+'}{alias}.workspace = ?"]
     params: list[Any] = [workspace]
 
     def one_of(column: str, values: tuple[Any, ...]) -> None:

@@ -12,8 +12,16 @@ What is exact in SQL (the rest is a superset):
 - terms and phrases: an FTS5 phrase on the ``title_terms`` / ``text_terms`` column (the streams are
   the tokens of `index.analysis.tokenize`, the FTS ``ascii`` tokenizer splits them on spaces only);
 - ``abc*``: an FTS5 prefix query; a ``?`` wildcard is bounded above by the prefix before it;
-- NEAR, ONEAR and ``~`` phrases: bounded above by all their words being there (FTS5's NEAR is not
-  Lucene's span_near), below by nothing;
+- ``a NEAR/n b`` where each side is a term, a phrase, a ``abc*`` prefix or an OR of those whose spans
+  all have one length (``(refund OR refunds) NEAR/5 (late OR slow*)``, ``手机 NEAR/3 (电池 OR 充电)``):
+  one FTS5 NEAR group per pair of alternatives, exact. For spans of one length per operand Lucene's
+  span_near finds a match exactly when two spans are at most n tokens apart, in either order,
+  overlapping allowed, and so does FTS5's NEAR within one column (`_near`);
+- the same NEAR with alternatives of several lengths (``(refund OR "money back") NEAR/5 late``): bounded
+  above by those NEAR groups (Lucene's lazy enumeration may skip a match there, FTS5 does not), below by
+  nothing;
+- other NEARs (nested, ``?`` wildcards), ONEAR and ``~`` phrases: bounded above by all their words being
+  there, below by nothing;
 - ``sentiment:`` ``intent:`` ``customer:`` ``rating:`` ``raw:`` (``instr``, case-sensitive);
 - ``author:`` ``site:`` ``source:`` ``lang:`` ``country:`` ``tier:`` ``#tag`` ``@handle`` ``url:``: the
   columns hold the values as collected, and the language compares them normalised. For an ASCII value
@@ -160,6 +168,47 @@ def _present(node: Node, field: str) -> _Expr:
     raise TypeError(f"{type(node).__name__} is not a proximity operand")  # the AST forbids it
 
 
+MAX_NEAR_PAIRS = 64
+"""The most FTS5 NEAR groups one exact NEAR becomes (one per pair of alternatives); beyond, the words'
+presence bounds it and the evaluator decides."""
+
+
+def _alternatives(node: Node) -> list[tuple[str, int]] | None:
+    """A proximity operand's alternatives as FTS5 phrases, each with its length in tokens; None when one
+    is not a fixed run of tokens (a ``?`` wildcard, a ``~`` phrase, a nested NEAR)."""
+    if isinstance(node, Term):
+        return [(_quote([node.text]), 1)]
+    if isinstance(node, Phrase):
+        return [(_quote(node.tokens), len(node.tokens))]
+    if isinstance(node, Wildcard) and node.pattern == node.prefix + "*":
+        return [(_quote([node.prefix]) + " *", 1)]
+    if isinstance(node, Or):
+        out: list[tuple[str, int]] = []
+        for child in node.children:
+            alternatives = _alternatives(child)
+            if alternatives is None:
+                return None
+            out.extend(alternatives)
+        return out
+    return None
+
+
+def _near(node: Near, field: str) -> _Bounds:
+    """`node` in SQL: FTS5 NEAR groups when it is unordered and its sides are runs of tokens, exact when
+    each side's spans have one length (see the module's docstring); otherwise its words being there."""
+    upper = _present(node, field)
+    if node.ordered:
+        return _Bounds(upper, FALSE)
+    left, right = _alternatives(node.left), _alternatives(node.right)
+    if left is None or right is None or len(left) * len(right) > MAX_NEAR_PAIRS:
+        return _Bounds(upper, FALSE)
+    groups = _or([_fts(field, f"NEAR({a} {b}, {node.distance})") for a, _ in left for b, _ in right])
+    if len({size for _, size in left}) > 1 or len({size for _, size in right}) > 1:
+        # mixed lengths: Lucene's lazy enumeration may skip a match FTS5 finds, never the reverse
+        return _Bounds(groups, FALSE)
+    return _exact(groups)
+
+
 def _ascii(expr: str) -> str:
     # length() counts characters of text, bytes of a blob: equal exactly when every character is ASCII
     return f"({expr} IS NOT NULL AND length({expr}) = length(CAST({expr} AS BLOB)))"
@@ -237,7 +286,9 @@ def _bounds(node: Node, field: str) -> _Bounds:
     if isinstance(node, Wildcard):
         present = _present(node, field)
         return _exact(present) if node.pattern == node.prefix + "*" else _Bounds(present, FALSE)
-    if isinstance(node, SlopPhrase | Near):
+    if isinstance(node, Near):
+        return _near(node, field)
+    if isinstance(node, SlopPhrase):
         return _Bounds(_present(node, field), FALSE)
     if isinstance(node, And):
         parts = [_bounds(child, field) for child in node.children]
@@ -334,13 +385,27 @@ class SqliteQuery:
     where: str
     params: tuple[Any, ...]
     exact: bool
+    driving: bool = False
+    """Whether `where` is, or is a conjunction with, the FTS5 matches of some words: they are the few
+    rows to read first (a search then reads them once, by rowid, rather than walking the workspace)."""
+
+
+def _driving(expr: _Expr) -> bool:
+    if _as_fts(expr) is not None:
+        return True
+    return isinstance(expr, _And) and any(_as_fts(child) is not None for child in expr.children)
 
 
 def sqlite_candidates(node: Node) -> SqliteQuery:
     bounds = _bounds(node, "text")
     params: list[Any] = []
     where = _render(bounds.upper, params)
-    return SqliteQuery(where=where, params=tuple(params), exact=bounds.upper == bounds.lower)
+    return SqliteQuery(
+        where=where,
+        params=tuple(params),
+        exact=bounds.upper == bounds.lower,
+        driving=_driving(bounds.upper),
+    )
 
 
 def matching(

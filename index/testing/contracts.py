@@ -1079,12 +1079,16 @@ class QueryLanguageContract:
             ("NOT sentiment:neutral", MentionFilter(langs=("en",)), None),
             (None, MentionFilter(platforms=("reddit", "weibo")), "the"),
             (None, MentionFilter(langs=("zh",)), None),
+            # proximity: evaluated mention by mention where the store cannot answer it exactly
+            ('(battery OR "battery life" OR 电池) NEAR/6 (dead OR charg* OR 充电)', NO_FILTER, None),
+            ("(battery OR 电池) NEAR/6 (dead OR charg* OR 充电)", NO_FILTER, "the"),
         ]:
             matched = (
                 self._query_expected(corpus, query, filters, text)
                 if query
                 else [m for m in corpus if reference_matches(m, filters, text)]
             )
+            assert matched, (query, text)  # a case that matches nothing would check nothing
             for size in (1000, 2):
                 page = store.search(
                     SearchRequest(

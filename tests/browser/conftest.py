@@ -9,8 +9,8 @@ skipped: a missing browser fails with the install hint). Helpers to import: test
 - `demo_home` (session): Settings of a home filled once by the demo (``earful demo --tagger lexicon``, i.e.
   `demo.run.run_demo` in a process of its own, so its Prefect state stays in that home): its corpus,
   customers, CRM records and alert presets in the default workspace. Shared by every test of the session:
-  it holds no users (each test adds its own, under a name of its own) and a test that writes writes what
-  the others may see.
+  its only user is the demo's own login (``demo``, admin; demo/ui.py), each test adds its own users under
+  names of their own, and a test that writes writes what the others may see.
 """
 
 from __future__ import annotations

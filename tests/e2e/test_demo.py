@@ -58,6 +58,12 @@ def test_demo_indexes_the_site_and_shows_what_it_indexed(tmp_path: Path) -> None
     assert chinese is not None, out
     assert f"EARFUL_HOME={home}" in out  # how to query further, pointing at this home
     assert re.search(r"Done in [\d.]+s, of which Prefect start-up", out)
+    # The web UI: the command that serves it over this home, its URL and the demo's login.
+    assert re.search(rf"^  \.venv/bin/earful serve --home {re.escape(str(home))}$", out, re.MULTILINE), out
+    login = re.search(
+        r"^  then open http://127\.0\.0\.1:8000/ — log in as demo / (\w{16})$", out, re.MULTILINE
+    )
+    assert login is not None, out
 
     # What the output says is what the store holds.
     with SQLiteMentionStore(Settings(home=home), workspace=DEFAULT_WORKSPACE) as store:
@@ -82,6 +88,7 @@ def test_demo_indexes_the_site_and_shows_what_it_indexed(tmp_path: Path) -> None
     assert again.returncode == 0, again.stdout + again.stderr
     assert re.search(rf"^{indexed.group(1)} mentions in the sqlite store", again.stdout, re.MULTILINE)
     assert "imported 40 customers (0 new, 0 updated, 40 unchanged)" in again.stdout  # idempotent
+    assert f"log in as demo / {login.group(1)}\n" in again.stdout  # the same login
     linked = re.search(r"Linked customers: \d+ of 40 customers, \d+ mentions", out)
     assert linked is not None
     assert linked.group(0) in again.stdout
