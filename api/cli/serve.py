@@ -26,6 +26,9 @@ from core.errors import ConfigError
 if TYPE_CHECKING:
     from core.settings import Settings
 
+# Open alert streams (server-sent events) never end by themselves: at shutdown they get this long.
+GRACEFUL_SHUTDOWN_S = 5
+
 
 def is_loopback(host: str) -> bool:
     if host == "localhost":
@@ -83,7 +86,13 @@ def serve_until_stopped(settings: Settings, sock: socket.socket) -> None:
 
     from api.app import create_app
 
-    server = uvicorn.Server(uvicorn.Config(create_app(settings), log_level=settings.log_level.lower()))
+    server = uvicorn.Server(
+        uvicorn.Config(
+            create_app(settings),
+            log_level=settings.log_level.lower(),
+            timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,
+        )
+    )
 
     def stop(signum: int, frame: FrameType | None) -> None:
         # Before uvicorn's handlers are in, this stops the server as they would; after they are gone, the
@@ -122,11 +131,19 @@ def serve_cmd(
         if home is not None:
             os.environ["EARFUL_HOME"] = str(settings.home)
         config = uvicorn.Config(
-            "api.app:create_app", factory=True, workers=settings.api.workers, log_level=log_level
+            "api.app:create_app",
+            factory=True,
+            workers=settings.api.workers,
+            log_level=log_level,
+            timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,
         )
         Multiprocess(config, sockets=[sock]).run()
         return
     from api.app import create_app
 
-    server = uvicorn.Server(uvicorn.Config(create_app(settings), log_level=log_level))
+    server = uvicorn.Server(
+        uvicorn.Config(
+            create_app(settings), log_level=log_level, timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S
+        )
+    )
     server.run(sockets=[sock])
