@@ -1,7 +1,7 @@
 """Browser fixtures: Debian's Chromium driven by Playwright (never Playwright's own download, never
 skipped: a missing browser fails with the install hint). Helpers to import: tests/browser/support.py.
 
-- `chromium` (session): the headless browser.
+- `chromium` (module): the headless browser, stopped after each module (see the fixture).
 - `browser_page`: a fresh context and page per test, 1280x800, en-US; `phone_page`: the same at 390x844.
   Any console error or uncaught page error fails the test at teardown.
 - `serve`: `serve(app) -> base URL`, an ASGI app on a free loopback port until the test ends.
@@ -39,7 +39,10 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.browser)
 
 
-@pytest.fixture(scope="session")
+# Module scope, not session: Playwright's sync API keeps an event loop running in the main thread while
+# it is started, and later tests that call asyncio.run() (Prefect's deployments, the HTTP connectors)
+# would fail in the same session.
+@pytest.fixture(scope="module")
 def chromium() -> Iterator[Browser]:
     if not CHROMIUM.is_file():
         pytest.fail(INSTALL_HINT, pytrace=False)
