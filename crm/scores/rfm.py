@@ -27,7 +27,6 @@ from enum import StrEnum
 from typing import Final
 
 import numpy as np
-from scipy.stats import rankdata
 
 
 class Segment(StrEnum):
@@ -72,6 +71,10 @@ def quintile_scores(values: Sequence[float], *, higher_is_better: bool = True) -
     """Score 1-5 of each value by its quintile among `values` (ties share their average rank)."""
     if not values:
         return []
+    # scipy.stats takes seconds to import: only the scores run needs it, not every importer of crm.scores
+    # (the HTTP API's first request, the CLI).
+    from scipy.stats import rankdata
+
     data = np.asarray(values, dtype=np.float64)
     ranks = rankdata(data if higher_is_better else -data, method="average")  # 1 = worst
     n = len(values)
