@@ -2,7 +2,7 @@
 stores (`workspace_services`), the account store and the settings of the app.
 
     principal: Annotated[Principal, Depends(require(Permission.READ))]
-    services: Annotated[Services, Depends(workspace_services)]
+    services: Stores  # Annotated[Services, Depends(workspace_services)]
 
 Authentication runs once per request (the principal is kept on ``request.state.principal``, where the
 web shell's `render` finds it too), CSRF included (see `api.auth`).
@@ -32,6 +32,7 @@ __all__ = [
     "Require",
     "RouteAccess",
     "RouteInfo",
+    "Stores",
     "app_routes",
     "app_settings",
     "authenticated",
@@ -193,3 +194,7 @@ async def workspace_services(
     costs no hop to the thread pool."""
     cache: ServiceCache = request.app.state.services
     return cache.get(principal.workspace)
+
+
+Stores = Annotated[Services, Depends(workspace_services)]
+"""A route's parameter for the stores of the principal's workspace."""

@@ -42,7 +42,7 @@ from alerts.outbox import DeliveryState
 from alerts.rules import Rule
 from api.accounts.models import Permission
 from api.auth import Principal
-from api.deps import app_settings, require, workspace_services
+from api.deps import Stores, app_settings, require
 from api.errors import error_responses
 from api.services import Services
 from api.sse import event_stream, feed_events
@@ -54,7 +54,6 @@ router = APIRouter(prefix="/api/v1", tags=["alerts"])
 Reader = Annotated[Principal, Depends(require(Permission.READ))]
 RuleWriter = Annotated[Principal, Depends(require(Permission.RULES_WRITE))]
 Worker = Annotated[Principal, Depends(require(Permission.ALERTS_WORK))]
-Stores = Annotated[Services, Depends(workspace_services)]
 AppSettings = Annotated[Settings, Depends(app_settings)]
 
 RULE_EXAMPLE: Final[dict[str, Any]] = {

@@ -16,7 +16,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from api.accounts.models import Permission
 from api.auth import Principal
-from api.deps import require, workspace_services
+from api.deps import Stores, require
 from api.errors import error_responses
 from api.services import Services
 from core.errors import InvalidInput
@@ -34,7 +34,6 @@ router = APIRouter(prefix="/api/v1", tags=["customers"])
 
 Reader = Annotated[Principal, Depends(require(Permission.READ))]
 Writer = Annotated[Principal, Depends(require(Permission.CUSTOMERS_WRITE))]
-Stores = Annotated[Services, Depends(workspace_services)]
 CustomerId = Annotated[str, Path(min_length=1, max_length=200, description="Customer id (or code)")]
 MentionId = Annotated[str, Path(min_length=1, max_length=200, description="Mention id")]
 

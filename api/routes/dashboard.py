@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from api.accounts.models import Permission
-from api.deps import Principal, require, workspace_services
+from api.deps import Principal, Stores, require
 from api.errors import error_responses
 from api.services import Services
 from core.errors import InvalidInput, NotFound
@@ -125,7 +125,7 @@ def dashboard_request(
 def get_dashboard(
     params: Annotated[DashboardQuery, Query()],
     principal: Annotated[Principal, Depends(require(Permission.READ))],
-    services: Annotated[Services, Depends(workspace_services)],
+    services: Stores,
 ) -> DashboardData:
     request, _ = dashboard_request(params, principal, services)
     return build_dashboard(services.mentions, request)

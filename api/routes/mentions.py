@@ -31,7 +31,7 @@ from alerts.workflow import (
 from api.accounts.models import Permission, User, allows
 from api.accounts.store import AccountStore
 from api.auth import Principal
-from api.deps import get_accounts, require, workspace_services
+from api.deps import Stores, get_accounts, require
 from api.errors import error_responses
 from api.services import Services
 from core.errors import InvalidInput, NotFound
@@ -41,7 +41,6 @@ router = APIRouter(prefix="/api/v1", tags=["mentions"])
 
 Reader = Annotated[Principal, Depends(require(Permission.READ))]
 Worker = Annotated[Principal, Depends(require(Permission.MENTIONS_WORK))]
-Stores = Annotated[Services, Depends(workspace_services)]
 Accounts = Annotated[AccountStore, Depends(get_accounts)]
 MentionId = Annotated[str, Path(min_length=1, max_length=200, description="The mention's id")]
 

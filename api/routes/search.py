@@ -27,7 +27,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from api.accounts.models import Permission
 from api.auth import Principal
-from api.deps import require, workspace_services
+from api.deps import Stores, require
 from api.errors import error_responses
 from api.services import Services
 from core.errors import InvalidInput, NotFound, QuerySyntaxError
@@ -50,7 +50,6 @@ router = APIRouter(prefix="/api/v1", tags=["search"])
 Reader = Annotated[Principal, Depends(require(Permission.READ))]
 Exporter = Annotated[Principal, Depends(require(Permission.EXPORT))]
 Writer = Annotated[Principal, Depends(require(Permission.SEARCHES_WRITE))]
-WorkspaceServices = Annotated[Services, Depends(workspace_services)]
 
 HistogramInterval = Literal["none", "hour", "day", "week", "month"]
 ExportFormat = Literal["csv", "jsonl"]
@@ -355,7 +354,7 @@ def export_response(services: Services, request: SearchRequest, fmt: ExportForma
     summary="Search mentions: a page of hits, highlights, facets, histogram and the next page's cursor",
     responses=error_responses(400, 401, 403, 422, 502, 503),
 )
-def search(body: SearchBody, principal: Reader, services: WorkspaceServices) -> SearchResult:
+def search(body: SearchBody, principal: Reader, services: Stores) -> SearchResult:
     settings = services.settings.api
     check_lengths(settings.max_query_chars, query=body.query, text=body.text)
     check_page_size(body.size, settings.max_page_size)
@@ -382,7 +381,7 @@ def search(body: SearchBody, principal: Reader, services: WorkspaceServices) -> 
     summary="Check a query: the located error with a caret, and lint warnings (a bad query is no 400 here)",
     responses=error_responses(400, 401, 403, 422),
 )
-def search_check(body: QueryBody, principal: Reader, services: WorkspaceServices) -> QueryCheck:
+def search_check(body: QueryBody, principal: Reader, services: Stores) -> QueryCheck:
     check_lengths(services.settings.api.max_query_chars, query=body.query)
     return query_check(body.query)
 
@@ -399,7 +398,7 @@ def search_check(body: QueryBody, principal: Reader, services: WorkspaceServices
 def search_export(
     body: ExportBody,
     principal: Exporter,
-    services: WorkspaceServices,
+    services: Stores,
     fmt: Annotated[ExportFormat, Query(alias="format", description="csv or jsonl")] = "csv",
 ) -> StreamingResponse:
     check_lengths(services.settings.api.max_query_chars, query=body.query, text=body.text)
@@ -415,7 +414,7 @@ def search_export(
     summary="The principal's saved searches, by name",
     responses=error_responses(401, 403),
 )
-def list_saved_searches(principal: Reader, services: WorkspaceServices) -> SavedSearches:
+def list_saved_searches(principal: Reader, services: Stores) -> SavedSearches:
     owner = owner_of(principal)
     return SavedSearches(owner=owner, searches=services.saved_searches.list_searches(owner))
 
@@ -431,7 +430,7 @@ def list_saved_searches(principal: Reader, services: WorkspaceServices) -> Saved
     },
 )
 def save_search(
-    body: SavedSearchBody, principal: Writer, services: WorkspaceServices, response: Response
+    body: SavedSearchBody, principal: Writer, services: Stores, response: Response
 ) -> SavedSearch:
     check_lengths(services.settings.api.max_query_chars, query=body.query)
     owner = owner_of(principal)
@@ -460,7 +459,7 @@ def save_search(
     summary="One of the principal's saved searches",
     responses=error_responses(401, 403, 404),
 )
-def get_saved_search(name: str, principal: Reader, services: WorkspaceServices) -> SavedSearch:
+def get_saved_search(name: str, principal: Reader, services: Stores) -> SavedSearch:
     found = services.saved_searches.get_search(owner_of(principal), name)
     if found is None:
         raise NotFound(f"no saved search {name!r}", details={"name": name})
@@ -474,7 +473,7 @@ def get_saved_search(name: str, principal: Reader, services: WorkspaceServices) 
     summary="Delete one of the principal's saved searches",
     responses=error_responses(401, 403, 404),
 )
-def delete_saved_search(name: str, principal: Writer, services: WorkspaceServices) -> Response:
+def delete_saved_search(name: str, principal: Writer, services: Stores) -> Response:
     if not services.saved_searches.delete_search(owner_of(principal), name):
         raise NotFound(f"no saved search {name!r}", details={"name": name})
     return Response(status_code=204)

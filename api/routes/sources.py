@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Query
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 
 from api.accounts.models import Permission
-from api.deps import Principal, require, workspace_services
+from api.deps import Principal, Stores, require
 from api.errors import error_responses
 from api.services import Services
 from core.models import utcnow
@@ -84,7 +84,7 @@ def sources_of(services: Services, latest: int) -> SourcesOut:
 )
 def get_sources(
     principal: Annotated[Principal, Depends(require(Permission.READ))],
-    services: Annotated[Services, Depends(workspace_services)],
+    services: Stores,
     latest: Annotated[int, Query(ge=0, le=50, description="How many runs, errors, rejected items")] = 5,
 ) -> SourcesOut:
     return sources_of(services, latest)

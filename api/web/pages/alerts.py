@@ -31,7 +31,7 @@ from alerts.manage import (
 from alerts.rules import Rule, error_lines
 from api.accounts.models import Permission
 from api.auth import Principal
-from api.deps import require_page, workspace_services
+from api.deps import Stores, require_page
 from api.routes.alerts import start_cursor
 from api.services import Services
 from api.sse import event_stream, feed_events
@@ -44,7 +44,6 @@ router = APIRouter(tags=["pages"], include_in_schema=False)
 Reader = Annotated[Principal, Depends(require_page(Permission.READ))]
 Worker = Annotated[Principal, Depends(require_page(Permission.ALERTS_WORK))]
 RuleWriter = Annotated[Principal, Depends(require_page(Permission.RULES_WRITE))]
-Stores = Annotated[Services, Depends(workspace_services)]
 
 PAGE_SIZE: Final = 50
 STATUSES: Final = tuple(AlertStatus)

@@ -16,7 +16,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from api.accounts.models import Permission
 from api.auth import Principal
-from api.deps import require_page, workspace_services
+from api.deps import Stores, require_page
 from api.routes.customers import (
     CustomerId,
     MentionId,
@@ -25,7 +25,6 @@ from api.routes.customers import (
     customer_view,
     record_verdict,
 )
-from api.services import Services
 from api.web.render import is_htmx, render
 from core.errors import InvalidInput
 from core.models import Tier
@@ -39,7 +38,6 @@ router = APIRouter(tags=["pages"], include_in_schema=False)
 
 Reader = Annotated[Principal, Depends(require_page(Permission.READ))]
 Writer = Annotated[Principal, Depends(require_page(Permission.CUSTOMERS_WRITE))]
-Stores = Annotated[Services, Depends(workspace_services)]
 
 PAGE_SIZE = 20
 AT_RISK = 0.5  # the "at risk" filter: churn risk at least this (crm.scores.churn: a lapsed customer is 0.73)

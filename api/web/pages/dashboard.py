@@ -14,9 +14,8 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse
 
 from api.accounts.models import Permission
-from api.deps import Principal, require_page, workspace_services
+from api.deps import Principal, Stores, require_page
 from api.routes.dashboard import DashboardQuery, dashboard_request
-from api.services import Services
 from api.web.i18n import request_language, translate
 from api.web.render import is_htmx, render
 from core.errors import InvalidInput, NotFound
@@ -95,7 +94,7 @@ def dashboard_page(
     request: Request,
     params: Annotated[DashboardQuery, Query()],
     principal: Annotated[Principal, Depends(require_page(Permission.READ))],
-    services: Annotated[Services, Depends(workspace_services)],
+    services: Stores,
 ) -> HTMLResponse:
     if params.days is not None:  # a preset: the dates are what the form last held, not the period
         params = params.model_copy(update={"from_": None, "to": None})

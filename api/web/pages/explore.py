@@ -22,7 +22,7 @@ from fastapi.responses import HTMLResponse, Response, StreamingResponse
 from markupsafe import Markup
 
 from api.accounts.models import Permission
-from api.deps import Principal, require_page, workspace_services
+from api.deps import Principal, Stores, require_page
 from api.routes.search import ExportFormat, check_lengths, export_response, owner_of, query_check
 from api.services import Services
 from api.web.i18n import request_language, translate
@@ -38,7 +38,6 @@ router = APIRouter(tags=["pages"], include_in_schema=False)
 Reader = Annotated[Principal, Depends(require_page(Permission.READ))]
 Exporter = Annotated[Principal, Depends(require_page(Permission.EXPORT))]
 Writer = Annotated[Principal, Depends(require_page(Permission.SEARCHES_WRITE))]
-Stores = Annotated[Services, Depends(workspace_services)]
 
 Period = Literal["all", "24h", "7d", "30d", "90d"]
 PAGE_SIZE: Final = 20

@@ -22,7 +22,7 @@ from alerts.workflow.notify import WorkflowUpdate
 from api.accounts.models import Permission
 from api.accounts.store import AccountStore
 from api.auth import Principal
-from api.deps import get_accounts, require_page, workspace_services
+from api.deps import Stores, get_accounts, require_page
 from api.routes.mentions import assignable, change_workflow, find_mention, mention_detail
 from api.services import Services
 from api.web.i18n import request_language, translate
@@ -34,7 +34,6 @@ router = APIRouter(tags=["pages"], include_in_schema=False)
 
 Reader = Annotated[Principal, Depends(require_page(Permission.READ))]
 Worker = Annotated[Principal, Depends(require_page(Permission.MENTIONS_WORK))]
-Stores = Annotated[Services, Depends(workspace_services)]
 Accounts = Annotated[AccountStore, Depends(get_accounts)]
 MentionId = Annotated[str, Path(min_length=1, max_length=200)]
 OptionalField = Annotated[str | None, Form(max_length=MAX_TAG_CHARS * 8)]

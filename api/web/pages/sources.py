@@ -10,9 +10,8 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 
 from api.accounts.models import Permission
-from api.deps import Principal, require_page, workspace_services
+from api.deps import Principal, Stores, require_page
 from api.routes.sources import sources_of
-from api.services import Services
 from api.web.render import render
 from crawlers.health import HealthState
 
@@ -38,7 +37,7 @@ def utc_time(value: datetime | None) -> str:
 def sources_page(
     request: Request,
     principal: Annotated[Principal, Depends(require_page(Permission.READ))],
-    services: Annotated[Services, Depends(workspace_services)],
+    services: Stores,
 ) -> HTMLResponse:
     overview = sources_of(services, LATEST)
     return render(request, "sources.html", {"overview": overview, "chips": STATE_CHIPS, "when": utc_time})
