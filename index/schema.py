@@ -72,6 +72,8 @@ QL_FIELD: Final = DEFAULT_FIELDS.root
 DERIVED_FIELDS: Final = (ANALYSIS_FIELD, QL_FIELD)
 WORKSPACE_FIELD: Final = "workspace"
 WORKSPACE_MAPPING: Final = {"type": "keyword"}  # ids are at most 63 characters: no ignore_above
+# A keyword field of the side stores (cases, scores, workflows): longer values are kept, not indexed.
+KEYWORD_MAPPING: Final[dict[str, Any]] = {"type": "keyword", "ignore_above": 1024}
 # What a stored mention has that `EnrichedMention` does not: dropped when reading one back.
 STORAGE_FIELDS: Final = (*DERIVED_FIELDS, WORKSPACE_FIELD)
 

@@ -42,7 +42,7 @@ from index.backends.sqlite_db import ScopedSQLite
 from index.backends.sqlite_schema import ensure_table_set
 from index.es_client import translated
 from index.es_scoped import ScopedElasticsearch
-from index.schema import WORKSPACE_FIELD, WORKSPACE_MAPPING
+from index.schema import KEYWORD_MAPPING, WORKSPACE_FIELD, WORKSPACE_MAPPING
 
 DEFAULT_LIMIT: Final = 100
 
@@ -279,13 +279,12 @@ class SQLiteWorkflowStore(ScopedSQLite):
 
 
 # --- Elasticsearch -------------------------------------------------------------------------------
-_KEYWORD: Final[dict[str, Any]] = {"type": "keyword", "ignore_above": 1024}
 WORKFLOW_MAPPINGS: Final[dict[str, Any]] = {
     "dynamic": "strict",
     "_meta": {"managed_by": "earful", "workspaces": True},
     "properties": {
         WORKSPACE_FIELD: WORKSPACE_MAPPING,
-        **{name: _KEYWORD for name in ("mention_id", "status", "priority", "assignee", "tag_keys")},
+        **{name: KEYWORD_MAPPING for name in ("mention_id", "status", "priority", "assignee", "tag_keys")},
         "starred": {"type": "boolean"},
         "version": {"type": "long"},
         "updated_at": {"type": "date_nanos"},

@@ -35,7 +35,7 @@ from index.backends.sqlite_db import ScopedSQLite
 from index.backends.sqlite_schema import ensure_table_set
 from index.es_client import translated
 from index.es_scoped import ScopedElasticsearch
-from index.schema import WORKSPACE_FIELD, WORKSPACE_MAPPING
+from index.schema import KEYWORD_MAPPING, WORKSPACE_FIELD, WORKSPACE_MAPPING
 
 CaseChangeFn = Callable[[Case], Case]
 
@@ -234,13 +234,15 @@ class SQLiteCaseStore(ScopedSQLite):
 
 
 # --- Elasticsearch -------------------------------------------------------------------------------
-_KEYWORD: Final[dict[str, Any]] = {"type": "keyword", "ignore_above": 1024}
 CASE_MAPPINGS: Final[dict[str, Any]] = {
     "dynamic": "strict",
     "_meta": {"managed_by": "earful", "workspaces": True},
     "properties": {
         WORKSPACE_FIELD: WORKSPACE_MAPPING,
-        **{name: _KEYWORD for name in ("id", "customer_id", "status", "assignee", "priority", "mention_ids")},
+        **{
+            name: KEYWORD_MAPPING
+            for name in ("id", "customer_id", "status", "assignee", "priority", "mention_ids")
+        },
         "opened_at": {"type": "date_nanos"},
         "updated_at": {"type": "date_nanos"},
         "doc": {"type": "object", "enabled": False},  # the Case itself, returned as is

@@ -30,7 +30,7 @@ from index.backends.sqlite_db import ScopedSQLite
 from index.backends.sqlite_schema import ensure_table_set
 from index.es_client import translated
 from index.es_scoped import ScopedElasticsearch
-from index.schema import WORKSPACE_FIELD, WORKSPACE_MAPPING
+from index.schema import KEYWORD_MAPPING, WORKSPACE_FIELD, WORKSPACE_MAPPING
 
 SKIPPED_RANK: Final = len(TIER_RANK)
 SCORE_TABLES: Final = {"scores": "customer_scores"}  # as `earful workspaces list` counts kinds
@@ -162,20 +162,19 @@ class SQLiteScoreStore(ScopedSQLite):
 
 
 # --- Elasticsearch -------------------------------------------------------------------------------
-_KEYWORD: dict[str, Any] = {"type": "keyword", "ignore_above": 1024}
 SCORE_MAPPINGS: Final[dict[str, Any]] = {
     "dynamic": "strict",
     "_meta": {"managed_by": "earful", "workspaces": True},
     "properties": {
         WORKSPACE_FIELD: WORKSPACE_MAPPING,
-        "customer_id": _KEYWORD,
-        "code": _KEYWORD,
+        "customer_id": KEYWORD_MAPPING,
+        "code": KEYWORD_MAPPING,
         "tier_rank": {"type": "integer"},
         "revenue": {"type": "double"},
-        "segment": _KEYWORD,
-        "tier": _KEYWORD,
+        "segment": KEYWORD_MAPPING,
+        "tier": KEYWORD_MAPPING,
         "churn_risk": {"type": "float"},
-        "run": _KEYWORD,
+        "run": KEYWORD_MAPPING,
         "doc": {"type": "object", "enabled": False},  # the score itself, returned as is
     },
 }
