@@ -7,8 +7,9 @@ filters but no query, so:
 
 - without a query, the trend is one `date_histogram` per sentiment label (the label as a filter), the tops
   are `terms`, the previous period a `count`;
-- with a query (typed, or a saved search's), everything is a `search` with ``limit=0``: one per bucket
-  (its total and its sentiment facet) and one over the period for the top facets.
+- with a query (typed, or a saved search's), everything is a `search` with ``limit=0``: the trend is one
+  search per sentiment label with its histogram (`SearchRequest.histogram`), the tops one search over
+  the period with facets, the previous period one search's total.
 
 Aspects are not a facet field: each aspect label is counted by a search for ``aspect:<label>`` AND'ed
 with the query. Buckets are calendar intervals in ``tz`` (`index.aggregations`), every bucket of the
@@ -321,21 +322,8 @@ class _Counts:
         return self.store.count(filters) if self.node is None else self._search(filters).total
 
     def trend(self, starts: Sequence[datetime], interval: Interval) -> list[dict[SentimentLabel, int]]:
-        """Mentions per sentiment label in each bucket."""
-        if self.node is None:
-            return self._trend_by_histograms(starts, interval)
-        ends = [*starts[1:], self.request.end]
-        trend = []
-        for since, until in zip(starts, ends, strict=True):
-            since = max(since, self.request.start)
-            page = self._search(_period(self.request.filters, since, until), facets=("sentiment",))
-            found = {SentimentLabel(b.key): b.count for b in page.facets.get("sentiment", ())}
-            trend.append({label: found.get(label, 0) for label in SENTIMENT_ORDER})
-        return trend
-
-    def _trend_by_histograms(
-        self, starts: Sequence[datetime], interval: Interval
-    ) -> list[dict[SentimentLabel, int]]:
+        """Mentions per sentiment label in each bucket: one histogram per label, from the store's
+        aggregation without a query, from a search's histogram with one."""
         keys = [format_key(s) for s in starts]
         trend: list[dict[SentimentLabel, int]] = [dict.fromkeys(SENTIMENT_ORDER, 0) for _ in keys]
         position = {key: i for i, key in enumerate(keys)}
@@ -344,7 +332,7 @@ class _Counts:
             if wanted and label not in wanted:
                 continue  # the filters exclude it: zero everywhere
             filters = self.filters.model_copy(update={"sentiments": (label,)})
-            for bucket in self.store.date_histogram(filters, interval, self.request.tz):
+            for bucket in self._histogram(filters, interval):
                 if bucket.key not in position:
                     raise StoreError(
                         f"the store answered a histogram bucket outside the period: {bucket.key}",
@@ -352,6 +340,20 @@ class _Counts:
                     )
                 trend[position[bucket.key]][label] = bucket.count
         return trend
+
+    def _histogram(self, filters: MentionFilter, interval: Interval) -> Sequence[Bucket]:
+        if self.node is None:
+            return self.store.date_histogram(filters, interval, self.request.tz)
+        page = self.store.search(
+            SearchRequest(
+                query=self.request.query,
+                filters=filters,
+                limit=0,
+                histogram=interval,
+                histogram_tz=self.request.tz,
+            )
+        )
+        return page.histogram
 
     def tops(self, fields: Sequence[FacetField]) -> dict[str, list[Bucket]]:
         size = self.request.top_n
