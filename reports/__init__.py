@@ -1,3 +1,9 @@
-"""Report data and charts: `reports.dashboard` (the numbers of a listening dashboard, through the mention
-store protocol) and `reports.charts` (self-contained Vega-Lite specs of them, for the web UI and for
-reports rendered server-side)."""
+"""Brand managers' reports and dashboards.
+
+- `reports.brands`, `reports.definitions`, `reports.period`, `reports.schedule`: what a report is about,
+  covers and when it runs; `reports.store` keeps brands and definitions per workspace;
+- `reports.data` (the numbers), `reports.build` (from store aggregations), `reports.render` (HTML, PDF,
+  CSV, XLSX with server-side SVG charts), `reports.archive` (built reports on disk);
+- `reports.dashboard` and `reports.charts`: the listening dashboard's numbers and its Vega-Lite specs,
+  shared by the web UI and the rendered reports.
+"""

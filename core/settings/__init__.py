@@ -34,6 +34,7 @@ from core.settings.collection import (
     YouTubeSettings,
 )
 from core.settings.crm import CaseSettings, CrmSettings, ReminderSettings, ZoneName
+from core.settings.reports import ReportLanguage, ReportsSettings
 
 __all__ = [
     "DEVICE_PATTERN",
@@ -55,6 +56,8 @@ __all__ = [
     "NLPSettings",
     "RedditSettings",
     "ReminderSettings",
+    "ReportLanguage",
+    "ReportsSettings",
     "SQLiteSettings",
     "Seconds",
     "Section",
@@ -254,6 +257,9 @@ class Settings(BaseSettings):
     api: ApiSettings = Field(
         default_factory=ApiSettings, description="The HTTP API and web UI of `earful serve`"
     )
+    reports: ReportsSettings = Field(
+        default_factory=ReportsSettings, description="Brand managers' reports: archive and defaults"
+    )
 
     @property
     def spool_dir(self) -> Path:
@@ -268,6 +274,11 @@ class Settings(BaseSettings):
     @property
     def sqlite_path(self) -> Path:
         return self.sqlite.path or self.home / "earful.db"
+
+    @property
+    def reports_dir(self) -> Path:
+        """Built reports, one folder per workspace (`reports.archive`)."""
+        return self.reports.archive_dir or self.home / "reports"
 
     @property
     def accounts_path(self) -> Path:
