@@ -28,7 +28,6 @@ from typing import Final
 
 import numpy as np
 import numpy.typing as npt
-from scipy.optimize import minimize
 from scipy.special import betaln, gammaln, hyp2f1
 
 from core.errors import InvalidInput
@@ -106,6 +105,8 @@ def fit_bgnbd(
 
     start = np.array([0.0, scale, 0.0, 0.0])
 
+    from scipy.optimize import minimize  # 2 s to import: only a scores run fits, the web UI never does
+
     def objective(theta: Array) -> float:
         params = BGNBDParams(*np.exp(theta))
         mean = float(np.sum(w * bgnbd_log_likelihood(params, xs, txs, Ts))) / float(np.sum(w))
@@ -181,6 +182,8 @@ def fit_gamma_gamma(
     xs, ms = xs[keep], ms[keep]
 
     start = np.array([0.0, 0.0, float(np.log(np.mean(ms)))])
+
+    from scipy.optimize import minimize
 
     def objective(theta: Array) -> float:
         mean = float(np.mean(gamma_gamma_log_likelihood(GammaGammaParams(*np.exp(theta)), xs, ms)))
