@@ -211,6 +211,7 @@ def share_of_voice_chart(data: ReportData, words: Labels, *, width: int = FULL_W
         "stack": "zero",
         "title": words["chart.sov.x"],
         "scale": {"domain": [0, 100]},
+        "axis": {"values": [0, 25, 50, 75, 100]},
     }
     order = {"field": "rank", "type": "quantitative"}
     spec["layer"] = [
@@ -250,13 +251,24 @@ def health_chart(data: ReportData, words: Labels, *, width: int = FULL_WIDTH) ->
     panel = (width - 40) // 2
 
     def panel_spec(field: str, title: str, domain: list[int]) -> Spec:
-        y = {"field": "brand", "type": "nominal", "sort": names, "title": None}
-        x = {"field": field, "type": "quantitative", "title": None, "scale": {"domain": domain}}
+        # every brand keeps its row (a brand without a value has an empty one); a value's label sits
+        # right of its bar, or right of zero for a negative one
+        y = {"field": "brand", "type": "nominal", "sort": names, "title": None, "scale": {"domain": names}}
+        x = {
+            "field": field,
+            "type": "quantitative",
+            "title": None,
+            "scale": {"domain": domain},
+            "axis": {"values": list(range(domain[0], domain[1] + 1, 25 if domain[0] == 0 else 50))},
+        }
         return {
             "title": {"text": title, "fontSize": 11, "fontWeight": 400, "color": _MUTED},
             "width": panel,
             "height": height,
-            "transform": [{"filter": f"isValid(datum.{field})"}],
+            "transform": [
+                {"filter": f"isValid(datum.{field})"},
+                {"calculate": f"max(datum.{field}, 0)", "as": "at"},
+            ],
             "layer": [
                 {
                     "mark": {"type": "bar", "height": {"band": 0.7}},
@@ -270,7 +282,7 @@ def health_chart(data: ReportData, words: Labels, *, width: int = FULL_WIDTH) ->
                     "mark": {"type": "text", "align": "left", "dx": 4, "fontSize": 10, "color": _TEXT},
                     "encoding": {
                         "y": y,
-                        "x": x,
+                        "x": {**x, "field": "at"},
                         "text": {"field": field, "type": "quantitative", "format": ".1f"},
                     },
                 },
@@ -297,7 +309,7 @@ def grouped_bars_chart(
     section: str,
     category: str,
     order: Sequence[str],
-    width: int = FULL_WIDTH,
+    width: int = HALF_WIDTH,
 ) -> Spec:
     """Horizontal bars of a count per category (intents, complaint reasons), one bar per brand within
     each category, categories by their total over the brands."""
@@ -310,7 +322,7 @@ def grouped_bars_chart(
             values.append({"brand": b.brand, "key": row.key, "name": name, "count": row.count})
     keys = sorted(totals, key=lambda key: (-totals[key], order.index(key) if key in order else len(order)))
     names = [words.get(f"{category}.{key}", key) for key in keys]
-    step = max(8, min(14, 40 // max(len(data.brands), 1)))
+    step = max(6, min(11, 30 // max(len(data.brands), 1)))
     spec = _base(
         words[f"chart.{section}.title"],
         width,
@@ -321,7 +333,12 @@ def grouped_bars_chart(
     spec["encoding"] = {
         "y": {"field": "name", "type": "nominal", "sort": names, "title": None},
         "yOffset": {"field": "brand", "type": "nominal", "sort": [b.brand for b in data.brands]},
-        "x": {"field": "count", "type": "quantitative", "title": words[f"chart.{section}.x"]},
+        "x": {
+            "field": "count",
+            "type": "quantitative",
+            "title": words[f"chart.{section}.x"],
+            "axis": {"tickCount": 5},
+        },
         "color": _brand_scale(data, words["chart.brand_volume.legend"]),
     }
     return spec
@@ -424,7 +441,10 @@ def report_svg_charts(data: ReportData, words: Labels | None = None) -> dict[str
         "intents": words["chart.intents.title"],
         "reasons": words["chart.reasons.title"],
     }
-    charts = {name: no_data_svg(title, empty) for name, title in titles.items()}
+    charts = {
+        name: no_data_svg(title, empty, width=HALF_WIDTH if name in ("intents", "reasons") else FULL_WIDTH)
+        for name, title in titles.items()
+    }
     for index, brand in enumerate(data.brands):
         charts[f"sentiment.{index}"] = no_data_svg(brand.brand, empty, width=HALF_WIDTH)
     for name, spec in specs.items():

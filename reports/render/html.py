@@ -22,7 +22,7 @@ from markupsafe import Markup, escape
 from index.aggregations import zone
 from reports.brands import BrandRole
 from reports.charts import bucket_label
-from reports.data import BrandReport, ReportData, ShareOfVoiceRow
+from reports.data import BrandReport, ReportData, SampleMention, ShareOfVoiceRow
 from reports.labels import Labels, report_labels
 from reports.period import PERIOD_NAMES
 from reports.render.charts import CHART_FONT, brand_colours, report_svg_charts
@@ -135,6 +135,13 @@ def _dates(first: date, last: date, words: Labels) -> str:
     return words["period.from_to"].format(start=first.isoformat(), end=last.isoformat())
 
 
+def _samples(brand: BrandReport) -> list[tuple[str, tuple[SampleMention, ...]]]:
+    """A brand's samples as the report shows them: negative, positive, then the latest not shown yet."""
+    shown = {m.id for m in (*brand.samples.negative, *brand.samples.positive)}
+    latest = tuple(m for m in brand.samples.latest if m.id not in shown)
+    return [("negative", brand.samples.negative), ("positive", brand.samples.positive), ("latest", latest)]
+
+
 def _sov(data: ReportData) -> dict[str, ShareOfVoiceRow]:
     return {row.brand: row for row in data.share_of_voice}
 
@@ -244,6 +251,7 @@ def render_html(data: ReportData, *, charts: Mapping[str, str] | None = None) ->
         tables={table.name: table for table in report_tables(data, words)},
         colours=brand_colours(data),
         sov=_sov(data),
+        samples=[_samples(brand) for brand in data.brands],
         has_mentions=any(b.total for b in data.brands),
         highlights=highlights(data, words),
         glossary=GLOSSARY,
