@@ -45,4 +45,4 @@ def html_to_pdf(html: str, *, title: str = "") -> bytes:
 
 def render_pdf(data: ReportData, *, charts: dict[str, str] | None = None) -> bytes:
     """The report as a PDF document."""
-    return html_to_pdf(render_html(data, charts=charts), title=data.title)
+    return html_to_pdf(render_html(data, charts=charts, inline_charts=False), title=data.title)
