@@ -30,7 +30,7 @@ from reports.charts import (
 )
 from reports.data import ReportData
 from reports.labels import Labels, report_labels
-from reports.render.tables import spike_note
+from reports.render.tables import bucket_keys, spike_note
 
 __all__ = [
     "BRAND_COLOURS",
@@ -143,7 +143,7 @@ def brand_volume_chart(data: ReportData, words: Labels, *, width: int = FULL_WID
         for s in b.spikes
     ]
     x_title, y_title = words["chart.brand_volume.x"], words["chart.brand_volume.y"]
-    periods = [bucket_label(p.key, data.interval) for p in data.brands[0].volume]
+    periods = [bucket_label(key, data.interval) for key in bucket_keys(data)]
     spec = _base(words["chart.brand_volume.title"], width, _HEIGHT, values)
     x = {
         "field": "period",

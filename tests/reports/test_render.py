@@ -20,9 +20,12 @@ from openpyxl import load_workbook
 from PIL import Image
 
 from core.errors import InvalidInput
-from reports.data import ReportData, SampleMention
+from reports.brands import BrandRole
+from reports.dashboard import bucket_starts
+from reports.data import ReportData, SampleMention, VolumePoint
 from reports.definitions import ReportFormat
 from reports.labels import report_label
+from reports.period import resolve_period
 from reports.render import FILE_EXTENSIONS, MEDIA_TYPES, render_formats, render_report, report_svg_charts
 from reports.render.html import format_cell, render_html, safe_url
 from reports.render.pdf import OfflineFetcher, html_to_pdf
@@ -419,3 +422,30 @@ def test_the_pdf_in_english_has_the_numbers(sample: ReportData, tmp_path: Path) 
     assert "声浪" in text
     info = _poppler("pdfinfo", str(pdf))
     assert "A4" in info or "595.28 x 841.89" in info
+
+
+def test_an_hourly_report_of_one_product_line_renders(sample: ReportData) -> None:
+    """A 'today' report by hour, one brand (a product line), no share of voice rows, no alerts."""
+    period = resolve_period("today", tz="Europe/Berlin", now=sample.generated_at)
+    keys = [
+        s.isoformat(timespec="seconds")
+        for s in bucket_starts(period.start, period.end, "hour", period.timezone)
+    ]
+    brand = sample.brands[0].model_copy(
+        update={
+            "role": BrandRole.product_line,
+            "volume": tuple(VolumePoint(key=key, count=i) for i, key in enumerate(keys)),
+            "sentiment_trend": (),
+            "spikes": (),
+        }
+    )
+    data = sample.model_copy(
+        update={"period": period, "interval": "hour", "brands": (brand,), "share_of_voice": (), "alerts": ()}
+    )
+    page = Page(render_report(data, "html").decode("utf-8"))
+    over_time = page.tables["volume_over_time"]
+    assert len(over_time) == 1 + 24
+    assert over_time[1] == [f"{period.first_day.isoformat()} 00:00", "0"]
+    assert over_time[-1][1] == "23"
+    assert "Product line" in page.tables["summary"][1]
+    assert report_label("empty.alerts", "en") in "".join(page.text)
