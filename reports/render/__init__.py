@@ -49,7 +49,7 @@ def render_formats(data: ReportData, formats: Iterable[ReportFormat | str]) -> d
         if fmt is ReportFormat.html:
             files[fmt] = render_html(data, charts=charts).encode("utf-8")
         elif fmt is ReportFormat.pdf:
-            files[fmt] = html_to_pdf(render_html(data, charts=charts, inline_charts=False), title=data.title)
+            files[fmt] = html_to_pdf(render_html(data, charts=charts, inline_charts=False))
         elif fmt is ReportFormat.csv:
             files[fmt] = tables_csv_zip(tables, when=local_time(data.generated_at, data.timezone))
         elif fmt is ReportFormat.xlsx:

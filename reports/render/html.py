@@ -3,8 +3,8 @@ resource. The only URLs in it are the sample mentions' links, and only http(s) o
 link in a mention is shown as text, never linked). Every value is escaped by Jinja's autoescape, so a
 mention's text is text, whatever it holds.
 
-The same document is what WeasyPrint prints (`reports.render.pdf`): its print CSS sets A4 pages, page
-numbers and a page break before each section.
+The same document is what WeasyPrint prints (`reports.render.pdf`, with the charts as data: images): its
+print CSS sets A4 pages, running headers, page numbers and a page break before each main section.
 """
 
 from __future__ import annotations
@@ -81,6 +81,7 @@ def format_cell(value: Cell, kind: ColumnKind) -> str:
         return value
     if kind == "count":
         return f"{int(value):,}"
+    value = round(value, 1) + 0.0  # no "-0.0": a change that rounds to nothing is +0.0
     if kind == "percent":
         return f"{value:.1f}%"
     if kind == "change":
@@ -98,7 +99,8 @@ def _cell(value: Cell, kind: ColumnKind) -> Markup:
         href = safe_url(value if isinstance(value, str) else None)
         return Markup('<a href="{}">{}</a>').format(href, short_url(href)) if href else escape(text)
     if kind == "change" and isinstance(value, int | float):
-        direction = "up" if value > 0 else "down" if value < 0 else "flat"
+        shown = round(value, 1)
+        direction = "up" if shown > 0 else "down" if shown < 0 else "flat"
         arrow = {"up": "▲", "down": "▼", "flat": "■"}[direction]
         return Markup('<span class="change {}">{} {}</span>').format(direction, arrow, text)
     return escape(text)

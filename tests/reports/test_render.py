@@ -19,7 +19,7 @@ import pytest
 from openpyxl import load_workbook
 from PIL import Image
 
-from core.errors import InvalidInput
+from core.errors import InvalidInput, NotConfigured
 from reports.brands import BrandRole
 from reports.dashboard import bucket_starts
 from reports.data import ReportData, SampleMention, VolumePoint
@@ -28,7 +28,7 @@ from reports.labels import report_label
 from reports.period import resolve_period
 from reports.render import FILE_EXTENSIONS, MEDIA_TYPES, render_formats, render_report, report_svg_charts
 from reports.render.html import format_cell, render_html, safe_url
-from reports.render.pdf import OfflineFetcher, html_to_pdf
+from reports.render.pdf import OfflineFetcher, check_cjk_fonts, cjk_font_families, html_to_pdf
 from reports.render.tables import report_tables
 from reports.testing import empty_report_data, sample_report_data
 
@@ -225,7 +225,8 @@ def test_a_hostile_mention_is_inert(sample: ReportData) -> None:
     )
     samples = brand.samples.model_copy(update={"latest": (hostile,)})
     brands = (brand.model_copy(update={"samples": samples, "brand": "<i>Evil & Co</i>"}), *sample.brands[1:])
-    html = render_html(sample.model_copy(update={"brands": brands}))
+    title = '</style></title><script>alert(5)</script>"\\'
+    html = render_html(sample.model_copy(update={"brands": brands, "title": title}))
     parsed = Page(html)
     assert not [tag for tag, _ in parsed.tags if tag in ("script", "img", "b", "i")]
     assert [tag for tag, _ in parsed.tags].count("style") == 1  # the report's own
@@ -233,6 +234,8 @@ def test_a_hostile_mention_is_inert(sample: ReportData) -> None:
     assert "javascript:" not in [attrs.get("href") for _, attrs in parsed.tags]
     assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;" in html
     assert "&lt;i&gt;Evil &amp; Co&lt;/i&gt;" in html
+    assert parsed.headings[0] == title  # the title is text in the page, and a CSS string in the header
+    assert "</style" not in parsed.style
     assert safe_url("javascript:alert(1)") is None
     assert safe_url("https://example.com/a?b=1") == "https://example.com/a?b=1"
     assert safe_url("http:///no-host") is None
@@ -378,6 +381,16 @@ def test_the_pdf_renderer_fetches_nothing(http_server: str, tmp_path: Path) -> N
     with pytest.raises(ValueError, match="offline"):
         OfflineFetcher().fetch(f"{http_server}/x")
     assert OfflineFetcher().fetch("data:text/plain,hi").read() == b"hi"
+
+
+def test_chinese_text_without_a_cjk_font_is_refused_not_printed_as_boxes() -> None:
+    families = cjk_font_families()
+    assert families is not None
+    assert "Noto Sans CJK SC" in families  # what the charts and the CSS name first
+    with pytest.raises(NotConfigured, match="fonts-noto-cjk"):
+        check_cjk_fonts("<p>声浪</p>", frozenset())
+    check_cjk_fonts("<p>Larkspur</p>", frozenset())  # nothing Chinese: no font needed
+    check_cjk_fonts("<p>声浪</p>", None)  # fc-list missing: nothing can be said, WeasyPrint decides
 
 
 def _poppler(*args: str) -> str:
