@@ -41,6 +41,7 @@ __all__ = [
     "brand_volume_chart",
     "grouped_bars_chart",
     "health_chart",
+    "no_data_svg",
     "report_chart_specs",
     "report_svg_charts",
     "share_of_voice_chart",
