@@ -26,7 +26,7 @@ class ReportFormat(StrEnum):
 FILE_EXTENSIONS: dict[ReportFormat, str] = {
     ReportFormat.html: "html",
     ReportFormat.pdf: "pdf",
-    ReportFormat.csv: "zip",
+    ReportFormat.csv: "csv.zip",
     ReportFormat.xlsx: "xlsx",
 }
 MEDIA_TYPES: dict[ReportFormat, str] = {

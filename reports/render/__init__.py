@@ -3,7 +3,8 @@ XLSX (one sheet per table). Charts are rendered once to SVG and shared by the HT
 
 - `render_report(data, fmt)`: one format's bytes;
 - `render_formats(data, formats)`: several, rendering the charts and the HTML once;
-- `MEDIA_TYPES`, `FILE_EXTENSIONS` (without the dot): what the archive and the API serve them as.
+- `MEDIA_TYPES`, `FILE_EXTENSIONS` (without the dot; defined in `reports.definitions`, which the archive
+  reads without importing the renderers): what the archive and the API serve them as.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from collections.abc import Iterable
 
 from core.errors import InvalidInput
 from reports.data import ReportData
-from reports.definitions import ReportFormat
+from reports.definitions import FILE_EXTENSIONS, MEDIA_TYPES, ReportFormat
 from reports.labels import report_labels
 from reports.render.charts import report_svg_charts
 from reports.render.html import render_html
@@ -20,19 +21,6 @@ from reports.render.pdf import html_to_pdf
 from reports.render.tables import local_time, report_tables, tables_csv_zip, tables_xlsx
 
 __all__ = ["FILE_EXTENSIONS", "MEDIA_TYPES", "render_formats", "render_report", "report_svg_charts"]
-
-MEDIA_TYPES: dict[ReportFormat, str] = {
-    ReportFormat.html: "text/html; charset=utf-8",
-    ReportFormat.pdf: "application/pdf",
-    ReportFormat.csv: "application/zip",
-    ReportFormat.xlsx: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-}
-FILE_EXTENSIONS: dict[ReportFormat, str] = {
-    ReportFormat.html: "html",
-    ReportFormat.pdf: "pdf",
-    ReportFormat.csv: "csv.zip",
-    ReportFormat.xlsx: "xlsx",
-}
 
 
 def render_formats(data: ReportData, formats: Iterable[ReportFormat | str]) -> dict[ReportFormat, bytes]:

@@ -95,9 +95,9 @@ def test_a_saved_run_has_its_files_and_manifest(archive: ReportArchive, settings
     folder = settings.reports_dir / "acme" / "weekly" / saved.id
     assert sorted(p.name for p in folder.iterdir()) == [
         "manifest.json",
+        "weekly-2026-03-02_2026-03-08.csv.zip",
         "weekly-2026-03-02_2026-03-08.html",
         "weekly-2026-03-02_2026-03-08.pdf",
-        "weekly-2026-03-02_2026-03-08.zip",
     ]
     assert [(f.format, f.media_type, f.size) for f in saved.files] == [
         (ReportFormat.html, "text/html; charset=utf-8", len(FILES[ReportFormat.html])),
