@@ -218,7 +218,7 @@ def _step(step: Task[..., R], settings: Settings, *args: Any) -> R:
         "retries": settings.listen.task_retries,
         "retry_delay_seconds": settings.listen.task_retry_delay,
     }
-    return cast(R, step.with_options(**options)(*args))
+    return step.with_options(**options)(*args)
 
 
 # --- the flow ----------------------------------------------------------------------------------------
