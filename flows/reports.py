@@ -43,7 +43,7 @@ from alerts.channels.catalog import channels_file, workspace_channels
 from alerts.outbox import DeliveryState
 from alerts.report_delivery import enqueue_report, fired_between, report_message
 from alerts.store import AlertStores, build_alert_stores
-from core.errors import ConfigError, EarfulError, NotFound
+from core.errors import ConfigError, EarfulError
 from core.models import DEFAULT_WORKSPACE, utcnow
 from core.settings import Settings, get_settings
 from crm.customers import build_customer_directory
@@ -54,7 +54,7 @@ from index.base import MentionStore
 from reports.archive import ReportArchive
 from reports.definitions import ReportDefinition
 from reports.period import ReportPeriod
-from reports.produce import ProducedReport, definition_period, produce, report_delivery
+from reports.produce import ProducedReport, definition_period, load_definition, produce, report_delivery
 from reports.store import ReportStore, build_report_store
 
 if TYPE_CHECKING:
@@ -102,17 +102,6 @@ class ReportRun(BaseModel):
 
 
 # --- checks before anything is built -----------------------------------------------------------------
-def load_definition(store: ReportStore, report: str) -> ReportDefinition:
-    definition = store.get_report(report)
-    if definition is None:
-        known = ", ".join(d.name for d in store.list_reports()) or "none"
-        raise NotFound(
-            f"no report named {report!r} in workspace {store.workspace!r} (reports: {known})",
-            details={"report": report, "workspace": store.workspace},
-        )
-    return definition
-
-
 def check_report_channels(definition: ReportDefinition, known: Sequence[str], source: str) -> None:
     """ConfigError naming each channel of `definition` that is not in `known` (the channels file)."""
     missing = [name for name in definition.channels if name not in known]
@@ -373,7 +362,6 @@ __all__ = [
     "ReportDeliveryState",
     "ReportRun",
     "check_report_channels",
-    "load_definition",
     "report_deployment",
     "report_deployments",
     "report_flow",
