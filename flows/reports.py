@@ -1,7 +1,8 @@
 """The report flow: one run of a report definition, built, archived and delivered through the workspace's
 alert channels, and the scheduled deployments that run each definition on its schedule.
 
-One run, for one workspace and one definition, at `now`:
+One run, for one workspace and one definition, at `now` (a scheduled run: the time it was due, so a run
+that starts late still reports the period of its schedule, `run_moment`):
 
 1. reads the definition (NotFound naming it), resolves the period (the definition's or the one given:
    InvalidInput for one that does not resolve) and, when delivering, checks that each of its channels
@@ -30,7 +31,7 @@ import logging
 import sys
 from collections.abc import Sequence
 from contextlib import ExitStack
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from prefect import Task, flow, task
@@ -211,6 +212,20 @@ def _step(step: Task[..., R], settings: Settings, *args: Any) -> R:
 
 
 # --- the flow ----------------------------------------------------------------------------------------
+def run_moment(now: datetime | None = None) -> datetime:
+    """The moment a run reports at: `now` when given; else, in a scheduled flow run, the time it was
+    due (a run that starts late, after a worker was down, still reports its own period, and two late
+    runs report two periods, not one twice); else the current time."""
+    if now is not None:
+        return now
+    context = FlowRunContext.get()
+    expected = context.flow_run.expected_start_time if context and context.flow_run else None
+    if expected is None:
+        return utcnow()
+    # a plain aware datetime: Prefect gives a pendulum DateTime, whose arithmetic differs
+    return datetime.fromtimestamp(expected.timestamp(), tz=UTC)
+
+
 @flow(name="report", validate_parameters=False, log_prints=False)
 def report_flow(
     workspace: str = DEFAULT_WORKSPACE,
@@ -226,7 +241,7 @@ def report_flow(
     from alerts.pipeline import AlertPipeline
 
     settings = settings or get_settings()
-    now = now or utcnow()
+    now = run_moment(now)
     with ExitStack() as stack:
         report_store = build_report_store(settings, workspace=workspace)
         stack.callback(report_store.close)
@@ -365,4 +380,5 @@ __all__ = [
     "report_deployment",
     "report_deployments",
     "report_flow",
+    "run_moment",
 ]

@@ -247,11 +247,43 @@ def test_on_elasticsearch(tmp_path: Path, receiver: SmtpReceiver, es_url: str, e
 
 # --- Prefect ---------------------------------------------------------------------------------------
 @pytest.mark.usefixtures("prefect_harness")
-def test_the_flow_runs_under_prefect(rig: Rig) -> None:
-    run = report_flow(workspace=DEFAULT_WORKSPACE, report="quick", now=NOW, settings=rig.settings)
-    assert isinstance(run, ReportRun)
-    assert run.delivered == 1
-    assert len(rig.receiver.received) == 1
+def test_late_scheduled_runs_each_report_the_period_they_were_due_for(
+    rig: Rig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Flow runs as a deployment's schedule makes them (its parameters only, settings from the
+    environment), run months after they were due: each reports the week of its own due time."""
+    from prefect.client.orchestration import get_client
+    from prefect.flow_engine import run_flow
+    from prefect.states import Scheduled
+
+    from core.settings import get_settings
+
+    smtp = rig.settings.alerts.smtp
+    for name, value in {
+        "EARFUL_HOME": str(rig.settings.home),
+        "EARFUL_ALERTS__SMTP__HOST": str(smtp.host),
+        "EARFUL_ALERTS__SMTP__PORT": str(smtp.port),
+        "EARFUL_ALERTS__SMTP__STARTTLS": "false",
+    }.items():
+        monkeypatch.setenv(name, value)
+    get_settings.cache_clear()
+    parameters = {"workspace": DEFAULT_WORKSPACE, "report": "quick"}
+    runs = []
+    with get_client(sync_client=True) as client:
+        for due in (NOW, NOW + timedelta(days=7)):
+            flow_run = client.create_flow_run(
+                report_flow, parameters=parameters, state=Scheduled(scheduled_time=due)
+            )
+            runs.append(run_flow(report_flow, flow_run=flow_run, parameters=parameters))
+    get_settings.cache_clear()
+    assert all(isinstance(run, ReportRun) for run in runs)
+    new_york = ZoneInfo(TZ)
+    assert [run.start for run in runs] == [
+        datetime(2026, 3, 2, tzinfo=new_york),
+        datetime(2026, 3, 9, tzinfo=new_york),
+    ]
+    assert [run.delivered for run in runs] == [1, 1]
+    assert len(rig.receiver.received) == 2
 
 
 def test_one_deployment_per_scheduled_report(rig: Rig) -> None:
