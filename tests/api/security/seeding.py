@@ -20,6 +20,10 @@ from core.models import Author, Customer, Rejected, SavedSearch
 from core.settings import CaseSettings
 from crm.cases.model import Case
 from index.testing.corpus import enriched_mention
+from reports.brands import Brand
+from reports.data import ReportData
+from reports.definitions import ReportDefinition, ReportFormat
+from reports.period import resolve_period
 
 T0: Final = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
@@ -115,6 +119,43 @@ def _rejected(services: Services, seeded: Seeded) -> None:
     seeded.readers["rejected"] = lambda: log.read(item.source)
 
 
+def _reports(services: Services, seeded: Seeded) -> None:
+    store = services.reports
+    brand = store.save_brand(
+        Brand(name=f"{seeded.workspace}-brand", query=seeded.marker, description=f"{seeded.marker} brand")
+    )
+    definition = store.save_report(
+        ReportDefinition(
+            name=f"{seeded.workspace}-weekly", title=f"{seeded.marker} weekly", brands=(brand.name,)
+        )
+    )
+    seeded.ids["brand"] = brand.name
+    seeded.ids["report"] = definition.name
+    seeded.readers["reports"] = lambda: (store.get_brand(brand.name), store.get_report(definition.name))
+
+
+def _report_archive(services: Services, seeded: Seeded) -> None:
+    archive = services.report_archive
+    data = ReportData(
+        workspace=seeded.workspace,
+        name=seeded.ids.get("report", "weekly"),
+        title=f"{seeded.marker} weekly",
+        period=resolve_period("2026-02-23..2026-03-01"),
+        interval="day",
+        generated_at=T0,
+    )
+    files = {
+        ReportFormat.html: f"<!doctype html><p>{seeded.marker} report</p>".encode(),
+        ReportFormat.csv: f"brand\n{seeded.marker}\n".encode(),
+    }
+    run = archive.save(data, files)
+    seeded.ids["run"] = run.id
+    seeded.readers["report_archive"] = lambda: (
+        archive.get(run.id),
+        archive.file_path(run.id, ReportFormat.html).read_bytes(),
+    )
+
+
 SEEDERS: Final[dict[str, Callable[[Services, Seeded], None]]] = {
     # in this order: later ones refer to earlier ids (an alert to its mention, a case to its customer)
     "mentions": _mentions,
@@ -124,6 +165,8 @@ SEEDERS: Final[dict[str, Callable[[Services, Seeded], None]]] = {
     "cases": _cases,
     "workflow": _workflow,
     "rejected": _rejected,
+    "reports": _reports,
+    "report_archive": _report_archive,
 }
 """`Services` property -> its seeder."""
 

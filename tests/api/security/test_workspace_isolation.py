@@ -1,7 +1,8 @@
 """Workspaces are walled off, on both stores, for every route the app has when the test runs.
 
 Workspace B holds data marked ``zebrasecretb`` (`seeding.seed`: mentions, saved searches, alerts,
-customers, cases, workflow notes: whatever stores `Services` has), A holds the same kind marked
+customers, cases, workflow notes, brands, report definitions, archived reports: whatever stores
+`Services` has), A holds the same kind marked
 ``zebrasecreta``, C holds nothing. An admin of A (a signed-in user, and an API key):
 
 - reads every GET operation and page, and every read-only POST (search, export, count, facets...), with
@@ -175,7 +176,7 @@ def test_every_store_is_seeded_or_excused() -> None:
 def test_the_areas_seeded(world: World) -> None:
     """The areas whose isolation this suite checks (the workflow once its store is merged)."""
     areas = set(world.seeded[B].areas)
-    expected = BASE_AREAS | ({"workflow", "rejected"} & set(store_names()))
+    expected = BASE_AREAS | ({"workflow", "rejected", "reports", "report_archive"} & set(store_names()))
     assert areas == expected
     snapshot = world.seeded[B].snapshot()
     assert all(value is not None for value in snapshot.values()), snapshot
