@@ -2,7 +2,8 @@
 piece carrying a marker token in its content (never in an id, which an error message may echo).
 
 `SEEDERS` names one seeder per `Services` store; `seed` runs those whose store `Services` has (so the
-mention workflow is seeded once the workflow store is merged). `NOT_SEEDED` lists the stores left out
+mention workflow is seeded once the workflow store is merged, brands and reports once `Services` has
+``reports`` and ``report_archive``). `NOT_SEEDED` lists the stores left out
 and why; a store in neither fails `test_every_store_is_seeded_or_excused`: extend `SEEDERS` when a
 store is added."""
 

@@ -174,7 +174,7 @@ def test_every_store_is_seeded_or_excused() -> None:
 
 
 def test_the_areas_seeded(world: World) -> None:
-    """The areas whose isolation this suite checks (the workflow once its store is merged)."""
+    """The areas whose isolation this suite checks (the later stores once `Services` has them)."""
     areas = set(world.seeded[B].areas)
     expected = BASE_AREAS | ({"workflow", "rejected", "reports", "report_archive"} & set(store_names()))
     assert areas == expected
