@@ -16,7 +16,6 @@ The same library calls as ``earful reports`` (`reports.store`, `reports.build`, 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
 from typing import Annotated, Any, Final
 from urllib.parse import quote
 
@@ -25,21 +24,25 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
-from alerts.inbox import Alert
-from alerts.store.base import AlertFilter, AlertStore, ListMark
+from alerts.channels.base import Attachment
+from alerts.channels.catalog import channels_file, workspace_channels
+from alerts.report_delivery import enqueue_report, fired_between, report_message
 from api.accounts.models import Permission
 from api.deps import Principal, Stores, require
 from api.errors import error_responses
 from api.services import Services
-from core.errors import Conflict, NotFound
+from core.errors import Conflict, InvalidInput, NotFound
+from core.models import utcnow
 from core.settings import ReportLanguage, ZoneName
 from reports.archive import ArchivedReport
-from reports.brands import Brand, BrandRole, brand_key
+from reports.brands import Brand, BrandRole
+from reports.cli.brands import find_brand, users_of
+from reports.cli.definitions import find_report, missing_brands, with_brand_names
 from reports.build import build_report
 from reports.data import ReportData
-from reports.definitions import PeriodName, ReportDefinition, ReportFormat
-from reports.period import ReportPeriod, check_period_name, resolve_period
-from reports.render import MEDIA_TYPES
+from reports.definitions import MEDIA_TYPES, PeriodName, ReportDefinition, ReportFormat
+from reports.period import check_period_name
+from reports.produce import definition_brands, definition_period, produce, report_delivery
 from reports.schedule import ReportSchedule
 
 router = APIRouter(prefix="/api/v1", tags=["reports"])
@@ -67,7 +70,6 @@ PeriodQuery = Annotated[
     AfterValidator(lambda name: None if name is None else check_period_name(name)),
 ]
 MAX_ARCHIVE_LIST: Final = 500
-ALERTS_PAGE: Final = 500
 
 BRAND_EXAMPLE: Final[dict[str, Any]] = {
     "query": '"acme" OR #acme OR @acme_support',
@@ -160,13 +162,6 @@ def validated(model: type[Any], data: Mapping[str, Any], *, path: Sequence[str] 
         raise RequestValidationError(errors) from exc
 
 
-def find_brand(services: Services, name: str) -> Brand:
-    brand = services.reports.get_brand(name)
-    if brand is None:
-        raise NotFound(f"no brand named {name!r} in this workspace", details={"brand": name})
-    return brand
-
-
 def save_brand(services: Services, name: str, body: BrandBody) -> tuple[Brand, bool]:
     """The brand as stored, and whether it is new."""
     store = services.reports
@@ -175,140 +170,144 @@ def save_brand(services: Services, name: str, body: BrandBody) -> tuple[Brand, b
     return store.save_brand(brand), not existed
 
 
-def reports_naming(services: Services, name: str) -> list[str]:
-    """The definitions that name the brand `name`."""
-    key = brand_key(name)
-    return [d.name for d in services.reports.list_reports() if key in {brand_key(b) for b in d.brands}]
-
-
 def remove_brand(services: Services, name: str) -> Brand:
-    """Delete a brand; 404 when there is none, 409 while a report definition names it."""
-    brand = find_brand(services, name)
-    users = reports_naming(services, brand.name)
-    if users:
+    """Delete a brand; 404 when there is none, 409 while a report definition names it (a report that
+    names a missing brand cannot run)."""
+    store = services.reports
+    brand = find_brand(store, name)
+    reports = users_of(store, brand)
+    if reports:
         raise Conflict(
-            f"brand {brand.name!r} is named by the report(s) {', '.join(users)}: remove it from them first",
-            details={"brand": brand.name, "reports": users},
+            f"brand {brand.name!r} is named by the report(s) {', '.join(reports)}: remove it from them first",
+            details={"brand": brand.name, "reports": reports},
         )
-    services.reports.delete_brand(brand.name)
+    store.delete_brand(brand.name)
     return brand
 
 
-def find_definition(services: Services, name: str) -> ReportDefinition:
-    definition = services.reports.get_report(name)
-    if definition is None:
-        raise NotFound(f"no report named {name!r} in this workspace", details={"report": name})
-    return definition
-
-
 def save_definition(services: Services, name: str, body: ReportBody) -> tuple[ReportDefinition, bool]:
-    """The definition as stored, and whether it is new. Each brand it names must exist (422 locating
-    the unknown ones); a brand is stored under the name it was given (its case as the brand has it)."""
+    """The definition as stored, and whether it is new. Each brand it names must exist (a 422 locating
+    each unknown one); brands are stored as the brands spell their names."""
     store = services.reports
-    brands: list[str] = []
-    errors: list[dict[str, Any]] = []
-    for index, given in enumerate(body.brands):
-        brand = store.get_brand(given)
-        if brand is None:
-            errors.append(
+    settings = services.settings.reports
+    data = {
+        **body.model_dump(exclude={"timezone", "language"}),
+        "name": name,
+        "timezone": body.timezone or settings.timezone,
+        "language": body.language or settings.language,
+    }
+    definition: ReportDefinition = validated(ReportDefinition, data)
+    known = store.list_brands()
+    missing = set(missing_brands(definition, known))
+    if missing:
+        raise RequestValidationError(
+            [
                 {
                     "loc": ("body", "brands", index),
                     "msg": f"unknown brand {given!r}: add it first (PUT /api/v1/brands/{{name}})",
                     "type": "unknown_brand",
                 }
-            )
-        else:
-            brands.append(brand.name)
-    if errors:
-        raise RequestValidationError(errors)
-    settings = services.settings.reports
-    data = {
-        **body.model_dump(exclude={"brands", "timezone", "language"}),
-        "name": name,
-        "brands": brands,
-        "timezone": body.timezone or settings.timezone,
-        "language": body.language or settings.language,
-    }
-    definition: ReportDefinition = validated(ReportDefinition, data)
-    existed = store.get_report(name) is not None
-    return store.save_report(definition), not existed
-
-
-def definition_brands(services: Services, definition: ReportDefinition) -> list[Brand]:
-    """The brands a definition reports on, in its order (every brand when it names none)."""
-    store = services.reports
-    if not definition.brands:
-        return store.list_brands()
-    found = [store.get_brand(name) for name in definition.brands]
-    missing = [name for name, brand in zip(definition.brands, found, strict=True) if brand is None]
-    if missing:
-        raise NotFound(
-            f"report {definition.name!r} names brands that no longer exist: {', '.join(missing)}",
-            details={"report": definition.name, "brands": missing},
+                for index, given in enumerate(definition.brands)
+                if given in missing
+            ]
         )
-    return [brand for brand in found if brand is not None]
-
-
-def period_alerts(store: AlertStore, period: ReportPeriod) -> list[Alert]:
-    """The alerts fired in [start, end) of the period, newest first."""
-    found: list[Alert] = []
-    after: ListMark | None = None
-    while True:
-        page = store.list(AlertFilter(since=period.start), limit=ALERTS_PAGE, after=after)
-        found += [alert for alert in page if alert.fired_at < period.end]
-        if len(page) < ALERTS_PAGE:
-            return found
-        after = ListMark(fired_at=page[-1].fired_at, id=page[-1].id)
-
-
-def report_period(definition: ReportDefinition, period: str | None, now: datetime | None = None) -> ReportPeriod:
-    return resolve_period(period or definition.period, tz=definition.timezone, now=now)
+    existed = store.get_report(name) is not None
+    return store.save_report(with_brand_names(definition, known)), not existed
 
 
 def report_data(services: Services, definition: ReportDefinition, period: str | None = None) -> ReportData:
     """The report's numbers for `period` (default: the definition's), built now from the stores."""
-    resolved = report_period(definition, period)
+    now = utcnow()
+    resolved = definition_period(definition, period, now)
     settings = services.settings.reports
     return build_report(
         services.mentions,
-        definition_brands(services, definition),
+        definition_brands(services.reports, definition),
         resolved,
         name=definition.name,
         title=definition.display_title,
         language=definition.language,
         customers=services.customers,
         scores=services.scores,
-        alerts=period_alerts(services.alerts.alerts, resolved),
+        alerts=fired_between(services.alerts.alerts, resolved.start, resolved.end),
         top=settings.top,
         samples=settings.samples,
+        now=now,
     )
+
+
+def check_delivery(services: Services, definition: ReportDefinition) -> None:
+    """A report is delivered only to channels the workspace's channels file defines (400 naming the
+    others), and only when it names some."""
+    if not definition.channels:
+        raise InvalidInput(
+            f"report {definition.name!r} names no channel to deliver it to",
+            details={"report": definition.name, "field": "deliver"},
+        )
+    source = channels_file(services.settings, workspace=services.workspace)
+    known = workspace_channels(services.settings, workspace=services.workspace)
+    missing = [name for name in definition.channels if name not in known]
+    if missing:
+        raise InvalidInput(
+            f"report {definition.name!r} is delivered through channels the workspace's channels file "
+            f"does not define: {', '.join(missing)} (channels: {', '.join(known) or 'none'})",
+            details={"report": definition.name, "channels": missing, "file": str(source)},
+        )
 
 
 def run_report(
     services: Services, definition: ReportDefinition, period: str | None = None, *, deliver: bool = False
 ) -> ArchivedReport:
     """Build, render and archive the report for `period` (default: the definition's); with `deliver`,
-    queue its delivery to the definition's channels through the outbox."""
-    now = datetime.now(UTC)
-    resolved = report_period(definition, period, now)
-    archived = produce_report(
+    queue one delivery per channel in the outbox (the dispatcher sends it: `earful listen --follow`,
+    the next report flow). The same period again replaces the run, and its deliveries are not queued
+    twice."""
+    now = utcnow()
+    resolved = definition_period(definition, period, now)  # a bad period: before anything is built
+    if deliver:
+        check_delivery(services, definition)
+    settings = services.settings.reports
+    archive = services.report_archive
+    produced = produce(
         services.mentions,
         services.reports,
-        services.report_archive,
+        archive,
         definition,
-        period_name=period,
+        period_name=resolved.name,
         now=now,
         customers=services.customers,
         scores=services.scores,
-        alerts=period_alerts(services.alerts.alerts, resolved),
+        alerts=fired_between(services.alerts.alerts, resolved.start, resolved.end),
+        top=settings.top,
+        samples=settings.samples,
     )
     if deliver:
-        deliver_report(services, definition, archived)
-    return archived
+        content = report_delivery(archive, produced, public_url=settings.public_url)
+        message = report_message(
+            workspace=content.workspace,
+            run_id=content.run_id,
+            report=content.report,
+            title=content.title,
+            summary=content.summary,
+            html_body=content.html_body,
+            attachments=tuple(Attachment(**f.model_dump()) for f in content.files),
+            link=content.link,
+            language=content.language,
+            created_at=now,
+        )
+        enqueue_report(services.alerts.outbox, message, definition.channels, now)
+    return produced.archived
+
+
+def find_definition(services: Services, name: str) -> ReportDefinition:
+    return find_report(services.reports, name)
 
 
 def find_run(services: Services, run_id: str) -> ArchivedReport:
-    run = services.report_archive.get(run_id)
+    try:
+        run = services.report_archive.get(run_id)
+    except InvalidInput:  # not even the shape of a run id: no such run
+        run = None
     if run is None:
         raise NotFound(f"no archived report {run_id!r} in this workspace", details={"run": run_id})
     return run
@@ -357,7 +356,7 @@ def list_brands(principal: Reader, services: Stores) -> BrandList:
     responses=error_responses(401, 403, 404, 422),
 )
 def get_brand(name: BrandName, principal: Reader, services: Stores) -> Brand:
-    return find_brand(services, name)
+    return find_brand(services.reports, name)
 
 
 @router.put(
@@ -478,7 +477,10 @@ def post_run(
 def list_archive(
     principal: Reader,
     services: Stores,
-    report: Annotated[str | None, Query(max_length=100, description="Only this report's runs")] = None,
+    report: Annotated[
+        str | None,
+        Query(max_length=100, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", description="Only this report's runs"),
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_ARCHIVE_LIST, description="At most this many runs")] = 100,
 ) -> ArchiveList:
     runs = services.report_archive.list(report=report or None, limit=limit)
@@ -518,11 +520,9 @@ __all__ = [
     "ReportBody",
     "ReportList",
     "content_disposition",
-    "definition_brands",
-    "find_brand",
     "find_definition",
     "find_run",
-    "period_alerts",
+    "check_delivery",
     "remove_brand",
     "report_data",
     "router",

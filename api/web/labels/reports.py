@@ -29,9 +29,9 @@ LABELS: dict[str, tuple[str, str]] = {
     "reports.run_failed": ("The report was not built: {reason}", "报告未生成：{reason}"),
     "reports.empty": ("No report definitions yet.", "暂无报告定义。"),
     "reports.empty.hint": (
-        "Add one with `earful reports add NAME --brand ...` or PUT /api/v1/reports/NAME; "
+        "Add one with `earful reports add NAME --brand BRAND` or PUT /api/v1/reports/NAME; "
         "it then runs on its schedule, or here with “Run now”.",
-        "可使用 `earful reports add 名称 --brand ...` 或 PUT /api/v1/reports/名称 添加；"
+        "可使用 `earful reports add 名称 --brand 品牌` 或 PUT /api/v1/reports/名称 添加；"
         "之后将按计划运行，也可在此点击“立即运行”。",
     ),
     # Schedule in words (the time zone is the report's)
@@ -116,9 +116,9 @@ LABELS: dict[str, tuple[str, str]] = {
     "reports.brands.empty": ("No brands yet.", "暂无品牌。"),
     "reports.brands.empty.hint": (
         "Add your own brand, its product lines and your competitors with the form below "
-        "(or `earful reports brand add NAME --query ...`, or PUT /api/v1/brands/NAME); "
+        "(or `earful reports brands add NAME --query ...`, or PUT /api/v1/brands/NAME); "
         "each needs a name and a query, such as \"acme\" OR #acme.",
-        "请使用下方表单添加自有品牌、产品线和竞品（也可使用 `earful reports brand add 名称 --query ...` "
+        "请使用下方表单添加自有品牌、产品线和竞品（也可使用 `earful reports brands add 名称 --query ...` "
         "或 PUT /api/v1/brands/名称）；每个品牌需要名称和查询，例如 \"acme\" OR #acme。",
     ),
     "reports.brands.empty.readonly": (

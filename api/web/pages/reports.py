@@ -25,7 +25,6 @@ from api.auth import Principal
 from api.deps import Stores, require_page
 from api.routes.reports import (
     BrandBody,
-    find_brand,
     find_definition,
     find_run,
     remove_brand,
@@ -40,6 +39,7 @@ from core.errors import Conflict, EarfulError
 from index.aggregations import zone
 from reports.archive import ArchivedReport
 from reports.brands import BrandRole
+from reports.cli.brands import find_brand
 from reports.definitions import ReportDefinition, ReportFormat
 from reports.schedule import ReportSchedule
 
@@ -256,7 +256,7 @@ def brands_page(
 ) -> Response:
     form: dict[str, str] = {}
     if edit:
-        brand = find_brand(services, edit)
+        brand = find_brand(services.reports, edit)
         form = {"name": brand.name, "query": brand.query, "role": brand.role.value, "description": brand.description}
     return _brands_page(
         request, principal, services, form=form, editing=bool(edit), saved=saved, deleted=deleted
