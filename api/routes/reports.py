@@ -36,11 +36,11 @@ from core.models import utcnow
 from core.settings import ReportLanguage, ZoneName
 from reports.archive import ArchivedReport
 from reports.brands import Brand, BrandRole
+from reports.build import build_report
 from reports.cli.brands import find_brand, users_of
 from reports.cli.definitions import find_report, missing_brands, with_brand_names
-from reports.build import build_report
 from reports.data import ReportData
-from reports.definitions import MEDIA_TYPES, PeriodName, ReportDefinition, ReportFormat
+from reports.definitions import DEFAULT_FORMATS, MEDIA_TYPES, PeriodName, ReportDefinition, ReportFormat
 from reports.period import check_period_name
 from reports.produce import definition_brands, definition_period, produce, report_delivery
 from reports.schedule import ReportSchedule
@@ -78,7 +78,7 @@ BRAND_EXAMPLE: Final[dict[str, Any]] = {
 }
 REPORT_EXAMPLE: Final[dict[str, Any]] = {
     "title": "Weekly brand report",
-    "brands": [],
+    "brands": ["Acme", "Globex"],
     "period": "last-week",
     "timezone": "Asia/Shanghai",
     "language": "zh",
@@ -122,7 +122,7 @@ class ReportBody(BaseModel):
     timezone: ZoneName | None = Field(None, description="IANA zone of the period, schedule and dates")
     language: ReportLanguage | None = Field(None, description="en or zh")
     formats: list[ReportFormat] = Field(
-        default_factory=lambda: ["html", "pdf", "csv"], min_length=1, max_length=4
+        default_factory=lambda: list(DEFAULT_FORMATS), min_length=1, max_length=4
     )
     schedule: ReportSchedule | None = Field(None, description="A cron or an interval; none: run on demand")
     channels: list[Annotated[str, Field(min_length=1, max_length=100)]] = Field(
@@ -156,7 +156,10 @@ def validated(model: type[Any], data: Mapping[str, Any], *, path: Sequence[str] 
         return model.model_validate(dict(data))
     except ValidationError as exc:
         errors = [
-            {**error, "loc": ("path" if error["loc"][:1] and error["loc"][0] in path else "body", *error["loc"])}
+            {
+                **error,
+                "loc": ("path" if error["loc"][:1] and error["loc"][0] in path else "body", *error["loc"]),
+            }
             for error in exc.errors(include_url=False, include_context=False, include_input=False)
         ]
         raise RequestValidationError(errors) from exc
@@ -519,15 +522,15 @@ __all__ = [
     "BrandList",
     "ReportBody",
     "ReportList",
+    "check_delivery",
     "content_disposition",
     "find_definition",
     "find_run",
-    "check_delivery",
     "remove_brand",
     "report_data",
     "router",
-    "run_report",
     "run_file",
+    "run_report",
     "save_brand",
     "save_definition",
 ]

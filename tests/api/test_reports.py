@@ -6,6 +6,7 @@ seeing only its own brands, definitions and archive."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Final
@@ -102,10 +103,35 @@ def setup_weekly(client: TestClient) -> None:
     assert client.put("/api/v1/reports/weekly", json=WEEKLY).status_code == 201
 
 
+@dataclass(frozen=True)
+class Archived:
+    """An app with the weekly report (Acme, Globex) over `seed_mentions`, run once for `PERIOD`: what
+    the tests that only read a run share (building and rendering a report takes seconds)."""
+
+    app: FastAPI
+    settings: Settings
+    analyst: TestClient
+    run: dict[str, Any]
+
+
+@pytest.fixture(scope="module")
+def archived(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Archived]:
+    settings = api_settings(
+        tmp_path_factory.mktemp("archived"), reports=ReportsSettings(timezone="Asia/Shanghai", language="zh")
+    )
+    app = create_app(settings)
+    with TestClient(app), keyed(app, settings, Role.ANALYST) as analyst:
+        setup_weekly(analyst)
+        seed_mentions(app)
+        response = analyst.post("/api/v1/reports/weekly/runs", params={"period": PERIOD})
+        assert response.status_code == 201, response.text
+        yield Archived(app, settings, analyst, response.json())
+
+
 def located(response: Response, *loc: str | int) -> dict[str, Any]:
     """The 422's error at `loc` (FastAPI's shape: each problem located)."""
     error = error_of(response, 422, "invalid_request")
-    found = [e for e in error["details"]["errors"] if e["loc"] == list(loc)]
+    found = [e for e in error["details"]["errors"] if e["loc"] == [str(part) for part in loc]]
     assert found, error
     return dict(found[0])
 
@@ -119,13 +145,13 @@ def test_brands_are_created_replaced_read_listed_and_deleted(analyst: TestClient
     assert (first["name"], first["role"], first["query"]) == ("Globex", "competitor", "globex")
 
     replaced = analyst.put("/api/v1/brands/GLOBEX", json={**GLOBEX, "description": "rival"})
-    assert replaced.status_code == 200, replaced.text
-    assert replaced.json()["description"] == "rival"
+    assert replaced.status_code == 200, replaced.text  # one brand, whatever the case: spelt as given
+    assert (replaced.json()["name"], replaced.json()["description"]) == ("GLOBEX", "rival")
     assert replaced.json()["created_at"] == first["created_at"]
 
     listed = analyst.get("/api/v1/brands").json()
     assert listed["workspace"] == DEFAULT_WORKSPACE
-    assert [b["name"] for b in listed["brands"]] == ["Acme", "Globex"]  # own brand first
+    assert [b["name"] for b in listed["brands"]] == ["Acme", "GLOBEX"]  # own brand first
     assert analyst.get("/api/v1/brands/acme").json()["description"] == "Our brand"
 
     deleted = analyst.delete("/api/v1/brands/acme")
@@ -191,7 +217,7 @@ def test_a_definition_naming_an_unknown_brand_is_a_422_naming_it(analyst: TestCl
         ({"schedule": {"cron": "0 9 30 2 *"}}, ("body", "schedule", "cron")),
         ({"schedule": {"cron": "0 9 * * *", "every": 3600}}, ("body", "schedule")),
         ({"formats": []}, ("body", "formats")),
-        ({"formats": ["docx"]}, ("body", "formats", 0)),
+        ({"formats": ["docx"]}, ("body", "formats", "0")),
         ({"brands": ["Acme", "acme"]}, ("body", "brands")),
         ({"language": "fr"}, ("body", "language")),
     ],
@@ -212,10 +238,8 @@ def test_a_report_name_that_cannot_name_a_file_is_refused(analyst: TestClient) -
 
 
 # --- data, runs and the archive ------------------------------------------------------------------
-def test_the_report_data_is_built_live_from_the_stores(app: FastAPI, analyst: TestClient) -> None:
-    setup_weekly(analyst)
-    seed_mentions(app)
-    response = analyst.get("/api/v1/reports/weekly/data", params={"period": PERIOD})
+def test_the_report_data_is_built_live_from_the_stores(archived: Archived) -> None:
+    response = archived.analyst.get("/api/v1/reports/weekly/data", params={"period": PERIOD})
     assert response.status_code == 200, response.text
     data = response.json()
     assert (data["name"], data["title"], data["language"]) == ("weekly", "Weekly brand report", "zh")
@@ -232,50 +256,69 @@ def test_the_report_data_is_built_live_from_the_stores(app: FastAPI, analyst: Te
 def test_the_data_route_refuses_a_bad_period_and_an_unknown_report(analyst: TestClient) -> None:
     setup_weekly(analyst)
     located(analyst.get("/api/v1/reports/weekly/data", params={"period": "fortnight"}), "query", "period")
-    located(analyst.get("/api/v1/reports/weekly/data", params={"period": "2026-03-09..2026-03-01"}), "query", "period")
+    located(
+        analyst.get("/api/v1/reports/weekly/data", params={"period": "2026-03-09..2026-03-01"}),
+        "query",
+        "period",
+    )
     error = error_of(analyst.get("/api/v1/reports/monthly/data"), 404, "not_found")
-    assert error["details"] == {"report": "monthly"}
+    assert error["details"] == {"report": "monthly", "workspace": DEFAULT_WORKSPACE}
 
 
-def test_a_run_is_archived_listed_and_downloaded(app: FastAPI, analyst: TestClient) -> None:
-    setup_weekly(analyst)
-    seed_mentions(app)
-    response = analyst.post("/api/v1/reports/weekly/runs", params={"period": PERIOD})
-    assert response.status_code == 201, response.text
-    run = response.json()
+def test_a_run_is_archived_listed_and_downloaded(archived: Archived) -> None:
+    analyst, run = archived.analyst, archived.run
     assert (run["report"], run["period_name"], run["total"], run["language"]) == ("weekly", PERIOD, 4, "zh")
     assert [f["format"] for f in run["files"]] == ["html", "pdf", "csv"]
-
-    again = analyst.post("/api/v1/reports/weekly/runs", params={"period": PERIOD}).json()
-    assert again["id"] == run["id"]  # the same period again: one entry, files replaced
     runs = analyst.get("/api/v1/report-archive").json()["runs"]
     assert [r["id"] for r in runs] == [run["id"]]
+    assert analyst.get("/api/v1/report-archive", params={"report": "weekly"}).json()["runs"] == runs
     assert analyst.get("/api/v1/report-archive", params={"report": "monthly"}).json()["runs"] == []
-    assert analyst.get(f"/api/v1/report-archive/{run['id']}").json() == again
+    assert analyst.get(f"/api/v1/report-archive/{run['id']}").json() == run
 
     pdf = analyst.get(f"/api/v1/report-archive/{run['id']}/files/pdf")
     assert pdf.status_code == 200
     assert pdf.headers["content-type"] == "application/pdf"
     assert pdf.content.startswith(b"%PDF")
     filename = next(f["filename"] for f in run["files"] if f["format"] == "pdf")
-    assert pdf.headers["content-disposition"].endswith(f"filename*=UTF-8''{quote(filename)}")
-    assert pdf.headers["content-disposition"].startswith("attachment;")
+    assert pdf.headers["content-disposition"] == (
+        f"attachment; filename=\"{filename}\"; filename*=UTF-8''{quote(filename)}"
+    )
     html = analyst.get(f"/api/v1/report-archive/{run['id']}/files/html")
-    assert html.headers["content-type"].startswith("text/html")
+    assert html.headers["content-type"] == "text/html; charset=utf-8"
     assert "Acme" in html.text
     csv = analyst.get(f"/api/v1/report-archive/{run['id']}/files/csv")
-    assert csv.content.startswith(b"PK")  # a zip of CSVs
+    assert (csv.headers["content-type"], csv.content[:2]) == ("application/zip", b"PK")  # a zip of CSVs
 
     error_of(analyst.get(f"/api/v1/report-archive/{run['id']}/files/xlsx"), 404, "not_found")  # not built
     error_of(analyst.get(f"/api/v1/report-archive/{run['id']}/files/docx"), 404, "not_found")
-    error_of(analyst.get("/api/v1/report-archive/0123456789abcdef/files/pdf"), 404, "not_found")
-    error_of(analyst.get("/api/v1/report-archive/0123456789abcdef"), 404, "not_found")
+    missing = "0123456789abcdef0123456789abcdef"
+    error_of(analyst.get(f"/api/v1/report-archive/{missing}/files/pdf"), 404, "not_found")
+    error_of(analyst.get(f"/api/v1/report-archive/{missing}"), 404, "not_found")
+    error_of(analyst.get("/api/v1/report-archive/not-a-run-id"), 404, "not_found")
+
+
+def test_the_same_period_again_replaces_the_run(analyst: TestClient) -> None:
+    setup_weekly(analyst)
+    analyst.put("/api/v1/reports/weekly", json={**WEEKLY, "formats": ["csv"]})  # quick to build
+    first = analyst.post("/api/v1/reports/weekly/runs", params={"period": PERIOD})
+    assert first.status_code == 201, first.text
+    again = analyst.post("/api/v1/reports/weekly/runs", params={"period": PERIOD}).json()
+    assert again["id"] == first.json()["id"]
+    assert again["built_at"] >= first.json()["built_at"]
+    assert [r["id"] for r in analyst.get("/api/v1/report-archive").json()["runs"]] == [again["id"]]
+    other = analyst.post("/api/v1/reports/weekly/runs", params={"period": "2026-03-09..2026-03-15"}).json()
+    assert [r["id"] for r in analyst.get("/api/v1/report-archive").json()["runs"]] == [
+        other["id"],
+        again["id"],
+    ]
 
 
 def test_runs_of_unknown_reports_and_bad_periods_are_refused(analyst: TestClient) -> None:
     setup_weekly(analyst)
     error_of(analyst.post("/api/v1/reports/monthly/runs"), 404, "not_found")
-    located(analyst.post("/api/v1/reports/weekly/runs", params={"period": "last-999-days"}), "query", "period")
+    located(
+        analyst.post("/api/v1/reports/weekly/runs", params={"period": "last-999-days"}), "query", "period"
+    )
     assert analyst.get("/api/v1/report-archive").json()["runs"] == []
     located(analyst.get("/api/v1/report-archive", params={"limit": 0}), "query", "limit")
 
@@ -321,16 +364,19 @@ def _elasticsearch(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
     return api_settings(tmp_path, store=StoreSettings(backend="elasticsearch"), elasticsearch=es)
 
 
-@pytest.mark.parametrize(
-    "backend", ["sqlite", pytest.param("elasticsearch", marks=pytest.mark.integration)]
-)
+@pytest.mark.parametrize("backend", ["sqlite", pytest.param("elasticsearch", marks=pytest.mark.integration)])
 def test_a_workspace_sees_only_its_own_brands_definitions_and_archive(
     request: pytest.FixtureRequest, tmp_path: Path, backend: str
 ) -> None:
     settings = _elasticsearch(request, tmp_path) if backend == "elasticsearch" else api_settings(tmp_path)
     app = create_app(settings)
-    with TestClient(app), keyed(app, settings, Role.ANALYST, "wsa") as a, keyed(app, settings, Role.ANALYST, "wsb") as b:
+    with (
+        TestClient(app),
+        keyed(app, settings, Role.ANALYST, "wsa") as a,
+        keyed(app, settings, Role.ANALYST, "wsb") as b,
+    ):
         setup_weekly(a)
+        a.put("/api/v1/reports/weekly", json={**WEEKLY, "formats": ["csv", "html"]})
         run = a.post("/api/v1/reports/weekly/runs", params={"period": PERIOD}).json()
         assert b.get("/api/v1/brands").json() == {"workspace": "wsb", "brands": []}
         assert b.get("/api/v1/reports").json()["reports"] == []
@@ -338,7 +384,7 @@ def test_a_workspace_sees_only_its_own_brands_definitions_and_archive(
         error_of(b.get("/api/v1/brands/acme"), 404, "not_found")
         error_of(b.get("/api/v1/reports/weekly/data"), 404, "not_found")
         error_of(b.get(f"/api/v1/report-archive/{run['id']}"), 404, "not_found")
-        error_of(b.get(f"/api/v1/report-archive/{run['id']}/files/pdf"), 404, "not_found")
+        error_of(b.get(f"/api/v1/report-archive/{run['id']}/files/csv"), 404, "not_found")
         error_of(b.delete("/api/v1/brands/acme"), 404, "not_found")
         assert b.get(f"/reports/archive/{run['id']}/view", headers=HTML).status_code == 404
         assert b.put("/api/v1/brands/Acme", json={"query": "acme OR wsb"}).status_code == 201  # its own
@@ -353,13 +399,10 @@ def signed_in_as(settings: Settings, client: TestClient, role: Role, language: s
     return client
 
 
-def test_the_reports_page_lists_definitions_in_words_and_the_archive(
-    app: FastAPI, settings: Settings, client: TestClient, analyst: TestClient
-) -> None:
-    setup_weekly(analyst)
-    seed_mentions(app)
-    run = analyst.post("/api/v1/reports/weekly/runs", params={"period": PERIOD}).json()
-    page = signed_in_as(settings, client, Role.VIEWER).get("/reports", headers=HTML)
+def test_the_reports_page_lists_definitions_in_words_and_the_archive(archived: Archived) -> None:
+    run = archived.run
+    with TestClient(archived.app) as client:
+        page = signed_in_as(archived.settings, client, Role.VIEWER).get("/reports", headers=HTML)
     assert page.status_code == 200
     text = page.text
     assert "Weekly brand report" in text
@@ -373,9 +416,10 @@ def test_the_reports_page_lists_definitions_in_words_and_the_archive(
 
 
 def test_run_now_through_htmx_swaps_in_the_new_run(
-    app: FastAPI, settings: Settings, client: TestClient, analyst: TestClient
+    settings: Settings, client: TestClient, analyst: TestClient
 ) -> None:
     setup_weekly(analyst)
+    analyst.put("/api/v1/reports/weekly", json={**WEEKLY, "formats": ["csv"]})  # quick to build
     signed_in_as(settings, client, Role.ANALYST)
     page = client.get("/reports", headers=HTML).text
     assert 'hx-post="/reports/weekly/run"' in page
@@ -409,28 +453,27 @@ def test_run_now_shows_a_refusal_in_the_page(
     assert client.post("/reports/monthly/run", headers=HTMX).status_code == 404
 
 
-def test_the_archived_report_page_frames_its_html_under_its_own_policy(
-    app: FastAPI, settings: Settings, client: TestClient, analyst: TestClient
-) -> None:
-    setup_weekly(analyst)
-    seed_mentions(app)
-    run = analyst.post("/api/v1/reports/weekly/runs", params={"period": PERIOD}).json()
-    signed_in_as(settings, client, Role.VIEWER)
-    page = client.get(f"/reports/archive/{run['id']}", headers=HTML)
+def test_the_archived_report_page_frames_its_html_under_its_own_policy(archived: Archived) -> None:
+    run = archived.run
+    with TestClient(archived.app) as client:
+        signed_in_as(archived.settings, client, Role.AGENT)
+        page = client.get(f"/reports/archive/{run['id']}", headers=HTML)
+        view = client.get(f"/reports/archive/{run['id']}/view", headers=HTML)
+        listing = client.get("/reports", headers=HTML)
+        unknown = client.get(f"/reports/archive/{run['id'][:-1]}0/view", headers=HTML)
     assert page.status_code == 200
     assert f'src="/reports/archive/{run["id"]}/view" sandbox=' in page.text
-    assert "<dd class=\"report-total\">4</dd>" in page.text
+    assert '<dd class="report-total">4</dd>' in page.text
     assert "frame-ancestors 'none'" in page.headers["content-security-policy"]  # the app's own policy
 
-    view = client.get(f"/reports/archive/{run['id']}/view", headers=HTML)
     assert view.status_code == 200
     assert view.headers["content-type"] == "text/html; charset=utf-8"
     assert view.headers["content-security-policy"] == REPORT_CSP
     assert view.headers["x-frame-options"] == "SAMEORIGIN"
     assert "Acme" in view.text
-    # Every other response keeps the app's policy.
-    assert client.get("/reports", headers=HTML).headers["content-security-policy"] != REPORT_CSP
-    assert client.get(f"/reports/archive/{run['id']}x", headers=HTML).status_code == 404
+    assert listing.headers["content-security-policy"] != REPORT_CSP  # every other response keeps the app's
+    assert unknown.status_code == 404
+    assert unknown.headers["content-security-policy"] != REPORT_CSP
 
 
 def test_the_brands_page_adds_edits_and_deletes_with_errors_in_the_form(
@@ -486,7 +529,9 @@ def test_a_brand_in_use_is_not_deleted_from_the_page(
     assert "weekly" in refused.text
 
 
-def test_the_brands_page_in_chinese_and_read_only_for_a_viewer(settings: Settings, client: TestClient) -> None:
+def test_the_brands_page_in_chinese_and_read_only_for_a_viewer(
+    settings: Settings, client: TestClient
+) -> None:
     signed_in_as(settings, client, Role.VIEWER, language="zh")
     page = client.get("/reports/brands", headers=HTML).text
     assert "品牌与竞品" in page

@@ -64,7 +64,11 @@ def app(settings: Settings) -> FastAPI:
     with TestClient(app, headers={"Authorization": f"Bearer {secret}"}) as client:
         client.put("/api/v1/brands/Acme", json={"query": "acme", "role": "own"}).raise_for_status()
         client.put("/api/v1/brands/Globex", json={"query": "globex", "role": "competitor"}).raise_for_status()
-        weekly = {"title": "Weekly brand report", "brands": ["Acme", "Globex"], "schedule": {"cron": "0 9 * * 1"}}
+        weekly = {
+            "title": "Weekly brand report",
+            "brands": ["Acme", "Globex"],
+            "schedule": {"cron": "0 9 * * 1"},
+        }
         client.put("/api/v1/reports/weekly", json=weekly).raise_for_status()
         client.post("/api/v1/reports/weekly/runs", params={"period": PERIOD}).raise_for_status()
     return create_app(settings)  # a fresh app: the one above closed its stores with its lifespan
@@ -94,7 +98,9 @@ def test_a_brand_manager_runs_opens_and_downloads_a_report(base_url: str, browse
     expect(archive).to_have_count(1)
 
     weekly.get_by_role("button", name="Run now: Weekly brand report").click()  # last week: a second run
-    expect(page.locator(".flash--success")).to_contain_text("Report built: Weekly brand report", timeout=RUN_MS)
+    expect(page.locator(".flash--success")).to_contain_text(
+        "Report built: Weekly brand report", timeout=RUN_MS
+    )
     expect(archive).to_have_count(2)
     expect(page.locator("tr.report-run--new")).to_have_count(1)
     settle(page)

@@ -61,7 +61,8 @@ LABELS: dict[str, tuple[str, str]] = {
     "reports.archive.heading": ("Archive", "报告存档"),
     "reports.archive.empty": ("No report has been built yet.", "尚未生成任何报告。"),
     "reports.archive.empty.hint": (
-        "Reports appear here when they run on their schedule, with `earful reports run NAME`, or with “Run now”.",
+        "Reports appear here when they run on their schedule, with `earful reports run NAME`, "
+        "or with “Run now”.",
         "报告按计划运行、通过 `earful reports run 名称` 运行或点击“立即运行”后会显示在这里。",
     ),
     "reports.col.title": ("Title", "标题"),
@@ -117,9 +118,9 @@ LABELS: dict[str, tuple[str, str]] = {
     "reports.brands.empty.hint": (
         "Add your own brand, its product lines and your competitors with the form below "
         "(or `earful reports brands add NAME --query ...`, or PUT /api/v1/brands/NAME); "
-        "each needs a name and a query, such as \"acme\" OR #acme.",
+        'each needs a name and a query, such as "acme" OR #acme.',
         "请使用下方表单添加自有品牌、产品线和竞品（也可使用 `earful reports brands add 名称 --query ...` "
-        "或 PUT /api/v1/brands/名称）；每个品牌需要名称和查询，例如 \"acme\" OR #acme。",
+        '或 PUT /api/v1/brands/名称）；每个品牌需要名称和查询，例如 "acme" OR #acme。',
     ),
     "reports.brands.empty.readonly": (
         "Someone with the right to edit reports can add them here.",
@@ -138,8 +139,8 @@ LABELS: dict[str, tuple[str, str]] = {
     "reports.brands.form.name_missing": ("A brand needs a name.", "品牌需要名称。"),
     "reports.brands.form.query": ("Query", "查询"),
     "reports.brands.form.query_hint": (
-        "In the query language, as on the Explore page: \"acme\" OR #acme OR @acme_support",
-        "使用与“探索”页相同的查询语言：\"acme\" OR #acme OR @acme_support",
+        'In the query language, as on the Explore page: "acme" OR #acme OR @acme_support',
+        '使用与“探索”页相同的查询语言："acme" OR #acme OR @acme_support',
     ),
     "reports.brands.form.role": ("Role", "角色"),
     "reports.brands.form.description": ("Description (optional)", "说明（可选）"),

@@ -201,7 +201,11 @@ def run_page(request: Request, name: str, principal: Writer, services: Stores) -
 def archived_page(request: Request, run_id: str, principal: Reader, services: Stores) -> Response:
     run = find_run(services, run_id)
     lang = request_language(request)
-    context = {"run": run, "has_html": any(f.format is ReportFormat.html for f in run.files), **_helpers(lang)}
+    context = {
+        "run": run,
+        "has_html": any(f.format is ReportFormat.html for f in run.files),
+        **_helpers(lang),
+    }
     return render(request, "report_run.html", context)
 
 
@@ -257,7 +261,12 @@ def brands_page(
     form: dict[str, str] = {}
     if edit:
         brand = find_brand(services.reports, edit)
-        form = {"name": brand.name, "query": brand.query, "role": brand.role.value, "description": brand.description}
+        form = {
+            "name": brand.name,
+            "query": brand.query,
+            "role": brand.role.value,
+            "description": brand.description,
+        }
     return _brands_page(
         request, principal, services, form=form, editing=bool(edit), saved=saved, deleted=deleted
     )
