@@ -146,7 +146,10 @@ LABELS: dict[str, tuple[str, str]] = {
     "reports.brands.form.description": ("Description (optional)", "说明（可选）"),
     "reports.brands.form.save": ("Save brand", "保存品牌"),
     "reports.brands.form.cancel": ("Cancel editing", "取消编辑"),
-    "reports.brands.form.invalid": ("The brand was not saved:", "品牌未保存："),
+    "reports.brands.form.invalid": (
+        "The brand was not saved: see what is wrong below.",
+        "品牌未保存：请查看下方标出的问题。",
+    ),
     "reports.brands.saved": ("Brand {name} saved.", "品牌 {name} 已保存。"),
     "reports.brands.deleted": ("Brand {name} deleted.", "品牌 {name} 已删除。"),
     "reports.brands.delete": ("Delete {name}", "删除 {name}"),
