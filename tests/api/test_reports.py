@@ -13,9 +13,12 @@ from typing import Any, Final
 from urllib.parse import quote
 
 import pytest
+import yaml
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from alerts.channels.catalog import channels_file
+from alerts.outbox import DeliveryState
 from api.accounts.models import Role
 from api.app import create_app
 from api.testing import Response, add_user, api_key, api_settings, error_of, signed_in
@@ -321,6 +324,45 @@ def test_runs_of_unknown_reports_and_bad_periods_are_refused(analyst: TestClient
     )
     assert analyst.get("/api/v1/report-archive").json()["runs"] == []
     located(analyst.get("/api/v1/report-archive", params={"limit": 0}), "query", "limit")
+
+
+def write_channels(settings: Settings, workspace: str = DEFAULT_WORKSPACE) -> None:
+    path = channels_file(settings, workspace=workspace)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    channel = {"name": "brand-mail", "kind": "email", "to": ["brand@example.com"], "from": "r@earful.example"}
+    path.write_text(yaml.safe_dump({"channels": [channel]}), encoding="utf-8")
+
+
+def test_a_run_with_deliver_queues_one_delivery_per_channel(
+    app: FastAPI, settings: Settings, analyst: TestClient
+) -> None:
+    setup_weekly(analyst)
+    seed_mentions(app)
+    body = {**WEEKLY, "formats": ["html", "csv"], "channels": ["brand-mail"]}
+    analyst.put("/api/v1/reports/weekly", json=body).raise_for_status()
+    refused = analyst.post("/api/v1/reports/weekly/runs", params={"period": PERIOD, "deliver": True})
+    error = error_of(refused, 400, "invalid_input")  # no channels file yet: nothing is built
+    assert error["details"]["channels"] == ["brand-mail"]
+    assert analyst.get("/api/v1/report-archive").json()["runs"] == []
+
+    write_channels(settings)
+    run = analyst.post("/api/v1/reports/weekly/runs", params={"period": PERIOD, "deliver": True}).json()
+    analyst.post("/api/v1/reports/weekly/runs", params={"period": PERIOD, "deliver": True}).raise_for_status()
+    outbox = app.state.services.get(DEFAULT_WORKSPACE).alerts.outbox
+    (record,) = outbox.list(alert_id=f"report:{run['id']}")  # the same period again: queued once
+    assert (record.channel, record.state) == ("brand-mail", DeliveryState.pending)
+    message = record.message
+    assert message.title.startswith("Weekly brand report")
+    assert message.html_body is not None
+    assert "Acme" in message.html_body
+    assert [a.filename for a in message.attachments] == [run["files"][1]["filename"]]  # the CSV zip
+    assert Path(message.attachments[0].path).is_file()
+
+    analyst.put("/api/v1/reports/weekly", json={**body, "channels": []}).raise_for_status()
+    error = error_of(
+        analyst.post("/api/v1/reports/weekly/runs", params={"deliver": True}), 400, "invalid_input"
+    )
+    assert "names no channel" in error["message"]
 
 
 # --- who may do what -----------------------------------------------------------------------------
