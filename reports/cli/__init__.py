@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import typer
 
-from reports.cli import archive, definitions
+from reports.cli import archive, definitions, run
 from reports.cli.brands import brands_app
 from reports.cli.common import reported
 
@@ -25,7 +25,7 @@ for _name, _command in (
     ("remove", definitions.remove_cmd),
     ("import", definitions.import_cmd),
     ("archive", archive.archive_cmd),
-    # `earful reports run NAME` (reports/cli/run.py) registers here
+    ("run", run.run_cmd),
 ):
     reports_app.command(_name)(reported(_command))
 

@@ -155,6 +155,7 @@ WITH_WORKSPACE = {
     "reports import": ["reports", "import", str(ROOT / "pyproject.toml")],
     "reports list": ["reports", "list"],
     "reports remove": ["reports", "remove", "weekly"],
+    "reports run": ["reports", "run", "weekly"],
     "reports show": ["reports", "show", "weekly"],
     "run": ["run"],
     "search": ["search", "refund"],

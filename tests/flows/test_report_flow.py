@@ -247,11 +247,43 @@ def test_on_elasticsearch(tmp_path: Path, receiver: SmtpReceiver, es_url: str, e
 
 # --- Prefect ---------------------------------------------------------------------------------------
 @pytest.mark.usefixtures("prefect_harness")
-def test_the_flow_runs_under_prefect(rig: Rig) -> None:
-    run = report_flow(workspace=DEFAULT_WORKSPACE, report="quick", now=NOW, settings=rig.settings)
-    assert isinstance(run, ReportRun)
-    assert run.delivered == 1
-    assert len(rig.receiver.received) == 1
+def test_late_scheduled_runs_each_report_the_period_they_were_due_for(
+    rig: Rig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Flow runs as a deployment's schedule makes them (its parameters only, settings from the
+    environment), run months after they were due: each reports the week of its own due time."""
+    from prefect.client.orchestration import get_client
+    from prefect.flow_engine import run_flow
+    from prefect.states import Scheduled
+
+    from core.settings import get_settings
+
+    smtp = rig.settings.alerts.smtp
+    for name, value in {
+        "EARFUL_HOME": str(rig.settings.home),
+        "EARFUL_ALERTS__SMTP__HOST": str(smtp.host),
+        "EARFUL_ALERTS__SMTP__PORT": str(smtp.port),
+        "EARFUL_ALERTS__SMTP__STARTTLS": "false",
+    }.items():
+        monkeypatch.setenv(name, value)
+    get_settings.cache_clear()
+    parameters = {"workspace": DEFAULT_WORKSPACE, "report": "quick"}
+    runs = []
+    with get_client(sync_client=True) as client:
+        for due in (NOW, NOW + timedelta(days=7)):
+            flow_run = client.create_flow_run(
+                report_flow, parameters=parameters, state=Scheduled(scheduled_time=due)
+            )
+            runs.append(run_flow(report_flow, flow_run=flow_run, parameters=parameters))
+    get_settings.cache_clear()
+    assert all(isinstance(run, ReportRun) for run in runs)
+    new_york = ZoneInfo(TZ)
+    assert [run.start for run in runs] == [
+        datetime(2026, 3, 2, tzinfo=new_york),
+        datetime(2026, 3, 9, tzinfo=new_york),
+    ]
+    assert [run.delivered for run in runs] == [1, 1]
+    assert len(rig.receiver.received) == 2
 
 
 def test_one_deployment_per_scheduled_report(rig: Rig) -> None:
@@ -276,3 +308,44 @@ def test_one_deployment_per_scheduled_report(rig: Rig) -> None:
     start, end = datetime(2026, 3, 2, tzinfo=UTC), datetime(2026, 3, 12, tzinfo=UTC)
     dates = [d for d in asyncio.run(server.get_dates(start=start, end=end)) if d < end]
     assert dates == fire_times(every_day, TZ, start, end)
+
+
+# --- the command line ------------------------------------------------------------------------------
+@pytest.mark.usefixtures("prefect_harness")
+def test_earful_reports_run(rig: Rig, monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.testing import CliRunner
+
+    from reports.cli import reports_app
+
+    smtp = rig.settings.alerts.smtp
+    monkeypatch.setenv("EARFUL_ALERTS__SMTP__HOST", str(smtp.host))
+    monkeypatch.setenv("EARFUL_ALERTS__SMTP__PORT", str(smtp.port))
+    monkeypatch.setenv("EARFUL_ALERTS__SMTP__STARTTLS", "false")  # the test server speaks plain SMTP
+    home = ["--home", str(rig.settings.home)]
+    runner = CliRunner()
+    week = ["run", "quick", "--period", "2026-03-02..2026-03-08", *home]
+
+    result = runner.invoke(reports_app, week)
+    assert result.exit_code == 0, result.output
+    (archived,) = rig.archive().list("quick")
+    assert f"run {archived.id}" in result.output
+    for entry in archived.files:
+        assert f"  {rig.archive().file_path(archived.id, entry.format)}\n" in result.output
+    assert "  -> brand-mail: sent\n" in result.output
+    again = runner.invoke(reports_app, week)
+    assert again.exit_code == 0, again.output
+    assert "1 deliveries of this period were enqueued by an earlier run" in again.output
+    assert len(rig.receiver.received) == 1
+
+    quiet = runner.invoke(reports_app, ["run", "quick", "--no-deliver", "--period", "yesterday", *home])
+    assert quiet.exit_code == 0, quiet.output
+    assert "not delivered (--no-deliver)" in quiet.output
+
+    for args, message in (
+        (["run", "quick", "--period", "fortnight", *home], "error: unknown period 'fortnight'"),
+        (["run", "monthly", *home], "error: no report named 'monthly' in workspace 'default'"),
+    ):
+        refused = runner.invoke(reports_app, args)
+        assert refused.exit_code == 2, refused.output
+        assert message in refused.output
+    assert len(rig.receiver.received) == 1

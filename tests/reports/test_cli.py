@@ -183,7 +183,7 @@ def test_a_report_is_added_listed_shown_replaced_and_removed(home: Path) -> None
         (["--timezone", "Mars/Base"], "error: report 'weekly': timezone: unknown time zone 'Mars/Base'"),
         (
             ["--cron", "0 0 30 2 *"],
-            "error: report 'weekly' schedule: cron: invalid cron expression '0 0 30 2 *'",
+            "error: report 'weekly' schedule: cron: cron expression '0 0 30 2 *' never fires",
         ),
         (["--cron", "61 * * * *"], "error: report 'weekly' schedule: cron: invalid cron expression"),
         (
@@ -260,7 +260,9 @@ reports:
     assert lines[3].startswith(
         f"error: {path}: reports[0] ('weekly'): timezone: unknown time zone 'Mars/Base'"
     )
-    assert lines[4].startswith(f"error: {path}: reports[1] ('daily'): schedule.cron: invalid cron expression")
+    assert lines[4].startswith(
+        f"error: {path}: reports[1] ('daily'): schedule.cron: cron expression '0 0 31 4 *' never fires"
+    )
     assert (
         lines[5]
         == f"error: {path}: reports[2] ('monthly'): brands: no brand 'Ghost' in the file or the workspace"
