@@ -286,17 +286,9 @@ def run_report(
     )
     if deliver:
         content = report_delivery(archive, produced, public_url=settings.public_url)
+        attachments = tuple(Attachment(**f.model_dump()) for f in content.files)
         message = report_message(
-            workspace=content.workspace,
-            run_id=content.run_id,
-            report=content.report,
-            title=content.title,
-            summary=content.summary,
-            html_body=content.html_body,
-            attachments=tuple(Attachment(**f.model_dump()) for f in content.files),
-            link=content.link,
-            language=content.language,
-            created_at=now,
+            **content.model_dump(exclude={"files"}), attachments=attachments, created_at=now
         )
         enqueue_report(services.alerts.outbox, message, definition.channels, now)
     return produced.archived
