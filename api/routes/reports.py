@@ -16,7 +16,7 @@ The same library calls as ``earful reports`` (`reports.store`, `reports.build`, 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Annotated, Any, Final
+from typing import Annotated, Any, Final, TypeVar
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Path, Query, Response
@@ -70,6 +70,7 @@ PeriodQuery = Annotated[
     AfterValidator(lambda name: None if name is None else check_period_name(name)),
 ]
 MAX_ARCHIVE_LIST: Final = 500
+M = TypeVar("M", bound=BaseModel)
 
 BRAND_EXAMPLE: Final[dict[str, Any]] = {
     "query": '"acme" OR #acme OR @acme_support',
@@ -149,7 +150,7 @@ class ArchiveList(BaseModel):
 
 
 # --- what the routes and the pages share ---------------------------------------------------------
-def validated(model: type[Any], data: Mapping[str, Any], *, path: Sequence[str] = ("name",)) -> Any:
+def validated(model: type[M], data: Mapping[str, Any], *, path: Sequence[str] = ("name",)) -> M:
     """`model` built from `data`; its validation errors as a 422 located like FastAPI's own (fields
     in `path` came from the URL, the others from the body)."""
     try:
@@ -169,7 +170,7 @@ def save_brand(services: Services, name: str, body: BrandBody) -> tuple[Brand, b
     """The brand as stored, and whether it is new."""
     store = services.reports
     existed = store.get_brand(name) is not None
-    brand: Brand = validated(Brand, {"name": name, **body.model_dump()})
+    brand = validated(Brand, {"name": name, **body.model_dump()})
     return store.save_brand(brand), not existed
 
 
@@ -199,7 +200,7 @@ def save_definition(services: Services, name: str, body: ReportBody) -> tuple[Re
         "timezone": body.timezone or settings.timezone,
         "language": body.language or settings.language,
     }
-    definition: ReportDefinition = validated(ReportDefinition, data)
+    definition = validated(ReportDefinition, data)
     known = store.list_brands()
     missing = set(missing_brands(definition, known))
     if missing:

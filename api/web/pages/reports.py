@@ -18,7 +18,6 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, RedirectResponse, Response
-from pydantic import ValidationError
 
 from api.accounts.models import Permission
 from api.auth import Principal
@@ -272,7 +271,7 @@ def brands_page(
     )
 
 
-def field_errors(exc: ValidationError | RequestValidationError) -> dict[str, str]:
+def field_errors(exc: RequestValidationError) -> dict[str, str]:
     """The first problem of each form field, by name."""
     errors: dict[str, str] = {}
     for error in exc.errors():
@@ -298,9 +297,9 @@ def save_brand_page(
         if not name.strip():
             missing = translate("reports.brands.form.name_missing", request_language(request))
             raise RequestValidationError([{"loc": ("body", "name"), "msg": missing, "type": "missing"}])
-        body: BrandBody = validated(BrandBody, {"query": query, "role": role, "description": description})
+        body = validated(BrandBody, {"query": query, "role": role, "description": description})
         brand, _ = save_brand(services, name, body)
-    except (ValidationError, RequestValidationError) as exc:
+    except RequestValidationError as exc:  # located by `validated`, as the JSON route's 422
         return _brands_page(
             request, principal, services, status=422, form=form, errors=field_errors(exc), editing=editing
         )
