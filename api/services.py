@@ -27,6 +27,8 @@ from crm.orders import ElasticsearchOrderStore, SQLiteOrderStore, build_order_st
 from crm.scores.store import AnyScoreStore, build_score_store
 from index.backends import build_mention_store, made_ready
 from index.base import MentionStore, SavedSearchStore
+from reports.archive import ReportArchive
+from reports.store import ReportStore, build_report_store
 
 
 class _Closable(Protocol):
@@ -147,6 +149,20 @@ class Services:
     def rejected(self) -> RejectedLog:
         """The input items sources rejected, one JSONL file per source (no connection either)."""
         return build_rejected_log(self.settings, workspace=self.workspace)
+
+    @property
+    def reports(self) -> ReportStore:
+        """Brands and report definitions."""
+        return self._build(
+            "reports",
+            lambda: build_report_store(self.settings, workspace=self.workspace),
+            lambda store: store.ensure_ready(),
+        )
+
+    @property
+    def report_archive(self) -> ReportArchive:
+        """Built reports' files and records, on disk (no connection either)."""
+        return ReportArchive(self.settings, workspace=self.workspace)
 
     def close(self) -> None:
         """Close every store built, newest first."""

@@ -7,7 +7,18 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from api.routes import admin, alerts, auth, customers, dashboard, health, mentions, search, sources
+from api.routes import (
+    admin,
+    alerts,
+    auth,
+    customers,
+    dashboard,
+    health,
+    mentions,
+    reports,
+    search,
+    sources,
+)
 
 ROUTERS: list[APIRouter] = [
     auth.router,
@@ -19,4 +30,5 @@ ROUTERS: list[APIRouter] = [
     sources.router,
     alerts.router,
     search.router,
+    reports.router,
 ]

@@ -43,6 +43,7 @@ NAV: Final[tuple[tuple[str, str], ...]] = (
     ("/dashboard", "common.nav.dashboard"),
     ("/alerts", "common.nav.alerts"),
     ("/customers", "common.nav.customers"),
+    ("/reports", "common.nav.reports"),
     ("/sources", "common.nav.sources"),
 )
 

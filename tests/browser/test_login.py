@@ -63,7 +63,9 @@ def test_log_in_see_the_nav_switch_language_and_workspace_then_log_out(
     page.wait_for_url(f"{base_url}/signed-in")
     settle(page)
     nav = page.get_by_role("navigation", name="Main")
-    expect(nav.get_by_role("link")).to_have_text(["Explore", "Dashboard", "Alerts", "Customers", "Sources"])
+    expect(nav.get_by_role("link")).to_have_text(
+        ["Explore", "Dashboard", "Alerts", "Customers", "Reports", "Sources"]
+    )
     expect(page.locator(".user-name")).to_have_text("Ann Analyst")
     expect(page.locator(".workspace-shown")).to_have_text("acme")  # the first membership, by name
 

@@ -112,7 +112,7 @@ def test_the_lang_cookie_switches_the_page_to_chinese(browser_page: Page, base_u
     settle(page)
     assert page.locator("html").get_attribute("lang") == "zh-CN"
     nav = page.get_by_role("navigation", name="主导航")
-    assert nav.get_by_role("link").all_inner_texts() == ["探索", "仪表盘", "告警", "客户", "数据源"]
+    assert nav.get_by_role("link").all_inner_texts() == ["探索", "仪表盘", "告警", "客户", "报告", "数据源"]
     assert page.get_by_role("button", name="退出登录").is_visible()
     assert page.locator("#content .chip").first.inner_text() == "正面"
     screenshot(page, "shell-explore-zh")
@@ -124,7 +124,7 @@ def test_the_header_fits_a_phone_without_scrolling_sideways(phone_page: Page, ba
     settle(page)
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     links = page.get_by_role("navigation", name="Main").get_by_role("link")
-    assert links.count() == 5
+    assert links.count() == 6
     for link in links.all():
         box = link.bounding_box()
         assert box is not None

@@ -14,6 +14,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "common.nav.alerts": ("Alerts", "告警"),
     "common.nav.customers": ("Customers", "客户"),
     "common.nav.sources": ("Sources", "数据源"),
+    "common.nav.reports": ("Reports", "报告"),
     "common.nav.menu": ("Menu", "菜单"),
     "common.language": ("Language", "语言"),
     "common.language.en": ("English", "English"),

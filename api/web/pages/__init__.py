@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from api.web.pages import alerts, auth, customers, dashboard, explore, mentions, sources
+from api.web.pages import alerts, auth, customers, dashboard, explore, mentions, reports, sources
 
 PAGES: list[APIRouter] = [
     auth.router,
@@ -17,4 +17,5 @@ PAGES: list[APIRouter] = [
     sources.router,
     alerts.router,
     explore.router,
+    reports.router,
 ]

@@ -121,33 +121,40 @@ def _rejected(services: Services, seeded: Seeded) -> None:
 
 
 def _reports(services: Services, seeded: Seeded) -> None:
-    store = attrgetter("reports")(services)  # the brands and report definitions (reports.store)
+    store = services.reports
     brand = store.save_brand(
         Brand(name=f"{seeded.workspace}-brand", query=seeded.marker, description=f"{seeded.marker} brand")
     )
-    report = store.save_report(
+    definition = store.save_report(
         ReportDefinition(
             name=f"{seeded.workspace}-weekly", title=f"{seeded.marker} weekly", brands=(brand.name,)
         )
     )
     seeded.ids["brand"] = brand.name
-    seeded.ids["report"] = report.name
-    seeded.readers["reports"] = lambda: (store.get_brand(brand.name), store.get_report(report.name))
+    seeded.ids["report"] = definition.name
+    seeded.readers["reports"] = lambda: (store.get_brand(brand.name), store.get_report(definition.name))
 
 
 def _report_archive(services: Services, seeded: Seeded) -> None:
-    archive = attrgetter("report_archive")(services)  # built reports on disk (reports.archive)
+    archive = services.report_archive
     data = ReportData(
         workspace=seeded.workspace,
-        name=f"{seeded.workspace}-weekly",
+        name=seeded.ids.get("report", "weekly"),
         title=f"{seeded.marker} weekly",
         period=resolve_period("2026-02-23..2026-03-01"),
         interval="day",
         generated_at=T0,
     )
-    run = archive.save(data, {ReportFormat.html: f"<p>{seeded.marker} report</p>".encode()})
-    seeded.ids["report_run"] = run.id
-    seeded.readers["report_archive"] = lambda: archive.get(run.id)
+    files = {
+        ReportFormat.html: f"<!doctype html><p>{seeded.marker} report</p>".encode(),
+        ReportFormat.csv: f"brand\n{seeded.marker}\n".encode(),
+    }
+    run = archive.save(data, files)
+    seeded.ids["run"] = run.id
+    seeded.readers["report_archive"] = lambda: (
+        archive.get(run.id),
+        archive.file_path(run.id, ReportFormat.html).read_bytes(),
+    )
 
 
 SEEDERS: Final[dict[str, Callable[[Services, Seeded], None]]] = {

@@ -1,7 +1,8 @@
 """Workspaces are walled off, on both stores, for every route the app has when the test runs.
 
 Workspace B holds data marked ``zebrasecretb`` (`seeding.seed`: mentions, saved searches, alerts,
-customers, cases, workflow notes: whatever stores `Services` has), A holds the same kind marked
+customers, cases, workflow notes, brands, report definitions, archived reports: whatever stores
+`Services` has), A holds the same kind marked
 ``zebrasecreta``, C holds nothing. An admin of A (a signed-in user, and an API key):
 
 - reads every GET operation and page, and every read-only POST (search, export, count, facets...), with
@@ -112,22 +113,28 @@ def world(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[World]:
         yield World(app, settings, seeded, keys, key_ids, session, csrf)
 
 
-def _candidates(world: World, name: str) -> list[str]:
+def _candidates(world: World, name: str, *, combined: bool = False) -> list[str]:
     """B's values for a path parameter called `name`: B itself for a workspace, the users for a user,
-    else every id of B's data (whatever the route calls it)."""
+    else every id of B's data (whatever the route calls it). Beside other parameters (`combined`), a
+    parameter named after a kind of B's data (``customer_id``, ``run_id``) gets that kind's id only:
+    every combination of every id would grow with the cube of B's data, to no purpose."""
     b = world.seeded[B]
     lowered = name.lower()
     if "workspace" in lowered:
         return [B]
     if "user" in lowered:
         return ["userb", "usera"]
+    kind = lowered.removesuffix("_id")
+    if combined and kind != "user" and kind in b.ids:
+        return [b.ids[kind]]
     values = [v for k, v in b.ids.items() if k != "user"] + [world.key_ids[B]]
     return list(dict.fromkeys(values))
 
 
 def _urls(world: World, operation: Operation) -> list[str]:
     names = operation.params
-    combos = itertools.product(*(_candidates(world, n) for n in names))
+    combined = len(names) > 1
+    combos = itertools.product(*(_candidates(world, n, combined=combined) for n in names))
     return [operation.url(dict(zip(names, combo, strict=True))) for combo in combos]
 
 
