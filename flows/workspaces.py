@@ -1,7 +1,8 @@
 """The workspaces that hold data in the configured store, and how much of each kind (`earful workspaces
 list`): mentions, cursors and saved searches (`index.workspaces`), customers and link verdicts
 (`crm.customers`), orders and interactions (`crm.orders`, `crm.interactions`), scores (`crm.scores`),
-cases (`crm.cases`), merges (`crm.identity.audit`) and mention workflows (`alerts.workflow`), in the
+cases (`crm.cases`), merges (`crm.identity.audit`), mention workflows (`alerts.workflow`), and brands
+and report definitions (`reports.store`), in the
 SQLite file or under the Elasticsearch index prefix. Counting only: nothing is created or migrated, and
 no store (each scoped to one workspace) is built.
 """
@@ -25,6 +26,7 @@ from index.workspaces import (
     mention_indices,
     sqlite_workspace_counts,
 )
+from reports.store import REPORT_TABLES, report_indices
 
 KINDS = (
     "mentions",
@@ -38,6 +40,8 @@ KINDS = (
     "cases",
     "merges",
     "workflow",
+    "brands",
+    "reports",
 )
 """Every kind counted, in the order they are shown."""
 
@@ -58,6 +62,7 @@ def list_workspaces(settings: Settings) -> WorkspaceCounts:
                 **CASE_TABLES,
                 **MERGE_TABLES,
                 **WORKFLOW_TABLES,
+                **REPORT_TABLES,
             },
         )
     if backend == "elasticsearch":
@@ -74,6 +79,7 @@ def list_workspaces(settings: Settings) -> WorkspaceCounts:
                     "cases": case_index(prefix),
                     "merges": merge_index(prefix),
                     "workflow": workflow_index(prefix),
+                    **report_indices(prefix),
                 },
             )
     raise ConfigError(

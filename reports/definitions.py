@@ -22,6 +22,20 @@ class ReportFormat(StrEnum):
     xlsx = "xlsx"  # one sheet per table
 
 
+#: The extension of each format's file (a CSV report is a zip of CSVs), and its media type.
+FILE_EXTENSIONS: dict[ReportFormat, str] = {
+    ReportFormat.html: "html",
+    ReportFormat.pdf: "pdf",
+    ReportFormat.csv: "zip",
+    ReportFormat.xlsx: "xlsx",
+}
+MEDIA_TYPES: dict[ReportFormat, str] = {
+    ReportFormat.html: "text/html; charset=utf-8",
+    ReportFormat.pdf: "application/pdf",
+    ReportFormat.csv: "application/zip",
+    ReportFormat.xlsx: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
 PeriodName = Annotated[str, AfterValidator(check_period_name)]
 DEFAULT_FORMATS = (ReportFormat.html, ReportFormat.pdf, ReportFormat.csv)
 
@@ -64,4 +78,11 @@ class ReportDefinition(Frozen):
         return self.title or self.name
 
 
-__all__ = ["DEFAULT_FORMATS", "PeriodName", "ReportDefinition", "ReportFormat"]
+__all__ = [
+    "DEFAULT_FORMATS",
+    "FILE_EXTENSIONS",
+    "MEDIA_TYPES",
+    "PeriodName",
+    "ReportDefinition",
+    "ReportFormat",
+]

@@ -26,7 +26,7 @@ from core.models import AwareDatetime, Frozen
 from index.aggregations import zone
 
 PERIOD_NAMES = ("yesterday", "today", "last-week", "this-week", "last-month", "this-month", "last-N-days")
-_LAST_DAYS = re.compile(r"^last-(\d{1,3})-days$")
+_LAST_DAYS = re.compile(r"^last-(\d+)-days$")
 _RANGE = re.compile(r"^(\d{4}-\d{2}-\d{2})\.\.(\d{4}-\d{2}-\d{2})$")
 MAX_PERIOD_DAYS = 366
 
@@ -86,6 +86,8 @@ def resolve_period(name: str, *, tz: str = "UTC", now: datetime | None = None) -
     """The period `name` stands for at `now` (default: the current time) in `tz`. InvalidInput for an
     unknown name, an unknown time zone, a range that ends before it starts or one over a year."""
     local_zone = zone(tz)  # InvalidInput for an unknown zone
+    if now is not None and now.utcoffset() is None:  # astimezone would take it as the machine's time
+        raise InvalidInput("the moment a period is resolved at needs a time zone", details={"now": str(now)})
     moment = (now or datetime.now(UTC)).astimezone(local_zone)
     today = moment.date()
     text = name.strip()

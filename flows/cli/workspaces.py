@@ -29,7 +29,7 @@ def list_cmd(
     """The workspaces that hold data in the configured store, and how much of each kind.
 
     Kinds: mentions, cursors, saved searches, customers, link verdicts (link feedback), orders,
-    interactions, scores, cases, merges and mention workflows."""
+    interactions, scores, cases, merges, mention workflows, brands and report definitions."""
     from rich import box
     from rich.console import Console
     from rich.table import Table

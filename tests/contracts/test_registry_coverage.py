@@ -17,6 +17,7 @@ from tests.contracts.test_customer_store import CUSTOMER_BACKENDS
 from tests.contracts.test_mention_store import STORE_BACKENDS
 from tests.contracts.test_merge_audit_store import MERGE_AUDIT_BACKENDS
 from tests.contracts.test_record_stores import RECORD_BACKENDS
+from tests.contracts.test_report_store import REPORT_BACKENDS
 from tests.contracts.test_score_store import SCORE_BACKENDS
 from tests.contracts.test_source import SOURCE_CASES
 from tests.contracts.test_tagger import TAGGER_CASES
@@ -40,6 +41,8 @@ CONTRACT_RUNS: dict[str, tuple[Registry[object], Callable[[], set[str]]]] = {
     "score stores (test_score_store.py)": (STORES, lambda: set(SCORE_BACKENDS)),
     # the mention workflows (alerts/workflow) live next to the mention store too
     "workflow stores (test_workflow_store.py)": (STORES, lambda: set(WORKFLOW_BACKENDS)),
+    # so do the brands and report definitions (reports/store.py)
+    "report stores (test_report_store.py)": (STORES, lambda: set(REPORT_BACKENDS)),
     "taggers (test_tagger.py)": (TAGGERS, lambda: set(TAGGER_CASES)),
     "channels (test_channels.py)": (CHANNELS, lambda: set(CASE_BUILDERS)),
 }

@@ -30,6 +30,9 @@ from flows.wiring import build_store
 from flows.workspaces import list_workspaces
 from index.testing.corpus import enriched_mention
 from index.workspaces import MENTION_TABLES, es_workspace_counts, sqlite_workspace_counts
+from reports.brands import Brand, BrandRole
+from reports.definitions import ReportDefinition
+from reports.store import build_report_store
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 EXPECTED = {
@@ -44,6 +47,8 @@ EXPECTED = {
         "cases": 1,
         "merges": 1,
         "workflow": 2,
+        "brands": 2,
+        "reports": 1,
     },
     "beta": {"cursors": 1},
     DEFAULT_WORKSPACE: {"mentions": 2, "cursors": 1},
@@ -84,6 +89,10 @@ def fill(settings: Settings) -> None:
     with build_workflow_store(settings, workspace="acme") as workflows:  # a change and a note: two rows
         workflows.apply("a", WorkflowChange(assignee="li.wei"), "mei", utcnow())
         workflows.add_note("b", "mei", "seen", utcnow())
+    with build_report_store(settings, workspace="acme") as reports:
+        reports.save_brand(Brand(name="Acme", query="acme"))
+        reports.save_brand(Brand(name="小米", query="小米 OR xiaomi", role=BrandRole.competitor))
+        reports.save_report(ReportDefinition(name="weekly", brands=("Acme", "小米")))
 
 
 def test_sqlite_counts_each_workspace_by_kind(tmp_path: Path) -> None:
@@ -142,11 +151,11 @@ def test_cli_lists_the_workspaces_as_a_table_or_json(tmp_path: Path, monkeypatch
         if line.split()[:1] in (["acme"], ["beta"], ["default"])
     }
     # mentions, cursors, saved searches, customers, link feedback, orders, interactions, scores, cases,
-    # merges, workflow
+    # merges, workflow, brands, reports
     assert rows == {
-        "acme": ["1", "0", "1", "2", "1", "2", "1", "1", "1", "1", "2"],
-        "beta": ["0", "1", "0", "0", "0", "0", "0", "0", "0", "0", "0"],
-        "default": ["2", "1", "0", "0", "0", "0", "0", "0", "0", "0", "0"],
+        "acme": ["1", "0", "1", "2", "1", "2", "1", "1", "1", "1", "2", "2", "1"],
+        "beta": ["0", "1", "0", "0", "0", "0", "0", "0", "0", "0", "0", "0", "0"],
+        "default": ["2", "1", "0", "0", "0", "0", "0", "0", "0", "0", "0", "0", "0"],
     }
 
 

@@ -2,7 +2,8 @@
 piece carrying a marker token in its content (never in an id, which an error message may echo).
 
 `SEEDERS` names one seeder per `Services` store; `seed` runs those whose store `Services` has (so the
-mention workflow is seeded once the workflow store is merged). `NOT_SEEDED` lists the stores left out
+mention workflow is seeded once the workflow store is merged, brands and reports once `Services` has
+``reports`` and ``report_archive``). `NOT_SEEDED` lists the stores left out
 and why; a store in neither fails `test_every_store_is_seeded_or_excused`: extend `SEEDERS` when a
 store is added."""
 
@@ -20,6 +21,10 @@ from core.models import Author, Customer, Rejected, SavedSearch
 from core.settings import CaseSettings
 from crm.cases.model import Case
 from index.testing.corpus import enriched_mention
+from reports.brands import Brand
+from reports.data import ReportData
+from reports.definitions import ReportDefinition, ReportFormat
+from reports.period import resolve_period
 
 T0: Final = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
@@ -115,6 +120,36 @@ def _rejected(services: Services, seeded: Seeded) -> None:
     seeded.readers["rejected"] = lambda: log.read(item.source)
 
 
+def _reports(services: Services, seeded: Seeded) -> None:
+    store = attrgetter("reports")(services)  # the brands and report definitions (reports.store)
+    brand = store.save_brand(
+        Brand(name=f"{seeded.workspace}-brand", query=seeded.marker, description=f"{seeded.marker} brand")
+    )
+    report = store.save_report(
+        ReportDefinition(
+            name=f"{seeded.workspace}-weekly", title=f"{seeded.marker} weekly", brands=(brand.name,)
+        )
+    )
+    seeded.ids["brand"] = brand.name
+    seeded.ids["report"] = report.name
+    seeded.readers["reports"] = lambda: (store.get_brand(brand.name), store.get_report(report.name))
+
+
+def _report_archive(services: Services, seeded: Seeded) -> None:
+    archive = attrgetter("report_archive")(services)  # built reports on disk (reports.archive)
+    data = ReportData(
+        workspace=seeded.workspace,
+        name=f"{seeded.workspace}-weekly",
+        title=f"{seeded.marker} weekly",
+        period=resolve_period("2026-02-23..2026-03-01"),
+        interval="day",
+        generated_at=T0,
+    )
+    run = archive.save(data, {ReportFormat.html: f"<p>{seeded.marker} report</p>".encode()})
+    seeded.ids["report_run"] = run.id
+    seeded.readers["report_archive"] = lambda: archive.get(run.id)
+
+
 SEEDERS: Final[dict[str, Callable[[Services, Seeded], None]]] = {
     # in this order: later ones refer to earlier ids (an alert to its mention, a case to its customer)
     "mentions": _mentions,
@@ -124,6 +159,8 @@ SEEDERS: Final[dict[str, Callable[[Services, Seeded], None]]] = {
     "cases": _cases,
     "workflow": _workflow,
     "rejected": _rejected,
+    "reports": _reports,
+    "report_archive": _report_archive,
 }
 """`Services` property -> its seeder."""
 

@@ -173,9 +173,9 @@ def test_every_store_is_seeded_or_excused() -> None:
 
 
 def test_the_areas_seeded(world: World) -> None:
-    """The areas whose isolation this suite checks (the workflow once its store is merged)."""
+    """The areas whose isolation this suite checks (the later stores once `Services` has them)."""
     areas = set(world.seeded[B].areas)
-    expected = BASE_AREAS | ({"workflow", "rejected"} & set(store_names()))
+    expected = BASE_AREAS | ({"workflow", "rejected", "reports", "report_archive"} & set(store_names()))
     assert areas == expected
     snapshot = world.seeded[B].snapshot()
     assert all(value is not None for value in snapshot.values()), snapshot
