@@ -48,7 +48,7 @@ from alerts.store import (
     OutboxStore,
     RuleStore,
 )
-from alerts.testing import make_alert_message
+from alerts.testing import make_alert_message, make_report_message
 from core.errors import Conflict, InvalidInput, NotFound, RuleInvalid
 from core.ids import alert_hit_id
 from core.models import utcnow
@@ -546,6 +546,20 @@ class OutboxStoreContract(_Stores):
         assert record.created_at == T0
         assert outbox.get("a1", "nope") is None
         assert outbox.counts() == {DeliveryState.pending: 2, DeliveryState.sent: 0, DeliveryState.failed: 0}
+
+    def test_a_report_keeps_its_html_body_and_the_paths_of_its_files(
+        self, stores: AlertStores, tmp_path: Path
+    ) -> None:
+        message = make_report_message(tmp_path, workspace=WORKSPACE)
+        assert stores.outbox.enqueue(message, "mail", now=T0) is True
+        record = stores.outbox.get(message.alert_id, "mail")
+        assert record is not None
+        assert record.message == message
+        assert record.message.html_body == message.html_body
+        assert [a.path for a in record.message.attachments] == [a.path for a in message.attachments]
+        claimed = stores.outbox.claim(stores.outbox.due(T0)[0], now=T0, lease=LEASE)
+        assert claimed is not None
+        assert claimed.message == message
 
     def test_a_message_of_another_workspace_is_refused(self, stores: AlertStores) -> None:
         with pytest.raises(InvalidInput):

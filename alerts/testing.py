@@ -51,7 +51,16 @@ from pathlib import Path
 from typing import Any, ClassVar, Self
 from urllib.parse import parse_qsl, urlsplit
 
-from alerts.channels.base import AlertMessage, Channel, Delivery, Link, MessageField, MessageSection, Outcome
+from alerts.channels.base import (
+    AlertMessage,
+    Attachment,
+    Channel,
+    Delivery,
+    Link,
+    MessageField,
+    MessageSection,
+    Outcome,
+)
 from alerts.channels.config import (
     EmailChannelConfig,
     build_channel,
@@ -128,6 +137,36 @@ def make_alert_message(**changes: Any) -> AlertMessage:
 
 
 # --- HTTP receivers ------------------------------------------------------------------------------
+
+
+REPORT_HTML = "<!DOCTYPE html><html><body><h1>Weekly brands: 2-8 March</h1><svg></svg></body></html>"
+REPORT_PDF = b"%PDF-1.7\n% a report's bytes\n%%EOF\n"
+
+
+def make_report_message(folder: Path, **changes: Any) -> AlertMessage:
+    """A report's message (`alerts.report_delivery.report_message`) with its HTML body, a PDF and a
+    CSV zip written in `folder`, and a link to the report."""
+    from alerts.report_delivery import report_message
+
+    pdf, csv = folder / "weekly-2026-03-02-2026-03-08.pdf", folder / "weekly-2026-03-02-2026-03-08.zip"
+    pdf.write_bytes(REPORT_PDF)
+    csv.write_bytes(b"PK\x05\x06" + bytes(18))  # an empty zip
+    values: dict[str, Any] = {
+        "workspace": "acme",
+        "run_id": "r7f3a9c",
+        "report": "weekly",
+        "title": "Weekly brands: 2-8 March 2026",
+        "summary": "Acme: 1,234 mentions (+12.5%)\nGlobex: 987 mentions (-3.1%)",
+        "html_body": REPORT_HTML,
+        "attachments": (
+            Attachment(filename=pdf.name, media_type="application/pdf", path=str(pdf)),
+            Attachment(filename=csv.name, media_type="application/zip", path=str(csv)),
+        ),
+        "link": "https://earful.example/reports/runs/r7f3a9c",
+        "created_at": datetime(2026, 3, 9, 9, tzinfo=UTC),
+    }
+    values.update(changes)
+    return report_message(**values)
 
 
 @dataclass(frozen=True)
@@ -666,7 +705,8 @@ def self_signed_certificate(directory: Path, host: str = "127.0.0.1") -> tuple[P
 class SmtpReceiver(_Served):
     """An aiosmtpd server on 127.0.0.1: records each accepted mail, with whether it came over TLS and
     who logged in. ``starttls`` requires STARTTLS (certificate in `cert_dir`, trusted through
-    :attr:`ca_file`); ``username``/``password`` require AUTH (after TLS when ``starttls``)."""
+    :attr:`ca_file`); ``username``/``password`` require AUTH (after TLS when ``starttls``). Stopped and
+    started again, it listens on the port it had."""
 
     name = "email"
     honours_retry_after = False  # SMTP has no Retry-After
@@ -794,7 +834,8 @@ class SmtpReceiver(_Served):
             kwargs.update(tls_context=context, require_starttls=True)
         if self.username is not None:
             kwargs.update(authenticator=authenticate, auth_required=True, auth_require_tls=self.starttls)
-        self._controller = EphemeralController(Handler(), hostname="127.0.0.1", port=0, **kwargs)
+        # after the first start, the port it got: a restart (an outage over) listens there again
+        self._controller = EphemeralController(Handler(), hostname="127.0.0.1", port=self.port, **kwargs)
         self._controller.start()
         self.port = self._controller.port
 
@@ -911,6 +952,21 @@ class ChannelContract:
         for link in message.links:
             assert link.url in text
         assert message.alert_id in text  # the idempotency key travels with every delivery
+
+    def test_a_report_arrives_with_its_summary_files_and_link(self, case: ChannelCase) -> None:
+        with tempfile.TemporaryDirectory(prefix="earful-report-") as folder:
+            message = make_report_message(Path(folder))
+            assert case.channel.send(message).ok
+            text = case.receiver.last_text()
+            assert message.title in text
+            assert "Globex: 987 mentions (-3.1%)" in text
+            for attachment in message.attachments:
+                assert attachment.filename in text  # named (and attached, by e-mail)
+            assert "https://earful.example/reports/runs/r7f3a9c" in text
+            assert "report:r7f3a9c" in text
+            assert folder not in text  # where the archive lies is Earful's business
+            # the report's own HTML is e-mail's body; chat channels show the summary instead
+            assert ("<h1>Weekly brands: 2-8 March</h1>" in text) is (case.kind == "email")
 
     def test_unavailable_is_retried_then_delivered(self, case: ChannelCase) -> None:
         assert case.receiver.inject(Fault.unavailable, times=2)

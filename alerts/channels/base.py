@@ -60,6 +60,16 @@ class Link(_Frozen):
         return url
 
 
+class Attachment(_Frozen):
+    """A file that goes with a message: e-mail attaches it, chat channels name it. ``path`` is where the
+    file lies (a report's archived copy), read when the message is sent: the outbox record stays small,
+    and the archive stays the one copy of the file."""
+
+    filename: str = Field(min_length=1, max_length=255, pattern=r"^[^/\\\x00-\x1f]+$")
+    media_type: str = Field(pattern=r"^[A-Za-z0-9][\w.+-]*/[A-Za-z0-9][\w.+-]*$")
+    path: str = Field(min_length=1, description="The file on this machine, read at send time")
+
+
 class AlertMessage(_Frozen):
     """What a channel renders: platform-neutral, complete, and safe to show (no secrets in it).
 
@@ -78,6 +88,12 @@ class AlertMessage(_Frozen):
     sections: tuple[MessageSection, ...] = ()
     links: tuple[Link, ...] = ()
     created_at: AwareDatetime
+    attachments: tuple[Attachment, ...] = Field((), description="Files e-mail attaches (a report's PDF)")
+    html_body: str | None = Field(
+        None,
+        description="A complete HTML document e-mail sends as its HTML part instead of the rendered "
+        "message (a report); chat channels show the rest of the message",
+    )
 
 
 class Outcome(StrEnum):
@@ -194,6 +210,7 @@ def scrub(text: str, secrets: Iterable[str]) -> str:
 
 __all__ = [
     "AlertMessage",
+    "Attachment",
     "BaseChannel",
     "Channel",
     "Delivery",

@@ -1,6 +1,10 @@
 """E-mail over SMTP: ``multipart/alternative`` with a text and an HTML part, through the installation's
 relay (settings ``alerts.smtp``): implicit TLS or STARTTLS, certificate verified, login when set.
 
+A message with its own ``html_body`` (a report) sends that document as the HTML part; one with
+``attachments`` becomes ``multipart/mixed``, the files read from their paths when the mail is built (a
+file that cannot be read fails the delivery with its name and path: retrying will not bring it back).
+
 The ``Message-ID`` derives from the alert id, so a retried delivery is recognisably the same mail
 (clients and archives dedupe on it). SMTP replies classify like HTTP statuses: 4xx and dropped or
 timed-out connections are ``retry``, 5xx (unknown recipient, refused login, message refused) is
@@ -13,10 +17,12 @@ from __future__ import annotations
 import hashlib
 import smtplib
 import ssl
+from collections.abc import Sequence
 from email.message import EmailMessage
 from email.utils import format_datetime, formatdate
+from pathlib import Path
 
-from alerts.channels.base import AlertMessage, BaseChannel, Delivery, Outcome
+from alerts.channels.base import AlertMessage, Attachment, BaseChannel, Delivery, Outcome
 from alerts.channels.config import EmailChannelConfig
 from alerts.channels.render import headline, render_html, render_text
 from core.errors import NotConfigured
@@ -28,7 +34,10 @@ def message_id(alert_id: str, sender: str) -> str:
     return f"<alert.{digest}@{sender.rpartition('@')[2]}>"
 
 
-def build_email(message: AlertMessage, config: EmailChannelConfig) -> EmailMessage:
+def build_email(
+    message: AlertMessage, config: EmailChannelConfig, files: Sequence[tuple[Attachment, bytes]] = ()
+) -> EmailMessage:
+    """The mail of `message`, with `files` (each attachment and its bytes) attached."""
     mail = EmailMessage()
     subject = f"{config.subject_prefix} {headline(message)}".strip()
     mail["Subject"] = " ".join(subject.split())  # a title with a newline must not fold into new headers
@@ -39,7 +48,10 @@ def build_email(message: AlertMessage, config: EmailChannelConfig) -> EmailMessa
     mail["X-Earful-Delivery"] = message.alert_id
     mail["X-Earful-Created"] = format_datetime(message.created_at)
     mail.set_content(render_text(message))
-    mail.add_alternative(render_html(message), subtype="html")
+    mail.add_alternative(message.html_body or render_html(message), subtype="html")
+    for attachment, data in files:
+        maintype, _, subtype = attachment.media_type.partition("/")
+        mail.add_attachment(data, maintype=maintype, subtype=subtype, filename=attachment.filename)
     return mail
 
 
@@ -56,7 +68,14 @@ class EmailChannel(BaseChannel):
             raise NotConfigured("e-mail channels need an SMTP server: set EARFUL_ALERTS__SMTP__HOST")
 
     def deliver(self, message: AlertMessage) -> Delivery:
-        return self._submit(build_email(message, self.config))
+        files: list[tuple[Attachment, bytes]] = []
+        for attachment in message.attachments:
+            try:
+                files.append((attachment, Path(attachment.path).read_bytes()))
+            except OSError as exc:
+                reason = f"attachment {attachment.filename!r} cannot be read at {attachment.path}"
+                return Delivery(outcome=Outcome.failed, reason=f"{reason}: {exc.strerror or exc}")
+        return self._submit(build_email(message, self.config, files))
 
     def _tls(self) -> ssl.SSLContext:
         return ssl.create_default_context(cafile=str(self.smtp.ca_file) if self.smtp.ca_file else None)

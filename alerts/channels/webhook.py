@@ -7,6 +7,10 @@ Headers of every POST:
   ``f"{timestamp}.{body}"`` (the timestamp, a dot, then the raw body bytes);
 - ``X-Earful-Delivery``: the alert id. A retried delivery carries the same one: dedupe on it.
 
+The body is the message as JSON, less what is for e-mail only: a report's HTML document
+(``html_body``) and where its files lie on Earful's machine (each attachment keeps its ``filename`` and
+``media_type``; the message's link opens the report).
+
 A receiver verifies with :func:`verify_webhook_signature` (or the same few lines in its own language):
 recompute the HMAC over the raw body as received (before any JSON parsing), compare in constant time,
 and reject a timestamp more than five minutes away from its clock, so a captured request cannot be
@@ -55,6 +59,11 @@ def verify_webhook_signature(
     return hmac.compare_digest(webhook_signature(secret, timestamp, body), signature)
 
 
+def webhook_body(message: AlertMessage) -> bytes:
+    body = message.model_dump_json(exclude={"html_body": True, "attachments": {"__all__": {"path"}}})
+    return body.encode("utf-8")
+
+
 class WebhookChannel(HttpChannel):
     kind = "webhook"
     config_model = WebhookChannelConfig
@@ -62,7 +71,7 @@ class WebhookChannel(HttpChannel):
     def build_request(self, message: AlertMessage) -> ChannelRequest:
         secret = self.signing_secret
         assert secret is not None  # the configuration requires one
-        body = message.model_dump_json().encode("utf-8")
+        body = webhook_body(message)
         timestamp = int(time.time())
         return ChannelRequest(
             url=self.url,
