@@ -252,6 +252,9 @@ def compare(data: Any, naive: Naive) -> list[str]:
                 counts.previous_sentiment[label.value],
             )
         check(f"{name} volume", sum(p.count for p in report.volume), counts.total)
+        if data.interval == "day":  # each day's bar (the key is the local midnight, ISO)
+            for point in report.volume:
+                check(f"{name} volume {point.key[:10]}", point.count, counts.days[point.key[:10]])
         for section, counter in (
             ("platforms", counts.platforms),
             ("languages", counts.languages),
