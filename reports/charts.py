@@ -34,6 +34,7 @@ __all__ = [
     "bucket_label",
     "missing_labels",
     "ranked_bars_chart",
+    "sentiment_points_chart",
     "sentiment_share_chart",
     "sentiment_trend_chart",
     "top_aspects_chart",
@@ -193,20 +194,34 @@ def sentiment_trend_chart(
     width: Width = "container",
 ) -> Spec:
     """Mentions per bucket and sentiment label, stacked, in the fixed colours of `SENTIMENT_COLOURS`."""
+    points = [(point.key, point.counts) for point in data.sentiment_trend]
+    return sentiment_points_chart(points, data.interval, labels, mark=mark, width=width)
+
+
+def sentiment_points_chart(
+    points: Sequence[tuple[str, Mapping[SentimentLabel, int]]],
+    interval: Interval,
+    labels: Mapping[str, str],
+    *,
+    mark: Literal["area", "bar"] = "area",
+    width: Width = "container",
+    height: int = _HEIGHT,
+) -> Spec:
+    """The sentiment trend of (bucket key, counts per label) pairs: a dashboard's or a report brand's."""
     title, x_title, y_title, legend = _words(labels, "trend.title", "trend.x", "trend.y", "trend.legend")
     values = [
         {
-            "start": point.key,
-            "period": bucket_label(point.key, data.interval),
+            "start": key,
+            "period": bucket_label(key, interval),
             "sentiment": label.value,
             "sentiment_name": _name(labels, "sentiment", label.value),
             "rank": rank,
-            "count": point.counts.get(label, 0),
+            "count": counts.get(label, 0),
         }
-        for point in data.sentiment_trend
+        for key, counts in points
         for rank, label in enumerate(SENTIMENT_ORDER)
     ]
-    spec = _base(title, width, _HEIGHT, values)
+    spec = _base(title, width, height, values)
     spec["mark"] = {"type": mark, "tooltip": True}
     spec["encoding"] = {
         "x": _time_axis(x_title),
