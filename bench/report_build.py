@@ -312,9 +312,8 @@ def _timed(call: Callable[[], Any], into: list[float]) -> Any:
 
 def measure(loaded: Loaded, period: ReportPeriod, rounds: int, log: Callable[[str], None]) -> Outcome:
     from reports.build import build_report
-    from reports.render import render_report
-
     from reports.definitions import ReportFormat
+    from reports.render import render_report
 
     brand_list = brands()
     store = loaded.store
@@ -353,9 +352,19 @@ def measure(loaded: Loaded, period: ReportPeriod, rounds: int, log: Callable[[st
 
 
 def _pages(pdf: bytes) -> int:
+    """The PDF's page count, as poppler's pdfinfo reads it (0 when pdfinfo is missing)."""
     import re
+    import subprocess
 
-    return len(re.findall(rb"/Type\s*/Page[^s]", pdf))
+    with tempfile.NamedTemporaryFile(suffix=".pdf") as f:
+        f.write(pdf)
+        f.flush()
+        try:
+            info = subprocess.run(["pdfinfo", f.name], capture_output=True, text=True, timeout=60, check=True)
+        except (OSError, subprocess.CalledProcessError):
+            return 0
+    found = re.search(r"^Pages:\s+(\d+)$", info.stdout, re.MULTILINE)
+    return int(found.group(1)) if found else 0
 
 
 def report_numbers(data: Any) -> dict[str, Any]:

@@ -148,10 +148,11 @@ def ensure_brands_and_reports(
 def write_demo_reports(settings: Settings, mentions: MentionStore, *, workspace: str) -> DemoReports:
     """Save the brands and definitions (once), then build each definition for the demo's week into the
     workspace's archive, as its schedule would have on its first run after the demo's posts."""
+    from reports.produce import produce_report
+
     from crm.customers import build_customer_directory
     from crm.scores import build_score_store
     from reports.archive import ReportArchive
-    from reports.produce import produce_report
     from reports.store import build_report_store
 
     started = time.monotonic()
