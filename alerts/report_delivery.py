@@ -21,9 +21,11 @@ from datetime import datetime
 from typing import Literal
 
 from alerts.channels.base import AlertMessage, Attachment, Link, MessageField, MessageSection, Severity
-from alerts.store.base import OutboxStore
+from alerts.inbox import Alert
+from alerts.store.base import AlertFilter, AlertStore, ListMark, OutboxStore
 
 REPORT_ID_PREFIX = "report:"
+ALERTS_PAGE = 500
 Language = Literal["en", "zh"]
 _LABELS: dict[str, dict[Language, str]] = {
     "rule": {"en": "Report", "zh": "报告"},
@@ -81,4 +83,16 @@ def enqueue_report(outbox: OutboxStore, message: AlertMessage, channels: Iterabl
     return sum(outbox.enqueue(message, channel, now=now) for channel in dict.fromkeys(channels))
 
 
-__all__ = ["REPORT_ID_PREFIX", "enqueue_report", "report_alert_id", "report_message"]
+def fired_between(store: AlertStore, start: datetime, end: datetime) -> list[Alert]:
+    """The alerts that fired in [start, end) (a report's period), newest first, every page of them."""
+    found: list[Alert] = []
+    after: ListMark | None = None
+    while True:
+        page = store.list(AlertFilter(since=start), limit=ALERTS_PAGE, after=after)
+        found += [alert for alert in page if alert.fired_at < end]
+        if len(page) < ALERTS_PAGE:
+            return found
+        after = ListMark(fired_at=page[-1].fired_at, id=page[-1].id)
+
+
+__all__ = ["REPORT_ID_PREFIX", "enqueue_report", "fired_between", "report_alert_id", "report_message"]
