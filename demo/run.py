@@ -7,8 +7,9 @@ a webhook receiver runs on loopback while the flow runs, the workspace's channel
 demo's channel at it, and the alerts the flow delivered are shown with their explanations.
 
 Brand reports (demo/reports.py): the demo's brands and its weekly report definitions (English and
-Chinese) are saved in the workspace (once), and the week of the demo's posts is built into the report
-archive as HTML and PDF, the files' paths printed; the web UI lists them under /reports.
+Chinese) are saved in the workspace (once), and the English report of the week of the demo's posts is
+built into the report archive as HTML and PDF, the files' paths printed; the web UI lists it under
+/reports.
 
 Zero configuration, offline: the demo site is in-process, Prefect runs with a temporary local server
 under Earful's home, and a second run finds nothing new (cursors) but shows the same tables, and the
@@ -40,7 +41,7 @@ from rich.table import Table
 from core.models import DEFAULT_WORKSPACE, AspectLabel, ModelRef, SentimentLabel
 from core.settings import Settings
 from demo.crm import import_demo_records, show_crm
-from demo.reports import WEEKLY, demo_period, period_range, show_demo_reports, write_demo_reports
+from demo.reports import WEEKLY, WEEKLY_ZH, demo_period, period_range, show_demo_reports, write_demo_reports
 from index.base import Bucket, SearchRequest
 
 if TYPE_CHECKING:
@@ -361,6 +362,8 @@ def _next_steps(
         "[bold]Brand reports[/] (share of voice, sentiment, complaints; in the web UI under /reports), "
         "the demo's week again:",
         f"  {env}.venv/bin/earful reports run {WEEKLY} --period {period_range(demo_period(tz))}",
+        "  and in Chinese (the demo builds the English one only):",
+        f"  {env}.venv/bin/earful reports run {WEEKLY_ZH} --period {period_range(demo_period(tz))}",
         "[bold]Source health[/] (last success, items per run, errors, freshness):",
         f"  {env}.venv/bin/earful sources status",
         "[bold]Listen to your own exports, sites and platforms[/] (see examples/sources.yaml):",
