@@ -287,9 +287,13 @@ class Timings:
     pdf: list[float] = field(default_factory=list)
     naive: list[float] = field(default_factory=list)
     count: list[float] = field(default_factory=list)
+    cpu: dict[str, list[float]] = field(default_factory=dict)  # this process's CPU seconds, by step
 
     def median(self, name: str) -> float:
         return float(statistics.median(getattr(self, name)))
+
+    def cpu_median(self, name: str) -> float:
+        return float(statistics.median(self.cpu[name]))
 
 
 @dataclass
@@ -303,10 +307,14 @@ class Outcome:
     pdf_pages: int
 
 
-def _timed(call: Callable[[], Any], into: list[float]) -> Any:
-    started = time.perf_counter()
+def _timed(call: Callable[[], Any], into: list[float], cpu: list[float] | None = None) -> Any:
+    """Call, appending its wall seconds to `into` and this process's CPU seconds (every thread, so
+    vl-convert's and SQLite's too; not Elasticsearch's) to `cpu`."""
+    started, cpu_started = time.perf_counter(), time.process_time()
     result = call()
     into.append(time.perf_counter() - started)
+    if cpu is not None:
+        cpu.append(time.process_time() - cpu_started)
     return result
 
 
@@ -333,14 +341,17 @@ def measure(loaded: Loaded, period: ReportPeriod, rounds: int, log: Callable[[st
     html = pdf = b""
     for round_ in range(rounds):
         _timed(lambda: store.count(month_filter), timings.count)
+        cpu = timings.cpu
         if round_ % 2 == 0:  # alternate, so that drifting outside load favours neither
-            data = _timed(build, timings.build)
-            counted = _timed(naive, timings.naive)
+            data = _timed(build, timings.build, cpu.setdefault("build", []))
+            counted = _timed(naive, timings.naive, cpu.setdefault("naive", []))
         else:
-            counted = _timed(naive, timings.naive)
-            data = _timed(build, timings.build)
-        html = _timed(partial(render_report, data, ReportFormat.html), timings.html)
-        pdf = _timed(partial(render_report, data, ReportFormat.pdf), timings.pdf)
+            counted = _timed(naive, timings.naive, cpu.setdefault("naive", []))
+            data = _timed(build, timings.build, cpu.setdefault("build", []))
+        html = _timed(
+            partial(render_report, data, ReportFormat.html), timings.html, cpu.setdefault("html", [])
+        )
+        pdf = _timed(partial(render_report, data, ReportFormat.pdf), timings.pdf, cpu.setdefault("pdf", []))
         log(
             f"{loaded.name}: round {round_ + 1}: build {timings.build[-1]:.2f}s, "
             f"html {timings.html[-1]:.2f}s, pdf {timings.pdf[-1]:.2f}s, naive {timings.naive[-1]:.2f}s, "
@@ -392,6 +403,9 @@ def print_outcome(outcome: Outcome, log: Callable[[str], None]) -> None:
         f"{name}: baseline: naive build {naive:.2f}s (read {outcome.naive.read:,} mentions of both periods, "
         f"counted in Python); floor: one count of the month {t.median('count') * 1000:.1f} ms"
     )
+    cpu = ", ".join(f"{step} {t.cpu_median(step):.2f}s" for step in ("build", "html", "pdf", "naive"))
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    log(f"{name}: CPU of this process: {cpu}; load average {load}")
     log(f"{name}: ratio_vs_naive={naive / build:.1f} (the naive build's time over the report build's)")
 
 
