@@ -27,8 +27,10 @@ def _root(verbose: bool = typer.Option(False, "--verbose", "-v", help="Log debug
 
     level = "DEBUG" if verbose else get_settings().log_level
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    if not verbose:  # the Elasticsearch transport logs every request at INFO
-        logging.getLogger("elastic_transport").setLevel(logging.WARNING)
+    if not verbose:  # libraries that log every request (Elasticsearch's transport, Prefect's client
+        # through httpx) or every step (WeasyPrint's progress) at INFO
+        for name in ("elastic_transport", "httpx", "weasyprint"):
+            logging.getLogger(name).setLevel(logging.WARNING)
 
 
 @app.command("config")

@@ -1,7 +1,8 @@
 """The report flow: one run of a report definition, built, archived and delivered through the workspace's
 alert channels, and the scheduled deployments that run each definition on its schedule.
 
-One run, for one workspace and one definition, at `now`:
+One run, for one workspace and one definition, at `now` (a scheduled run: the time it was due, so a run
+that starts late still reports the period of its schedule, `run_moment`):
 
 1. reads the definition (NotFound naming it), resolves the period (the definition's or the one given:
    InvalidInput for one that does not resolve) and, when delivering, checks that each of its channels
@@ -30,7 +31,7 @@ import logging
 import sys
 from collections.abc import Sequence
 from contextlib import ExitStack
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from prefect import Task, flow, task
@@ -43,7 +44,7 @@ from alerts.channels.catalog import channels_file, workspace_channels
 from alerts.outbox import DeliveryState
 from alerts.report_delivery import enqueue_report, fired_between, report_message
 from alerts.store import AlertStores, build_alert_stores
-from core.errors import ConfigError, EarfulError, NotFound
+from core.errors import ConfigError, EarfulError
 from core.models import DEFAULT_WORKSPACE, utcnow
 from core.settings import Settings, get_settings
 from crm.customers import build_customer_directory
@@ -54,7 +55,7 @@ from index.base import MentionStore
 from reports.archive import ReportArchive
 from reports.definitions import ReportDefinition
 from reports.period import ReportPeriod
-from reports.produce import ProducedReport, definition_period, produce, report_delivery
+from reports.produce import ProducedReport, definition_period, load_definition, produce, report_delivery
 from reports.store import ReportStore, build_report_store
 
 if TYPE_CHECKING:
@@ -102,17 +103,6 @@ class ReportRun(BaseModel):
 
 
 # --- checks before anything is built -----------------------------------------------------------------
-def load_definition(store: ReportStore, report: str) -> ReportDefinition:
-    definition = store.get_report(report)
-    if definition is None:
-        known = ", ".join(d.name for d in store.list_reports()) or "none"
-        raise NotFound(
-            f"no report named {report!r} in workspace {store.workspace!r} (reports: {known})",
-            details={"report": report, "workspace": store.workspace},
-        )
-    return definition
-
-
 def check_report_channels(definition: ReportDefinition, known: Sequence[str], source: str) -> None:
     """ConfigError naming each channel of `definition` that is not in `known` (the channels file)."""
     missing = [name for name in definition.channels if name not in known]
@@ -218,10 +208,24 @@ def _step(step: Task[..., R], settings: Settings, *args: Any) -> R:
         "retries": settings.listen.task_retries,
         "retry_delay_seconds": settings.listen.task_retry_delay,
     }
-    return cast(R, step.with_options(**options)(*args))
+    return step.with_options(**options)(*args)
 
 
 # --- the flow ----------------------------------------------------------------------------------------
+def run_moment(now: datetime | None = None) -> datetime:
+    """The moment a run reports at: `now` when given; else, in a scheduled flow run, the time it was
+    due (a run that starts late, after a worker was down, still reports its own period, and two late
+    runs report two periods, not one twice); else the current time."""
+    if now is not None:
+        return now
+    context = FlowRunContext.get()
+    expected = context.flow_run.expected_start_time if context and context.flow_run else None
+    if expected is None:
+        return utcnow()
+    # a plain aware datetime: Prefect gives a pendulum DateTime, whose arithmetic differs
+    return datetime.fromtimestamp(expected.timestamp(), tz=UTC)
+
+
 @flow(name="report", validate_parameters=False, log_prints=False)
 def report_flow(
     workspace: str = DEFAULT_WORKSPACE,
@@ -237,7 +241,7 @@ def report_flow(
     from alerts.pipeline import AlertPipeline
 
     settings = settings or get_settings()
-    now = now or utcnow()
+    now = run_moment(now)
     with ExitStack() as stack:
         report_store = build_report_store(settings, workspace=workspace)
         stack.callback(report_store.close)
@@ -373,8 +377,8 @@ __all__ = [
     "ReportDeliveryState",
     "ReportRun",
     "check_report_channels",
-    "load_definition",
     "report_deployment",
     "report_deployments",
     "report_flow",
+    "run_moment",
 ]

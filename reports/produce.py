@@ -61,6 +61,18 @@ class ReportDelivery(Frozen):
     link: str | None = Field(None, description="The run in the web UI, when its address is known")
 
 
+def load_definition(store: ReportStore, report: str) -> ReportDefinition:
+    """The definition named `report`; NotFound naming it and the workspace's reports otherwise."""
+    definition = store.get_report(report)
+    if definition is None:
+        known = ", ".join(d.name for d in store.list_reports()) or "none"
+        raise NotFound(
+            f"no report named {report!r} in workspace {store.workspace!r} (reports: {known})",
+            details={"report": report, "workspace": store.workspace},
+        )
+    return definition
+
+
 def definition_brands(store: ReportStore, definition: ReportDefinition) -> list[Brand]:
     """The brands `definition` reports on, in its order; every brand of the workspace when it names
     none. NotFound naming every brand it names that does not exist, or when the workspace has none."""
@@ -236,6 +248,7 @@ __all__ = [
     "ReportDelivery",
     "definition_brands",
     "definition_period",
+    "load_definition",
     "period_dates",
     "produce",
     "produce_report",

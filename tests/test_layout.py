@@ -20,6 +20,7 @@ COMMANDS = {
     "listen",
     "nlp",
     "query",
+    "reports",
     "run",
     "search",
     "serve",

@@ -36,20 +36,20 @@ FILE_EXTENSIONS: dict[ReportFormat, str] = {
 
 
 def render_formats(data: ReportData, formats: Iterable[ReportFormat | str]) -> dict[ReportFormat, bytes]:
-    """Each of `formats` (in the order given, duplicates once) as bytes; the charts, the HTML and the
-    tables are built once whatever the number of formats."""
+    """Each of `formats` (in the order given, duplicates once) as bytes; the charts and the tables are
+    built once whatever the number of formats."""
     wanted = list(dict.fromkeys(_format(fmt) for fmt in formats))
     words = report_labels(data.language)
     files: dict[ReportFormat, bytes] = {}
-    html: str | None = None
-    if ReportFormat.html in wanted or ReportFormat.pdf in wanted:
-        html = render_html(data, charts=report_svg_charts(data, words))
+    charts = (
+        report_svg_charts(data, words) if ReportFormat.html in wanted or ReportFormat.pdf in wanted else {}
+    )
     tables = report_tables(data, words) if ReportFormat.csv in wanted or ReportFormat.xlsx in wanted else ()
     for fmt in wanted:
-        if fmt is ReportFormat.html and html is not None:
-            files[fmt] = html.encode("utf-8")
-        elif fmt is ReportFormat.pdf and html is not None:
-            files[fmt] = html_to_pdf(html, title=data.title)
+        if fmt is ReportFormat.html:
+            files[fmt] = render_html(data, charts=charts).encode("utf-8")
+        elif fmt is ReportFormat.pdf:
+            files[fmt] = html_to_pdf(render_html(data, charts=charts, inline_charts=False))
         elif fmt is ReportFormat.csv:
             files[fmt] = tables_csv_zip(tables, when=local_time(data.generated_at, data.timezone))
         elif fmt is ReportFormat.xlsx:

@@ -30,7 +30,7 @@ from reports.charts import (
 )
 from reports.data import ReportData
 from reports.labels import Labels, report_labels
-from reports.render.tables import spike_note
+from reports.render.tables import bucket_keys, spike_note
 
 __all__ = [
     "BRAND_COLOURS",
@@ -41,6 +41,7 @@ __all__ = [
     "brand_volume_chart",
     "grouped_bars_chart",
     "health_chart",
+    "no_data_svg",
     "report_chart_specs",
     "report_svg_charts",
     "share_of_voice_chart",
@@ -60,8 +61,12 @@ _ALERT_COLOUR = "#c0392b"
 _DETECTED_COLOUR = "#b7791f"
 _TEXT = "#1f2933"
 _MUTED = "#52606d"
+# vl-convert measures text (for axis and legend layout) many times slower with a named family list than
+# with the generic "sans-serif", for the same widths to a fraction of a pixel (it falls back to the same
+# system fonts, Noto CJK included): charts are laid out with "sans-serif", then the SVG names the list.
+_MEASURED_FONT = "sans-serif"
 CONFIG: dict[str, Any] = {
-    "font": CHART_FONT,
+    "font": _MEASURED_FONT,
     "background": "white",
     "padding": 6,
     "view": {"stroke": None},
@@ -111,6 +116,14 @@ def _base(title: str, width: int, height: int, values: list[dict[str, Any]]) -> 
     }
 
 
+def _time_labels(periods: Sequence[str], most: int) -> dict[str, Any]:
+    """A time axis showing at most `most` of its bucket labels, evenly spaced (every label of a month of
+    days does not fit; hidden ones would still be drawn, invisibly, and cost the PDF time)."""
+    step = -(-len(periods) // most) if periods else 1
+    angle = -40 if len(periods) > most // 2 else 0
+    return {"values": list(periods[::step]), "labelAngle": angle, "labelOverlap": False}
+
+
 def brand_volume_chart(data: ReportData, words: Labels, *, width: int = FULL_WIDTH) -> Spec:
     """Mentions per bucket, a line per brand; spikes as a vertical rule with a note (red: an alert fired;
     amber: over mean + 2 standard deviations)."""
@@ -131,14 +144,15 @@ def brand_volume_chart(data: ReportData, words: Labels, *, width: int = FULL_WID
         for s in b.spikes
     ]
     x_title, y_title = words["chart.brand_volume.x"], words["chart.brand_volume.y"]
+    periods = [bucket_label(key, data.interval) for key in bucket_keys(data)]
     spec = _base(words["chart.brand_volume.title"], width, _HEIGHT, values)
     x = {
         "field": "period",
         "type": "ordinal",
         "sort": None,
         "title": x_title,
-        "axis": {"labelAngle": -40 if len(values) > 12 * max(len(data.brands), 1) else 0},
-        "scale": {"domain": [bucket_label(p.key, data.interval) for p in data.brands[0].volume]},
+        "axis": _time_labels(periods, 16),
+        "scale": {"domain": periods},
     }
     line = {
         "mark": {"type": "line", "point": {"size": 28}, "strokeWidth": 2},
@@ -211,6 +225,7 @@ def share_of_voice_chart(data: ReportData, words: Labels, *, width: int = FULL_W
         "stack": "zero",
         "title": words["chart.sov.x"],
         "scale": {"domain": [0, 100]},
+        "axis": {"values": [0, 25, 50, 75, 100]},
     }
     order = {"field": "rank", "type": "quantitative"}
     spec["layer"] = [
@@ -250,13 +265,24 @@ def health_chart(data: ReportData, words: Labels, *, width: int = FULL_WIDTH) ->
     panel = (width - 40) // 2
 
     def panel_spec(field: str, title: str, domain: list[int]) -> Spec:
-        y = {"field": "brand", "type": "nominal", "sort": names, "title": None}
-        x = {"field": field, "type": "quantitative", "title": None, "scale": {"domain": domain}}
+        # every brand keeps its row (a brand without a value has an empty one); a value's label sits
+        # right of its bar, or right of zero for a negative one
+        y = {"field": "brand", "type": "nominal", "sort": names, "title": None, "scale": {"domain": names}}
+        x = {
+            "field": field,
+            "type": "quantitative",
+            "title": None,
+            "scale": {"domain": domain},
+            "axis": {"values": list(range(domain[0], domain[1] + 1, 25 if domain[0] == 0 else 50))},
+        }
         return {
             "title": {"text": title, "fontSize": 11, "fontWeight": 400, "color": _MUTED},
             "width": panel,
             "height": height,
-            "transform": [{"filter": f"isValid(datum.{field})"}],
+            "transform": [
+                {"filter": f"isValid(datum.{field})"},
+                {"calculate": f"max(datum.{field}, 0)", "as": "at"},
+            ],
             "layer": [
                 {
                     "mark": {"type": "bar", "height": {"band": 0.7}},
@@ -270,7 +296,7 @@ def health_chart(data: ReportData, words: Labels, *, width: int = FULL_WIDTH) ->
                     "mark": {"type": "text", "align": "left", "dx": 4, "fontSize": 10, "color": _TEXT},
                     "encoding": {
                         "y": y,
-                        "x": x,
+                        "x": {**x, "field": "at"},
                         "text": {"field": field, "type": "quantitative", "format": ".1f"},
                     },
                 },
@@ -297,7 +323,7 @@ def grouped_bars_chart(
     section: str,
     category: str,
     order: Sequence[str],
-    width: int = FULL_WIDTH,
+    width: int = HALF_WIDTH,
 ) -> Spec:
     """Horizontal bars of a count per category (intents, complaint reasons), one bar per brand within
     each category, categories by their total over the brands."""
@@ -310,7 +336,7 @@ def grouped_bars_chart(
             values.append({"brand": b.brand, "key": row.key, "name": name, "count": row.count})
     keys = sorted(totals, key=lambda key: (-totals[key], order.index(key) if key in order else len(order)))
     names = [words.get(f"{category}.{key}", key) for key in keys]
-    step = max(8, min(14, 40 // max(len(data.brands), 1)))
+    step = max(6, min(11, 30 // max(len(data.brands), 1)))
     spec = _base(
         words[f"chart.{section}.title"],
         width,
@@ -321,7 +347,12 @@ def grouped_bars_chart(
     spec["encoding"] = {
         "y": {"field": "name", "type": "nominal", "sort": names, "title": None},
         "yOffset": {"field": "brand", "type": "nominal", "sort": [b.brand for b in data.brands]},
-        "x": {"field": "count", "type": "quantitative", "title": words[f"chart.{section}.x"]},
+        "x": {
+            "field": "count",
+            "type": "quantitative",
+            "title": words[f"chart.{section}.x"],
+            "axis": {"tickCount": 5},
+        },
         "color": _brand_scale(data, words["chart.brand_volume.legend"]),
     }
     return spec
@@ -362,7 +393,7 @@ def report_chart_specs(data: ReportData, words: Labels | None = None) -> dict[st
                 (p.key, {label: p.counts.of(label) for label in SentimentLabel})
                 for p in brand.sentiment_trend
             ]
-            specs[f"sentiment.{index}"] = sentiment_points_chart(
+            spec = sentiment_points_chart(
                 points,
                 data.interval,
                 _trend_labels(words, brand.brand),
@@ -370,6 +401,9 @@ def report_chart_specs(data: ReportData, words: Labels | None = None) -> dict[st
                 width=HALF_WIDTH,
                 height=150,
             )
+            periods = [bucket_label(p.key, data.interval) for p in brand.sentiment_trend]
+            spec["encoding"]["x"]["axis"] = _time_labels(periods, 7)
+            specs[f"sentiment.{index}"] = spec
     return specs
 
 
@@ -392,8 +426,9 @@ def _scope_ids(svg: str, prefix: str) -> str:
 
 def svg_of(spec: Spec, *, scope: str = "chart") -> str:
     """One spec as an SVG document (no XML declaration: it is inlined), rendered offline."""
-    svg = vl_convert.vegalite_to_svg(spec, config=CONFIG, allowed_base_urls=[])
-    return _scope_ids(str(svg), scope)
+    svg = str(vl_convert.vegalite_to_svg(spec, config=CONFIG, allowed_base_urls=[]))
+    svg = svg.replace(f'font-family="{_MEASURED_FONT}"', f'font-family="{escape(CHART_FONT)}"')
+    return _scope_ids(svg, scope)
 
 
 def no_data_svg(title: str, message: str, *, width: int = FULL_WIDTH, height: int = 90) -> str:
@@ -424,7 +459,10 @@ def report_svg_charts(data: ReportData, words: Labels | None = None) -> dict[str
         "intents": words["chart.intents.title"],
         "reasons": words["chart.reasons.title"],
     }
-    charts = {name: no_data_svg(title, empty) for name, title in titles.items()}
+    charts = {
+        name: no_data_svg(title, empty, width=HALF_WIDTH if name in ("intents", "reasons") else FULL_WIDTH)
+        for name, title in titles.items()
+    }
     for index, brand in enumerate(data.brands):
         charts[f"sentiment.{index}"] = no_data_svg(brand.brand, empty, width=HALF_WIDTH)
     for name, spec in specs.items():

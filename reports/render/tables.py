@@ -28,6 +28,7 @@ __all__ = [
     "Column",
     "ColumnKind",
     "ReportTable",
+    "bucket_keys",
     "category_name",
     "local_time",
     "report_tables",
@@ -115,6 +116,12 @@ def _by_brand(
     )
 
 
+def bucket_keys(data: ReportData) -> list[str]:
+    """Every bucket key of the report's volume, in time order (the brands share them; a brand without
+    buckets does not hide the others')."""
+    return sorted({p.key for b in data.brands for p in b.volume}, key=datetime.fromisoformat)
+
+
 def spike_note(brand: BrandReport, spike: Spike, labels: Labels) -> str:
     """What a spike's annotation says: the alert's rule, or how many times the brand's mean bucket it is
     (computed here, so the words are the report's language whatever the data's label says)."""
@@ -167,6 +174,7 @@ def report_tables(data: ReportData, labels: Labels | None = None) -> tuple[Repor
         return ReportTable(name, words[f"table.{name}"], tuple(columns), tuple(rows), grouped)
 
     brand, mentions = col("brand"), col("mentions", "count")
+    counts = {b.brand: {p.key: p.count for p in b.volume} for b in data.brands}
     with_change = (mentions, col("previous", "count"), col("change", "change"))
     brands = data.brands
     tz = data.timezone
@@ -199,9 +207,8 @@ def report_tables(data: ReportData, labels: Labels | None = None) -> tuple[Repor
             "volume_over_time",
             (col("period"), *(Column(b.brand, "count") for b in brands)),
             [
-                (bucket_label(point.key, data.interval), *(b.volume[i].count for b in brands))
-                for i, point in enumerate(brands[0].volume if brands else ())
-                if all(len(b.volume) > i for b in brands)
+                (bucket_label(key, data.interval), *(counts[b.brand].get(key) for b in brands))
+                for key in bucket_keys(data)
             ],
         ),
         table(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import subprocess
 import threading
 import zipfile
@@ -18,13 +19,16 @@ import pytest
 from openpyxl import load_workbook
 from PIL import Image
 
-from core.errors import InvalidInput
-from reports.data import ReportData, SampleMention
+from core.errors import InvalidInput, NotConfigured
+from reports.brands import BrandRole
+from reports.dashboard import bucket_starts
+from reports.data import ReportData, SampleMention, VolumePoint
 from reports.definitions import ReportFormat
 from reports.labels import report_label
+from reports.period import resolve_period
 from reports.render import FILE_EXTENSIONS, MEDIA_TYPES, render_formats, render_report, report_svg_charts
 from reports.render.html import format_cell, render_html, safe_url
-from reports.render.pdf import OfflineFetcher, html_to_pdf
+from reports.render.pdf import OfflineFetcher, check_cjk_fonts, cjk_font_families, html_to_pdf
 from reports.render.tables import report_tables
 from reports.testing import empty_report_data, sample_report_data
 
@@ -221,7 +225,8 @@ def test_a_hostile_mention_is_inert(sample: ReportData) -> None:
     )
     samples = brand.samples.model_copy(update={"latest": (hostile,)})
     brands = (brand.model_copy(update={"samples": samples, "brand": "<i>Evil & Co</i>"}), *sample.brands[1:])
-    html = render_html(sample.model_copy(update={"brands": brands}))
+    title = '</style></title><script>alert(5)</script>"\\'
+    html = render_html(sample.model_copy(update={"brands": brands, "title": title}))
     parsed = Page(html)
     assert not [tag for tag, _ in parsed.tags if tag in ("script", "img", "b", "i")]
     assert [tag for tag, _ in parsed.tags].count("style") == 1  # the report's own
@@ -229,6 +234,8 @@ def test_a_hostile_mention_is_inert(sample: ReportData) -> None:
     assert "javascript:" not in [attrs.get("href") for _, attrs in parsed.tags]
     assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;" in html
     assert "&lt;i&gt;Evil &amp; Co&lt;/i&gt;" in html
+    assert parsed.headings[0] == title  # the title is text in the page, and a CSS string in the header
+    assert "</style" not in parsed.style
     assert safe_url("javascript:alert(1)") is None
     assert safe_url("https://example.com/a?b=1") == "https://example.com/a?b=1"
     assert safe_url("http:///no-host") is None
@@ -376,6 +383,16 @@ def test_the_pdf_renderer_fetches_nothing(http_server: str, tmp_path: Path) -> N
     assert OfflineFetcher().fetch("data:text/plain,hi").read() == b"hi"
 
 
+def test_chinese_text_without_a_cjk_font_is_refused_not_printed_as_boxes() -> None:
+    families = cjk_font_families()
+    assert families is not None
+    assert "Noto Sans CJK SC" in families  # what the charts and the CSS name first
+    with pytest.raises(NotConfigured, match="fonts-noto-cjk"):
+        check_cjk_fonts("<p>声浪</p>", frozenset())
+    check_cjk_fonts("<p>Larkspur</p>", frozenset())  # nothing Chinese: no font needed
+    check_cjk_fonts("<p>声浪</p>", None)  # fc-list missing: nothing can be said, WeasyPrint decides
+
+
 def _poppler(*args: str) -> str:
     return subprocess.run(args, check=True, capture_output=True, text=True, timeout=60).stdout
 
@@ -383,9 +400,11 @@ def _poppler(*args: str) -> str:
 def test_the_pdf_in_chinese_renders_its_pages_text_and_fonts(sample_zh: ReportData, tmp_path: Path) -> None:
     pdf = tmp_path / "report.pdf"
     pdf.write_bytes(render_report(sample_zh, "pdf"))
-    _poppler("pdftoppm", "-r", "40", "-png", str(pdf), str(tmp_path / "page"))
+    info = _poppler("pdfinfo", str(pdf))
+    assert int(re.search(r"^Pages:\s+(\d+)", info, re.MULTILINE).group(1)) >= 5  # type: ignore[union-attr]
+    _poppler("pdftoppm", "-r", "40", "-png", "-l", "2", str(pdf), str(tmp_path / "page"))
     pages = sorted(tmp_path.glob("page-*.png"))
-    assert len(pages) >= 5
+    assert len(pages) == 2
     with Image.open(pages[0]) as first:
         grey = first.convert("L")
         low, high = grey.getextrema()
@@ -416,3 +435,30 @@ def test_the_pdf_in_english_has_the_numbers(sample: ReportData, tmp_path: Path) 
     assert "声浪" in text
     info = _poppler("pdfinfo", str(pdf))
     assert "A4" in info or "595.28 x 841.89" in info
+
+
+def test_an_hourly_report_of_one_product_line_renders(sample: ReportData) -> None:
+    """A 'today' report by hour, one brand (a product line), no share of voice rows, no alerts."""
+    period = resolve_period("today", tz="Europe/Berlin", now=sample.generated_at)
+    keys = [
+        s.isoformat(timespec="seconds")
+        for s in bucket_starts(period.start, period.end, "hour", period.timezone)
+    ]
+    brand = sample.brands[0].model_copy(
+        update={
+            "role": BrandRole.product_line,
+            "volume": tuple(VolumePoint(key=key, count=i) for i, key in enumerate(keys)),
+            "sentiment_trend": (),
+            "spikes": (),
+        }
+    )
+    data = sample.model_copy(
+        update={"period": period, "interval": "hour", "brands": (brand,), "share_of_voice": (), "alerts": ()}
+    )
+    page = Page(render_report(data, "html").decode("utf-8"))
+    over_time = page.tables["volume_over_time"]
+    assert len(over_time) == 1 + 24
+    assert over_time[1] == [f"{period.first_day.isoformat()} 00:00", "0"]
+    assert over_time[-1][1] == "23"
+    assert "Product line" in page.tables["summary"][1]
+    assert report_label("empty.alerts", "en") in "".join(page.text)
