@@ -364,6 +364,7 @@ def _next_steps(
         f"  {env}.venv/bin/earful reports run {WEEKLY} --period {period_range(demo_period(tz))}",
         "  and in Chinese (the demo builds the English one only):",
         f"  {env}.venv/bin/earful reports run {WEEKLY_ZH} --period {period_range(demo_period(tz))}",
+        f"  {env}.venv/bin/earful reports archive",
         "[bold]Source health[/] (last success, items per run, errors, freshness):",
         f"  {env}.venv/bin/earful sources status",
         "[bold]Listen to your own exports, sites and platforms[/] (see examples/sources.yaml):",
