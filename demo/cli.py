@@ -40,8 +40,8 @@ def demo_cmd(
     ] = False,
 ) -> None:
     """Serve a demo site of reviews and posts on localhost, listen to it into a workspace, and show what
-    was indexed and the alerts delivered to a local webhook; then the web UI's address and login (with
-    --serve: serve it)."""
+    was indexed, the alerts delivered to a local webhook and the week's brand reports (HTML and PDF);
+    then the web UI's address and login (with --serve: serve it)."""
     from core.settings import Settings, get_settings
     from flows.cli.run import configure_prefect
 

@@ -6,6 +6,11 @@ Alerting (demo/alerting.py): the presets that fit the demo's data are created in
 a webhook receiver runs on loopback while the flow runs, the workspace's channels file points the
 demo's channel at it, and the alerts the flow delivered are shown with their explanations.
 
+Brand reports (demo/reports.py): the demo's brands and its weekly report definitions (English and
+Chinese) are saved in the workspace (once), and the English report of the week of the demo's posts is
+built into the report archive as HTML and PDF, the files' paths printed; the web UI lists it under
+/reports.
+
 Zero configuration, offline: the demo site is in-process, Prefect runs with a temporary local server
 under Earful's home, and a second run finds nothing new (cursors) but shows the same tables, and the
 same alerts, delivered by the first run and never again.
@@ -36,6 +41,7 @@ from rich.table import Table
 from core.models import DEFAULT_WORKSPACE, AspectLabel, ModelRef, SentimentLabel
 from core.settings import Settings
 from demo.crm import import_demo_records, show_crm
+from demo.reports import WEEKLY, WEEKLY_ZH, demo_period, period_range, show_demo_reports, write_demo_reports
 from index.base import Bucket, SearchRequest
 
 if TYPE_CHECKING:
@@ -338,6 +344,7 @@ def _next_steps(
     workspace: str = DEFAULT_WORKSPACE,
 ) -> list[str]:
     """Commands that query what the demo indexed: the same home, store and workspace as this run."""
+    tz = settings.reports.timezone
     env = "" if default_home else f"EARFUL_HOME={settings.home} "
     if store is not None and store != settings.store.backend:
         env += f"EARFUL_STORE__BACKEND={store} "
@@ -352,6 +359,12 @@ def _next_steps(
         f"  {env}.venv/bin/earful customers show {customer_code or 'CODE'}",
         "[bold]Alerts[/] (the inbox: acknowledge, snooze one key, resolve):",
         f"  {env}.venv/bin/earful alerts list",
+        "[bold]Brand reports[/] (share of voice, sentiment, complaints; in the web UI under /reports), "
+        "the demo's week again:",
+        f"  {env}.venv/bin/earful reports run {WEEKLY} --period {period_range(demo_period(tz))}",
+        "  and in Chinese (the demo builds the English one only):",
+        f"  {env}.venv/bin/earful reports run {WEEKLY_ZH} --period {period_range(demo_period(tz))}",
+        f"  {env}.venv/bin/earful reports archive",
         "[bold]Source health[/] (last success, items per run, errors, freshness):",
         f"  {env}.venv/bin/earful sources status",
         "[bold]Listen to your own exports, sites and platforms[/] (see examples/sources.yaml):",
@@ -560,9 +573,11 @@ def run_demo(
         show_models(mention_store, console)
         customer_code = show_linked_customers(mention_store, effective, console)
         show_crm(effective, mention_store, console)  # demo/crm.py: scores, birthdays, an open case
+        reports = write_demo_reports(effective, mention_store, workspace=workspace)  # demo/reports.py
     finally:
         mention_store.close()
     show_delivered(effective, console, workspace=workspace, received=receiver.received)
+    show_demo_reports(effective, reports, console, workspace=workspace)
     console.print()
     for line in _next_steps(settings, default_home, store, customer_code, workspace):
         console.print(line, soft_wrap=True, highlight=False)  # commands stay on one line, copy-pastable

@@ -115,7 +115,10 @@ def show_how_to_serve(
 ) -> None:
     """Without --serve: the command that serves the web UI and what to open then."""
     port = settings.api.port or "<the port it prints>"
-    console.print("[bold]The web UI[/] (search, alerts, customers in a browser):", highlight=False)
+    console.print(
+        "[bold]The web UI[/] (search, alerts, customers, the brand reports under /reports, in a browser):",
+        highlight=False,
+    )
     console.print(
         f"  {env}.venv/bin/earful serve{_home_option(settings, default_home)}",
         soft_wrap=True,

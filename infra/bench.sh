@@ -13,3 +13,6 @@ echo "== bench/crm_reference.py"
 # the HTTP API against the store it serves (the embedded SQLite store; its own options only)
 echo "== bench/api_search.py"
 .venv/bin/python bench/api_search.py
+# a month report of 3 brands over 100,000 mentions, SQLite and Elasticsearch (its own options only)
+echo "== bench/report_build.py"
+.venv/bin/python bench/report_build.py

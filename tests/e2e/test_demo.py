@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import re
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -82,6 +83,7 @@ def test_demo_indexes_the_site_and_shows_what_it_indexed(tmp_path: Path) -> None
     _assert_customers_linked(out, home)
     _assert_tagged_by_the_transformer(out, home, int(indexed.group(1)))
     delivered = _assert_alerts_delivered(out, home)
+    reports = _assert_reports_written(out)
 
     # Again on the same home: nothing new is fetched (cursor), nothing doubles, the tables are the same.
     again = run_demo_cli(home)
@@ -99,6 +101,9 @@ def test_demo_indexes_the_site_and_shows_what_it_indexed(tmp_path: Path) -> None
         again.stdout
     )
     assert demo_alerts(again.stdout) == (delivered, 0, delivered), again.stdout
+    # The same reports, rebuilt in place: the brands and definitions were kept.
+    assert "reports weekly, weekly-zh every Monday 09:00 UTC (already there)" in again.stdout
+    assert _assert_reports_written(again.stdout) == reports
 
     _assert_another_workspace_starts_empty(home, int(indexed.group(1)))
 
@@ -123,6 +128,46 @@ def _assert_another_workspace_starts_empty(home: Path, in_default: int) -> None:
     assert "tier:(gold OR platinum); created)" in out  # the presets are the workspace's own
     total, now, earlier = demo_alerts(out)
     assert (now, earlier) == (total, 0)
+
+
+def _pdf_text(path: Path) -> str:
+    done = subprocess.run(
+        ["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, timeout=60, check=True
+    )
+    return done.stdout
+
+
+def _assert_reports_written(out: str) -> list[Path]:
+    """The week's brand report, HTML and PDF: the printed files exist, the PDF is a PDF naming every demo
+    brand, and the next steps say how to build it again and in Chinese."""
+    brands = ("Quillfinch", "Munchbird", "Cobaltwing Air", "Kestrelle")
+    assert re.search(
+        r"^Brand reports: brands Quillfinch \(own\), Munchbird \(competitor\), "
+        r"Cobaltwing Air \(competitor\), Kestrelle \(competitor\); "
+        r"reports weekly, weekly-zh every Monday 09:00 UTC",
+        out,
+        re.MULTILINE,
+    ), out
+    built = re.search(
+        r"^Weekly brand report, 2026-11-09\.\.2026-11-15: (\d+) mentions \(as its schedule", out, re.MULTILINE
+    )
+    assert built is not None, out
+    assert int(built.group(1)) >= 40
+    files = [Path(p) for p in re.findall(r"^  (?:HTML|PDF) +(/\S+\.(?:html|pdf))$", out, re.MULTILINE)]
+    assert [p.suffix for p in files] == [".html", ".pdf"], out
+    for path in files:
+        assert path.stat().st_size > 1000, path
+    assert files[1].read_bytes().startswith(b"%PDF")
+    text = _pdf_text(files[1])
+    assert "Weekly brand report" in text
+    for brand in brands:
+        assert brand in text, brand
+    for report in ("weekly", "weekly-zh"):  # how to build them again, and the Chinese one
+        assert re.search(
+            rf"\.venv/bin/earful reports run {report} --period 2026-11-09\.\.2026-11-15$", out, re.MULTILINE
+        ), out
+    assert "/reports" in out  # where the web UI lists them
+    return files
 
 
 def _assert_alerts_delivered(out: str, home: Path) -> int:
