@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from reports.testing import sample_report_data
 
 from core.errors import InvalidInput, NotFound
 from core.models import DEFAULT_WORKSPACE
@@ -27,6 +26,7 @@ from reports.produce import (
     report_title,
 )
 from reports.store import SQLiteReportStore, build_report_store
+from reports.testing import sample_report_data
 from tests.reports.corpus import BRANDS, CORPUS, NOW, TZ
 
 DEFINITION = ReportDefinition(
