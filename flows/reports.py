@@ -54,8 +54,9 @@ from index.backends import build_mention_store, made_ready
 from index.base import MentionStore
 from reports.archive import ReportArchive
 from reports.definitions import ReportDefinition
+from reports.manage import find_report
 from reports.period import ReportPeriod
-from reports.produce import ProducedReport, definition_period, load_definition, produce, report_delivery
+from reports.produce import ProducedReport, definition_period, produce, report_delivery
 from reports.store import ReportStore, build_report_store
 
 if TYPE_CHECKING:
@@ -246,7 +247,7 @@ def report_flow(
         report_store = build_report_store(settings, workspace=workspace)
         stack.callback(report_store.close)
         report_store.ensure_ready()
-        definition = load_definition(report_store, report)
+        definition = find_report(report_store, report)
         resolved = definition_period(definition, period, now)  # InvalidInput before anything is built
         channels = workspace_channels(settings, workspace=workspace) if deliver else {}
         if deliver:

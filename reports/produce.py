@@ -14,16 +14,15 @@ from typing import TYPE_CHECKING
 
 from pydantic import Field
 
-from core.errors import NotFound
 from core.models import Frozen
 from core.settings import ReportLanguage
 from index.base import MentionStore
 from reports.archive import ArchivedReport, ReportArchive
-from reports.brands import Brand
 from reports.build import AlertLike, build_report
 from reports.data import ReportData
 from reports.definitions import ReportDefinition, ReportFormat
 from reports.labels import report_label
+from reports.manage import definition_brands
 from reports.period import ReportPeriod, resolve_period
 from reports.render import render_formats
 from reports.store import ReportStore
@@ -59,40 +58,6 @@ class ReportDelivery(Frozen):
     html_body: str | None = Field(None, description="The archived HTML, when the report has one")
     files: tuple[DeliveryFile, ...] = Field((), description="Every archived file but the HTML (the body)")
     link: str | None = Field(None, description="The run in the web UI, when its address is known")
-
-
-def load_definition(store: ReportStore, report: str) -> ReportDefinition:
-    """The definition named `report`; NotFound naming it and the workspace's reports otherwise."""
-    definition = store.get_report(report)
-    if definition is None:
-        known = ", ".join(d.name for d in store.list_reports()) or "none"
-        raise NotFound(
-            f"no report named {report!r} in workspace {store.workspace!r} (reports: {known})",
-            details={"report": report, "workspace": store.workspace},
-        )
-    return definition
-
-
-def definition_brands(store: ReportStore, definition: ReportDefinition) -> list[Brand]:
-    """The brands `definition` reports on, in its order; every brand of the workspace when it names
-    none. NotFound naming every brand it names that does not exist, or when the workspace has none."""
-    if not definition.brands:
-        brands = store.list_brands()
-        if not brands:
-            raise NotFound(
-                f"report {definition.name!r} covers every brand, and workspace {store.workspace!r} has none: "
-                "add a brand first",
-                details={"report": definition.name},
-            )
-        return brands
-    found = [store.get_brand(name) for name in definition.brands]
-    missing = [name for name, brand in zip(definition.brands, found, strict=True) if brand is None]
-    if missing:
-        raise NotFound(
-            f"report {definition.name!r} names brands that do not exist: {', '.join(missing)}",
-            details={"report": definition.name, "brands": missing},
-        )
-    return [brand for brand in found if brand is not None]
 
 
 def definition_period(
@@ -246,9 +211,7 @@ __all__ = [
     "DeliveryFile",
     "ProducedReport",
     "ReportDelivery",
-    "definition_brands",
     "definition_period",
-    "load_definition",
     "period_dates",
     "produce",
     "produce_report",

@@ -4,18 +4,18 @@ and who did it. Nothing heavy at module level."""
 
 from __future__ import annotations
 
-import functools
 import getpass
 import html
 import os
 import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, ParamSpec, TypeVar
+from typing import TYPE_CHECKING
 
 import typer
 
+from core.cli_errors import reporting
 from core.errors import EarfulError, InvalidInput
 
 if TYPE_CHECKING:
@@ -26,37 +26,19 @@ if TYPE_CHECKING:
     from core.settings import Settings
     from index.base import MentionStore
 
-P = ParamSpec("P")
-R = TypeVar("R")
 
 RuleFile = typer.Argument(..., exists=True, dir_okay=False, readable=True, help="Rules (YAML or JSON)")
 _MARK = re.compile(r"(</?em>)")
-#: Exit status of a command whose input is wrong (a bad rule, an unknown id, a bad duration).
-BAD_INPUT = 2
-#: Exit status of a command that failed otherwise (a store or channel down, a broken configuration).
-FAILED = 1
 
 
-def reported(command: Callable[P, R]) -> Callable[P, R]:
-    """`command`, with the errors of the error tree shown as ``error: ...`` lines on stderr (never a
-    traceback) and exit status 2 for bad input (a 4xx error: invalid, not found), 1 otherwise."""
+def _rule_error_lines(exc: EarfulError) -> list[str]:
+    from alerts.rules import error_lines  # each located problem of a rules file on its own line
 
-    @functools.wraps(command)
-    def run(*args: P.args, **kwargs: P.kwargs) -> R:
-        try:
-            return command(*args, **kwargs)
-        except EarfulError as exc:
-            from alerts.rules import error_lines
-
-            for line in error_lines(exc):
-                typer.echo(f"error: {line}", err=True)
-            raise typer.Exit(BAD_INPUT if 400 <= exc.http_status < 500 else FAILED) from None
-
-    return run
+    return error_lines(exc)
 
 
-def warn(message: str) -> None:
-    typer.echo(f"warning: {message}", err=True)
+#: Errors as ``error: ...`` lines and the exit status of their kind (`core.cli_errors`).
+reported = reporting(_rule_error_lines)
 
 
 def who(by: str | None) -> str:
@@ -127,8 +109,6 @@ def rule_from(ref: str, name: str | None, settings: Settings, workspace: str) ->
 
 
 __all__ = [
-    "BAD_INPUT",
-    "FAILED",
     "RuleFile",
     "alert_stores",
     "mention_store",
@@ -136,6 +116,5 @@ __all__ = [
     "reported",
     "rule_from",
     "snippet_text",
-    "warn",
     "who",
 ]

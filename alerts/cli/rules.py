@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from alerts.cli.common import alert_stores, warn
+from alerts.cli.common import alert_stores
+from core.cli_errors import warn
 from core.cli_options import Home, Workspace, home_settings
 from core.errors import InvalidInput
 from core.models import DEFAULT_WORKSPACE

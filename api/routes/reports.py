@@ -37,12 +37,18 @@ from core.settings import ReportLanguage, ZoneName
 from reports.archive import ArchivedReport
 from reports.brands import Brand, BrandRole
 from reports.build import build_report
-from reports.cli.brands import find_brand, users_of
-from reports.cli.definitions import find_report, missing_brands, with_brand_names
 from reports.data import ReportData
 from reports.definitions import DEFAULT_FORMATS, MEDIA_TYPES, PeriodName, ReportDefinition, ReportFormat
+from reports.manage import (
+    definition_brands,
+    find_brand,
+    find_report,
+    missing_brands,
+    users_of,
+    with_brand_names,
+)
 from reports.period import check_period_name
-from reports.produce import definition_brands, definition_period, produce, report_delivery
+from reports.produce import definition_period, produce, report_delivery
 from reports.schedule import ReportSchedule
 
 router = APIRouter(prefix="/api/v1", tags=["reports"])

@@ -8,15 +8,15 @@ from typing import TYPE_CHECKING
 
 import typer
 
+from core.cli_errors import warn
 from core.cli_options import Home, Workspace, home_settings
-from core.errors import NotFound
 from core.models import DEFAULT_WORKSPACE
-from reports.brands import BrandRole, brand_key
-from reports.cli.common import console, report_store, reported, validated, warn
+from reports.brands import BrandRole
+from reports.cli.common import console, report_store, reported, validated
+from reports.manage import find_brand, users_of
 
 if TYPE_CHECKING:
     from reports.brands import Brand
-    from reports.store import ReportStore
 
 brands_app = typer.Typer(
     name="brands",
@@ -25,23 +25,6 @@ brands_app = typer.Typer(
 )
 
 Name = typer.Argument(..., help="The brand's name (any case and spacing finds it)")
-
-
-def find_brand(store: ReportStore, name: str) -> Brand:
-    """The brand of that name; NotFound naming the workspace's brands."""
-    found = store.get_brand(name)
-    if found is None:
-        known = ", ".join(repr(b.name) for b in store.list_brands()) or "none yet"
-        raise NotFound(
-            f"no brand {name!r} in workspace {store.workspace!r} (its brands: {known})",
-            details={"brand": name, "workspace": store.workspace},
-        )
-    return found
-
-
-def users_of(store: ReportStore, brand: Brand) -> list[str]:
-    """The report definitions that name `brand`."""
-    return [d.name for d in store.list_reports() if any(brand_key(b) == brand.key for b in d.brands)]
 
 
 def brand_json(brand: Brand) -> dict[str, object]:
@@ -151,4 +134,4 @@ def remove_cmd(
         )
 
 
-__all__ = ["brand_json", "brands_app", "find_brand", "users_of"]
+__all__ = ["brand_json", "brands_app"]

@@ -4,15 +4,14 @@ errors, and how a schedule reads. Nothing heavy at module level."""
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-import typer
 from pydantic import BaseModel, ValidationError
 
-from core.errors import EarfulError, InvalidInput, validation_reason
+from core.cli_errors import reporting
+from core.errors import InvalidInput, validation_reason
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -21,43 +20,9 @@ if TYPE_CHECKING:
     from reports.schedule import ReportSchedule
     from reports.store import ReportStore
 
-P = ParamSpec("P")
-R = TypeVar("R")
 M = TypeVar("M", bound=BaseModel)
-
-#: Exit status of a command whose input is wrong (a bad query, an unknown brand, a cron that never fires).
-BAD_INPUT = 2
-#: Exit status of a command that failed otherwise (a store down, a broken configuration).
-FAILED = 1
-
-
-def error_lines(exc: EarfulError) -> list[str]:
-    """An error as lines: each problem of ``details["errors"]`` (a file's entries) on its own, else the
-    message on one line."""
-    problems = exc.details.get("errors")
-    if isinstance(problems, list) and problems:
-        return [" ".join(str(p).split()) for p in problems]
-    return [" ".join(exc.message.split()) or type(exc).__name__]
-
-
-def reported(command: Callable[P, R]) -> Callable[P, R]:
-    """`command`, with the errors of the error tree shown as ``error: ...`` lines on stderr (never a
-    traceback) and exit status 2 for bad input (a 4xx error: invalid, not found), 1 otherwise."""
-
-    @functools.wraps(command)
-    def run(*args: P.args, **kwargs: P.kwargs) -> R:
-        try:
-            return command(*args, **kwargs)
-        except EarfulError as exc:
-            for line in error_lines(exc):
-                typer.echo(f"error: {line}", err=True)
-            raise typer.Exit(BAD_INPUT if 400 <= exc.http_status < 500 else FAILED) from None
-
-    return run
-
-
-def warn(message: str) -> None:
-    typer.echo(f"warning: {message}", err=True)
+#: Errors as ``error: ...`` lines and the exit status of their kind (`core.cli_errors`).
+reported = reporting()
 
 
 def validated(model: type[M], subject: str, /, **fields: Any) -> M:
@@ -111,15 +76,11 @@ def schedule_text(schedule: ReportSchedule | None) -> str:
 
 
 __all__ = [
-    "BAD_INPUT",
-    "FAILED",
     "console",
     "duration_text",
-    "error_lines",
     "reason",
     "report_store",
     "reported",
     "schedule_text",
     "validated",
-    "warn",
 ]

@@ -10,46 +10,22 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
+from core.cli_errors import warn
 from core.cli_options import Home, Workspace, home_settings
-from core.errors import InvalidInput, NotFound
+from core.errors import InvalidInput
 from core.models import DEFAULT_WORKSPACE
 from reports.brands import brand_key
-from reports.cli.common import console, reason, report_store, schedule_text, validated, warn
+from reports.cli.common import console, reason, report_store, schedule_text, validated
 from reports.definitions import ReportFormat
+from reports.manage import find_report, missing_brands, with_brand_names
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from reports.brands import Brand
     from reports.definitions import ReportDefinition
-    from reports.store import ReportStore
 
 Name = typer.Argument(..., help="The report's name: letters, digits, '-', '_', '.'")
-
-
-def find_report(store: ReportStore, name: str) -> ReportDefinition:
-    """The definition of that name; NotFound naming the workspace's reports."""
-    found = store.get_report(name)
-    if found is None:
-        known = ", ".join(d.name for d in store.list_reports()) or "none yet"
-        raise NotFound(
-            f"no report {name!r} in workspace {store.workspace!r} (its reports: {known})",
-            details={"report": name, "workspace": store.workspace},
-        )
-    return found
-
-
-def missing_brands(definition: ReportDefinition, known: Sequence[Brand]) -> list[str]:
-    """The brands a definition names that are not among `known`."""
-    keys = {b.key for b in known}
-    return [name for name in definition.brands if brand_key(name) not in keys]
-
-
-def with_brand_names(definition: ReportDefinition, known: Sequence[Brand]) -> ReportDefinition:
-    """`definition` naming its brands as they are stored ("acme" -> "Acme")."""
-    names = {b.key: b.name for b in known}
-    brands = tuple(names.get(brand_key(n), n) for n in definition.brands)
-    return definition.model_copy(update={"brands": brands})
 
 
 def _check_brands(definition: ReportDefinition, known: Sequence[Brand], where: str) -> ReportDefinition:
@@ -370,13 +346,10 @@ def import_cmd(
 
 __all__ = [
     "add_cmd",
-    "find_report",
     "import_cmd",
     "list_cmd",
     "load_file",
-    "missing_brands",
     "remove_cmd",
     "report_json",
     "show_cmd",
-    "with_brand_names",
 ]

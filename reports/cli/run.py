@@ -12,9 +12,9 @@ from typing import Any
 
 import typer
 
+from core.cli_errors import FAILED
 from core.cli_options import Home, Workspace, home_settings
 from core.models import DEFAULT_WORKSPACE
-from reports.cli.common import FAILED
 
 FLOW_ENTRY_POINTS = "earful.flows"
 
@@ -48,12 +48,13 @@ def run_cmd(
     """Build, archive and deliver a report now; the same period again archives it again and delivers
     nothing twice."""
     from reports.cli.common import report_store
-    from reports.produce import definition_period, load_definition
+    from reports.manage import find_report
+    from reports.produce import definition_period
 
     settings = home_settings(home)
     with report_store(settings, workspace) as store:  # a typo is refused before Prefect starts
         store.ensure_ready()
-        definition_period(load_definition(store, name), period)
+        definition_period(find_report(store, name), period)
     run = _flow()(settings=settings, workspace=workspace, report=name, period=period, deliver=deliver)
     if as_json:
         typer.echo(run.model_dump_json(indent=2))

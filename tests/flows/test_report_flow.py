@@ -185,7 +185,7 @@ def test_another_period_is_another_run_and_another_mail(rig: Rig) -> None:
 
 def test_bad_input_is_refused_before_anything_is_built(rig: Rig) -> None:
     with pytest.raises(
-        NotFound, match=re.escape("no report named 'monthly' in workspace 'default' (reports: quick, weekly)")
+        NotFound, match=re.escape("no report 'monthly' in workspace 'default' (its reports: quick, weekly)")
     ):
         rig.run(report="monthly")
     with pytest.raises(InvalidInput, match="unknown period 'last-fortnight'"):
@@ -343,7 +343,7 @@ def test_earful_reports_run(rig: Rig, monkeypatch: pytest.MonkeyPatch) -> None:
 
     for args, message in (
         (["run", "quick", "--period", "fortnight", *home], "error: unknown period 'fortnight'"),
-        (["run", "monthly", *home], "error: no report named 'monthly' in workspace 'default'"),
+        (["run", "monthly", *home], "error: no report 'monthly' in workspace 'default'"),
     ):
         refused = runner.invoke(reports_app, args)
         assert refused.exit_code == 2, refused.output

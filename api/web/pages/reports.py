@@ -38,8 +38,8 @@ from core.errors import Conflict, EarfulError
 from index.aggregations import zone
 from reports.archive import ArchivedReport
 from reports.brands import BrandRole
-from reports.cli.brands import find_brand
 from reports.definitions import ReportDefinition, ReportFormat
+from reports.manage import find_brand
 from reports.schedule import ReportSchedule
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
