@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from core.models import DEFAULT_WORKSPACE, Author, EnrichedMention
-from core.settings import Settings
+from core.settings import ElasticsearchSettings, Settings
 from demo.reports import (
     DEMO_BRANDS,
     WEEKLY,
@@ -156,3 +156,24 @@ def test_the_demo_writes_the_weeks_report_and_keeps_what_the_workspace_holds(
         assert kept is not None
         assert kept.description == "mine now"
     assert [r.id for r in archive.list()] == [run.id]
+
+
+@pytest.mark.integration
+def test_each_brand_query_finds_the_same_posts_on_elasticsearch(
+    demo_store: SQLiteMentionStore, es_url: str, es_prefix: str, tmp_path: Path
+) -> None:
+    """`earful demo --store elasticsearch` counts the same mentions per brand (Chinese names included)."""
+    from index.backends.elasticsearch import ElasticsearchMentionStore
+
+    es = ElasticsearchSettings(hosts=[es_url], index_prefix=es_prefix, refresh="wait_for")
+    with ElasticsearchMentionStore(
+        Settings(home=tmp_path, elasticsearch=es), workspace=DEFAULT_WORKSPACE
+    ) as store:
+        store.ensure_ready()
+        store.upsert(_mentions())
+        store.refresh()
+        for brand in DEMO_BRANDS:
+            request = SearchRequest(query=brand.query, limit=1000)
+            assert {h.id for h in store.search(request).hits} == {
+                h.id for h in demo_store.search(request).hits
+            }
