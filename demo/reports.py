@@ -163,7 +163,7 @@ def write_demo_reports(
     from crm.customers import build_customer_directory
     from crm.scores import build_score_store
     from reports.archive import ReportArchive
-    from reports.produce import produce_report
+    from reports.produce import produce
     from reports.store import build_report_store
 
     started = time.monotonic()
@@ -179,7 +179,7 @@ def write_demo_reports(
         for definition in (d for d in definitions if d.name in build):
             period = demo_period(definition.timezone)
             runs.append(
-                produce_report(
+                produce(
                     mentions,
                     report_store,
                     archive,
@@ -192,7 +192,7 @@ def write_demo_reports(
                     alerts=fired_between(alert_stores.alerts, period.start, period.end),
                     top=settings.reports.top,
                     samples=settings.reports.samples,
-                )
+                ).archived
             )
     return DemoReports(
         created=tuple(created),

@@ -83,6 +83,7 @@ __all__ = [
     "cut_text",
     "health_index",
     "net_sentiment",
+    "share_of_voice",
 ]
 
 #: Buckets asked of every facet: enough for every platform, language and intent; cut to `top` here.
@@ -430,7 +431,8 @@ def _brand_report(
     )
 
 
-def _share_of_voice(reports: Sequence[BrandReport]) -> tuple[ShareOfVoiceRow, ...]:
+def share_of_voice(reports: Sequence[BrandReport]) -> tuple[ShareOfVoiceRow, ...]:
+    """Each brand's share of the brands' mentions, positive and negative mentions (`reports.data`)."""
     mentions = sum(r.total for r in reports)
     previous = sum(r.previous for r in reports)
     positive = sum(r.sentiment.positive for r in reports)
@@ -555,7 +557,7 @@ def build_report(
         interval=resolved,
         generated_at=now or datetime.now(UTC),
         brands=tuple(reports),
-        share_of_voice=_share_of_voice(reports),
+        share_of_voice=share_of_voice(reports),
         alerts=tuple(_fired(a) for a in fired),
         total=total,
     )

@@ -3,7 +3,7 @@ stores, rendered in its formats and archived. What the report flow (`flows.repor
 run`` and the API's "run now" all call; no delivery here (reports may not import alerts: the flow and
 the API hand `report_delivery`'s primitives to `alerts.report_delivery`).
 
-    archived = produce_report(mentions, report_store, archive, definition, period_name="last-week")
+    archived = produce(mentions, report_store, archive, definition, period_name="last-week").archived
 """
 
 from __future__ import annotations
@@ -81,7 +81,11 @@ def produce(
     top: int = 10,
     samples: int = 3,
 ) -> ProducedReport:
-    """Build, render and archive one run (`produce_report`), keeping its numbers."""
+    """Build, render and archive `definition`'s report for `period_name` (default: its own period) at
+    `now` (default: the current time), keeping its numbers for the delivery. `alerts`: those fired in
+    the period (the caller reads them from the alert store). The same period again replaces the run's
+    files (one run id). NotFound for a brand that does not exist, InvalidInput for a period that does
+    not resolve."""
     period = definition_period(definition, period_name, now)  # InvalidInput before anything is read
     brands = definition_brands(report_store, definition)
     data = build_report(
@@ -100,39 +104,6 @@ def produce(
     )
     archived = archive.save(data, render_formats(data, definition.formats))
     return ProducedReport(data=data, archived=archived)
-
-
-def produce_report(
-    mentions: MentionStore,
-    report_store: ReportStore,
-    archive: ReportArchive,
-    definition: ReportDefinition,
-    *,
-    period_name: str | None = None,
-    now: datetime | None = None,
-    customers: CustomerStore | None = None,
-    scores: ScoreStore | None = None,
-    alerts: Sequence[AlertLike] = (),
-    top: int = 10,
-    samples: int = 3,
-) -> ArchivedReport:
-    """Build, render and archive `definition`'s report for `period_name` (default: its own period) at
-    `now` (default: the current time). `alerts`: those fired in the period (the caller reads them from
-    the alert store). The same period again replaces the run's files (one run id). NotFound for a
-    brand that does not exist, InvalidInput for a period that does not resolve."""
-    return produce(
-        mentions,
-        report_store,
-        archive,
-        definition,
-        period_name=period_name,
-        now=now,
-        customers=customers,
-        scores=scores,
-        alerts=alerts,
-        top=top,
-        samples=samples,
-    ).archived
 
 
 # --- what a delivery says ---------------------------------------------------------------------------
@@ -214,7 +185,6 @@ __all__ = [
     "definition_period",
     "period_dates",
     "produce",
-    "produce_report",
     "report_delivery",
     "report_summary",
     "report_title",

@@ -15,6 +15,7 @@ from core.models import SentimentLabel
 from core.settings import ReportLanguage
 from index.aggregations import format_key, zone
 from reports.brands import BrandRole
+from reports.build import health_index, net_sentiment, share_of_voice
 from reports.dashboard import bucket_starts, change_percent
 from reports.data import (
     BrandReport,
@@ -46,20 +47,6 @@ def sample_period() -> ReportPeriod:
 
 def _at(day: int, hour: int, minute: int = 0) -> datetime:
     return datetime(2026, 3, day, hour, minute, tzinfo=zone(SAMPLE_TIMEZONE))
-
-
-def _net(counts: SentimentCounts) -> float | None:
-    scored = counts.positive + counts.negative
-    return None if scored == 0 else (counts.positive - counts.negative) / scored * 100
-
-
-def _health(counts: SentimentCounts) -> float | None:
-    scored = counts.positive + counts.negative
-    return None if scored == 0 else counts.positive / scored * 100
-
-
-def _share(part: int, whole: int) -> float:
-    return 0.0 if whole == 0 else part / whole * 100
 
 
 def _split(total: int, weights: Sequence[float]) -> list[int]:
@@ -303,34 +290,13 @@ def _brand(
             "volume": tuple(VolumePoint(key=k, count=c) for k, c in zip(keys, volume, strict=True)),
             "sentiment": sentiment,
             "previous_sentiment": previous_sentiment,
-            "net_sentiment": _net(sentiment),
-            "previous_net_sentiment": _net(previous_sentiment),
-            "health_index": _health(sentiment),
-            "previous_health_index": _health(previous_sentiment),
+            "net_sentiment": net_sentiment(sentiment),
+            "previous_net_sentiment": net_sentiment(previous_sentiment),
+            "health_index": health_index(sentiment),
+            "previous_health_index": health_index(previous_sentiment),
             "sentiment_trend": trend,
             **sections,
         }
-    )
-
-
-def _share_of_voice(brands: Sequence[BrandReport]) -> tuple[ShareOfVoiceRow, ...]:
-    mentions = sum(b.total for b in brands)
-    previous = sum(b.previous for b in brands)
-    positive = sum(b.sentiment.positive for b in brands)
-    negative = sum(b.sentiment.negative for b in brands)
-    return tuple(
-        ShareOfVoiceRow(
-            brand=b.brand,
-            role=b.role,
-            mentions=b.total,
-            share=_share(b.total, mentions),
-            previous_share=_share(b.previous, previous) if previous else None,
-            positive=b.sentiment.positive,
-            positive_share=_share(b.sentiment.positive, positive),
-            negative=b.sentiment.negative,
-            negative_share=_share(b.sentiment.negative, negative),
-        )
-        for b in brands
     )
 
 
@@ -502,7 +468,7 @@ def sample_report_data(language: ReportLanguage = "en") -> ReportData:
         interval="day",
         generated_at=period.end + timedelta(hours=7, minutes=3),
         brands=brands,
-        share_of_voice=_share_of_voice(brands),
+        share_of_voice=share_of_voice(brands),
         alerts=alerts,
         total=sum(b.total for b in brands) - overlap,
     )

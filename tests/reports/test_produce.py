@@ -20,7 +20,6 @@ from reports.definitions import ReportDefinition, ReportFormat
 from reports.produce import (
     ProducedReport,
     produce,
-    produce_report,
     report_delivery,
     report_summary,
     report_title,
@@ -78,7 +77,7 @@ def test_a_run_is_built_for_its_brands_and_period_and_archived_once(stores: Stor
     assert (
         stores.archive.file_path(archived.id, ReportFormat.html).read_bytes().startswith(b"<!DOCTYPE html>")
     )
-    again = produce_report(stores.mentions, stores.reports, stores.archive, DEFINITION, now=NOW)
+    again = produce(stores.mentions, stores.reports, stores.archive, DEFINITION, now=NOW).archived
     assert again.id == archived.id
     assert [r.id for r in stores.archive.list("weekly")] == [archived.id]
 
@@ -104,7 +103,7 @@ def test_missing_brands_and_bad_periods_are_refused_by_name(stores: Stores, tmp_
     try:
         every = DEFINITION.model_copy(update={"brands": ()})
         with pytest.raises(NotFound, match="covers every brand, and workspace 'other' has none"):
-            produce_report(stores.mentions, empty, stores.archive, every, now=NOW)
+            produce(stores.mentions, empty, stores.archive, every, now=NOW)
     finally:
         empty.close()
 
