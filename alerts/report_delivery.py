@@ -21,8 +21,12 @@ from datetime import datetime
 from typing import Literal
 
 from alerts.channels.base import AlertMessage, Attachment, Link, MessageField, MessageSection, Severity
+from alerts.channels.catalog import channels_file, workspace_channels
+from alerts.channels.config import ChannelConfig
 from alerts.inbox import Alert
 from alerts.store.base import AlertFilter, AlertStore, ListMark, OutboxStore
+from core.errors import InvalidInput
+from core.settings import Settings
 
 REPORT_ID_PREFIX = "report:"
 ALERTS_PAGE = 500
@@ -95,4 +99,29 @@ def fired_between(store: AlertStore, start: datetime, end: datetime) -> list[Ale
         after = ListMark(fired_at=page[-1].fired_at, id=page[-1].id)
 
 
-__all__ = ["REPORT_ID_PREFIX", "enqueue_report", "fired_between", "report_alert_id", "report_message"]
+def report_channels(
+    settings: Settings, *, workspace: str, report: str, channels: Sequence[str]
+) -> dict[str, ChannelConfig]:
+    """The workspace's channel configurations (what delivering `report` builds its channels from), when
+    it defines every one of `channels`; InvalidInput naming the others and the channels file otherwise.
+    Checked before a report is built, so a typo in a definition costs nothing and loses nothing."""
+    known = workspace_channels(settings, workspace=workspace)
+    missing = [name for name in channels if name not in known]
+    if missing:
+        source = str(channels_file(settings, workspace=workspace))
+        raise InvalidInput(
+            f"report {report!r} is delivered through channels that {source} does not define: "
+            f"{', '.join(missing)} (channels: {', '.join(known) or 'none'})",
+            details={"report": report, "channels": missing, "file": source},
+        )
+    return known
+
+
+__all__ = [
+    "REPORT_ID_PREFIX",
+    "enqueue_report",
+    "fired_between",
+    "report_alert_id",
+    "report_channels",
+    "report_message",
+]

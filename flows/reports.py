@@ -40,11 +40,10 @@ from prefect.context import FlowRunContext
 from pydantic import BaseModel, ConfigDict, Field
 
 from alerts.channels.base import Attachment
-from alerts.channels.catalog import channels_file, workspace_channels
 from alerts.outbox import DeliveryState
-from alerts.report_delivery import enqueue_report, fired_between, report_message
+from alerts.report_delivery import enqueue_report, fired_between, report_channels, report_message
 from alerts.store import AlertStores, build_alert_stores
-from core.errors import ConfigError, EarfulError
+from core.errors import EarfulError
 from core.models import DEFAULT_WORKSPACE, utcnow
 from core.settings import Settings, get_settings
 from crm.customers import build_customer_directory
@@ -101,19 +100,6 @@ class ReportRun(BaseModel):
     deliveries: list[ReportDeliveryState] = Field(default_factory=list, description="One per channel")
     disabled_channels: dict[str, str] = Field(default_factory=dict)
     errors: list[str] = Field(default_factory=list)
-
-
-# --- checks before anything is built -----------------------------------------------------------------
-def check_report_channels(definition: ReportDefinition, known: Sequence[str], source: str) -> None:
-    """ConfigError naming each channel of `definition` that is not in `known` (the channels file)."""
-    missing = [name for name in definition.channels if name not in known]
-    if missing:
-        listed = ", ".join(known) or "none"
-        raise ConfigError(
-            f"report {definition.name!r} is delivered through channels that {source} does not define: "
-            f"{', '.join(missing)} (channels: {listed})",
-            details={"report": definition.name, "channels": missing, "file": source},
-        )
 
 
 # --- the steps, as tasks -----------------------------------------------------------------------------
@@ -249,11 +235,11 @@ def report_flow(
         report_store.ensure_ready()
         definition = find_report(report_store, report)
         resolved = definition_period(definition, period, now)  # InvalidInput before anything is built
-        channels = workspace_channels(settings, workspace=workspace) if deliver else {}
-        if deliver:
-            check_report_channels(
-                definition, list(channels), str(channels_file(settings, workspace=workspace))
-            )
+        channels = (
+            report_channels(settings, workspace=workspace, report=report, channels=definition.channels)
+            if deliver
+            else {}
+        )
 
         mentions = build_mention_store(settings, workspace=workspace)
         stack.callback(mentions.close)
@@ -377,7 +363,6 @@ if __name__ == "__main__":  # pragma: no cover - a long-running server process
 __all__ = [
     "ReportDeliveryState",
     "ReportRun",
-    "check_report_channels",
     "report_deployment",
     "report_deployments",
     "report_flow",

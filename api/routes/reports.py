@@ -25,8 +25,7 @@ from fastapi.responses import FileResponse
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
 from alerts.channels.base import Attachment
-from alerts.channels.catalog import channels_file, workspace_channels
-from alerts.report_delivery import enqueue_report, fired_between, report_message
+from alerts.report_delivery import enqueue_report, fired_between, report_channels, report_message
 from api.accounts.models import Permission
 from api.deps import Principal, Stores, require
 from api.errors import error_responses
@@ -254,15 +253,9 @@ def check_delivery(services: Services, definition: ReportDefinition) -> None:
             f"report {definition.name!r} names no channel to deliver it to",
             details={"report": definition.name, "field": "deliver"},
         )
-    source = channels_file(services.settings, workspace=services.workspace)
-    known = workspace_channels(services.settings, workspace=services.workspace)
-    missing = [name for name in definition.channels if name not in known]
-    if missing:
-        raise InvalidInput(
-            f"report {definition.name!r} is delivered through channels the workspace's channels file "
-            f"does not define: {', '.join(missing)} (channels: {', '.join(known) or 'none'})",
-            details={"report": definition.name, "channels": missing, "file": str(source)},
-        )
+    report_channels(
+        services.settings, workspace=services.workspace, report=definition.name, channels=definition.channels
+    )
 
 
 def run_report(

@@ -47,14 +47,8 @@ def run_cmd(
 ) -> None:
     """Build, archive and deliver a report now; the same period again archives it again and delivers
     nothing twice."""
-    from reports.cli.common import report_store
-    from reports.manage import find_report
-    from reports.produce import definition_period
-
     settings = home_settings(home)
-    with report_store(settings, workspace) as store:  # a typo is refused before Prefect starts
-        store.ensure_ready()
-        definition_period(find_report(store, name), period)
+    # The flow's entry point refuses a typo (report, period, channel) before Prefect starts.
     run = _flow()(settings=settings, workspace=workspace, report=name, period=period, deliver=deliver)
     if as_json:
         typer.echo(run.model_dump_json(indent=2))

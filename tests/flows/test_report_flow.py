@@ -24,7 +24,7 @@ from alerts.channels.catalog import channels_file
 from alerts.outbox import DeliveryState
 from alerts.store import build_alert_stores
 from alerts.testing import CONTRACT_TIMEOUT, SmtpReceiver
-from core.errors import ConfigError, InvalidInput, NotFound
+from core.errors import InvalidInput, NotFound
 from core.models import DEFAULT_WORKSPACE
 from core.settings import Settings
 from flows.reports import ReportRun, report_deployments, report_flow
@@ -197,7 +197,7 @@ def test_bad_input_is_refused_before_anything_is_built(rig: Rig) -> None:
         rig.run(report="ghosts")
     rig.save(WEEKLY.model_copy(update={"name": "lost", "channels": (MAIL, "team-slack")}))
     with pytest.raises(
-        ConfigError, match=re.escape("channels.yaml does not define: team-slack (channels: brand-mail)")
+        InvalidInput, match=re.escape("channels.yaml does not define: team-slack (channels: brand-mail)")
     ):
         rig.run(report="lost")
     assert rig.archive().list() == []
@@ -341,9 +341,11 @@ def test_earful_reports_run(rig: Rig, monkeypatch: pytest.MonkeyPatch) -> None:
     assert quiet.exit_code == 0, quiet.output
     assert "not delivered (--no-deliver)" in quiet.output
 
+    rig.save(WEEKLY.model_copy(update={"name": "lost", "channels": (MAIL, "team-slack")}))
     for args, message in (
         (["run", "quick", "--period", "fortnight", *home], "error: unknown period 'fortnight'"),
         (["run", "monthly", *home], "error: no report 'monthly' in workspace 'default'"),
+        (["run", "lost", *home], "does not define: team-slack (channels: brand-mail)"),
     ):
         refused = runner.invoke(reports_app, args)
         assert refused.exit_code == 2, refused.output
