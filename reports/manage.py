@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from core.errors import NotFound
+from core.errors import Conflict, NotFound
 from reports.brands import Brand, brand_key
 from reports.definitions import ReportDefinition
 from reports.store import ReportStore
@@ -75,4 +75,26 @@ def definition_brands(store: ReportStore, definition: ReportDefinition) -> list[
     return [brand for brand in found if brand is not None]
 
 
-__all__ = ["definition_brands", "find_brand", "find_report", "missing_brands", "users_of", "with_brand_names"]
+def remove_brand(store: ReportStore, name: str) -> Brand:
+    """Delete a brand and return it; NotFound when there is none, Conflict naming the report definitions
+    that still name it (a report naming a missing brand could not run: change them first)."""
+    brand = find_brand(store, name)
+    reports = users_of(store, brand)
+    if reports:
+        raise Conflict(
+            f"brand {brand.name!r} is named by the report(s) {', '.join(reports)}: remove it from them first",
+            details={"brand": brand.name, "reports": reports},
+        )
+    store.delete_brand(brand.name)
+    return brand
+
+
+__all__ = [
+    "definition_brands",
+    "find_brand",
+    "find_report",
+    "missing_brands",
+    "remove_brand",
+    "users_of",
+    "with_brand_names",
+]

@@ -30,7 +30,7 @@ from api.accounts.models import Permission
 from api.deps import Principal, Stores, require
 from api.errors import error_responses
 from api.services import Services
-from core.errors import Conflict, InvalidInput, NotFound
+from core.errors import InvalidInput, NotFound
 from core.models import utcnow
 from core.settings import ReportLanguage, ZoneName
 from reports.archive import ArchivedReport
@@ -43,7 +43,7 @@ from reports.manage import (
     find_brand,
     find_report,
     missing_brands,
-    users_of,
+    remove_brand,
     with_brand_names,
 )
 from reports.period import check_period_name
@@ -177,21 +177,6 @@ def save_brand(services: Services, name: str, body: BrandBody) -> tuple[Brand, b
     existed = store.get_brand(name) is not None
     brand = validated(Brand, {"name": name, **body.model_dump()})
     return store.save_brand(brand), not existed
-
-
-def remove_brand(services: Services, name: str) -> Brand:
-    """Delete a brand; 404 when there is none, 409 while a report definition names it (a report that
-    names a missing brand cannot run)."""
-    store = services.reports
-    brand = find_brand(store, name)
-    reports = users_of(store, brand)
-    if reports:
-        raise Conflict(
-            f"brand {brand.name!r} is named by the report(s) {', '.join(reports)}: remove it from them first",
-            details={"brand": brand.name, "reports": reports},
-        )
-    store.delete_brand(brand.name)
-    return brand
 
 
 def save_definition(services: Services, name: str, body: ReportBody) -> tuple[ReportDefinition, bool]:
@@ -375,7 +360,7 @@ def put_brand(
     responses=error_responses(401, 403, 404, 409, 422),
 )
 def delete_brand(name: BrandName, principal: Writer, services: Stores) -> Brand:
-    return remove_brand(services, name)
+    return remove_brand(services.reports, name)
 
 
 # --- report definitions --------------------------------------------------------------------------
@@ -518,7 +503,6 @@ __all__ = [
     "content_disposition",
     "find_definition",
     "find_run",
-    "remove_brand",
     "report_data",
     "router",
     "run_file",

@@ -8,12 +8,11 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from core.cli_errors import warn
 from core.cli_options import Home, Workspace, home_settings
 from core.models import DEFAULT_WORKSPACE
 from reports.brands import BrandRole
 from reports.cli.common import console, report_store, reported, validated
-from reports.manage import find_brand, users_of
+from reports.manage import find_brand, remove_brand, users_of
 
 if TYPE_CHECKING:
     from reports.brands import Brand
@@ -121,17 +120,10 @@ def remove_cmd(
     workspace: Workspace = DEFAULT_WORKSPACE,
     home: Home = None,
 ) -> None:
-    """Delete a brand. Reports that name it are kept; the warning lists them."""
+    """Delete a brand; refused while a report definition names it (change the report first)."""
     with report_store(home_settings(home), workspace) as store:
-        brand = find_brand(store, name)
-        reports = users_of(store, brand)
-        store.delete_brand(brand.name)
+        brand = remove_brand(store, name)
     typer.echo(f"removed {brand.name}")
-    if reports:
-        warn(
-            f"report(s) {', '.join(reports)} name brand {brand.name!r}: add it again, or change them "
-            "(`earful reports add NAME --brand ...`)"
-        )
 
 
 __all__ = ["brand_json", "brands_app"]

@@ -102,9 +102,10 @@ def test_brands_are_added_listed_shown_and_removed(home: Path) -> None:
 
     ok(home, "add", "weekly", "--brand", "acme", "--brand", "小米")
     assert as_json(home, "brands", "show", "小米")["reports"] == ["weekly"]
-    removed = ok(home, "brands", "remove", "小米")
-    assert removed.stdout.strip() == "removed 小米"
-    assert "report(s) weekly name brand '小米'" in removed.stderr
+    in_use = refused(run(home, "brands", "remove", "小米"))
+    assert in_use == "error: brand '小米' is named by the report(s) weekly: remove it from them first"
+    ok(home, "add", "weekly", "--brand", "acme")
+    assert ok(home, "brands", "remove", "小米").stdout.strip() == "removed 小米"
     line = refused(run(home, "brands", "show", "小米"))
     assert line == "error: no brand '小米' in workspace 'default' (its brands: 'ACME', 'Acme Pro')"
     assert refused(run(home, "brands", "remove", "小米")).startswith("error: no brand '小米'")

@@ -26,7 +26,6 @@ from api.routes.reports import (
     BrandBody,
     find_definition,
     find_run,
-    remove_brand,
     run_report,
     save_brand,
     validated,
@@ -39,7 +38,7 @@ from index.aggregations import zone
 from reports.archive import ArchivedReport
 from reports.brands import BrandRole
 from reports.definitions import ReportDefinition, ReportFormat
-from reports.manage import find_brand
+from reports.manage import find_brand, remove_brand
 from reports.schedule import ReportSchedule
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
@@ -309,7 +308,7 @@ def save_brand_page(
 @router.post("/reports/brands/{name}/delete")
 def delete_brand_page(request: Request, name: str, principal: Writer, services: Stores) -> Response:
     try:
-        brand = remove_brand(services, name)
+        brand = remove_brand(services.reports, name)
     except Conflict as exc:
         notice = translate("reports.brands.delete_refused", request_language(request), reason=exc.message)
         return _brands_page(request, principal, services, status=409, notice=notice)
